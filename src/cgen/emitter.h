@@ -1,0 +1,35 @@
+// emitter.h: validated Module -> C source for the system C compiler.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "decode/module.h"
+#include "util/result.h"
+
+namespace lucet {
+
+struct EmitOptions {
+    uint64_t reserved_size = 4ull << 30;  // heap reservation the runtime gives (bytes)
+    uint64_t guard_size = 4ull << 30;     // guard after it
+    // Functions are distributed over several C files so cc can run in parallel.
+    // A new file starts once the current one holds this many bytes of wasm code.
+    size_t max_code_bytes_per_unit = 256 * 1024;
+};
+
+// One C translation unit. units[0] holds the module descriptor, trampolines and
+// data segments; the others hold functions. All of them start with the ABI
+// header and shared declarations (every generated function is declared in
+// every unit with hidden visibility, so cross-unit calls link).
+struct CUnit {
+    std::string name;    // "unit0.c"
+    std::string source;
+    // Suggested per-unit optimisation cap: functions above a size threshold are
+    // placed in units that get a lower -O level to keep cc time linear.
+    int max_opt_level = 3;
+};
+
+Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts);
+
+}  // namespace lucet

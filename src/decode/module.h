@@ -1,0 +1,150 @@
+// module.h: the decoded form of a WebAssembly binary module.
+//
+// The decoder (decoder.h) fills it from bytes; the validator checks it; the C
+// emitter reads it. Function bodies are not decoded into an IR: they stay as
+// byte ranges of `bytes` and are walked with InstrReader (instr.h), once by the
+// validator and once by the emitter. Index spaces (funcs, tables, memories,
+// globals) include imports first, as in the spec.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lucet {
+
+enum class ValType : uint8_t {
+    I32 = 0x7f,
+    I64 = 0x7e,
+    F32 = 0x7d,
+    F64 = 0x7c,
+    V128 = 0x7b,
+    FuncRef = 0x70,
+    ExternRef = 0x6f,
+};
+const char *valtype_name(ValType t);  // "i32", "funcref", ...
+inline bool is_ref(ValType t) { return t == ValType::FuncRef || t == ValType::ExternRef; }
+
+struct FuncType {
+    std::vector<ValType> params;
+    std::vector<ValType> results;
+    bool operator==(const FuncType &o) const { return params == o.params && results == o.results; }
+};
+
+struct Limits {
+    uint64_t min = 0;
+    std::optional<uint64_t> max;
+};
+
+struct TableType {
+    ValType elem = ValType::FuncRef;
+    Limits limits;
+};
+
+struct MemoryType {
+    Limits limits;  // in 64 KiB pages
+};
+
+struct GlobalType {
+    ValType type = ValType::I32;
+    bool mut = false;
+};
+
+enum class ExternKind : uint8_t { Func = 0, Table = 1, Memory = 2, Global = 3 };
+
+struct Import {
+    std::string module;
+    std::string field;
+    ExternKind kind = ExternKind::Func;
+    uint32_t func_type = 0;  // kind == Func: type index
+    TableType table;         // kind == Table
+    MemoryType memory;       // kind == Memory
+    GlobalType global;       // kind == Global
+};
+
+// A constant expression (WebAssembly 2.0: exactly one instruction then `end`).
+struct ConstExpr {
+    enum class Kind : uint8_t { I32, I64, F32, F64, RefNull, RefFunc, GlobalGet };
+    Kind kind = Kind::I32;
+    uint64_t value = 0;             // const bits (i32 zero-extended, f32/f64 raw bits), func or global index
+    ValType type = ValType::I32;    // RefNull: the reference type; others: the expression's type
+    size_t offset = 0;              // byte offset of the expression, for error messages
+};
+
+struct Global {
+    GlobalType type;
+    ConstExpr init;
+};
+
+struct Export {
+    std::string name;
+    ExternKind kind = ExternKind::Func;
+    uint32_t index = 0;
+};
+
+enum class SegmentMode : uint8_t { Active, Passive, Declarative };
+
+struct ElemSegment {
+    SegmentMode mode = SegmentMode::Active;
+    uint32_t table = 0;
+    ConstExpr offset;               // Active only
+    ValType type = ValType::FuncRef;
+    std::vector<ConstExpr> items;   // RefFunc / RefNull / GlobalGet
+    size_t offset_in_module = 0;
+};
+
+struct DataSegment {
+    SegmentMode mode = SegmentMode::Active;  // Active or Passive
+    uint32_t memory = 0;
+    ConstExpr offset;               // Active only
+    size_t data_offset = 0;         // bytes [data_offset, data_offset + data_size) of Module::bytes
+    size_t data_size = 0;
+};
+
+// A defined function's code.
+struct Function {
+    uint32_t type = 0;              // type index
+    std::vector<ValType> locals;    // declared locals, excluding params, expanded
+    size_t body_offset = 0;         // first instruction byte in Module::bytes
+    size_t body_end = 0;            // one past the function's final `end` opcode
+    size_t code_offset = 0;         // start of the code entry (its size LEB), for messages
+};
+
+struct Module {
+    std::vector<uint8_t> bytes;     // the whole input; bodies and data point into it
+
+    std::vector<FuncType> types;
+    std::vector<Import> imports;
+
+    // Index spaces, imports first.
+    std::vector<uint32_t> func_types;       // function index -> type index
+    std::vector<TableType> tables;
+    std::vector<MemoryType> memories;
+    std::vector<GlobalType> global_types;
+
+    uint32_t num_imported_funcs = 0;
+    uint32_t num_imported_tables = 0;
+    uint32_t num_imported_memories = 0;
+    uint32_t num_imported_globals = 0;
+
+    std::vector<Global> globals;            // defined globals (index - num_imported_globals)
+    std::vector<Export> exports;
+    std::optional<uint32_t> start;
+    std::vector<ElemSegment> elems;
+    std::vector<DataSegment> datas;
+    std::optional<uint32_t> data_count;     // from the DataCount section
+    std::vector<Function> code;             // defined functions (index - num_imported_funcs)
+
+    // Function names from the "name" custom section (function index -> name),
+    // empty if absent or malformed (a bad name section is not an error).
+    std::vector<std::string> func_names;
+
+    // Set when the module uses any SIMD instruction or the v128 type: lucetc
+    // rejects such modules with "SIMD is not supported yet".
+    bool uses_simd = false;
+
+    const FuncType &func_type(uint32_t func_index) const { return types[func_types[func_index]]; }
+};
+
+}  // namespace lucet

@@ -1,0 +1,189 @@
+// runtime.h: the runtime core's C++ interface: modules (.so produced by
+// lucetc), regions of pre-reserved instance slots, instances, linking, traps.
+// The C API (src/capi) and the launcher are shims over this.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "abi/lucet_abi.h"
+#include "decode/module.h"  // ValType, FuncType, ExternKind
+#include "util/result.h"
+
+namespace lucet {
+
+// ---------------------------------------------------------------- modules
+
+// A loaded module .so. Shared by every instance made from it.
+class DlModule {
+public:
+    // dlopen()s `path` (RTLD_NOW | RTLD_LOCAL), finds LUCET_MODULE_SYMBOL, checks
+    // the ABI version ("module was compiled for ABI version N, this runtime
+    // supports M"), fills the module's rt functions and type_ids, records its
+    // code range for the signal handler. Unload happens when the last
+    // shared_ptr goes away.
+    static Result<std::shared_ptr<DlModule>> load(const std::string &path);
+    ~DlModule();
+
+    const lucet_module_desc &desc() const { return *desc_; }
+    const std::string &path() const { return path_; }
+    FuncType sig(uint32_t sig_index) const;
+    FuncType func_type(uint32_t func_index) const;  // imports included
+    // Name of the function containing code address pc ("func[12] <name>"), for trap messages.
+    std::string function_name_at(uintptr_t pc) const;
+
+    struct Impl;
+private:
+    DlModule() = default;
+    std::string path_;
+    void *handle_ = nullptr;
+    const lucet_module_desc *desc_ = nullptr;
+    std::unique_ptr<Impl> impl_;
+    friend class Instance;
+};
+
+// ---------------------------------------------------------------- regions
+
+struct RegionLimits {
+    uint64_t heap_address_space = 8ull << 30;  // reserved per slot for the heap (+ guard)
+    uint64_t max_heap_size = 4ull << 30;       // memory.grow never goes beyond this
+    uint64_t stack_size = 8ull << 20;          // guest stack, plus a guard page below it
+    uint64_t globals_size = 1ull << 20;        // vmctx header + globals area (multiple of 4 KiB)
+    uint64_t signal_stack_size = 64ull << 10;  // alternate signal stack
+    uint64_t hostcall_reserve = 32ull << 10;   // stack kept free for host functions
+    // All sizes must be multiples of 4 KiB and max_heap_size <= heap_address_space.
+    Status validate() const;
+};
+
+// N slots, each reserving in one mmap(PROT_NONE): the vmctx + globals pages,
+// the heap address space, a guard page + the guest stack, a guard page + the
+// signal stack. Only touched pages cost memory. Slots are reused: releasing an
+// instance returns its slot after resetting its memory (madvise DONTNEED).
+class Region : public std::enable_shared_from_this<Region> {
+public:
+    static Result<std::shared_ptr<Region>> create(size_t capacity, const RegionLimits &limits);
+    ~Region();
+    const RegionLimits &limits() const { return limits_; }
+    size_t capacity() const;
+    size_t used() const;
+
+    struct Impl;
+private:
+    Region() = default;
+    RegionLimits limits_;
+    std::unique_ptr<Impl> impl_;
+    friend class Instance;
+};
+
+// ---------------------------------------------------------------- values & externs
+
+struct Val {
+    ValType type = ValType::I32;
+    uint64_t bits = 0;  // representation of lucet_abi.h
+    static Val i32(uint32_t v) { return {ValType::I32, v}; }
+    static Val i64(uint64_t v) { return {ValType::I64, v}; }
+};
+
+class Instance;
+
+// Something an import can be satisfied with.
+struct Extern {
+    ExternKind kind = ExternKind::Func;
+    // Func: a wasm function of another instance, or a host function.
+    FuncType func_type;
+    void *code = nullptr;
+    lucet_vmctx *func_vmctx = nullptr;  // nullptr: host function, gets the caller's vmctx
+    // Table / Memory
+    lucet_table *table = nullptr;
+    lucet_memory *memory = nullptr;
+    // Global: pointer to the 8-byte slot holding the value
+    GlobalType global_type;
+    uint64_t *global = nullptr;
+    // Keeps the owner alive while an importer uses it (may be null for host externs).
+    std::shared_ptr<void> owner;
+};
+
+// Resolves (module, field) to an Extern; return an Error naming what is missing.
+using ImportResolver = std::function<Result<Extern>(std::string_view module, std::string_view field, ExternKind kind)>;
+
+// ---------------------------------------------------------------- results
+
+struct TrapInfo {
+    lucet_trapcode code = LUCET_TRAP_NONE;
+    uintptr_t fault_addr = 0;   // faulting data address (signals), or 0
+    uintptr_t pc = 0;           // faulting or trapping code address, or 0
+    std::string function;       // wasm function it happened in, if known
+    std::string to_string() const;  // "heap out of bounds at 0x... in func[3] <name>"
+};
+const char *trapcode_name(lucet_trapcode c);  // spec texts: "out of bounds memory access", ...
+
+struct RunResult {
+    enum class Kind { Returned, Trapped, Exited, Error } kind = Kind::Returned;
+    std::vector<Val> values;  // Returned
+    TrapInfo trap;            // Trapped
+    uint32_t exit_code = 0;   // Exited (proc_exit / terminate)
+    Error error;              // Error: no such export, bad argument types, ...
+};
+
+// ---------------------------------------------------------------- instances
+
+class Instance : public std::enable_shared_from_this<Instance> {
+public:
+    // Takes a slot, resolves and type-checks imports ("unknown import env.f",
+    // "incompatible import type for env.f: expected (i32)->(), got ()->()"),
+    // initialises globals, tables, memory, applies active element and data
+    // segments in order (a trap there: the Error says so and the instance is
+    // not returned; effects on imported tables/memories persist, as the spec
+    // says), then runs the start function if any (a trap: Error too).
+    // Errors: "region is full", module/limits mismatch (compiled for more
+    // reserved+guard than the region's heap address space), import errors.
+    static Result<std::shared_ptr<Instance>> create(const std::shared_ptr<Region> &region,
+                                                    const std::shared_ptr<DlModule> &module,
+                                                    const ImportResolver &resolve, void *embed_ctx = nullptr);
+    ~Instance();  // returns the slot to its region
+
+    // Runs an exported function on the guest stack. Arguments are checked
+    // against its type. Traps come back as Kind::Trapped; the process goes on
+    // and the instance stays usable (it can be run again).
+    RunResult run(std::string_view export_name, std::span<const Val> args);
+    RunResult run_func(uint32_t func_index, std::span<const Val> args);
+
+    Result<Extern> get_export(std::string_view name, ExternKind kind);
+    Result<Val> get_global(std::string_view export_name);
+
+    lucet_vmctx *vmctx() const { return vmctx_; }
+    const std::shared_ptr<DlModule> &module() const { return module_; }
+    void *embed_ctx() const { return embed_ctx_; }
+    uint8_t *heap() const;
+    uint64_t heap_len() const;
+    // Is [ptr, ptr+len) inside the current heap? (for host functions)
+    bool check_heap(uint64_t ptr, uint64_t len) const;
+
+    // From the instance's vmctx (inside host functions).
+    static Instance *from_vmctx(lucet_vmctx *ctx);
+
+    // Inside a host function: stop the guest now; run() returns Kind::Exited.
+    [[noreturn]] void terminate(uint32_t exit_code);
+
+    struct Impl;
+private:
+    Instance() = default;
+    std::shared_ptr<Region> region_;
+    std::shared_ptr<DlModule> module_;
+    lucet_vmctx *vmctx_ = nullptr;
+    void *embed_ctx_ = nullptr;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Canonical signature id of a function type (lucet_abi.h "Signature ids").
+uint64_t signature_id(const FuncType &t);
+
+// Installs the process-wide signal handlers (idempotent; Region::create calls it).
+void install_signal_handlers();
+
+}  // namespace lucet

@@ -1,0 +1,508 @@
+// test_decode.cpp: the binary decoder and InstrReader.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <set>
+#include <string>
+
+#include "decode/decoder.h"
+#include "decode/instr.h"
+#include "frontend_util.h"
+#include "validate/validator.h"
+
+using namespace lucet;
+using namespace fe_test;
+
+namespace {
+
+std::string decode_error(std::vector<uint8_t> bytes) {
+    auto r = decode_module(std::move(bytes));
+    if (r.ok()) return "";
+    return r.error().message;
+}
+
+bool starts_with(const std::string &s, const std::string &p) { return s.rfind(p, 0) == 0; }
+
+const char *kRichWat = R"((module
+  (type $t (func (param i32) (result i32)))
+  (import "env" "f" (func $imp (param i32) (result i32)))
+  (import "env" "g" (global $ig i32))
+  (import "env" "mem" (memory 1 2))
+  (table $tab 4 funcref)
+  (global $g (mut i64) (i64.const -5))
+  (global $h f32 (f32.const 1.5))
+  (func $add (export "add") (param i32 i32) (result i32)
+    (local i64 f64)
+    local.get 0
+    local.get 1
+    i32.add)
+  (func $mem (param i32) (result i32)
+    (i32.store offset=8 align=2 (local.get 0) (i32.const 7))
+    (block (result i32)
+      (br_table 0 0 1 (i32.const 3) (local.get 0))))
+  (func $start)
+  (start $start)
+  (elem (i32.const 0) $add $mem)
+  (elem declare func $imp)
+  (data (i32.const 16) "hello")
+  (data "passive")
+))";
+
+}  // namespace
+
+TEST_CASE("decode: minimal module", "[decode]") {
+    auto r = decode_module(header());
+    REQUIRE(r.ok());
+    CHECK(r->types.empty());
+    CHECK(r->code.empty());
+    CHECK_FALSE(r->uses_simd);
+}
+
+TEST_CASE("decode: bad magic and version", "[decode]") {
+    CHECK(starts_with(decode_error({}), "unexpected end"));
+    CHECK(starts_with(decode_error({0x00, 0x61, 0x73}), "unexpected end"));
+    CHECK(decode_error({0x00, 0x41, 0x53, 0x4d, 1, 0, 0, 0}) == "magic header not detected");
+    CHECK(starts_with(decode_error({0x00, 0x61, 0x73, 0x6d, 1, 0}), "unexpected end"));
+    CHECK(decode_error({0x00, 0x61, 0x73, 0x6d, 2, 0, 0, 0}) == "unknown binary version");
+    CHECK(decode_error({0x00, 0x61, 0x73, 0x6d, 0, 0, 0, 1}) == "unknown binary version");
+    auto r = decode_module({0x00, 0x61, 0x73, 0x6d, 2, 0, 0, 0});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().offset == 4);
+}
+
+TEST_CASE("decode: rich module fills the Module as documented", "[decode]") {
+    auto bytes = wat(kRichWat);
+    REQUIRE_FALSE(bytes.empty());
+    auto r = decode_module(bytes);
+    REQUIRE(r.ok());
+    const Module &m = *r;
+    CHECK(m.bytes == bytes);
+    CHECK(m.types.size() >= 1);
+    CHECK(m.imports.size() == 3);
+    CHECK(m.num_imported_funcs == 1);
+    CHECK(m.num_imported_globals == 1);
+    CHECK(m.num_imported_memories == 1);
+    CHECK(m.num_imported_tables == 0);
+    REQUIRE(m.func_types.size() == 4);  // imports first
+    CHECK(m.code.size() == 3);
+    CHECK(m.func_type(0).params == std::vector<ValType>{ValType::I32});
+    CHECK(m.func_type(1).params == std::vector<ValType>{ValType::I32, ValType::I32});
+    REQUIRE(m.memories.size() == 1);
+    CHECK(m.memories[0].limits.min == 1);
+    CHECK(m.memories[0].limits.max == 2u);
+    REQUIRE(m.tables.size() == 1);
+    CHECK(m.tables[0].limits.min == 4);
+    CHECK_FALSE(m.tables[0].limits.max.has_value());
+    REQUIRE(m.global_types.size() == 3);
+    REQUIRE(m.globals.size() == 2);
+    CHECK(m.globals[0].type.mut);
+    CHECK(m.globals[0].init.kind == ConstExpr::Kind::I64);
+    CHECK(m.globals[0].init.value == uint64_t(-5));
+    CHECK(m.globals[1].init.kind == ConstExpr::Kind::F32);
+    CHECK(m.globals[1].init.value == 0x3fc00000u);
+    REQUIRE(m.exports.size() == 1);
+    CHECK(m.exports[0].name == "add");
+    CHECK(m.exports[0].index == 1);
+    CHECK(m.start == 3u);
+    REQUIRE(m.elems.size() == 2);
+    CHECK(m.elems[0].mode == SegmentMode::Active);
+    REQUIRE(m.elems[0].items.size() == 2);
+    CHECK(m.elems[0].items[1].kind == ConstExpr::Kind::RefFunc);
+    CHECK(m.elems[0].items[1].value == 2);
+    CHECK(m.elems[1].mode == SegmentMode::Declarative);
+    REQUIRE(m.datas.size() == 2);
+    CHECK(m.datas[0].mode == SegmentMode::Active);
+    CHECK(m.datas[0].offset.value == 16);
+    CHECK(std::string(m.bytes.begin() + m.datas[0].data_offset,
+                      m.bytes.begin() + m.datas[0].data_offset + m.datas[0].data_size) == "hello");
+    CHECK(m.datas[1].mode == SegmentMode::Passive);
+    CHECK(m.datas[1].data_size == 7);
+    // Function 1 ($add): locals i64 f64, body ends with `end` at body_end - 1.
+    const Function &add = m.code[0];
+    CHECK(add.locals == std::vector<ValType>{ValType::I64, ValType::F64});
+    CHECK(m.bytes[add.body_end - 1] == 0x0b);
+    CHECK(m.bytes[add.body_offset] == 0x20);  // local.get
+    REQUIRE(validate_module(m).ok());
+}
+
+TEST_CASE("decode: InstrReader immediates", "[decode]") {
+    auto bytes = wat(kRichWat);
+    REQUIRE_FALSE(bytes.empty());
+    auto r = decode_module(bytes);
+    REQUIRE(r.ok());
+    const Module &m = *r;
+    InstrReader ir(m, m.code[1]);
+    std::vector<Instr> seen;
+    Instr ins;
+    while (!ir.done()) {
+        REQUIRE(ir.next(ins).ok());
+        seen.push_back(ins);
+    }
+    // local.get 0, i32.const 7, i32.store, block, i32.const 3, local.get 0, br_table, end, end
+    REQUIRE(seen.size() == 9);
+    CHECK(seen[1].op == Op::I32Const);
+    CHECK(seen[1].imm == 7);
+    CHECK(seen[2].op == Op::I32Store);
+    CHECK(seen[2].mem.offset == 8);
+    CHECK(seen[2].mem.align == 1);
+    CHECK(seen[3].op == Op::Block);
+    CHECK(seen[3].block.kind == BlockType::Kind::Value);
+    CHECK(seen[3].block.value == ValType::I32);
+    CHECK(seen[6].op == Op::BrTable);
+    CHECK(seen[6].targets == std::vector<uint32_t>{0, 0});
+    CHECK(seen[6].index == 1);
+    CHECK(seen[8].op == Op::End);
+    CHECK(ir.position() == m.code[1].body_end);
+    CHECK(std::string(op_name(Op::I32Add)) == "i32.add");
+    CHECK(std::string(op_name(Op::TableFill)) == "table.fill");
+    CHECK(std::string(valtype_name(ValType::ExternRef)) == "externref");
+}
+
+TEST_CASE("decode: truncation at every length", "[decode]") {
+    auto bytes = wat(kRichWat);
+    REQUIRE_FALSE(bytes.empty());
+    // The prefixes that end exactly on a section boundary are complete
+    // modules (possibly with inconsistent function/code counts); all others
+    // must be rejected.
+    std::set<size_t> boundaries{8};
+    size_t p = 8;
+    while (p < bytes.size()) {
+        ++p;  // id
+        uint32_t size = 0;
+        int shift = 0;
+        while (true) {
+            uint8_t b = bytes[p++];
+            size |= uint32_t(b & 0x7f) << shift;
+            shift += 7;
+            if (!(b & 0x80)) break;
+        }
+        p += size;
+        boundaries.insert(p);
+    }
+    REQUIRE(boundaries.count(bytes.size()) == 1);
+    int rejected = 0;
+    for (size_t len = 0; len < bytes.size(); ++len) {
+        std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + len);
+        auto r = decode_module(prefix);
+        if (!boundaries.count(len)) {
+            INFO("length " << len);
+            REQUIRE_FALSE(r.ok());
+            CHECK(r.error().offset >= 0);
+            CHECK(size_t(r.error().offset) <= len);
+            ++rejected;
+        } else if (r.ok()) {
+            // A complete prefix still validates or is rejected cleanly.
+            (void)validate_module(*r);
+        }
+    }
+    CHECK(rejected > 100);
+}
+
+TEST_CASE("decode: LEB128 encodings", "[decode]") {
+    // Type section whose size is an over-long (6-byte) u32.
+    auto m = header();
+    m.insert(m.end(), {0x01, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00});
+    CHECK(decode_error(m) == "integer representation too long");
+    // 5-byte u32 with unused bits set.
+    m = header();
+    m.insert(m.end(), {0x01, 0x81, 0x80, 0x80, 0x80, 0x10, 0x00});
+    CHECK(decode_error(m) == "integer too large");
+    // A redundant but valid 5-byte u32 (value 1).
+    m = header();
+    m.insert(m.end(), {0x01, 0x81, 0x80, 0x80, 0x80, 0x00, 0x00});
+    CHECK(decode_error(m) == "");
+    // i32.const with 5-byte s32 whose unused bits disagree with the sign.
+    CHECK(decode_error(one_func({0x00, 0x41, 0x80, 0x80, 0x80, 0x80, 0x70, 0x1a, 0x0b})) == "integer too large");
+    CHECK(decode_error(one_func({0x00, 0x41, 0x80, 0x80, 0x80, 0x80, 0x78, 0x1a, 0x0b})) == "");  // INT32_MIN
+    CHECK(decode_error(one_func({0x00, 0x41, 0xff, 0xff, 0xff, 0xff, 0x07, 0x1a, 0x0b})) == "");  // INT32_MAX
+    CHECK(decode_error(one_func({0x00, 0x41, 0xff, 0xff, 0xff, 0xff, 0x4f, 0x1a, 0x0b})) == "integer too large");
+    // i64.const: 10 bytes, last byte may only be 0x00 or 0x7f.
+    CHECK(decode_error(one_func({0x00, 0x42, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f, 0x1a,
+                                 0x0b})) == "");
+    CHECK(decode_error(one_func({0x00, 0x42, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x1a,
+                                 0x0b})) == "integer too large");
+    CHECK(decode_error(one_func({0x00, 0x42, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00,
+                                 0x1a, 0x0b})) == "integer representation too long");
+    // Check that the values come out right.
+    auto r = decode_module(one_func({0x00, 0x41, 0x80, 0x80, 0x80, 0x80, 0x78, 0x1a, 0x0b}));
+    REQUIRE(r.ok());
+    InstrReader ir(*r, r->code[0]);
+    Instr ins;
+    REQUIRE(ir.next(ins).ok());
+    CHECK(ins.imm == 0x80000000u);
+}
+
+TEST_CASE("decode: illegal opcodes and reserved bytes", "[decode]") {
+    CHECK(starts_with(decode_error(one_func({0x00, 0x06, 0x0b})), "illegal opcode"));
+    CHECK(starts_with(decode_error(one_func({0x00, 0xff, 0x0b})), "illegal opcode"));
+    CHECK(starts_with(decode_error(one_func({0x00, 0xfc, 0x12, 0x0b})), "illegal opcode"));
+    // memory.size with a non-zero reserved byte.
+    CHECK(decode_error(one_func({0x00, 0x3f, 0x01, 0x1a, 0x0b}, {0x60, 0, 0}, true)) == "zero byte expected");
+    CHECK(decode_error(one_func({0x00, 0x3f, 0x00, 0x1a, 0x0b}, {0x60, 0, 0}, true)) == "");
+    // ref.null with a bad type.
+    CHECK(decode_error(one_func({0x00, 0xd0, 0x7f, 0x1a, 0x0b})) == "malformed reference type");
+    // Missing final end / junk after it.
+    CHECK(starts_with(decode_error(one_func({0x00, 0x01})), "unexpected end"));
+    CHECK(starts_with(decode_error(one_func({0x00, 0x0b, 0x01})), "section size mismatch"));
+    // else outside if.
+    CHECK(starts_with(decode_error(one_func({0x00, 0x02, 0x40, 0x05, 0x0b, 0x0b})), "END opcode expected"));
+}
+
+TEST_CASE("decode: SIMD is rejected", "[decode]") {
+    auto a = wat("(module (func (result i32) (v128.const i32x4 1 2 3 4) (i32x4.extract_lane 0)))");
+    REQUIRE_FALSE(a.empty());
+    CHECK(decode_error(a) == "SIMD is not supported yet");
+    auto b = wat("(module (func (param v128)))");
+    REQUIRE_FALSE(b.empty());
+    CHECK(decode_error(b) == "SIMD is not supported yet");
+    auto c = wat("(module (global v128 (v128.const i64x2 0 0)))");
+    REQUIRE_FALSE(c.empty());
+    CHECK(decode_error(c) == "SIMD is not supported yet");
+    // A block type of v128.
+    CHECK(decode_error(one_func({0x00, 0x02, 0x7b, 0x0b, 0x0b})) == "SIMD is not supported yet");
+}
+
+TEST_CASE("decode: sections", "[decode]") {
+    auto m = header();
+    section(m, 13, {});
+    CHECK(starts_with(decode_error(m), "malformed section id"));
+    // Out of order: memory before table; and a duplicate type section.
+    m = header();
+    section(m, 5, {0});
+    section(m, 4, {0});
+    CHECK(decode_error(m) == "unexpected content after last section");
+    m = header();
+    section(m, 1, {0});
+    section(m, 1, {0});
+    CHECK(decode_error(m) == "unexpected content after last section");
+    // DataCount goes between Elem and Code; custom sections anywhere.
+    m = header();
+    section(m, 0, {1, 'x'});
+    section(m, 12, {0});
+    section(m, 0, {1, 'y', 9, 9});
+    section(m, 11, {0});
+    CHECK(decode_error(m) == "");
+    // Section size larger than the content consumed.
+    m = header();
+    section(m, 1, {0, 0});
+    CHECK(starts_with(decode_error(m), "section size mismatch"));
+    // Custom section name must be UTF-8.
+    m = header();
+    section(m, 0, {2, 0xc0, 0x80});
+    CHECK(decode_error(m) == "malformed UTF-8 encoding");
+    // Function and code counts.
+    m = header();
+    section(m, 1, {1, 0x60, 0, 0});
+    section(m, 3, {1, 0});
+    CHECK(decode_error(m) == "function and code section have inconsistent lengths");
+    m = header();
+    section(m, 1, {1, 0x60, 0, 0});
+    section(m, 3, {2, 0, 0});
+    section(m, 10, {1, 2, 0, 0x0b});
+    CHECK(decode_error(m) == "function and code section have inconsistent lengths");
+    // Data count.
+    m = header();
+    section(m, 12, {1});
+    CHECK(decode_error(m) == "data count and data section have inconsistent lengths");
+    m = header();
+    section(m, 5, {1, 0, 1});
+    section(m, 12, {2});
+    section(m, 11, {1, 1, 0});
+    CHECK(decode_error(m) == "data count and data section have inconsistent lengths");
+    // memory.init without a DataCount section.
+    CHECK(decode_error(one_func({0x00, 0x41, 0, 0x41, 0, 0x41, 0, 0xfc, 0x08, 0, 0, 0x0b}, {0x60, 0, 0}, true)) ==
+          "data count section required");
+    // Bad import kind, bad mutability.
+    m = header();
+    section(m, 2, {1, 1, 'a', 1, 'b', 0x04, 0});
+    CHECK(decode_error(m) == "malformed import kind");
+    m = header();
+    section(m, 6, {1, 0x7f, 0x02, 0x41, 0, 0x0b});
+    CHECK(decode_error(m) == "malformed mutability");
+}
+
+TEST_CASE("decode: bogus huge counts do not allocate", "[decode]") {
+    // Type count 2^32-1 in a 6-byte section.
+    auto m = header();
+    section(m, 1, {0xff, 0xff, 0xff, 0xff, 0x0f, 0x60});
+    CHECK(starts_with(decode_error(m), "unexpected end of section or function: count 4294967295"));
+    // Function section claiming 2^32-1 functions, elem with huge item count.
+    m = header();
+    section(m, 3, {0xff, 0xff, 0xff, 0xff, 0x0f});
+    CHECK(starts_with(decode_error(m), "unexpected end of section or function: count"));
+    m = header();
+    section(m, 9, {1, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f});
+    CHECK(starts_with(decode_error(m), "unexpected end of section or function: count"));
+    // br_table claiming 2^32-1 targets.
+    CHECK(starts_with(decode_error(one_func({0x00, 0x41, 0, 0x0e, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0x0b})),
+                      "unexpected end"));
+    // Section size beyond the file.
+    m = header();
+    m.insert(m.end(), {0x01, 0xff, 0xff, 0xff, 0xff, 0x0f});
+    CHECK(starts_with(decode_error(m), "length out of bounds"));
+    // Too many locals: 2^32-1 + 2, and 4 * 2^30.
+    CHECK(decode_error(one_func({0x02, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x02, 0x7e, 0x0b})) == "too many locals");
+    CHECK(decode_error(one_func({0x01, 0xd1, 0x86, 0x03, 0x7f, 0x0b})) == "too many locals");  // 50001
+    auto ok = decode_module(one_func({0x01, 0xd0, 0x86, 0x03, 0x7f, 0x0b}));                   // 50000
+    REQUIRE(ok.ok());
+    CHECK(ok->code[0].locals.size() == 50000);
+}
+
+TEST_CASE("decode: 10000 nested blocks, no recursion", "[decode]") {
+    std::vector<uint8_t> body{0x00};
+    const int depth = 10000;
+    for (int i = 0; i < depth; ++i) body.insert(body.end(), {0x02, 0x40});
+    for (int i = 0; i < depth; ++i) body.push_back(0x0b);
+    body.push_back(0x0b);
+    auto r = decode_module(one_func(body));
+    REQUIRE(r.ok());
+    CHECK(validate_module(*r).ok());
+    // Same with loop/if and a value flowing out of the innermost block.
+    std::vector<uint8_t> b2{0x00};
+    for (int i = 0; i < depth; ++i) b2.insert(b2.end(), {0x41, 0x01, 0x04, 0x7f});
+    b2.insert(b2.end(), {0x41, 0x2a});
+    for (int i = 0; i < depth; ++i) b2.insert(b2.end(), {0x05, 0x41, 0x00, 0x0b});
+    b2.push_back(0x0b);
+    auto r2 = decode_module(one_func(b2, {0x60, 0, 1, 0x7f}));
+    REQUIRE(r2.ok());
+    CHECK(validate_module(*r2).ok());
+    // Unbalanced: one end missing.
+    body.pop_back();
+    CHECK_FALSE(decode_module(one_func(body)).ok());
+}
+
+TEST_CASE("decode: huge br_table and large modules are fast", "[decode]") {
+    std::vector<uint8_t> body{0x00, 0x02, 0x40, 0x41, 0x00, 0x0e};
+    leb(body, 100000);
+    for (int i = 0; i < 100000; ++i) body.push_back(0x00);
+    body.push_back(0x00);
+    body.insert(body.end(), {0x0b, 0x0b});
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = decode_module(one_func(body));
+    REQUIRE(r.ok());
+    REQUIRE(validate_module(*r).ok());
+    auto t1 = std::chrono::steady_clock::now();
+    CHECK(std::chrono::duration<double>(t1 - t0).count() < 0.5);
+
+    // 30000 functions of ~300 bytes each and 30000 globals (~10 MiB).
+    const int nfuncs = 30000;
+    auto m = header();
+    section(m, 1, {1, 0x60, 1, 0x7f, 1, 0x7f});
+    std::vector<uint8_t> fs;
+    leb(fs, nfuncs);
+    for (int i = 0; i < nfuncs; ++i) fs.push_back(0);
+    section(m, 3, fs);
+    std::vector<uint8_t> gs;
+    leb(gs, nfuncs);
+    for (int i = 0; i < nfuncs; ++i) gs.insert(gs.end(), {0x7f, 0x01, 0x41, 0x05, 0x0b});
+    section(m, 6, gs);
+    std::vector<uint8_t> fbody{0x01, 0x02, 0x7f, 0x20, 0x00};
+    for (int k = 0; k < 60; ++k) fbody.insert(fbody.end(), {0x41, 0x03, 0x6a, 0x22, 0x01});
+    fbody.push_back(0x0b);
+    std::vector<uint8_t> code;
+    leb(code, nfuncs);
+    for (int i = 0; i < nfuncs; ++i) {
+        leb(code, fbody.size());
+        code.insert(code.end(), fbody.begin(), fbody.end());
+    }
+    section(m, 10, code);
+    t0 = std::chrono::steady_clock::now();
+    auto big = decode_module(m);
+    REQUIRE(big.ok());
+    REQUIRE(validate_module(*big).ok());
+    t1 = std::chrono::steady_clock::now();
+    double secs = std::chrono::duration<double>(t1 - t0).count();
+    INFO("decode+validate of " << m.size() << " bytes took " << secs << " s");
+    CHECK(big->code.size() == size_t(nfuncs));
+    CHECK(big->globals.size() == size_t(nfuncs));
+    CHECK(secs < 1.0);
+}
+
+TEST_CASE("decode: name section", "[decode]") {
+    // Built by hand: function 0 "hi", function 1 "yo".
+    auto m = header();
+    section(m, 1, {1, 0x60, 0, 0});
+    section(m, 3, {2, 0, 0});
+    section(m, 10, {2, 2, 0, 0x0b, 2, 0, 0x0b});
+    std::vector<uint8_t> names{4, 'n', 'a', 'm', 'e', 1, 9, 2, 0, 2, 'h', 'i', 1, 2, 'y', 'o'};
+    section(m, 0, names);
+    auto r = decode_module(m);
+    REQUIRE(r.ok());
+    REQUIRE(r->func_names.size() == 2);
+    CHECK(r->func_names[0] == "hi");
+    CHECK(r->func_names[1] == "yo");
+    // A malformed name section (subsection length too long) is ignored.
+    auto m2 = header();
+    section(m2, 1, {1, 0x60, 0, 0});
+    section(m2, 3, {1, 0});
+    section(m2, 10, {1, 2, 0, 0x0b});
+    section(m2, 0, {4, 'n', 'a', 'm', 'e', 1, 0x7f, 1, 0});
+    auto r2 = decode_module(m2);
+    REQUIRE(r2.ok());
+    CHECK(r2->func_names.empty());
+}
+
+TEST_CASE("decode: random mutations never crash, and what validates walks cleanly", "[decode]") {
+    auto bytes = wat(kRichWat);
+    REQUIRE_FALSE(bytes.empty());
+    uint32_t state = 12345;
+    auto rnd = [&state] {  // xorshift32: deterministic across platforms
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        return state;
+    };
+    int decoded = 0, validated = 0;
+    for (int it = 0; it < 20000; ++it) {
+        auto b = bytes;
+        int n = 1 + rnd() % 3;
+        for (int k = 0; k < n; ++k) {
+            size_t p = 8 + rnd() % (b.size() - 8);
+            switch (rnd() % 3) {
+            case 0: b[p] = uint8_t(rnd()); break;
+            case 1: b.erase(b.begin() + p); break;
+            default: b.insert(b.begin() + p, uint8_t(rnd())); break;
+            }
+        }
+        auto r = decode_module(b);
+        if (!r.ok()) {
+            REQUIRE(r.error().offset >= 0);
+            REQUIRE(size_t(r.error().offset) <= b.size());
+            continue;
+        }
+        ++decoded;
+        if (!validate_module(*r).ok()) continue;
+        ++validated;
+        // The emitter's guarantee: every body of a valid module reads cleanly.
+        for (const Function &f : r->code) {
+            InstrReader ir(*r, f);
+            Instr ins;
+            while (!ir.done()) REQUIRE(ir.next(ins).ok());
+            REQUIRE(ins.op == Op::End);
+        }
+    }
+    INFO("decoded " << decoded << ", validated " << validated);
+    CHECK(decoded > 100);
+    CHECK(validated > 10);
+}
+
+TEST_CASE("decode: module-wide locals cap bounds memory", "[decode]") {
+    // 2000 tiny bodies of 50000 locals each (100 M locals from ~12 KB).
+    const int n = 2000;
+    auto m = header();
+    section(m, 1, {1, 0x60, 0, 0});
+    std::vector<uint8_t> fs;
+    leb(fs, n);
+    for (int i = 0; i < n; ++i) fs.push_back(0);
+    section(m, 3, fs);
+    std::vector<uint8_t> code;
+    leb(code, n);
+    for (int i = 0; i < n; ++i) code.insert(code.end(), {0x06, 0x01, 0xd0, 0x86, 0x03, 0x7f, 0x0b});
+    section(m, 10, code);
+    auto r = decode_module(m);
+    REQUIRE_FALSE(r.ok());
+    CHECK(starts_with(r.error().message, "too many locals in the module"));
+    // A few such functions are fine.
+    auto ok = decode_module(one_func({0x01, 0xd0, 0x86, 0x03, 0x7f, 0x0b}));
+    CHECK(ok.ok());
+}

@@ -1,0 +1,104 @@
+// frontend_util.h: helpers shared by the decoder and validator unit tests:
+// running wat2wasm / wast2json, building binaries by hand.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace fe_test {
+
+inline std::string tool(const char *env, const char *fallback) {
+    const char *p = std::getenv(env);
+    return p && *p ? p : fallback;
+}
+
+inline std::string temp_dir() {
+    // A plain char array, not a std::string: the atexit handler below runs
+    // after function-local statics registered later are destroyed.
+    static char path[] = "/tmp/lucet-frontend-test-XXXXXX";
+    static bool made = [] {
+        if (!mkdtemp(path)) return false;
+        // Remove the scratch files when the test binary exits.
+        std::atexit([] {
+            std::error_code ec;
+            std::filesystem::remove_all(path, ec);
+        });
+        return true;
+    }();
+    return made ? std::string(path) : std::string("/tmp");
+}
+
+inline std::vector<uint8_t> read_file(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+inline std::string shell_quote(const std::string &s) {
+    std::string out = "'";
+    for (char c : s) {
+        if (c == '\'') out += "'\\''";
+        else out += c;
+    }
+    return out + "'";
+}
+
+// Assembles WebAssembly text with wat2wasm. `check` false passes --no-check so
+// that invalid (but well-formed) modules reach our validator. Returns an empty
+// vector if wat2wasm fails.
+inline std::vector<uint8_t> wat(const std::string &text, bool check = true) {
+    static int counter = 0;
+    std::string base = temp_dir() + "/m" + std::to_string(counter++);
+    {
+        std::ofstream out(base + ".wat");
+        out << text;
+    }
+    std::string cmd = shell_quote(tool("LUCET_TEST_WAT2WASM", "wat2wasm")) + (check ? "" : " --no-check") + " " +
+                      shell_quote(base + ".wat") + " -o " + shell_quote(base + ".wasm") + " 2>" +
+                      shell_quote(base + ".err");
+    if (std::system(cmd.c_str()) != 0) return {};
+    return read_file(base + ".wasm");
+}
+
+// Binary building blocks.
+inline void leb(std::vector<uint8_t> &out, uint64_t v) {
+    do {
+        uint8_t b = v & 0x7f;
+        v >>= 7;
+        if (v) b |= 0x80;
+        out.push_back(b);
+    } while (v);
+}
+
+inline std::vector<uint8_t> header() { return {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}; }
+
+inline void section(std::vector<uint8_t> &mod, uint8_t id, const std::vector<uint8_t> &payload) {
+    mod.push_back(id);
+    leb(mod, payload.size());
+    mod.insert(mod.end(), payload.begin(), payload.end());
+}
+
+// A module with one type [] -> [] (or as given), one function whose body
+// (locals vector included) is `body`.
+inline std::vector<uint8_t> one_func(const std::vector<uint8_t> &body, const std::vector<uint8_t> &type = {0x60, 0, 0},
+                                     bool memory = false) {
+    auto m = header();
+    std::vector<uint8_t> types{1};
+    types.insert(types.end(), type.begin(), type.end());
+    section(m, 1, types);
+    section(m, 3, {1, 0});
+    if (memory) section(m, 5, {1, 0, 1});
+    std::vector<uint8_t> code{1};
+    leb(code, body.size());
+    code.insert(code.end(), body.begin(), body.end());
+    section(m, 10, code);
+    return m;
+}
+
+}  // namespace fe_test

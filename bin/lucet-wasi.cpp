@@ -1,1 +1,307 @@
-int main(void) { return 0; }
+// lucet-wasi: runs a WASI program compiled by lucetc (a .so), or a .wasm that
+// it compiles first into a content-addressed cache.
+//
+//   lucet-wasi [OPTIONS] <lucet_module> [--] [guest_args]...
+//
+// Exit status: the guest's proc_exit code (low 8 bits, as for a native
+// exit()), 0 when the entrypoint returns; 134 after a trap (with
+// "lucet-wasi: trap: ..." on stderr); 2 for a usage error (bad option, bad
+// size, missing module); 1 when the module cannot be compiled, loaded or
+// instantiated.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "compiler/compiler.h"
+#include "runtime/runtime.h"
+#include "util/size.h"
+#include "wasi/wasi.h"
+
+extern char **environ;
+
+namespace {
+
+constexpr const char *kUsage = "Usage: lucet-wasi [OPTIONS] <lucet_module> [--] [guest_args]...";
+constexpr int kExitUsage = 2;
+constexpr int kExitFailure = 1;
+constexpr int kExitTrap = 134;  // 128 + SIGABRT, what a native program's abort() gives
+
+// Options that take a value; the pre-scan below must know them to find where
+// the module path (and so the guest's arguments) begins.
+const char *const kValueOptions[] = {"--entrypoint", "--heap-address-space", "--max-heap-size",
+                                     "--dir", "--stack-size", "--env"};
+
+int usage_error(const std::string &msg) {
+    std::fprintf(stderr, "lucet-wasi: error: %s\n%s\nTry 'lucet-wasi --help' for more information.\n",
+                 msg.c_str(), kUsage);
+    return kExitUsage;
+}
+
+class Formatter : public CLI::Formatter {
+public:
+    std::string make_usage(const CLI::App *, std::string) const override { return std::string(kUsage) + "\n"; }
+};
+
+// Everything after the module path belongs to the guest, even when it looks
+// like an option (`lucet-wasi prog.so -v` passes -v to prog). Returns the
+// index of the module path in argv, or argc if there is none before a `--`.
+int find_module_arg(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        if (a == "--") return argc;
+        if (a.size() > 1 && a[0] == '-') {
+            for (const char *o : kValueOptions)
+                if (a == o) {
+                    i++;
+                    break;
+                }
+            continue;
+        }
+        return i;
+    }
+    return argc;
+}
+
+// 128-bit content hash for the cache key (not cryptographic: the cache is the
+// user's own directory). Two independent 64-bit FNV-1a / multiply-xorshift
+// streams.
+std::string hash_hex(const std::string &data) {
+    uint64_t h1 = 0xcbf29ce484222325ull, h2 = 0x9e3779b97f4a7c15ull ^ data.size();
+    for (unsigned char c : data) {
+        h1 = (h1 ^ c) * 0x100000001b3ull;
+        h2 = (h2 ^ c) * 0xff51afd7ed558ccdull;
+        h2 ^= h2 >> 29;
+    }
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h1),
+                  static_cast<unsigned long long>(h2));
+    return buf;
+}
+
+bool read_file(const std::string &path, std::string &out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return !in.bad();
+}
+
+lucet::Status mkdir_p(const std::string &dir) {
+    std::string cur;
+    size_t i = 0;
+    while (i <= dir.size()) {
+        size_t j = dir.find('/', i);
+        if (j == std::string::npos) j = dir.size();
+        cur = dir.substr(0, j);
+        if (!cur.empty() && mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
+            return lucet::make_error("cannot create cache directory '" + cur + "': " + std::strerror(errno));
+        i = j + 1;
+    }
+    return {};
+}
+
+std::string cache_dir() {
+    const char *xdg = std::getenv("XDG_CACHE_HOME");
+    if (xdg && *xdg) return std::string(xdg) + "/lucet";
+    const char *home = std::getenv("HOME");
+    return std::string(home && *home ? home : ".") + "/.cache/lucet";
+}
+
+// Compiles a .wasm into the cache (once) and returns the .so path. The key
+// covers the content, the compiler version and the options that change code.
+lucet::Result<std::string> compile_cached(const std::string &wasm_path, const std::string &bytes,
+                                          const lucet::CompileOptions &opts) {
+    std::string dir = cache_dir();
+    LUCET_TRY(mkdir_p(dir));
+    std::string key = bytes;
+    key += '\0';
+    key += lucet::compiler_version();
+    key += '\0' + std::to_string(opts.reserved_size) + ":" + std::to_string(opts.guard_size) + ":" +
+           std::to_string(opts.opt_level);
+    std::string so = dir + "/" + hash_hex(key) + ".so";
+    if (access(so.c_str(), R_OK) == 0) return so;
+    // Compile under a unique name and rename, so concurrent launchers never
+    // load a half-written file.
+    std::string tmp = so + ".tmp." + std::to_string(getpid());
+    lucet::Status st = lucet::compile_file(wasm_path, tmp, opts);
+    if (!st.ok()) {
+        unlink(tmp.c_str());
+        return st.error();
+    }
+    if (rename(tmp.c_str(), so.c_str()) != 0) {
+        int e = errno;
+        unlink(tmp.c_str());
+        return lucet::make_error("cannot store compiled module in '" + so + "': " + std::strerror(e));
+    }
+    return so;
+}
+
+// Parses a size option and checks it is a positive multiple of 4 KiB.
+bool parse_size_opt(const char *opt, const std::string &text, uint64_t &out, std::string &err) {
+    auto r = lucet::parse_size(text);
+    if (!r.ok()) {
+        err = std::string(opt) + ": " + r.error().to_string();
+        return false;
+    }
+    out = r.value();
+    if (out == 0 || out % 4096 != 0) {
+        err = std::string(opt) + ": " + text + " must be a non-zero multiple of 4 KiB";
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    std::string entrypoint = "_start";
+    std::string heap_as_text = "8 GiB", max_heap_text = "4 GiB", stack_text = "8 MiB";
+    std::vector<std::string> dirs, envs, guest_args;
+    std::string module_path;
+
+    CLI::App app{"Runs a WASI program compiled by lucetc (or a .wasm, compiled and cached on first use).",
+                 "lucet-wasi"};
+    app.formatter(std::make_shared<Formatter>());
+    app.set_help_flag("-h,--help", "Prints help information");
+    app.set_version_flag("-V,--version", std::string("lucet-wasi ") + LUCET_VERSION, "Prints version information");
+    app.add_option("--entrypoint", entrypoint, "Entrypoint to run within the WASI module [default: _start]")
+        ->option_text("<entrypoint>");
+    app.add_option("--heap-address-space", heap_as_text,
+                   "Maximum heap address space size (must be a multiple of 4 KiB, and >= `max-heap-size`) [default: 8 GiB]")
+        ->option_text("<heap_address_space_size>");
+    app.add_option("--max-heap-size", max_heap_text, "Maximum heap size (must be a multiple of 4 KiB) [default: 4 GiB]")
+        ->option_text("<heap_memory_size>");
+    app.add_option("--dir", dirs,
+                   "A directory to provide to the WASI guest (<wasm path>:<host path>, or PATH for PATH:PATH)")
+        ->option_text("<preopen_dirs>...")->allow_extra_args(false);
+    app.add_option("--stack-size", stack_text, "Maximum stack size (must be a multiple of 4 KiB) [default: 8 MiB]")
+        ->option_text("<stack_size>");
+    app.add_option("--env", envs, "An environment variable NAME=VALUE for the guest (added to the inherited ones)")
+        ->option_text("<NAME=VALUE>...")->allow_extra_args(false);
+    app.add_option("lucet_module", module_path, "Path to the `lucetc`-compiled WASI module")->required();
+    app.add_option("guest_args", guest_args, "Arguments to the WASI `main` function");
+
+    // Hand CLI11 only our part of the command line (up to the module path);
+    // the rest goes to the guest verbatim.
+    int mod_at = find_module_arg(argc, argv);
+    std::vector<std::string> extra;
+    int cli_argc = argc;
+    if (mod_at < argc) {
+        cli_argc = mod_at + 1;
+        int k = mod_at + 1;
+        if (k < argc && std::strcmp(argv[k], "--") == 0) k++;
+        for (; k < argc; k++) extra.emplace_back(argv[k]);
+    }
+    try {
+        app.parse(cli_argc, argv);
+    } catch (const CLI::ParseError &e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+        return usage_error(e.what());
+    }
+    guest_args.insert(guest_args.end(), extra.begin(), extra.end());
+
+    // Limits.
+    lucet::RegionLimits limits;
+    std::string err;
+    if (!parse_size_opt("--heap-address-space", heap_as_text, limits.heap_address_space, err) ||
+        !parse_size_opt("--max-heap-size", max_heap_text, limits.max_heap_size, err) ||
+        !parse_size_opt("--stack-size", stack_text, limits.stack_size, err))
+        return usage_error(err);
+    if (limits.heap_address_space < limits.max_heap_size)
+        return usage_error("heap address space (" + lucet::format_size(limits.heap_address_space) +
+                           ") must be >= max heap size (" + lucet::format_size(limits.max_heap_size) + ")");
+    if (auto st = limits.validate(); !st.ok()) return usage_error(st.error().to_string());
+
+    // Guest environment: ours, then --env (a later NAME replaces an earlier one).
+    std::vector<std::string> env;
+    for (char **e = environ; e && *e; e++) env.emplace_back(*e);
+    for (const auto &kv : envs) {
+        size_t eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) return usage_error("--env: expected NAME=VALUE, got '" + kv + "'");
+        std::string prefix = kv.substr(0, eq + 1);
+        std::erase_if(env, [&](const std::string &s) { return s.compare(0, prefix.size(), prefix) == 0; });
+        env.push_back(kv);
+    }
+
+    // Preopens: "guest:host", or a bare path used for both.
+    std::vector<std::pair<std::string, std::string>> preopens;
+    for (const auto &d : dirs) {
+        size_t colon = d.find(':');
+        if (colon == std::string::npos)
+            preopens.emplace_back(d, d);
+        else
+            preopens.emplace_back(d.substr(0, colon), d.substr(colon + 1));
+        if (preopens.back().first.empty() || preopens.back().second.empty())
+            return usage_error("--dir: expected <wasm path>:<host path> or PATH, got '" + d + "'");
+    }
+
+    // The module: a .wasm (by its magic number) is compiled through the cache.
+    std::string bytes;
+    if (!read_file(module_path, bytes))
+        return usage_error("cannot read module '" + module_path + "': " + std::strerror(errno));
+    std::string so_path = module_path;
+    if (bytes.size() >= 4 && std::memcmp(bytes.data(), "\0asm", 4) == 0) {
+        lucet::CompileOptions opts;
+        opts.reserved_size = std::min<uint64_t>(limits.max_heap_size, 4ull << 30);
+        opts.guard_size = std::min<uint64_t>(limits.heap_address_space - opts.reserved_size, 4ull << 30);
+        auto so = compile_cached(module_path, bytes, opts);
+        if (!so.ok()) {
+            std::fprintf(stderr, "lucet-wasi: error: %s\n", so.error().to_string().c_str());
+            return kExitFailure;
+        }
+        so_path = so.value();
+    }
+    bytes.clear();
+    bytes.shrink_to_fit();
+
+    lucet::WasiCtx ctx;
+    std::vector<std::string> args{module_path};
+    args.insert(args.end(), guest_args.begin(), guest_args.end());
+    ctx.set_args(std::move(args));
+    ctx.set_env(std::move(env));
+    if (auto st = ctx.inherit_stdio(); !st.ok()) {
+        std::fprintf(stderr, "lucet-wasi: error: %s\n", st.error().to_string().c_str());
+        return kExitFailure;
+    }
+    for (const auto &[guest, host] : preopens) {
+        if (auto st = ctx.preopen_dir(guest, host); !st.ok())
+            return usage_error("--dir: " + st.error().to_string());
+    }
+
+    auto module = lucet::DlModule::load(so_path);
+    if (!module.ok()) {
+        std::fprintf(stderr, "lucet-wasi: error: %s\n", module.error().to_string().c_str());
+        return kExitFailure;
+    }
+    auto region = lucet::Region::create(1, limits);
+    if (!region.ok()) {
+        std::fprintf(stderr, "lucet-wasi: error: %s\n", region.error().to_string().c_str());
+        return kExitFailure;
+    }
+    auto inst = lucet::Instance::create(region.value(), module.value(), lucet::wasi_resolver(), &ctx);
+    if (!inst.ok()) {
+        std::fprintf(stderr, "lucet-wasi: error: %s: %s\n", module_path.c_str(),
+                     inst.error().to_string().c_str());
+        return kExitFailure;
+    }
+    lucet::RunResult r = inst.value()->run(entrypoint, {});
+    switch (r.kind) {
+    case lucet::RunResult::Kind::Returned: return 0;
+    case lucet::RunResult::Kind::Exited: return static_cast<int>(r.exit_code & 0xff);
+    case lucet::RunResult::Kind::Trapped:
+        std::fprintf(stderr, "lucet-wasi: trap: %s\n", r.trap.to_string().c_str());
+        return kExitTrap;
+    case lucet::RunResult::Kind::Error:
+        std::fprintf(stderr, "lucet-wasi: error: %s\n", r.error.to_string().c_str());
+        return kExitFailure;
+    }
+    return kExitFailure;
+}

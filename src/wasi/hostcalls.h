@@ -1,0 +1,90 @@
+// hostcalls.h: the WASI preview1 functions, implemented against a WasiCtx and
+// a checked view of guest memory. They know nothing of the runtime, so unit
+// tests can call them with a plain buffer as "guest memory"; imports.cpp wraps
+// each one into a host function `uint32_t fn(lucet_vmctx *, args...)`.
+//
+// Parameter types follow the wasm-level signature in
+// wasi_snapshot_preview1.witx: u8/u16/u32/pointers/sizes are i32 (uint32_t),
+// u64/filesize/timestamp/dircookie are i64 (uint64_t).
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+
+#include "wasi/guest_mem.h"
+#include "wasi/wasi_ctx.h"
+
+namespace lucet::wasi {
+
+struct Call {
+    WasiCtx &ctx;
+    GuestMem mem;
+};
+
+// hostcalls_env.cpp
+Errno args_get(Call &c, uint32_t argv, uint32_t argv_buf);
+Errno args_sizes_get(Call &c, uint32_t argc_out, uint32_t argv_buf_size_out);
+Errno environ_get(Call &c, uint32_t environ, uint32_t environ_buf);
+Errno environ_sizes_get(Call &c, uint32_t count_out, uint32_t buf_size_out);
+Errno clock_res_get(Call &c, uint32_t clock_id, uint32_t res_out);
+Errno clock_time_get(Call &c, uint32_t clock_id, uint64_t precision, uint32_t time_out);
+Errno random_get(Call &c, uint32_t buf, uint32_t buf_len);
+Errno sched_yield(Call &c);
+
+// hostcalls_fd.cpp
+Errno fd_write(Call &c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t nwritten_out);
+Errno fd_read(Call &c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t nread_out);
+Errno fd_pwrite(Call &c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset, uint32_t nwritten_out);
+Errno fd_pread(Call &c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset, uint32_t nread_out);
+Errno fd_seek(Call &c, uint32_t fd, uint64_t offset, uint32_t whence, uint32_t newoffset_out);
+Errno fd_tell(Call &c, uint32_t fd, uint32_t offset_out);
+Errno fd_close(Call &c, uint32_t fd);
+Errno fd_fdstat_get(Call &c, uint32_t fd, uint32_t stat_out);
+Errno fd_fdstat_set_flags(Call &c, uint32_t fd, uint32_t flags);
+Errno fd_filestat_get(Call &c, uint32_t fd, uint32_t stat_out);
+Errno fd_prestat_get(Call &c, uint32_t fd, uint32_t prestat_out);
+Errno fd_prestat_dir_name(Call &c, uint32_t fd, uint32_t path, uint32_t path_len);
+Errno fd_sync(Call &c, uint32_t fd);
+Errno fd_datasync(Call &c, uint32_t fd);
+Errno fd_readdir(Call &c, uint32_t fd, uint32_t buf, uint32_t buf_len, uint64_t cookie, uint32_t bufused_out);
+Errno sock_shutdown(Call &c, uint32_t fd, uint32_t how);
+
+// hostcalls_fd_attr.cpp
+Errno fd_advise(Call &c, uint32_t fd, uint64_t offset, uint64_t len, uint32_t advice);
+Errno fd_allocate(Call &c, uint32_t fd, uint64_t offset, uint64_t len);
+Errno fd_fdstat_set_rights(Call &c, uint32_t fd, uint64_t base, uint64_t inheriting);
+Errno fd_filestat_set_size(Call &c, uint32_t fd, uint64_t size);
+Errno fd_filestat_set_times(Call &c, uint32_t fd, uint64_t atim, uint64_t mtim, uint32_t fst_flags);
+Errno fd_renumber(Call &c, uint32_t from, uint32_t to);
+
+// hostcalls_poll.cpp
+Errno poll_oneoff(Call &c, uint32_t in, uint32_t out, uint32_t nsubscriptions, uint32_t nevents_out);
+
+// hostcalls_path_links.cpp
+Errno path_filestat_set_times(Call &c, uint32_t fd, uint32_t flags, uint32_t path, uint32_t path_len,
+                              uint64_t atim, uint64_t mtim, uint32_t fst_flags);
+Errno path_rename(Call &c, uint32_t fd, uint32_t old_path, uint32_t old_len, uint32_t new_fd, uint32_t new_path,
+                  uint32_t new_len);
+Errno path_link(Call &c, uint32_t old_fd, uint32_t old_flags, uint32_t old_path, uint32_t old_len, uint32_t new_fd,
+                uint32_t new_path, uint32_t new_len);
+Errno path_symlink(Call &c, uint32_t old_path, uint32_t old_len, uint32_t fd, uint32_t new_path, uint32_t new_len);
+Errno path_readlink(Call &c, uint32_t fd, uint32_t path, uint32_t path_len, uint32_t buf, uint32_t buf_len,
+                    uint32_t bufused_out);
+
+// hostcalls_path.cpp
+Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint32_t path_len, uint32_t oflags,
+                uint64_t rights_base, uint64_t rights_inheriting, uint32_t fdflags, uint32_t fd_out);
+Errno path_filestat_get(Call &c, uint32_t fd, uint32_t flags, uint32_t path, uint32_t path_len, uint32_t stat_out);
+Errno path_create_directory(Call &c, uint32_t fd, uint32_t path, uint32_t path_len);
+Errno path_unlink_file(Call &c, uint32_t fd, uint32_t path, uint32_t path_len);
+Errno path_remove_directory(Call &c, uint32_t fd, uint32_t path, uint32_t path_len);
+
+// Shared helpers (hostcalls_fd.cpp).
+// The entry for `fd` if it is open and has all of `needed` rights:
+// BADF when not open, NOTCAPABLE when a right is missing.
+Errno fd_lookup(Call &c, uint32_t fd, uint64_t needed, FdEntry *&out);
+// Writes a $filestat for a host struct stat.
+bool write_filestat(const GuestMem &mem, uint32_t ptr, const struct stat &st);
+
+}  // namespace lucet::wasi

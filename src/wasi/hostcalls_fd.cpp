@@ -1,0 +1,315 @@
+// hostcalls_fd.cpp: operations on open descriptors.
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "wasi/wasi_errno.h"
+#include "wasi/hostcalls.h"
+
+namespace lucet::wasi {
+
+Errno fd_lookup(Call &c, uint32_t fd, uint64_t needed, FdEntry *&out) {
+    FdEntry *e = c.ctx.get(fd);
+    if (!e) return Errno::BADF;
+    if (!e->has(needed)) return Errno::NOTCAPABLE;
+    out = e;
+    return Errno::SUCCESS;
+}
+
+static uint64_t ts_ns(const struct timespec &ts) {
+    return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+bool write_filestat(const GuestMem &mem, uint32_t ptr, const struct stat &st) {
+    uint8_t buf[layout::FILESTAT_SIZE] = {};
+    auto put64 = [&](size_t off, uint64_t v) { std::memcpy(buf + off, &v, 8); };
+    put64(0, st.st_dev);
+    put64(8, st.st_ino);
+    buf[16] = static_cast<uint8_t>(filetype_from_mode(st.st_mode));
+    put64(24, st.st_nlink);
+    put64(32, static_cast<uint64_t>(st.st_size));
+    put64(40, ts_ns(st.st_atim));
+    put64(48, ts_ns(st.st_mtim));
+    put64(56, ts_ns(st.st_ctim));
+    return mem.write_bytes(ptr, buf, sizeof buf);
+}
+
+namespace {
+
+// Translates a guest iovec array into host iovecs pointing into guest memory.
+// Each buffer is bounds-checked; at most IOV_MAX entries and < 4 GiB in total
+// are used (a short read/write is allowed by the ABI, and the count is u32).
+Errno gather(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<struct iovec> &out) {
+    if (!c.mem.in_bounds(iovs, uint64_t(iovs_len) * layout::IOVEC_SIZE)) return Errno::FAULT;
+    uint32_t n = std::min<uint32_t>(iovs_len, IOV_MAX);
+    out.reserve(n);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t buf = 0, len = 0;
+        c.mem.read(iovs + uint64_t(i) * 8, buf);
+        c.mem.read(iovs + uint64_t(i) * 8 + 4, len);
+        uint8_t *p = c.mem.span(buf, len);
+        if (!p) return Errno::FAULT;
+        if (total + len > UINT32_MAX) break;
+        total += len;
+        out.push_back({p, len});
+    }
+    return Errno::SUCCESS;
+}
+
+enum class Io { Read, Write, PRead, PWrite };
+
+Errno do_io(Call &c, Io kind, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset, uint32_t n_out) {
+    uint64_t need = (kind == Io::Read || kind == Io::PRead) ? rights::FD_READ : rights::FD_WRITE;
+    if (kind == Io::PRead || kind == Io::PWrite) need |= rights::FD_SEEK;
+    FdEntry *e;
+    if (Errno r = fd_lookup(c, fd, need, e); r != Errno::SUCCESS) return r;
+    if (!c.mem.in_bounds(n_out, 4)) return Errno::FAULT;
+    if ((kind == Io::PRead || kind == Io::PWrite) && offset > uint64_t(INT64_MAX)) return Errno::INVAL;
+    std::vector<struct iovec> v;
+    if (Errno r = gather(c, iovs, iovs_len, v); r != Errno::SUCCESS) return r;
+    ssize_t n;
+    int cnt = static_cast<int>(v.size());
+    do {
+        switch (kind) {
+        case Io::Read: n = readv(e->host_fd, v.data(), cnt); break;
+        case Io::Write: n = writev(e->host_fd, v.data(), cnt); break;
+        case Io::PRead: n = preadv(e->host_fd, v.data(), cnt, static_cast<off_t>(offset)); break;
+        default: n = pwritev(e->host_fd, v.data(), cnt, static_cast<off_t>(offset)); break;
+        }
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno_from_host(errno);
+    c.mem.write<uint32_t>(n_out, static_cast<uint32_t>(n));
+    return Errno::SUCCESS;
+}
+
+Filetype dirent_type(DIR *d, const struct dirent *de) {
+    switch (de->d_type) {
+    case DT_REG: return Filetype::REGULAR_FILE;
+    case DT_DIR: return Filetype::DIRECTORY;
+    case DT_LNK: return Filetype::SYMBOLIC_LINK;
+    case DT_CHR: return Filetype::CHARACTER_DEVICE;
+    case DT_BLK: return Filetype::BLOCK_DEVICE;
+    case DT_SOCK: return Filetype::SOCKET_STREAM;
+    case DT_FIFO: return Filetype::UNKNOWN;
+    default: {
+        // Some filesystems do not fill d_type.
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) return Filetype::UNKNOWN;
+        return filetype_from_mode(st.st_mode);
+    }
+    }
+}
+
+}  // namespace
+
+Errno fd_write(Call &c, uint32_t fd, uint32_t iovs, uint32_t n, uint32_t out) {
+    return do_io(c, Io::Write, fd, iovs, n, 0, out);
+}
+Errno fd_read(Call &c, uint32_t fd, uint32_t iovs, uint32_t n, uint32_t out) {
+    return do_io(c, Io::Read, fd, iovs, n, 0, out);
+}
+Errno fd_pwrite(Call &c, uint32_t fd, uint32_t iovs, uint32_t n, uint64_t offset, uint32_t out) {
+    return do_io(c, Io::PWrite, fd, iovs, n, offset, out);
+}
+Errno fd_pread(Call &c, uint32_t fd, uint32_t iovs, uint32_t n, uint64_t offset, uint32_t out) {
+    return do_io(c, Io::PRead, fd, iovs, n, offset, out);
+}
+
+Errno fd_seek(Call &c, uint32_t fd, uint64_t offset, uint32_t whence, uint32_t out) {
+    int hw;
+    switch (whence) {
+    case uint32_t(Whence::SET): hw = SEEK_SET; break;
+    case uint32_t(Whence::CUR): hw = SEEK_CUR; break;
+    case uint32_t(Whence::END): hw = SEEK_END; break;
+    default: return Errno::INVAL;
+    }
+    // Asking for the current position only needs fd_tell (as the witx says).
+    FdEntry *e = c.ctx.get(fd);
+    if (!e) return Errno::BADF;
+    bool tell_only = hw == SEEK_CUR && offset == 0;
+    if (!e->has(rights::FD_SEEK) && !(tell_only && e->has(rights::FD_TELL))) return Errno::NOTCAPABLE;
+    if (!c.mem.in_bounds(out, 8)) return Errno::FAULT;
+    off_t pos = lseek(e->host_fd, static_cast<off_t>(static_cast<int64_t>(offset)), hw);
+    if (pos < 0) return errno_from_host(errno);
+    c.mem.write<uint64_t>(out, static_cast<uint64_t>(pos));
+    return Errno::SUCCESS;
+}
+
+Errno fd_tell(Call &c, uint32_t fd, uint32_t out) {
+    FdEntry *e;
+    if (Errno r = fd_lookup(c, fd, rights::FD_TELL, e); r != Errno::SUCCESS) return r;
+    if (!c.mem.in_bounds(out, 8)) return Errno::FAULT;
+    off_t pos = lseek(e->host_fd, 0, SEEK_CUR);
+    if (pos < 0) return errno_from_host(errno);
+    c.mem.write<uint64_t>(out, static_cast<uint64_t>(pos));
+    return Errno::SUCCESS;
+}
+
+Errno fd_close(Call &c, uint32_t fd) { return c.ctx.close(fd); }
+
+Errno fd_fdstat_get(Call &c, uint32_t fd, uint32_t out) {
+    FdEntry *e;
+    if (Errno r = fd_lookup(c, fd, 0, e); r != Errno::SUCCESS) return r;
+    int fl = fcntl(e->host_fd, F_GETFL);
+    if (fl < 0) return errno_from_host(errno);
+    uint16_t flags = 0;
+    if (fl & O_APPEND) flags |= fdflags::APPEND;
+    if (fl & O_NONBLOCK) flags |= fdflags::NONBLOCK;
+    // On Linux O_SYNC includes the O_DSYNC bit (and O_RSYNC == O_SYNC).
+    if ((fl & O_SYNC) == O_SYNC)
+        flags |= fdflags::SYNC;
+    else if (fl & O_DSYNC)
+        flags |= fdflags::DSYNC;
+    uint8_t buf[layout::FDSTAT_SIZE] = {};
+    buf[0] = static_cast<uint8_t>(e->type);
+    std::memcpy(buf + 2, &flags, 2);
+    std::memcpy(buf + 8, &e->rights_base, 8);
+    std::memcpy(buf + 16, &e->rights_inheriting, 8);
+    return c.mem.write_bytes(out, buf, sizeof buf) ? Errno::SUCCESS : Errno::FAULT;
+}
+
+Errno fd_fdstat_set_flags(Call &c, uint32_t fd, uint32_t flags) {
+    FdEntry *e;
+    if (Errno r = fd_lookup(c, fd, rights::FD_FDSTAT_SET_FLAGS, e); r != Errno::SUCCESS) return r;
+    if (flags & ~uint32_t(fdflags::ALL)) return Errno::INVAL;
+    // Linux's F_SETFL silently ignores the sync flags; refusing is honest.
+    if (flags & (fdflags::DSYNC | fdflags::RSYNC | fdflags::SYNC)) return Errno::NOTSUP;
+    int fl = fcntl(e->host_fd, F_GETFL);
+    if (fl < 0) return errno_from_host(errno);
+    fl &= ~(O_APPEND | O_NONBLOCK);
+    if (flags & fdflags::APPEND) fl |= O_APPEND;
+    if (flags & fdflags::NONBLOCK) fl |= O_NONBLOCK;
+    if (fcntl(e->host_fd, F_SETFL, fl) != 0) return errno_from_host(errno);
+    return Errno::SUCCESS;
+}
+
+Errno fd_filestat_get(Call &c, uint32_t fd, uint32_t out) {
+    FdEntry *e;
+    if (Errno r = fd_lookup(c, fd, rights::FD_FILESTAT_GET, e); r != Errno::SUCCESS) return r;
+    struct stat st;
+    if (fstat(e->host_fd, &st) != 0) return errno_from_host(errno);
+    return write_filestat(c.mem, out, st) ? Errno::SUCCESS : Errno::FAULT;
+}
+
+Errno fd_prestat_get(Call &c, uint32_t fd, uint32_t out) {
+    FdEntry *e = c.ctx.get(fd);
+    if (!e || !e->preopen) return Errno::BADF;
+    uint8_t buf[layout::PRESTAT_SIZE] = {};
+    buf[0] = PREOPENTYPE_DIR;
+    uint32_t len = static_cast<uint32_t>(e->preopen_name.size());
+    std::memcpy(buf + 4, &len, 4);
+    return c.mem.write_bytes(out, buf, sizeof buf) ? Errno::SUCCESS : Errno::FAULT;
+}
+
+Errno fd_prestat_dir_name(Call &c, uint32_t fd, uint32_t path, uint32_t path_len) {
+    FdEntry *e = c.ctx.get(fd);
+    if (!e || !e->preopen) return Errno::BADF;
+    if (path_len < e->preopen_name.size()) return Errno::NAMETOOLONG;
+    return c.mem.write_bytes(path, e->preopen_name.data(), e->preopen_name.size()) ? Errno::SUCCESS
+                                                                                    : Errno::FAULT;
+}
+
+Errno fd_sync(Call &c, uint32_t fd) {
+    FdEntry *e;
+    if (Errno r = fd_lookup(c, fd, rights::FD_SYNC, e); r != Errno::SUCCESS) return r;
+    return fsync(e->host_fd) == 0 ? Errno::SUCCESS : errno_from_host(errno);
+}
+
+Errno fd_datasync(Call &c, uint32_t fd) {
+    FdEntry *e;
+    if (Errno r = fd_lookup(c, fd, rights::FD_DATASYNC, e); r != Errno::SUCCESS) return r;
+    return fdatasync(e->host_fd) == 0 ? Errno::SUCCESS : errno_from_host(errno);
+}
+
+Errno fd_readdir(Call &c, uint32_t fd, uint32_t buf, uint32_t buf_len, uint64_t cookie, uint32_t used_out) {
+    FdEntry *e;
+    if (Errno r = fd_lookup(c, fd, rights::FD_READDIR, e); r != Errno::SUCCESS) return r;
+    if (e->type != Filetype::DIRECTORY) return Errno::NOTDIR;
+    uint8_t *out = c.mem.span(buf, buf_len);
+    if (!out || !c.mem.in_bounds(used_out, 4)) return Errno::FAULT;
+
+    // Cookies are entry indices. The stream is kept between calls so a plain
+    // sequential listing is linear; a cookie behind the stream's position
+    // (a restart, or the guest re-reading a truncated entry) rewinds it.
+    if (!e->dir) {
+        int dfd = openat(e->host_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0) return errno_from_host(errno);
+        e->dir = fdopendir(dfd);
+        if (!e->dir) {
+            int err = errno;
+            ::close(dfd);
+            return errno_from_host(err);
+        }
+        e->dir_next = 0;
+    } else if (cookie < e->dir_next) {
+        rewinddir(e->dir);
+        e->dir_next = 0;
+    }
+    uint32_t used = 0;
+    bool at_end = false;
+    while (e->dir_next < cookie) {
+        errno = 0;
+        if (!readdir(e->dir)) {
+            if (errno) return errno_from_host(errno);
+            at_end = true;
+            break;
+        }
+        e->dir_next++;
+    }
+    while (!at_end && used < buf_len) {
+        errno = 0;
+        struct dirent *de = readdir(e->dir);
+        if (!de) {
+            if (errno) return errno_from_host(errno);
+            break;
+        }
+        e->dir_next++;
+        uint32_t namlen = static_cast<uint32_t>(std::strlen(de->d_name));
+        uint8_t hdr[layout::DIRENT_SIZE] = {};
+        uint64_t next = e->dir_next, ino = de->d_ino;
+        std::memcpy(hdr, &next, 8);
+        std::memcpy(hdr + 8, &ino, 8);
+        std::memcpy(hdr + 16, &namlen, 4);
+        hdr[20] = static_cast<uint8_t>(dirent_type(e->dir, de));
+        // The last entry may be cut short: the guest sees bufused == buf_len
+        // and asks again from that entry's cookie.
+        uint32_t n = std::min<uint32_t>(sizeof hdr, buf_len - used);
+        std::memcpy(out + used, hdr, n);
+        used += n;
+        n = std::min<uint32_t>(namlen, buf_len - used);
+        std::memcpy(out + used, de->d_name, n);
+        used += n;
+    }
+    c.mem.write<uint32_t>(used_out, used);
+    return Errno::SUCCESS;
+}
+
+}  // namespace lucet::wasi
+
+namespace lucet::wasi {
+
+// sock_shutdown is the one socket call that needs no network API design: it
+// acts on an inherited socket (e.g. stdio connected to a socket).
+Errno sock_shutdown(Call &c, uint32_t fd, uint32_t how) {
+    FdEntry *e = c.ctx.get(fd);
+    if (!e) return Errno::BADF;
+    if (e->type != Filetype::SOCKET_STREAM && e->type != Filetype::SOCKET_DGRAM) return Errno::NOTSOCK;
+    if (!e->has(rights::SOCK_SHUTDOWN)) return Errno::NOTCAPABLE;
+    int h;
+    switch (how) {  // $sdflags: rd = 1, wr = 2
+    case 1: h = SHUT_RD; break;
+    case 2: h = SHUT_WR; break;
+    case 3: h = SHUT_RDWR; break;
+    default: return Errno::INVAL;
+    }
+    return ::shutdown(e->host_fd, h) == 0 ? Errno::SUCCESS : errno_from_host(errno);
+}
+
+}  // namespace lucet::wasi

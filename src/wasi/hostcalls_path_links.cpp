@@ -1,0 +1,116 @@
+// hostcalls_path_links.cpp: rename, hard and symbolic links, readlink, and
+// path timestamps. Both ends of a two-path operation are resolved inside
+// their own directory descriptor's sandbox (see path_resolve.h).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "wasi/hostcalls.h"
+#include "wasi/path_resolve.h"
+#include "wasi/wasi_errno.h"
+
+namespace lucet::wasi {
+
+Errno make_timespecs(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]);  // hostcalls_fd_attr.cpp
+
+namespace {
+
+Errno resolve_in(Call &c, uint32_t fd, uint64_t needed, uint32_t path, uint32_t path_len, bool follow,
+                 ResolvedPath &out) {
+    FdEntry *d;
+    if (Errno r = fd_lookup(c, fd, needed, d); r != Errno::SUCCESS) return r;
+    if (d->type != Filetype::DIRECTORY) return Errno::NOTDIR;
+    std::string_view p;
+    if (!c.mem.string(path, path_len, p)) return Errno::FAULT;
+    return resolve_path(d->host_fd, p, follow, out);
+}
+
+// A trailing slash on either side of a rename/link requires a directory.
+Errno check_dir_slash(const ResolvedPath &src, const ResolvedPath &dst) {
+    if (!src.must_be_dir && !dst.must_be_dir) return Errno::SUCCESS;
+    struct stat st;
+    if (fstatat(src.dirfd, src.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno_from_host(errno);
+    return S_ISDIR(st.st_mode) ? Errno::SUCCESS : Errno::NOTDIR;
+}
+
+}  // namespace
+
+Errno path_filestat_set_times(Call &c, uint32_t fd, uint32_t flags, uint32_t path, uint32_t path_len,
+                              uint64_t atim, uint64_t mtim, uint32_t fst) {
+    struct timespec ts[2];
+    if (Errno r = make_timespecs(atim, mtim, fst, ts); r != Errno::SUCCESS) return r;
+    ResolvedPath rp;
+    if (Errno r = resolve_in(c, fd, rights::PATH_FILESTAT_SET_TIMES, path, path_len,
+                             flags & lookupflags::SYMLINK_FOLLOW, rp);
+        r != Errno::SUCCESS)
+        return r;
+    if (utimensat(rp.dirfd, rp.name.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) return errno_from_host(errno);
+    return Errno::SUCCESS;
+}
+
+Errno path_rename(Call &c, uint32_t fd, uint32_t old_path, uint32_t old_len, uint32_t new_fd, uint32_t new_path,
+                  uint32_t new_len) {
+    ResolvedPath src, dst;
+    if (Errno r = resolve_in(c, fd, rights::PATH_RENAME_SOURCE, old_path, old_len, false, src); r != Errno::SUCCESS)
+        return r;
+    if (Errno r = resolve_in(c, new_fd, rights::PATH_RENAME_TARGET, new_path, new_len, false, dst);
+        r != Errno::SUCCESS)
+        return r;
+    if (Errno r = check_dir_slash(src, dst); r != Errno::SUCCESS) return r;
+    if (renameat(src.dirfd, src.name.c_str(), dst.dirfd, dst.name.c_str()) != 0) return errno_from_host(errno);
+    return Errno::SUCCESS;
+}
+
+Errno path_link(Call &c, uint32_t old_fd, uint32_t old_flags, uint32_t old_path, uint32_t old_len, uint32_t new_fd,
+                uint32_t new_path, uint32_t new_len) {
+    ResolvedPath src, dst;
+    if (Errno r = resolve_in(c, old_fd, rights::PATH_LINK_SOURCE, old_path, old_len,
+                             old_flags & lookupflags::SYMLINK_FOLLOW, src);
+        r != Errno::SUCCESS)
+        return r;
+    if (Errno r = resolve_in(c, new_fd, rights::PATH_LINK_TARGET, new_path, new_len, false, dst);
+        r != Errno::SUCCESS)
+        return r;
+    if (src.must_be_dir || dst.must_be_dir) return Errno::NOTDIR;  // no hard links to directories
+    // The source symlink (if any) was already resolved by resolve_path; flags 0 links the final name itself.
+    if (linkat(src.dirfd, src.name.c_str(), dst.dirfd, dst.name.c_str(), 0) != 0) return errno_from_host(errno);
+    return Errno::SUCCESS;
+}
+
+Errno path_symlink(Call &c, uint32_t old_path, uint32_t old_len, uint32_t fd, uint32_t new_path, uint32_t new_len) {
+    std::string_view target;
+    if (!c.mem.string(old_path, old_len, target)) return Errno::FAULT;
+    if (target.find('\0') != std::string_view::npos) return Errno::INVAL;
+    // An absolute target could never be followed inside the sandbox, and a
+    // host program following it later would be led out of the preopen.
+    if (!target.empty() && target.front() == '/') return Errno::NOTCAPABLE;
+    ResolvedPath dst;
+    if (Errno r = resolve_in(c, fd, rights::PATH_SYMLINK, new_path, new_len, false, dst); r != Errno::SUCCESS)
+        return r;
+    if (dst.must_be_dir) return Errno::NOENT;  // "link/" names a directory that does not exist yet
+    std::string t(target);
+    if (symlinkat(t.c_str(), dst.dirfd, dst.name.c_str()) != 0) return errno_from_host(errno);
+    return Errno::SUCCESS;
+}
+
+Errno path_readlink(Call &c, uint32_t fd, uint32_t path, uint32_t path_len, uint32_t buf, uint32_t buf_len,
+                    uint32_t used_out) {
+    uint8_t *out = c.mem.span(buf, buf_len);
+    if (!out || !c.mem.in_bounds(used_out, 4)) return Errno::FAULT;
+    ResolvedPath rp;
+    if (Errno r = resolve_in(c, fd, rights::PATH_READLINK, path, path_len, false, rp); r != Errno::SUCCESS)
+        return r;
+    char tmp[4096];
+    ssize_t n = readlinkat(rp.dirfd, rp.name.c_str(), tmp, sizeof tmp);
+    if (n < 0) return errno_from_host(errno);
+    // Truncated to the buffer, as readlink(2) does; bufused tells how much.
+    uint32_t m = std::min<uint32_t>(static_cast<uint32_t>(n), buf_len);
+    if (m) std::memcpy(out, tmp, m);
+    c.mem.write<uint32_t>(used_out, m);
+    return Errno::SUCCESS;
+}
+
+}  // namespace lucet::wasi

@@ -1,0 +1,43 @@
+// path_resolve.h: sandboxed resolution of a guest path relative to a directory
+// descriptor (a preopen or a directory opened beneath one).
+//
+// The path is walked one component at a time with openat(O_PATH | O_DIRECTORY
+// | O_NOFOLLOW): the kernel never follows a symlink or `..` on our behalf.
+// Symlinks are read with readlinkat and their (relative) targets spliced into
+// the walk; `..` pops our own stack of directory fds, so it can never rise
+// above the starting directory. Absolute paths, absolute symlink targets and
+// escapes by `..` are refused with NOTCAPABLE. The caller then acts on
+// (dirfd, name) with an *at() call using O_NOFOLLOW / AT_SYMLINK_NOFOLLOW, so
+// a symlink swapped in after resolution is not followed either.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "wasi/wasi_types.h"
+
+namespace lucet::wasi {
+
+class ResolvedPath {
+public:
+    ResolvedPath() = default;
+    ResolvedPath(const ResolvedPath &) = delete;
+    ResolvedPath &operator=(const ResolvedPath &) = delete;
+    ~ResolvedPath();
+
+    int dirfd = -1;           // directory containing the final component
+    std::string name;         // final component ("." when the path names dirfd itself)
+    bool must_be_dir = false; // the path had a trailing slash
+
+    bool owned = false;       // dirfd is ours to close
+};
+
+// Resolves `path` beneath `base_fd`. follow_final: resolve a symlink in the
+// final component too (lookupflags.symlink_follow); intermediate symlinks are
+// always followed (inside the sandbox).
+Errno resolve_path(int base_fd, std::string_view path, bool follow_final, ResolvedPath &out);
+
+// Maximum number of symlinks expanded in one resolution (Linux's limit).
+constexpr int kMaxSymlinks = 40;
+
+}  // namespace lucet::wasi

@@ -1,0 +1,38 @@
+// wasi.h: the WASI embedding's public interface.
+//
+//   lucet::WasiCtx ctx;
+//   ctx.set_args({"prog.so", "arg"}); ctx.set_env({"HOME=/"});
+//   ctx.inherit_stdio(); ctx.preopen_dir(".", "/some/dir");
+//   auto inst = lucet::Instance::create(region, module, lucet::wasi_resolver(), &ctx);
+//
+// The WasiCtx must be the instance's embed_ctx and must outlive it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/runtime.h"
+#include "wasi/wasi_ctx.h"
+
+namespace lucet {
+
+using WasiCtx = wasi::WasiCtx;
+
+inline constexpr std::string_view kWasiModule = "wasi_snapshot_preview1";
+
+// Resolves imports from "wasi_snapshot_preview1" to the host functions of
+// this layer (an unknown function is an error naming it; functions not
+// implemented yet are not claimed). Other modules go to `fallback`, or are
+// an "unknown import" error without one.
+ImportResolver wasi_resolver(ImportResolver fallback = {});
+
+// Names of the implemented wasi_snapshot_preview1 functions and their types.
+struct WasiFunction {
+    std::string name;
+    FuncType type;
+    void *code;
+};
+const std::vector<WasiFunction> &wasi_functions();
+
+}  // namespace lucet

@@ -1,0 +1,121 @@
+// wasi_ctx.cpp: the descriptor table.
+#include "wasi/wasi_ctx.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace lucet::wasi {
+
+FdEntry::~FdEntry() {
+    if (dir) closedir(dir);
+    if (owned && host_fd >= 0) ::close(host_fd);
+}
+
+Filetype filetype_from_mode(unsigned mode) {
+    switch (mode & S_IFMT) {
+    case S_IFREG: return Filetype::REGULAR_FILE;
+    case S_IFDIR: return Filetype::DIRECTORY;
+    case S_IFCHR: return Filetype::CHARACTER_DEVICE;
+    case S_IFBLK: return Filetype::BLOCK_DEVICE;
+    case S_IFLNK: return Filetype::SYMBOLIC_LINK;
+    case S_IFSOCK: return Filetype::SOCKET_STREAM;
+    default: return Filetype::UNKNOWN;
+    }
+}
+
+static Filetype host_fd_type(int fd) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) return Filetype::UNKNOWN;
+    Filetype t = filetype_from_mode(st.st_mode);
+    if (t == Filetype::SOCKET_STREAM) {
+        int type = 0;
+        socklen_t len = sizeof type;
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM)
+            t = Filetype::SOCKET_DGRAM;
+    }
+    return t;
+}
+
+Status WasiCtx::inherit_stdio() {
+    for (int i = 0; i < 3; i++) {
+        auto e = std::make_unique<FdEntry>();
+        e->host_fd = i;
+        e->owned = false;
+        e->type = host_fd_type(i);
+        // wasi-libc's isatty() is "character device without seek/tell
+        // rights", so terminals get the stream rights; anything else (a
+        // redirected file, a pipe) gets file rights and the host decides
+        // (lseek on a pipe: ESPIPE), as in wasmtime.
+        e->rights_base = e->type == Filetype::CHARACTER_DEVICE ? rights::STREAM_BASE : rights::REGULAR_FILE_BASE;
+        if (e->type == Filetype::SOCKET_STREAM || e->type == Filetype::SOCKET_DGRAM)
+            e->rights_base |= rights::SOCK_SHUTDOWN;
+        e->rights_inheriting = 0;
+        if (fds_.size() <= static_cast<size_t>(i)) fds_.resize(i + 1);
+        fds_[i] = std::move(e);
+    }
+    return {};
+}
+
+Status WasiCtx::preopen_dir(const std::string &guest_path, const std::string &host_path) {
+    if (guest_path.empty()) return make_error("--dir: empty guest path for host directory '" + host_path + "'");
+    int fd = ::open(host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return make_error("cannot preopen directory '" + host_path + "': " + std::strerror(errno));
+    auto e = std::make_unique<FdEntry>();
+    e->host_fd = fd;
+    e->type = Filetype::DIRECTORY;
+    e->rights_base = rights::DIRECTORY_BASE;
+    e->rights_inheriting = rights::DIRECTORY_INHERITING;
+    e->preopen = true;
+    e->preopen_name = guest_path;
+    // Keep stdio slots reserved even when inherit_stdio was not called, so
+    // preopens always start at 3 as wasi-libc expects.
+    if (fds_.size() < 3) fds_.resize(3);
+    uint32_t out;
+    if (insert(std::move(e), out) != Errno::SUCCESS)
+        return make_error("cannot preopen directory '" + host_path + "': descriptor table full");
+    return {};
+}
+
+FdEntry *WasiCtx::get(uint32_t fd) {
+    return fd < fds_.size() ? fds_[fd].get() : nullptr;
+}
+
+Errno WasiCtx::insert(std::unique_ptr<FdEntry> e, uint32_t &fd_out) {
+    // Lowest free slot >= 3: guest fds 0-2 are stdio even when closed, so a
+    // later open never silently becomes the guest's stdout.
+    for (size_t i = 3; i < fds_.size(); i++) {
+        if (!fds_[i]) {
+            fds_[i] = std::move(e);
+            fd_out = static_cast<uint32_t>(i);
+            return Errno::SUCCESS;
+        }
+    }
+    if (fds_.size() < 3) fds_.resize(3);
+    if (fds_.size() >= kMaxFds) return Errno::MFILE;
+    fds_.push_back(std::move(e));
+    fd_out = static_cast<uint32_t>(fds_.size() - 1);
+    return Errno::SUCCESS;
+}
+
+Errno WasiCtx::close(uint32_t fd) {
+    if (fd >= fds_.size() || !fds_[fd]) return Errno::BADF;
+    fds_[fd].reset();
+    while (!fds_.empty() && fds_.size() > 3 && !fds_.back()) fds_.pop_back();
+    return Errno::SUCCESS;
+}
+
+Errno WasiCtx::renumber(uint32_t from, uint32_t to) {
+    if (!get(from) || !get(to)) return Errno::BADF;
+    if (from == to) return Errno::SUCCESS;
+    fds_[to] = std::move(fds_[from]);  // the old `to` entry is destroyed (closed) here
+    while (fds_.size() > 3 && !fds_.back()) fds_.pop_back();
+    return Errno::SUCCESS;
+}
+
+}  // namespace lucet::wasi

@@ -1,0 +1,83 @@
+// wasi_ctx.h: the per-instance WASI state: arguments, environment and the
+// descriptor table (stdio inherited as 0-2, preopened directories from 3 on).
+// One WasiCtx is the embed_ctx of one Instance; it is not thread-safe (guests
+// are single-threaded, as in Lucet).
+#pragma once
+
+#include <dirent.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+#include "wasi/wasi_types.h"
+
+namespace lucet::wasi {
+
+struct FdEntry {
+    int host_fd = -1;
+    bool owned = true;  // close host_fd when the entry goes; stdio is borrowed
+    Filetype type = Filetype::UNKNOWN;
+    uint64_t rights_base = 0;
+    uint64_t rights_inheriting = 0;
+    // Preopened directory: the name the guest sees (fd_prestat_dir_name).
+    bool preopen = false;
+    std::string preopen_name;
+    // fd_readdir state: a directory stream on a separate open file description
+    // (so it never moves host_fd's offset) and the cookie of its next entry.
+    DIR *dir = nullptr;
+    uint64_t dir_next = 0;
+
+    FdEntry() = default;
+    FdEntry(const FdEntry &) = delete;
+    FdEntry &operator=(const FdEntry &) = delete;
+    ~FdEntry();
+
+    bool has(uint64_t r) const { return (rights_base & r) == r; }
+};
+
+class WasiCtx {
+public:
+    WasiCtx() = default;
+    WasiCtx(const WasiCtx &) = delete;
+    WasiCtx &operator=(const WasiCtx &) = delete;
+
+    // argv[0] is conventionally the program name.
+    void set_args(std::vector<std::string> args) { args_ = std::move(args); }
+    // "NAME=VALUE" strings, passed to environ_get as is.
+    void set_env(std::vector<std::string> env) { env_ = std::move(env); }
+    const std::vector<std::string> &args() const { return args_; }
+    const std::vector<std::string> &env() const { return env_; }
+
+    // Makes host fds 0, 1, 2 the guest's 0, 1, 2 (borrowed, never closed by
+    // the guest's fd_close). Call before preopen_dir so preopens start at 3.
+    Status inherit_stdio();
+    // Opens `host_path` as a directory and gives it to the guest as the
+    // preopen `guest_path`, on the lowest free fd (>= 3 after stdio).
+    Status preopen_dir(const std::string &guest_path, const std::string &host_path);
+
+    // nullptr when fd is not open.
+    FdEntry *get(uint32_t fd);
+    // Takes ownership; returns the new guest fd (lowest free number), or
+    // Errno::MFILE when the table is full.
+    Errno insert(std::unique_ptr<FdEntry> e, uint32_t &fd_out);
+    Errno close(uint32_t fd);
+    // fd_renumber: `to` (which must be open) is closed and `from` takes its number.
+    Errno renumber(uint32_t from, uint32_t to);
+
+    // Upper bound on the table size, so a guest cannot make the host allocate
+    // without limit (the host's RLIMIT_NOFILE usually bites first).
+    static constexpr uint32_t kMaxFds = 1u << 16;
+
+private:
+    std::vector<std::string> args_;
+    std::vector<std::string> env_;
+    std::vector<std::unique_ptr<FdEntry>> fds_;
+};
+
+// Filetype of a host st_mode (FIFOs are UNKNOWN, as in wasmtime).
+Filetype filetype_from_mode(unsigned mode);
+
+}  // namespace lucet::wasi

@@ -1,0 +1,81 @@
+// emitter.cpp: emit_c, the module -> C units driver. Functions are spread
+// over units by code size so cc can compile them in parallel; very large
+// functions get units of their own with a lower optimisation cap, so that
+// cc's superlinear passes never see them at -O2.
+#include "cgen/emitter.h"
+
+#include <fmt/format.h>
+
+#include "cgen/cgen_internal.h"
+
+namespace lucet {
+
+namespace {
+// Above these many bytes of wasm code a function is compiled at -O1 / -O0:
+// gcc -O2's PRE and dead-store elimination are quadratic in the memory
+// accesses of one function (measured: a 40 KB function with 13,000 global
+// accesses takes 28 s at -O2, 4.5 s at -O1). Real code rarely has functions
+// this large; the few it has stay compilable.
+constexpr size_t kBigFunctionBytes = 24 * 1024;
+constexpr size_t kHugeFunctionBytes = 96 * 1024;
+// cc spends ~2 ms per small function at -O2; cap functions per unit so that
+// many-function modules still spread over all jobs.
+constexpr size_t kMaxFunctionsPerUnit = 1500;
+}  // namespace
+
+Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
+    if (m.uses_simd) return make_error("SIMD is not supported yet");
+    for (const GlobalType &g : m.global_types)
+        if (g.type == ValType::V128) return make_error("SIMD is not supported yet");
+
+    const std::string prelude = cgen::unit_prelude(m);
+    std::vector<CUnit> func_units;
+    cgen::FuncEmitStats stats;
+
+    CUnit cur;
+    size_t cur_bytes = 0, cur_funcs = 0;
+    auto flush = [&]() {
+        if (cur_bytes == 0 && cur.source.empty()) return;
+        func_units.push_back(std::move(cur));
+        cur = CUnit{};
+        cur_bytes = 0;
+        cur_funcs = 0;
+    };
+    for (uint32_t i = 0; i < m.code.size(); i++) {
+        const Function &f = m.code[i];
+        size_t size = f.body_end - f.body_offset;
+        uint32_t fidx = m.num_imported_funcs + i;
+        if (size >= kBigFunctionBytes) {
+            CUnit big;
+            big.max_opt_level = size >= kHugeFunctionBytes ? 0 : 1;
+            LUCET_TRY(cgen::emit_function(m, fidx, opts, big.source, stats));
+            func_units.push_back(std::move(big));
+            continue;
+        }
+        if (cur_bytes > 0 && (cur_bytes + size > opts.max_code_bytes_per_unit || cur_funcs >= kMaxFunctionsPerUnit))
+            flush();
+        LUCET_TRY(cgen::emit_function(m, fidx, opts, cur.source, stats));
+        cur_bytes += size + 1;
+        cur_funcs++;
+    }
+    flush();
+
+    std::vector<CUnit> units;
+    units.reserve(func_units.size() + 2);
+    CUnit u0;
+    u0.name = "unit0.c";
+    u0.source = prelude + cgen::emit_descriptor(m, opts, stats.checked_any);
+    units.push_back(std::move(u0));
+    for (CUnit &u : func_units) {
+        u.name = fmt::format("unit{}.c", units.size());
+        u.source.insert(0, prelude);
+        units.push_back(std::move(u));
+    }
+    for (CUnit &u : cgen::emit_data_units(m, units.size())) {
+        u.source.insert(0, prelude);
+        units.push_back(std::move(u));
+    }
+    return units;
+}
+
+}  // namespace lucet

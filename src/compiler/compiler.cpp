@@ -1,0 +1,155 @@
+// compiler.cpp: decode -> validate -> emit C -> cc (parallel) -> link.
+#include "compiler/compiler.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "cgen/cgen_internal.h"
+#include "cgen/emitter.h"
+#include "compiler/cc_driver.h"
+#include "decode/decoder.h"
+#include "validate/validator.h"
+
+namespace lucet {
+
+const char *compiler_version() { return cgen::version_string(); }
+
+namespace {
+
+// Flags every unit is compiled with. IEEE semantics are kept (no fast-math);
+// -ffp-contract=off forbids fused multiply-add, which would change results.
+constexpr const char *kCFlags =
+    "-std=gnu11 -fPIC -fvisibility=hidden -fno-strict-aliasing -fwrapv -ffp-contract=off -fno-math-errno "
+    "-fstack-clash-protection -fno-plt -w";
+
+std::string cc_command(const CompileOptions &opts) {
+    if (!opts.cc.empty()) return opts.cc;
+    const char *env = std::getenv("CC");
+    if (env && *env) return env;
+    return "cc";
+}
+
+Result<std::vector<uint8_t>> read_file(const std::string &path) {
+    FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f) return make_error(std::string("cannot open: ") + std::strerror(errno));
+    std::vector<uint8_t> bytes;
+    uint8_t buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+    bool err = std::ferror(f);
+    std::fclose(f);
+    if (err) return make_error("read error");
+    return bytes;
+}
+
+// Writes `output` atomically: the caller produces a temp path next to it
+// (same filesystem), then it is renamed over the target.
+std::string temp_output_path(const std::string &output) {
+    return output + ".tmp" + std::to_string(getpid());
+}
+
+Status rename_into_place(const std::string &tmp, const std::string &output) {
+    if (std::rename(tmp.c_str(), output.c_str()) != 0) {
+        int e = errno;
+        std::remove(tmp.c_str());
+        return make_error("cannot write " + output + ": " + std::strerror(e));
+    }
+    return {};
+}
+
+Status build(const Module &m, const std::string &output, const CompileOptions &opts) {
+    EmitOptions eo;
+    eo.reserved_size = opts.reserved_size;
+    eo.guard_size = opts.guard_size;
+    auto units = emit_c(m, eo);
+    if (!units.ok()) return units.error();
+
+    std::string tmp_out = temp_output_path(output);
+    if (opts.emit == EmitKind::C) {
+        // Units are guarded so that they concatenate into one valid C file.
+        std::string all;
+        for (const CUnit &u : *units) {
+            all += "/* ---- " + u.name + " ---- */\n";
+            all += u.source;
+        }
+        LUCET_TRY(ccdrv::write_file(tmp_out, all));
+        return rename_into_place(tmp_out, output);
+    }
+
+    ccdrv::TempDir dir;
+    LUCET_TRY(dir.create());
+    if (opts.keep_temps) dir.keep();
+    const std::string cc = cc_command(opts);
+    std::vector<ccdrv::Job> jobs;
+    std::string objects;
+    for (const CUnit &u : *units) {
+        std::string c_path = dir.path() + "/" + u.name;
+        std::string o_path = c_path.substr(0, c_path.size() - 2) + ".o";
+        LUCET_TRY(ccdrv::write_file(c_path, u.source));
+        int level = std::min(opts.opt_level, u.max_opt_level);
+        ccdrv::Job job;
+        job.what = u.name;
+        job.stderr_path = c_path + ".log";
+        job.command = cc + " -O" + std::to_string(level) + " " + kCFlags + " -c " + ccdrv::shell_quote(c_path) +
+                      " -o " + ccdrv::shell_quote(o_path);
+        jobs.push_back(std::move(job));
+        objects += " " + ccdrv::shell_quote(o_path);
+    }
+    unsigned parallel = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
+    LUCET_TRY(ccdrv::run_jobs(jobs, parallel));
+
+    ccdrv::Job link;
+    link.what = "the link step";
+    link.stderr_path = dir.path() + "/link.log";
+    if (opts.emit == EmitKind::Object)
+        link.command = cc + " -r -nostdlib -o " + ccdrv::shell_quote(tmp_out) + objects;
+    else
+        link.command = cc + " -shared -Wl,-z,noexecstack -o " + ccdrv::shell_quote(tmp_out) + objects + " -lm";
+    Status st = ccdrv::run_jobs({link}, 1);
+    if (!st.ok()) {
+        std::remove(tmp_out.c_str());
+        return st;
+    }
+    return rename_into_place(tmp_out, output);
+}
+
+Result<Module> decode_and_validate(std::vector<uint8_t> wasm) {
+    auto m = decode_module(std::move(wasm));
+    if (!m.ok()) return m.error();
+    if (m->uses_simd) return make_error("SIMD is not supported yet");
+    Status v = validate_module(*m);
+    if (!v.ok()) return v.error();
+    return std::move(m).value();
+}
+
+}  // namespace
+
+Status check_bytes(std::vector<uint8_t> wasm) {
+    auto m = decode_and_validate(std::move(wasm));
+    if (!m.ok()) return m.error();
+    return {};
+}
+
+Status compile_bytes(std::vector<uint8_t> wasm, const std::string &output, const CompileOptions &opts) {
+    if (opts.opt_level < 0 || opts.opt_level > 3)
+        return make_error("optimisation level must be 0, 1 or 2, not " + std::to_string(opts.opt_level));
+    auto m = decode_and_validate(std::move(wasm));
+    if (!m.ok()) return m.error();
+    return build(*m, output, opts);
+}
+
+Status compile_file(const std::string &input, const std::string &output, const CompileOptions &opts) {
+    auto bytes = read_file(input);
+    if (!bytes.ok()) return make_error(input + ": " + bytes.error().to_string());
+    Status st = compile_bytes(std::move(*bytes), output, opts);
+    if (!st.ok()) return make_error(input + ": " + st.error().to_string());
+    return {};
+}
+
+}  // namespace lucet

@@ -1,0 +1,60 @@
+// cgen_internal.h: pieces shared by the emitter's source files (not a public
+// interface; only src/cgen includes it).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cgen/emitter.h"
+#include "decode/module.h"
+#include "util/result.h"
+
+namespace lucet::cgen {
+
+// "lucetc <version> abi <n>": stored in every descriptor, used as a cache key.
+const char *version_string();
+
+// C type of a wasm value type in generated code (refs are uint64_t bits).
+const char *c_type(ValType t);
+// One letter per C value class, used in slot and struct names: i j f d r.
+char type_letter(ValType t);
+
+// The canonical packed signature id (lucet_abi.h "Signature ids"), or 0 when
+// the signature does not fit and the id must come from the registry at load
+// time (through the module's type_ids array).
+uint64_t packed_signature_id(const FuncType &ft);
+
+// C return type of a function with these results: "void", a scalar type, or a
+// multi-value struct name ("lucet_mr_ijd") whose layout depends only on the
+// result types, so two modules agree.
+std::string result_c_type(const std::vector<ValType> &results);
+std::string multi_result_struct_name(const std::vector<ValType> &results);
+
+// Appends `bytes` as the body of a C string literal (no quotes), escaping
+// everything that is not plain printable ASCII with 3-digit octal escapes.
+void append_c_string_body(std::string &out, std::string_view bytes);
+
+// The text pasted at the top of every unit: the ABI header and the shared
+// declarations (prototypes of every function, the lucet_rt table, type ids,
+// multi-value structs and the inline helpers). Guarded, so that units can be
+// concatenated into one C file.
+std::string unit_prelude(const Module &m);
+
+// Per-function translation. `checked_any` is set when at least one memory
+// access needed an explicit bounds check.
+struct FuncEmitStats {
+    bool checked_any = false;
+};
+Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, std::string &out,
+                     FuncEmitStats &stats);
+
+// Unit 0 body (after the prelude): lucet_rt, type ids, trampolines, the
+// descriptor tables and `lucet_module`. Data segment bytes are emitted in
+// separate units by emit_data_units so that cc handles them in parallel.
+std::string emit_descriptor(const Module &m, const EmitOptions &opts, bool bounds_checked);
+// Units holding the data segment arrays `lucet_data<i>` (declared in the prelude).
+std::vector<CUnit> emit_data_units(const Module &m, size_t first_unit_number);
+
+}  // namespace lucet::cgen

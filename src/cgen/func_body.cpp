@@ -1,0 +1,650 @@
+// func_body.cpp: translation of one function body to C (wasm2c's scheme).
+//
+// The operand stack becomes typed C variables named by class and depth
+// (si3 = the i32 at depth 3), declared at the top of the function, so the
+// emitted code is straight assignments that cc turns into registers. Control
+// flow is flat: block -> label after, loop -> label before, if -> conditional
+// goto to an else label, br -> copy carried values into the target's slots +
+// goto. Nothing here recurses on nesting depth, and code after br / return /
+// unreachable is skipped until the enclosing else/end.
+#include <fmt/format.h>
+
+#include <map>
+#include <span>
+
+#include "cgen/cgen_internal.h"
+#include "cgen/ops_table.h"
+#include "decode/instr.h"
+
+namespace lucet::cgen {
+namespace {
+
+constexpr int kNumClasses = 5;  // i j f d r
+
+int class_index(ValType t) {
+    switch (t) {
+    case ValType::I32: return 0;
+    case ValType::I64: return 1;
+    case ValType::F32: return 2;
+    case ValType::F64: return 3;
+    default: return 4;
+    }
+}
+
+struct BlockSig {
+    const FuncType *ft = nullptr;  // TypeIndex block types and the function frame
+    ValType single = ValType::I32;
+    bool has_single = false;
+    std::span<const ValType> params() const {
+        return ft ? std::span<const ValType>(ft->params) : std::span<const ValType>();
+    }
+    std::span<const ValType> results() const {
+        if (ft) return std::span<const ValType>(ft->results);
+        if (has_single) return std::span<const ValType>(&single, 1);
+        return {};
+    }
+};
+
+struct Frame {
+    enum class Kind : uint8_t { Func, Block, Loop, If };
+    Kind kind = Kind::Block;
+    bool label_used = false;  // a branch targets the label
+    bool else_done = false;   // If: the else label has been placed
+    uint32_t label = 0;
+    uint32_t height = 0;      // stack height below the block's params
+    BlockSig sig;
+    // Carried values of a branch to this frame.
+    std::span<const ValType> branch_types() const { return kind == Kind::Loop ? sig.params() : sig.results(); }
+};
+
+class FuncEmitter {
+public:
+    FuncEmitter(const Module &m, uint32_t fidx, const EmitOptions &opts, FuncEmitStats &stats)
+        : m_(m), opts_(opts), stats_(stats), fidx_(fidx),
+          fn_(m.code[fidx - m.num_imported_funcs]), ft_(m.func_type(fidx)) {}
+
+    Status run(std::string &out);
+
+private:
+    const Module &m_;
+    const EmitOptions &opts_;
+    FuncEmitStats &stats_;
+    uint32_t fidx_;
+    const Function &fn_;
+    const FuncType &ft_;
+
+    std::vector<ValType> locals_;  // params then declared locals
+    std::vector<ValType> stack_;
+    std::vector<Frame> frames_;
+    std::vector<uint8_t> used_[kNumClasses];  // slot depths in use, per class
+    std::vector<std::pair<ValType, std::string>> extra_decls_;
+    std::string body_;
+    uint32_t next_label_ = 0;
+    bool dead_ = false;        // current position is unreachable
+    uint32_t dead_depth_ = 0;  // blocks opened inside the unreachable region
+
+    // --- slots ---
+    void slot(std::string &o, uint32_t depth, ValType t) {
+        int c = class_index(t);
+        if (used_[c].size() <= depth) used_[c].resize(depth + 1 + depth / 2, 0);
+        used_[c][depth] = 1;
+        o += 's';
+        o += type_letter(t);
+        fmt::format_to(std::back_inserter(o), "{}", depth);
+    }
+    std::string slot_name(uint32_t depth, ValType t) {
+        std::string s;
+        slot(s, depth, t);
+        return s;
+    }
+    std::string top(uint32_t from_top = 0) {
+        uint32_t d = static_cast<uint32_t>(stack_.size()) - 1 - from_top;
+        return slot_name(d, stack_[d]);
+    }
+    std::string push(ValType t) {
+        stack_.push_back(t);
+        return slot_name(static_cast<uint32_t>(stack_.size() - 1), t);
+    }
+    std::string pop() {
+        std::string s = top();
+        stack_.pop_back();
+        return s;
+    }
+
+    // --- control ---
+    BlockSig block_sig(const BlockType &bt) const {
+        BlockSig s;
+        if (bt.kind == BlockType::Kind::Value) {
+            s.single = bt.value;
+            s.has_single = true;
+        } else if (bt.kind == BlockType::Kind::TypeIndex) {
+            s.ft = &m_.types[bt.type_index];
+        }
+        return s;
+    }
+    void copy_to(uint32_t dst, std::span<const ValType> types) {
+        uint32_t n = static_cast<uint32_t>(types.size());
+        uint32_t src = static_cast<uint32_t>(stack_.size()) - n;
+        if (src == dst) return;
+        for (uint32_t i = 0; i < n; i++) {
+            slot(body_, dst + i, types[i]);
+            body_ += " = ";
+            slot(body_, src + i, types[i]);
+            body_ += ";\n";
+        }
+    }
+    void emit_return() {
+        auto res = std::span<const ValType>(ft_.results);
+        uint32_t base = static_cast<uint32_t>(stack_.size() - res.size());
+        if (res.empty()) {
+            body_ += "return;\n";
+        } else if (res.size() == 1) {
+            body_ += "return ";
+            slot(body_, base, res[0]);
+            body_ += ";\n";
+        } else {
+            fmt::format_to(std::back_inserter(body_), "{{ {} r_;", multi_result_struct_name(ft_.results));
+            for (size_t i = 0; i < res.size(); i++) {
+                fmt::format_to(std::back_inserter(body_), " r_.r{} = ", i);
+                slot(body_, base + static_cast<uint32_t>(i), res[i]);
+                body_ += ';';
+            }
+            body_ += " return r_; }\n";
+        }
+    }
+    // Copies and jump for a branch to the frame `rel` levels up (no condition).
+    void emit_branch(uint32_t rel) {
+        Frame &t = frames_[frames_.size() - 1 - rel];
+        if (t.kind == Frame::Kind::Func) {
+            emit_return();
+            return;
+        }
+        copy_to(t.height, t.branch_types());
+        t.label_used = true;
+        fmt::format_to(std::back_inserter(body_), "goto L{};\n", t.label);
+    }
+    void restore_if_params(const Frame &f) {
+        auto ps = f.sig.params();
+        for (uint32_t i = 0; i < ps.size(); i++) {
+            slot(body_, f.height + i, ps[i]);
+            fmt::format_to(std::back_inserter(body_), " = ip{}_{};\n", f.label, i);
+        }
+    }
+    void reset_stack(uint32_t height, std::span<const ValType> top_types) {
+        stack_.resize(height);
+        stack_.insert(stack_.end(), top_types.begin(), top_types.end());
+    }
+    void do_else();
+    void do_end(bool &finished);
+
+    // --- instructions ---
+    Status instr(const Instr &in, bool &finished);
+    void call_direct(uint32_t func);
+    void call_indirect(uint32_t type_index, uint32_t table);
+    void finish_call(const FuncType &ft, const std::string &callee_expr, const std::string &first_arg);
+    void mem_access(const MemOp &op, const MemArg &ma);
+    void global_get(uint32_t g);
+    void global_set(uint32_t g);
+};
+
+void FuncEmitter::do_else() {
+    Frame &f = frames_.back();
+    // End of the then-branch: results are in place; jump over the else part.
+    if (!dead_) {
+        f.label_used = true;
+        fmt::format_to(std::back_inserter(body_), "goto L{};\n", f.label);
+    }
+    fmt::format_to(std::back_inserter(body_), "E{}:;\n", f.label);
+    f.else_done = true;
+    restore_if_params(f);
+    reset_stack(f.height, f.sig.params());
+    dead_ = false;  // frames are only pushed in reachable code, so the else is reachable
+}
+
+void FuncEmitter::do_end(bool &finished) {
+    Frame &f = frames_.back();
+    if (f.kind == Frame::Kind::Func) {
+        if (!dead_) emit_return();
+        finished = true;
+        return;
+    }
+    if (f.kind == Frame::Kind::If && !f.else_done) do_else();  // implicit empty else: params == results
+    bool reachable = !dead_;
+    if (f.kind != Frame::Kind::Loop && f.label_used) {
+        fmt::format_to(std::back_inserter(body_), "L{}:;\n", f.label);
+        reachable = true;
+    }
+    uint32_t h = f.height;
+    BlockSig sig = f.sig;
+    frames_.pop_back();
+    // `sig` is a copy: results() may point into it (single-value blocks).
+    reset_stack(h, sig.results());
+    dead_ = !reachable;
+}
+
+void FuncEmitter::global_get(uint32_t g) {
+    ValType t = m_.global_types[g].type;
+    std::string d = push(t);
+    std::string slot_expr = g < m_.num_imported_globals
+                                ? fmt::format("(*(uint64_t *)(uintptr_t)ctx->globals[{}])", g)
+                                : fmt::format("ctx->globals[{}]", g);
+    switch (t) {
+    case ValType::I32: fmt::format_to(std::back_inserter(body_), "{} = (uint32_t){};\n", d, slot_expr); break;
+    case ValType::F32:
+        fmt::format_to(std::back_inserter(body_), "{} = lucet_f32_from((uint32_t){});\n", d, slot_expr);
+        break;
+    case ValType::F64: fmt::format_to(std::back_inserter(body_), "{} = lucet_f64_from({});\n", d, slot_expr); break;
+    default: fmt::format_to(std::back_inserter(body_), "{} = {};\n", d, slot_expr); break;
+    }
+}
+
+void FuncEmitter::global_set(uint32_t g) {
+    ValType t = m_.global_types[g].type;
+    std::string v = pop();
+    std::string slot_expr = g < m_.num_imported_globals
+                                ? fmt::format("(*(uint64_t *)(uintptr_t)ctx->globals[{}])", g)
+                                : fmt::format("ctx->globals[{}]", g);
+    // Whole 8-byte slot, zero-extended: the slot representation of lucet_abi.h.
+    switch (t) {
+    case ValType::F32: fmt::format_to(std::back_inserter(body_), "{} = lucet_f32_bits({});\n", slot_expr, v); break;
+    case ValType::F64: fmt::format_to(std::back_inserter(body_), "{} = lucet_f64_bits({});\n", slot_expr, v); break;
+    default: fmt::format_to(std::back_inserter(body_), "{} = {};\n", slot_expr, v); break;
+    }
+}
+
+void FuncEmitter::finish_call(const FuncType &ft, const std::string &callee, const std::string &first_arg) {
+    uint32_t np = static_cast<uint32_t>(ft.params.size());
+    uint32_t base = static_cast<uint32_t>(stack_.size()) - np;
+    std::string call = callee + "(" + first_arg;
+    for (uint32_t i = 0; i < np; i++) {
+        call += ", ";
+        slot(call, base + i, ft.params[i]);
+    }
+    call += ")";
+    stack_.resize(base);
+    if (ft.results.empty()) {
+        body_ += call;
+        body_ += ";\n";
+    } else if (ft.results.size() == 1) {
+        std::string d = push(ft.results[0]);
+        fmt::format_to(std::back_inserter(body_), "{} = {};\n", d, call);
+    } else {
+        fmt::format_to(std::back_inserter(body_), "{{ {} t_ = {};", multi_result_struct_name(ft.results), call);
+        for (size_t i = 0; i < ft.results.size(); i++) {
+            std::string d = push(ft.results[i]);
+            fmt::format_to(std::back_inserter(body_), " {} = t_.r{};", d, i);
+        }
+        body_ += " }\n";
+    }
+}
+
+void FuncEmitter::call_direct(uint32_t func) {
+    const FuncType &ft = m_.func_type(func);
+    if (func < m_.num_imported_funcs) {
+        finish_call(ft, fmt::format("((lucet_ft{})ctx->funcs[{}].func)", m_.func_types[func], func),
+                    fmt::format("ctx->funcs[{}].vmctx", func));
+    } else {
+        finish_call(ft, fmt::format("lucet_f{}", func), "ctx");
+    }
+}
+
+void FuncEmitter::call_indirect(uint32_t type_index, uint32_t table) {
+    const FuncType &ft = m_.types[type_index];
+    std::string idx = pop();
+    uint64_t packed = packed_signature_id(ft);
+    std::string sig = packed ? fmt::format("0x{:x}ull", packed) : fmt::format("lucet_type_ids[{}]", type_index);
+    // The element pointer lives in a block-scoped variable: the call follows.
+    fmt::format_to(std::back_inserter(body_), "{{ const lucet_table_elem *e_ = lucet_ci(ctx, {}u, {}, {});\n",
+                   table, idx, sig);
+    finish_call(ft, fmt::format("((lucet_ft{})e_->func)", type_index), "e_->vmctx");
+    body_ += "}\n";
+}
+
+void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
+    // The guard region absorbs any 33-bit address iff reservation + guard
+    // covers 2^32 + offset + size; otherwise check against the current size.
+    unsigned __int128 covered = (unsigned __int128)opts_.reserved_size + opts_.guard_size;
+    unsigned __int128 needed = ((unsigned __int128)1 << 32) + ma.offset + op.size;
+    bool check = covered < needed;
+    if (check) stats_.checked_any = true;
+    if (op.store) {
+        std::string v = pop();
+        std::string a = pop();
+        std::string addr = fmt::format("(uint64_t){} + {}ull", a, ma.offset);
+        if (check) fmt::format_to(std::back_inserter(body_), "lucet_chk(ctx, {}, {});\n", addr, op.size);
+        fmt::format_to(std::back_inserter(body_), "{}(mem + {}, {});\n", op.helper, addr, v);
+    } else {
+        std::string a = pop();
+        std::string d = push(op.type);
+        std::string addr = fmt::format("(uint64_t){} + {}ull", a, ma.offset);
+        if (check) fmt::format_to(std::back_inserter(body_), "lucet_chk(ctx, {}, {});\n", addr, op.size);
+        fmt::format_to(std::back_inserter(body_), "{} = {}(mem + {});\n", d, op.helper, addr);
+    }
+}
+
+Status FuncEmitter::instr(const Instr &in, bool &finished) {
+    auto out = std::back_inserter(body_);
+    // Unreachable region: only track nesting to find the matching else/end.
+    if (dead_) {
+        switch (in.op) {
+        case Op::Block: case Op::Loop: case Op::If: dead_depth_++; return {};
+        case Op::Else:
+            if (dead_depth_ == 0) do_else();
+            return {};
+        case Op::End:
+            if (dead_depth_ > 0) {
+                dead_depth_--;
+                return {};
+            }
+            do_end(finished);
+            return {};
+        default: return {};
+        }
+    }
+
+    if (const SimpleOp *s = find_simple_op(in.op)) {
+        if (s->arity == 1) {
+            std::string a = pop();
+            std::string d = push(s->result);
+            body_ += d;
+            body_ += " = ";
+            fmt::format_to(out, fmt::runtime(s->tmpl), a);
+        } else {
+            std::string b = pop();
+            std::string a = pop();
+            std::string d = push(s->result);
+            body_ += d;
+            body_ += " = ";
+            fmt::format_to(out, fmt::runtime(s->tmpl), a, b);
+        }
+        body_ += ";\n";
+        return {};
+    }
+    if (const MemOp *mo = find_mem_op(in.op)) {
+        mem_access(*mo, in.mem);
+        return {};
+    }
+
+    switch (in.op) {
+    case Op::Unreachable:
+        body_ += "lucet_trap(ctx, LUCET_TRAP_UNREACHABLE);\n";
+        dead_ = true;
+        break;
+    case Op::Nop: break;
+    case Op::Block:
+    case Op::Loop:
+    case Op::If: {
+        Frame f;
+        f.kind = in.op == Op::Block ? Frame::Kind::Block : in.op == Op::Loop ? Frame::Kind::Loop : Frame::Kind::If;
+        f.sig = block_sig(in.block);
+        f.label = next_label_++;
+        std::string cond;
+        if (in.op == Op::If) cond = pop();
+        f.height = static_cast<uint32_t>(stack_.size() - f.sig.params().size());
+        if (in.op == Op::Loop) fmt::format_to(out, "L{}:;\n", f.label);
+        if (in.op == Op::If) {
+            // The then-branch may overwrite the param slots; the else-branch
+            // restores them from these copies.
+            auto ps = f.sig.params();
+            for (uint32_t i = 0; i < ps.size(); i++) {
+                std::string name = fmt::format("ip{}_{}", f.label, i);
+                extra_decls_.emplace_back(ps[i], name);
+                fmt::format_to(out, "{} = ", name);
+                slot(body_, f.height + i, ps[i]);
+                body_ += ";\n";
+            }
+            fmt::format_to(out, "if (!{}) goto E{};\n", cond, f.label);
+        }
+        frames_.push_back(f);
+        break;
+    }
+    case Op::Else: do_else(); break;
+    case Op::End: do_end(finished); break;
+    case Op::Br:
+        emit_branch(in.index);
+        dead_ = true;
+        break;
+    case Op::BrIf: {
+        std::string c = pop();
+        fmt::format_to(out, "if ({}) {{\n", c);
+        emit_branch(in.index);
+        body_ += "}\n";
+        break;
+    }
+    case Op::BrTable: {
+        std::string idx = pop();
+        // Group the cases by target so each target's copies are emitted once;
+        // cases equal to the default are left to `default`.
+        std::map<uint32_t, std::vector<uint32_t>> by_target;
+        for (uint32_t i = 0; i < in.targets.size(); i++)
+            if (in.targets[i] != in.index) by_target[in.targets[i]].push_back(i);
+        if (by_target.empty()) {
+            emit_branch(in.index);
+        } else if (in.targets.size() > 64) {
+            // Large tables: a static array maps the index to one of the few
+            // distinct targets, and the switch only has those. A switch with
+            // 100,000 cases is superlinear in cc.
+            std::vector<uint32_t> distinct;
+            std::map<uint32_t, uint32_t> number;
+            for (auto &[target, cases] : by_target) {
+                number[target] = static_cast<uint32_t>(distinct.size());
+                distinct.push_back(target);
+            }
+            uint32_t def = static_cast<uint32_t>(distinct.size());
+            fmt::format_to(out, "{{ static const {} bt_[{}] = {{", def < 65536 ? "uint16_t" : "uint32_t",
+                           in.targets.size());
+            for (uint32_t i = 0; i < in.targets.size(); i++) {
+                auto it = number.find(in.targets[i]);
+                fmt::format_to(out, "{}{}", i % 32 == 0 ? "\n" : "", it == number.end() ? def : it->second);
+                body_ += ',';
+            }
+            fmt::format_to(out, "}};\nswitch ({0} < {1}u ? bt_[{0}] : {2}u) {{\n", idx, in.targets.size(), def);
+            for (uint32_t k = 0; k < distinct.size(); k++) {
+                fmt::format_to(out, "case {}u: {{\n", k);
+                emit_branch(distinct[k]);
+                body_ += "}\n";
+            }
+            body_ += "default: {\n";
+            emit_branch(in.index);
+            body_ += "}\n}\n}\n";
+        } else {
+            fmt::format_to(out, "switch ({}) {{\n", idx);
+            for (auto &[target, cases] : by_target) {
+                for (uint32_t c : cases) fmt::format_to(out, "case {}u:\n", c);
+                body_ += "{\n";
+                emit_branch(target);
+                body_ += "}\n";
+            }
+            body_ += "default: {\n";
+            emit_branch(in.index);
+            body_ += "}\n}\n";
+        }
+        dead_ = true;
+        break;
+    }
+    case Op::Return:
+        emit_return();
+        dead_ = true;
+        break;
+    case Op::Call: call_direct(in.index); break;
+    case Op::CallIndirect: call_indirect(in.index, in.index2); break;
+    case Op::Drop: stack_.pop_back(); break;
+    case Op::Select:
+    case Op::SelectT: {
+        std::string c = pop();
+        std::string b = pop();
+        std::string a = top();
+        fmt::format_to(out, "if (!{}) {} = {};\n", c, a, b);
+        break;
+    }
+    case Op::LocalGet: {
+        std::string d = push(locals_[in.index]);
+        fmt::format_to(out, "{} = l{};\n", d, in.index);
+        break;
+    }
+    case Op::LocalSet: {
+        std::string v = pop();
+        fmt::format_to(out, "l{} = {};\n", in.index, v);
+        break;
+    }
+    case Op::LocalTee: fmt::format_to(out, "l{} = {};\n", in.index, top()); break;
+    case Op::GlobalGet: global_get(in.index); break;
+    case Op::GlobalSet: global_set(in.index); break;
+    case Op::I32Const: {
+        std::string d = push(ValType::I32);
+        fmt::format_to(out, "{} = 0x{:x}u;\n", d, static_cast<uint32_t>(in.imm));
+        break;
+    }
+    case Op::I64Const: {
+        std::string d = push(ValType::I64);
+        fmt::format_to(out, "{} = 0x{:x}ull;\n", d, in.imm);
+        break;
+    }
+    case Op::F32Const: {
+        std::string d = push(ValType::F32);
+        fmt::format_to(out, "{} = lucet_f32_from(0x{:x}u);\n", d, static_cast<uint32_t>(in.imm));
+        break;
+    }
+    case Op::F64Const: {
+        std::string d = push(ValType::F64);
+        fmt::format_to(out, "{} = lucet_f64_from(0x{:x}ull);\n", d, in.imm);
+        break;
+    }
+    case Op::MemorySize: {
+        std::string d = push(ValType::I32);
+        fmt::format_to(out, "{} = (uint32_t)(ctx->mem->size >> 16);\n", d);
+        break;
+    }
+    case Op::MemoryGrow: {
+        std::string d = top();
+        fmt::format_to(out, "{0} = lucet_rt.memory_grow(ctx, {0});\n", d);
+        break;
+    }
+    case Op::MemoryInit: {
+        std::string n = pop(), s = pop(), d = pop();
+        fmt::format_to(out, "lucet_rt.memory_init(ctx, {}u, {}, {}, {});\n", in.index, d, s, n);
+        break;
+    }
+    case Op::DataDrop: fmt::format_to(out, "lucet_rt.data_drop(ctx, {}u);\n", in.index); break;
+    case Op::MemoryCopy: {
+        std::string n = pop(), s = pop(), d = pop();
+        fmt::format_to(out, "lucet_memory_copy(ctx, mem, {}, {}, {});\n", d, s, n);
+        break;
+    }
+    case Op::MemoryFill: {
+        std::string n = pop(), v = pop(), d = pop();
+        fmt::format_to(out, "lucet_memory_fill(ctx, mem, {}, {}, {});\n", d, v, n);
+        break;
+    }
+    case Op::TableGet: {
+        std::string i = pop();
+        std::string d = push(m_.tables[in.index].elem);
+        fmt::format_to(out, "{} = lucet_rt.table_get(ctx, {}u, {});\n", d, in.index, i);
+        break;
+    }
+    case Op::TableSet: {
+        std::string v = pop(), i = pop();
+        fmt::format_to(out, "lucet_rt.table_set(ctx, {}u, {}, {});\n", in.index, i, v);
+        break;
+    }
+    case Op::TableSize: {
+        std::string d = push(ValType::I32);
+        fmt::format_to(out, "{} = ctx->tables[{}]->size;\n", d, in.index);
+        break;
+    }
+    case Op::TableGrow: {
+        std::string n = pop(), init = pop();
+        std::string d = push(ValType::I32);
+        fmt::format_to(out, "{} = lucet_rt.table_grow(ctx, {}u, {}, {});\n", d, in.index, init, n);
+        break;
+    }
+    case Op::TableFill: {
+        std::string n = pop(), v = pop(), i = pop();
+        fmt::format_to(out, "lucet_rt.table_fill(ctx, {}u, {}, {}, {});\n", in.index, i, v, n);
+        break;
+    }
+    case Op::TableCopy: {
+        std::string n = pop(), s = pop(), d = pop();
+        fmt::format_to(out, "lucet_rt.table_copy(ctx, {}u, {}u, {}, {}, {});\n", in.index, in.index2, d, s, n);
+        break;
+    }
+    case Op::TableInit: {
+        std::string n = pop(), s = pop(), d = pop();
+        fmt::format_to(out, "lucet_rt.table_init(ctx, {}u, {}u, {}, {}, {});\n", in.index, in.index2, d, s, n);
+        break;
+    }
+    case Op::ElemDrop: fmt::format_to(out, "lucet_rt.elem_drop(ctx, {}u);\n", in.index); break;
+    case Op::RefNull: {
+        std::string d = push(in.type);
+        fmt::format_to(out, "{} = 0;\n", d);
+        break;
+    }
+    case Op::RefFunc: {
+        std::string d = push(ValType::FuncRef);
+        fmt::format_to(out, "{} = (uint64_t)(uintptr_t)&ctx->funcs[{}];\n", d, in.index);
+        break;
+    }
+    default:
+        return make_error(fmt::format("lucetc cannot translate instruction {}", op_name(in.op)),
+                          static_cast<std::ptrdiff_t>(in.offset));
+    }
+    return {};
+}
+
+Status FuncEmitter::run(std::string &out) {
+    locals_ = ft_.params;
+    locals_.insert(locals_.end(), fn_.locals.begin(), fn_.locals.end());
+    Frame f;
+    f.kind = Frame::Kind::Func;
+    f.sig.ft = &ft_;
+    frames_.push_back(f);
+    body_.reserve((fn_.body_end - fn_.body_offset) * 24 + 256);
+
+    InstrReader r(m_, fn_);
+    Instr in;
+    bool finished = false;
+    while (!r.done() && !finished) {
+        LUCET_TRY(r.next(in));
+        LUCET_TRY(instr(in, finished));
+    }
+    if (!finished)
+        return make_error(fmt::format("function {} body ends without its final end", fidx_),
+                          static_cast<std::ptrdiff_t>(fn_.code_offset));
+
+    auto o = std::back_inserter(out);
+    fmt::format_to(o, "{} lucet_f{}(lucet_vmctx *ctx", result_c_type(ft_.results), fidx_);
+    for (size_t i = 0; i < ft_.params.size(); i++) fmt::format_to(o, ", {} l{}", c_type(ft_.params[i]), i);
+    out += ") {\n";
+    for (size_t i = ft_.params.size(); i < locals_.size(); i++)
+        fmt::format_to(o, "{} l{} = 0;\n", c_type(locals_[i]), i);
+    static const ValType class_types[kNumClasses] = {ValType::I32, ValType::I64, ValType::F32, ValType::F64,
+                                                     ValType::FuncRef};
+    for (int c = 0; c < kNumClasses; c++) {
+        bool any = false;
+        for (size_t d = 0; d < used_[c].size(); d++) {
+            if (!used_[c][d]) continue;
+            fmt::format_to(o, "{}s{}{}", any ? ", " : fmt::format("{} ", c_type(class_types[c])),
+                           type_letter(class_types[c]), d);
+            any = true;
+        }
+        if (any) out += ";\n";
+    }
+    for (auto &[t, name] : extra_decls_) fmt::format_to(o, "{} {};\n", c_type(t), name);
+    if (!m_.memories.empty()) out += "uint8_t *mem = ctx->heap; (void)mem;\n";
+    // Guest stack check (the runtime keeps a host-call reserve above stack_limit).
+    out += "{ uintptr_t sp_; __asm__(\"mov %%rsp, %0\" : \"=r\"(sp_));\n"
+           "  if (LUCET_UNLIKELY(sp_ < ctx->stack_limit)) lucet_trap(ctx, LUCET_TRAP_STACK_OVERFLOW); }\n";
+    out += body_;
+    out += "}\n\n";
+    return {};
+}
+
+}  // namespace
+
+Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, std::string &out,
+                     FuncEmitStats &stats) {
+    FuncEmitter e(m, func_index, opts, stats);
+    return e.run(out);
+}
+
+}  // namespace lucet::cgen

@@ -141,18 +141,18 @@ typedef struct lucet_rt_fns {
 } lucet_rt_fns;
 
 /*
- * Signature ids. A signature whose params+results fit in 21 types is packed
+ * Signature ids. A signature of at most 19 params+results is packed
  * into 64 bits and is its own canonical id, so generated code compares
  * against an immediate:
  *   id = 1 (sentinel), then for each param: id = id<<3 | code(t),
  *   then id = id<<3 | 7 (separator), then for each result: id = id<<3 | code(t)
  *   code: i32 1, i64 2, f32 3, f64 4, funcref 5, externref 6 (v128 unsupported).
- * Bit 63 is then always 0. Longer signatures get an id from the runtime's
+ * The sentinel then sits at bit 1 + 3 * (n + 1) - 1 <= 60, so bit 63 is always 0. Longer signatures get an id from the runtime's
  * process-wide registry, with bit 63 set; generated code reads those from the
  * module's writable `type_ids` array, which the loader fills in.
  * Signature id 0 never occurs (null table slots).
  */
-#define LUCET_SIG_MAX_PACKED 21u
+#define LUCET_SIG_MAX_PACKED 19u
 #define LUCET_SIG_REGISTRY_BIT (1ull << 63)
 
 /* Per-signature trampoline: calls `fn` (a generated function or an imported

@@ -1,5 +1,6 @@
 // c_names.cpp: C spellings of wasm types, signature ids and string literals.
 #include "cgen/cgen_internal.h"
+#include "abi/lucet_abi.h"
 
 namespace lucet::cgen {
 
@@ -37,12 +38,10 @@ static uint64_t sig_code(ValType t) {
 
 uint64_t packed_signature_id(const FuncType &ft) {
     // Sentinel bit + 3 bits per type + 3 separator bits must stay below bit 63
-    // (bit 63 marks registry ids): 1 + 3 * (n + 1) <= 63, i.e. n <= 19. The
-    // header's LUCET_SIG_MAX_PACKED (21) would shift the sentinel out; for
-    // 20 and 21 types we use the loader-filled type_ids entry instead, which is
-    // correct whatever the runtime considers canonical.
+    // (bit 63 marks registry ids): 1 + 3 * (n + 1) <= 63, i.e. n <= 19 =
+    // LUCET_SIG_MAX_PACKED. Longer signatures use the loader-filled type_ids.
     size_t n = ft.params.size() + ft.results.size();
-    if (n > 19) return 0;
+    if (n > LUCET_SIG_MAX_PACKED) return 0;
     uint64_t id = 1;
     for (ValType t : ft.params) {
         uint64_t c = sig_code(t);

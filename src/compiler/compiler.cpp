@@ -24,9 +24,11 @@ namespace {
 
 // Flags every unit is compiled with. IEEE semantics are kept (no fast-math);
 // -ffp-contract=off forbids fused multiply-add, which would change results.
+// -fno-optimize-sibling-calls: wasm has no tail calls, so unbounded recursion
+// must exhaust the stack and trap; a sibling-call loop would hang instead.
 constexpr const char *kCFlags =
     "-std=gnu11 -fPIC -fvisibility=hidden -fno-strict-aliasing -fwrapv -ffp-contract=off -fno-math-errno "
-    "-fstack-clash-protection -fno-plt -w";
+    "-fstack-clash-protection -fno-optimize-sibling-calls -fno-plt -w";
 
 std::string cc_command(const CompileOptions &opts) {
     if (!opts.cc.empty()) return opts.cc;

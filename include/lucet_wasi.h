@@ -1,42 +1,382 @@
 /*
  * lucet_wasi.h: the stable C API of liblucet_wasi.
  *
- * Plain C99. Every fallible call returns an enum lucet_error; no C++ type or
- * exception crosses this boundary. The full embedding API (modules, regions,
- * instances, host functions, WASI contexts) is being built out; what is
- * declared here is implemented.
+ * Plain C99 (compiles with -std=c99 -Wall -Wextra -pedantic). Every fallible
+ * call returns an enum lucet_error; no C++ type or exception crosses this
+ * boundary. Names follow Lucet's lucet.h / lucet_wasi.h where they fit.
+ *
+ * Handles. struct lucet_dl_module, lucet_region, lucet_instance and
+ * lucet_wasi_ctx are opaque handles, never pointers to memory the caller may
+ * touch. Each encodes a kind, a table index and a generation counter, so a
+ * handle that was released (or a handle of another kind, or garbage) is
+ * detected: the call returns lucet_error_invalid_argument and does nothing.
+ * A generation counter is 32 bits per table slot: a stale handle could only
+ * alias a live one after 2^32 release/create cycles of the same slot.
+ * Looking a handle up takes one process-wide mutex briefly; running guest
+ * code does not hold it.
+ *
+ * Threads. Handles may be used from any thread. An instance runs on one
+ * thread at a time (a second concurrent or nested run of the same instance
+ * returns lucet_error_invalid_argument); different instances run on
+ * different threads at once. A handle released by one thread while another
+ * thread runs it stays alive until that run returns.
+ *
+ * Signals. Creating the first region installs process-wide handlers for
+ * SIGSEGV, SIGBUS, SIGFPE and SIGILL that turn guest faults into traps (and
+ * pass other faults to the handler that was there before). An embedder that
+ * installs its own handlers later must chain to the previous one.
+ *
+ * Errors. Besides its code, a failing call records a one-line message for
+ * the calling thread: lucet_error_message().
+ *
+ * Not in this version (the runtime does not provide them yet): yielding from
+ * a host function and lucet_instance_resume, the kill switch, resetting an
+ * instance, a separate start-function call (the start function runs inside
+ * instance creation), giving a WASI context explicit stdio fds.
  */
 #ifndef LUCET_WASI_H
 #define LUCET_WASI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* ------------------------------------------------------------ errors */
+
 enum lucet_error {
     lucet_error_ok = 0,
-    lucet_error_invalid_argument,
-    lucet_error_region_full,
-    lucet_error_module,
-    lucet_error_limits_exceeded,
-    lucet_error_no_linear_memory,
-    lucet_error_symbol_not_found,
-    lucet_error_func_not_found,
-    lucet_error_runtime_fault,
-    lucet_error_runtime_terminated,
-    lucet_error_dl,
+    lucet_error_invalid_argument,   /* NULL, released or wrong-kind handle, bad value */
+    lucet_error_region_full,        /* every slot of the region is in use */
+    lucet_error_module,             /* bad module, or import missing/of the wrong type */
+    lucet_error_limits_exceeded,    /* module needs more than the region's limits */
+    lucet_error_no_linear_memory,   /* the instance has no memory */
+    lucet_error_symbol_not_found,   /* an import no host function or WASI provides */
+    lucet_error_func_not_found,     /* no exported function of that name */
+    lucet_error_runtime_fault,      /* the guest trapped (see the lucet_result) */
+    lucet_error_runtime_terminated, /* the guest exited / was terminated */
+    lucet_error_dl,                 /* the .so could not be loaded */
     lucet_error_instance_not_returned,
     lucet_error_instance_not_yielded,
     lucet_error_start_yielded,
-    lucet_error_internal,
-    lucet_error_unsupported
+    lucet_error_internal,           /* out of memory, system call failure, ... */
+    lucet_error_unsupported,        /* a feature this API or runtime lacks */
+    lucet_error_compile,            /* the .wasm could not be compiled */
+    lucet_error_import_type         /* an import exists with another signature */
 };
 
-/* "lucet_error_ok", ... ; never NULL. */
+/* "lucet_error_ok", ... ; never NULL ("lucet_error_unknown" for others). */
 const char *lucet_error_name(enum lucet_error e);
+
+/* The message of the last failing call on this thread ("" if none). Valid
+ * until the next call into this library on the same thread. Never NULL. */
+const char *lucet_error_message(void);
 
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *lucet_version(void);
+
+/* ------------------------------------------------------------ values */
+
+/* WebAssembly value types (their wasm binary encodings). */
+enum lucet_val_type {
+    lucet_val_type_i32 = 0x7f,
+    lucet_val_type_i64 = 0x7e,
+    lucet_val_type_f32 = 0x7d,
+    lucet_val_type_f64 = 0x7c,
+    lucet_val_type_externref = 0x6f /* an opaque 64-bit value, 0 = null */
+};
+
+union lucet_val_inner {
+    uint32_t as_i32;
+    uint64_t as_i64;
+    float as_f32;
+    double as_f64;
+    uint64_t as_externref;
+};
+
+/* 16 bytes: the type, 4 bytes of padding, the value. */
+struct lucet_val {
+    enum lucet_val_type ty;
+    union lucet_val_inner inner_val;
+};
+
+/* Trap codes (the same numbers as the runtime's). */
+enum lucet_trap_code {
+    lucet_trap_code_none = 0,
+    lucet_trap_code_heap_out_of_bounds = 1,
+    lucet_trap_code_stack_overflow = 2,
+    lucet_trap_code_integer_div_by_zero = 3,
+    lucet_trap_code_integer_overflow = 4,
+    lucet_trap_code_bad_conversion_to_integer = 5,
+    lucet_trap_code_unreachable = 6,
+    lucet_trap_code_indirect_call_to_null = 7,
+    lucet_trap_code_bad_signature = 8,
+    lucet_trap_code_table_out_of_bounds = 9,
+    lucet_trap_code_interrupted = 10
+};
+
+/* The WebAssembly spec's text for a trap code ("integer divide by zero",
+ * ...); "unknown trap code" for others. Never NULL. */
+const char *lucet_trap_code_name(enum lucet_trap_code code);
+
+enum lucet_result_tag {
+    lucet_result_tag_returned = 0,
+    lucet_result_tag_faulted = 1,
+    lucet_result_tag_terminated = 2,
+    lucet_result_tag_errored = 3
+};
+
+/* "lucet_result_tag_returned", ...; "lucet_result_tag_unknown" for others. */
+const char *lucet_result_tag_name(enum lucet_result_tag tag);
+
+#define LUCET_MAX_RESULTS 8
+
+/* What a run produced. Which member of `val` is meaningful depends on tag;
+ * the others are zeroed. */
+struct lucet_result {
+    enum lucet_result_tag tag;
+    union {
+        struct {
+            uint32_t nvalues; /* 0 .. LUCET_MAX_RESULTS */
+            struct lucet_val values[LUCET_MAX_RESULTS];
+        } returned;
+        struct {
+            enum lucet_trap_code code;
+            uintptr_t fault_addr; /* faulting data address, or 0 */
+            uintptr_t pc;         /* trapping code address, or 0 */
+        } faulted;
+        struct {
+            uint32_t exit_code;   /* lucet_vmctx_terminate's value, WASI proc_exit's code */
+        } terminated;
+    } val;
+};
+
+/* ------------------------------------------------------------ modules */
+
+struct lucet_dl_module;
+
+/* Loads a module .so produced by lucetc. On success *mod_out is a new
+ * handle the caller releases with lucet_dl_module_release.
+ * Errors: invalid_argument (NULL path or mod_out), dl (cannot load, not a
+ * lucet module, other ABI version). */
+enum lucet_error lucet_dl_module_load(const char *path, struct lucet_dl_module **mod_out);
+
+/* Releases the handle. Instances made from the module keep it loaded until
+ * they are released. Errors: invalid_argument (NULL, released). */
+enum lucet_error lucet_dl_module_release(struct lucet_dl_module *module);
+
+/* Compiles the .wasm at wasm_path into the module .so so_path (written under
+ * a temporary name and renamed, so a reader never sees half a file), with
+ * cc at -O<opt_level> (0..2) and the default 4 GiB + 4 GiB heap layout.
+ * Runs the system C compiler: can take seconds. Errors: invalid_argument
+ * (NULL path, opt_level out of range), compile (bad module, cc failure; see
+ * lucet_error_message), internal (cannot rename). */
+enum lucet_error lucet_compile_wasm_file(const char *wasm_path, const char *so_path, int opt_level);
+
+/* ------------------------------------------------------------ regions */
+
+struct lucet_region;
+
+/* Per-slot limits; every size a non-zero multiple of 4 KiB. */
+struct lucet_alloc_limits {
+    uint64_t heap_memory_size;        /* memory.grow never goes beyond this */
+    uint64_t heap_address_space_size; /* reserved per slot for the heap (>= heap_memory_size) */
+    uint64_t stack_size;              /* guest stack (a guard page below it) */
+    uint64_t globals_size;            /* vmctx header + globals */
+    uint64_t signal_stack_size;       /* alternate signal stack, >= 16 KiB */
+};
+
+/* The defaults: 4 GiB heap, 8 GiB heap address space, 8 MiB stack, 1 MiB
+ * globals, 64 KiB signal stack. */
+struct lucet_alloc_limits lucet_alloc_limits_default(void);
+
+/* Reserves address space for `instance_capacity` instances (limits NULL:
+ * the defaults). Only touched pages cost memory. The caller releases
+ * *region_out with lucet_region_release.
+ * Errors: invalid_argument (NULL region_out, capacity 0, bad limits),
+ * limits_exceeded (cannot reserve that much address space). */
+enum lucet_error lucet_mmap_region_create(uint64_t instance_capacity, const struct lucet_alloc_limits *limits,
+                                          struct lucet_region **region_out);
+
+/* Releases the handle; the memory goes when the last instance in it is
+ * released too. Errors: invalid_argument (NULL, released). */
+enum lucet_error lucet_region_release(struct lucet_region *region);
+
+/* Slots in use / in total. Errors: invalid_argument. */
+enum lucet_error lucet_region_used(const struct lucet_region *region, uint64_t *used_out, uint64_t *capacity_out);
+
+/* ------------------------------------------------------------ WASI contexts */
+
+struct lucet_wasi_ctx;
+
+/* A new WASI context: no args, no env, no stdio, no preopens. The caller
+ * releases it with lucet_wasi_ctx_destroy, unless it is given to an
+ * instance (lucet_region_new_instance_with_wasi_ctx), which consumes it.
+ * Errors: invalid_argument (NULL ctx_out). */
+enum lucet_error lucet_wasi_ctx_create(struct lucet_wasi_ctx **ctx_out);
+
+/* Appends arguments (argv[0] is conventionally the program name). The
+ * strings are copied. Errors: invalid_argument (bad handle, NULL argv with
+ * argc > 0, a NULL argv[i]). */
+enum lucet_error lucet_wasi_ctx_args(struct lucet_wasi_ctx *ctx, size_t argc, const char *const *argv);
+
+/* Appends every variable of this process's environment. */
+enum lucet_error lucet_wasi_ctx_inherit_env(struct lucet_wasi_ctx *ctx);
+
+/* Appends one variable NAME=VALUE (name: non-empty, no '='). */
+enum lucet_error lucet_wasi_ctx_env(struct lucet_wasi_ctx *ctx, const char *name, const char *value);
+
+/* Gives the guest this process's fds 0, 1, 2 (borrowed: the guest closing
+ * them does not close the host's). Call before lucet_wasi_ctx_preopen_dir
+ * so preopens start at fd 3. Errors: invalid_argument, internal. */
+enum lucet_error lucet_wasi_ctx_inherit_stdio(struct lucet_wasi_ctx *ctx);
+
+/* Opens host_path as a directory the guest sees as guest_path (all access
+ * is confined below it). Errors: invalid_argument (bad handle, NULL path),
+ * internal (cannot open; see lucet_error_message). */
+enum lucet_error lucet_wasi_ctx_preopen_dir(struct lucet_wasi_ctx *ctx, const char *host_path,
+                                            const char *guest_path);
+
+/* Destroys a context that was not given to an instance.
+ * Errors: invalid_argument (NULL, destroyed, consumed). */
+enum lucet_error lucet_wasi_ctx_destroy(struct lucet_wasi_ctx *ctx);
+
+/* ------------------------------------------------------------ host functions */
+
+/* The instance context a host function receives first. */
+struct lucet_vmctx;
+
+/*
+ * A host function the embedder provides for an import. `func` has the C
+ * signature of the guest's import with a leading struct lucet_vmctx*:
+ *   (func (param i32 i64) (result f64))  ->
+ *   double my_fn(struct lucet_vmctx *ctx, uint32_t a, uint64_t b);
+ * i32 -> uint32_t, i64 -> uint64_t, f32 -> float, f64 -> double, externref
+ * -> uint64_t; no result: void; at most one result. It is called directly
+ * from generated code, on the guest's stack (keep deep recursion and large
+ * locals out of it: 32 KiB is reserved for host calls). It must not
+ * longjmp or throw; it leaves early with lucet_vmctx_terminate.
+ * `params`/`results` give the signature, checked against the module's
+ * import at instantiation (lucet_error_import_type when they differ).
+ */
+typedef void (*lucet_host_func_ptr)(void);
+struct lucet_host_func {
+    const char *module_name;
+    const char *field_name;
+    lucet_host_func_ptr func; /* the function, cast: (lucet_host_func_ptr)my_fn */
+    const enum lucet_val_type *params;
+    uint32_t nparams;
+    uint32_t nresults; /* 0 or 1 */
+    const enum lucet_val_type *results;
+};
+
+/* The instance's heap base (NULL without memory). */
+uint8_t *lucet_vmctx_get_heap(struct lucet_vmctx *ctx);
+/* The current heap size in wasm pages (64 KiB). */
+uint32_t lucet_vmctx_current_memory(struct lucet_vmctx *ctx);
+/* Is [ptr, ptr+len) inside the current heap? ptr is a host address. */
+bool lucet_vmctx_check_heap(struct lucet_vmctx *ctx, const void *ptr, uintptr_t len);
+/* The embedder context given at instance creation (NULL for none and for
+ * WASI instances, whose context slot holds the WASI state). */
+void *lucet_vmctx_get_delegate(struct lucet_vmctx *ctx);
+/* Stops the guest now: the run returns lucet_error_runtime_terminated with
+ * result tag terminated and exit_code. Never returns. Only valid inside a
+ * host function of a running instance (aborts the process otherwise: there
+ * is nothing to return to). */
+void lucet_vmctx_terminate(struct lucet_vmctx *ctx, uint32_t exit_code)
+#if defined(__GNUC__)
+    __attribute__((noreturn))
+#endif
+    ;
+
+/* ------------------------------------------------------------ instances */
+
+struct lucet_instance;
+
+/* Creates an instance of `module` in a free slot of `region`: links imports,
+ * initialises memory, tables and globals, and runs the module's start
+ * function. The caller releases *inst_out with lucet_instance_release.
+ * Errors: invalid_argument (bad handle, NULL inst_out), region_full,
+ * symbol_not_found (an import nothing provides), import_type (a provided
+ * import of another type), limits_exceeded (module needs a larger heap
+ * reservation, more globals space or initial memory than the limits),
+ * runtime_fault (a trap in a segment initialiser or the start function),
+ * module (other instantiation failures). */
+enum lucet_error lucet_region_new_instance(const struct lucet_region *region, const struct lucet_dl_module *module,
+                                           struct lucet_instance **inst_out);
+
+/* The same, with an embedder context returned by lucet_instance_embed_ctx
+ * and lucet_vmctx_get_delegate. The library never touches it. */
+enum lucet_error lucet_region_new_instance_with_ctx(const struct lucet_region *region,
+                                                    const struct lucet_dl_module *module, void *embed_ctx,
+                                                    struct lucet_instance **inst_out);
+
+/* The same, with WASI: imports from wasi_snapshot_preview1 are linked to
+ * this library's WASI implementation over `wasi_ctx`. Once instantiation is
+ * attempted the call consumes wasi_ctx, whether it succeeds or not (its
+ * handle is invalid afterwards; the instance owns it). A call rejected
+ * before that (lucet_error_invalid_argument or lucet_error_unsupported from
+ * checking its arguments) consumes nothing. */
+enum lucet_error lucet_region_new_instance_with_wasi_ctx(const struct lucet_region *region,
+                                                         const struct lucet_dl_module *module,
+                                                         struct lucet_wasi_ctx *wasi_ctx,
+                                                         struct lucet_instance **inst_out);
+
+/* The general form: the embedder's host functions `funcs[0..nfuncs)` (the
+ * array and strings are read during this call only; the functions must stay
+ * valid while the instance lives), an embedder context (may be NULL), and
+ * optionally a WASI context (NULL: none; consumed as above). WASI imports
+ * are looked up first. An embedder context together with a WASI context is
+ * lucet_error_unsupported (the runtime keeps one context per instance).
+ * Errors: as above, plus invalid_argument for a NULL funcs with nfuncs > 0,
+ * an entry with a NULL name or function, or an unknown value type. */
+enum lucet_error lucet_region_new_instance_with_imports(const struct lucet_region *region,
+                                                        const struct lucet_dl_module *module,
+                                                        const struct lucet_host_func *funcs, size_t nfuncs,
+                                                        void *embed_ctx, struct lucet_wasi_ctx *wasi_ctx,
+                                                        struct lucet_instance **inst_out);
+
+/* Releases the instance and returns its slot to the region (after its run,
+ * if one is in progress on another thread). Errors: invalid_argument. */
+enum lucet_error lucet_instance_release(struct lucet_instance *inst);
+
+/*
+ * Runs the exported function `entrypoint` with argv[0..argc) (types must
+ * match the export's exactly). result_out may be NULL.
+ *  - returned: lucet_error_ok, tag returned, its values;
+ *  - trap: lucet_error_runtime_fault, tag faulted (code, addresses); the
+ *    instance stays usable;
+ *  - terminated (lucet_vmctx_terminate, WASI proc_exit):
+ *    lucet_error_runtime_terminated, tag terminated, exit_code;
+ *  - no such export: lucet_error_func_not_found; wrong argument count or
+ *    types, already running: lucet_error_invalid_argument; an export with
+ *    more than LUCET_MAX_RESULTS results or funcref parameters/results:
+ *    lucet_error_unsupported (checked before running). These give tag
+ *    errored and the guest does not run.
+ */
+enum lucet_error lucet_instance_run(struct lucet_instance *inst, const char *entrypoint, size_t argc,
+                                    const struct lucet_val *argv, struct lucet_result *result_out);
+
+/* Heap access for the host. The heap base never moves (growing only makes
+ * more of the reservation accessible), so the pointer stays valid until the
+ * instance is released. NULL / 0 for a bad handle or no memory. */
+uint8_t *lucet_instance_heap(const struct lucet_instance *inst);
+/* Current heap size in bytes (up to 4 GiB, hence 64 bits). */
+uint64_t lucet_instance_heap_len(const struct lucet_instance *inst);
+/* Is [ptr, ptr+len) inside the current heap? ptr is a host address. false
+ * for a bad handle. */
+bool lucet_instance_check_heap(const struct lucet_instance *inst, const void *ptr, uintptr_t len);
+/* memory.grow from the host: adds `additional_pages` wasm pages.
+ * previous_pages_out (may be NULL) gets the old size in pages.
+ * Errors: invalid_argument, no_linear_memory, limits_exceeded (beyond the
+ * module's maximum, the region's heap_memory_size or the reservation). */
+enum lucet_error lucet_instance_grow_heap(struct lucet_instance *inst, uint32_t additional_pages,
+                                          uint32_t *previous_pages_out);
+/* The embedder context (NULL for none, a bad handle, a WASI instance). */
+void *lucet_instance_embed_ctx(const struct lucet_instance *inst);
 
 #ifdef __cplusplus
 }

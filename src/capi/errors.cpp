@@ -1,0 +1,154 @@
+// errors.cpp: error codes and names, the per-thread message, value types,
+// the handle tables.
+#include <mutex>
+#include <unordered_set>
+
+#include "capi/capi_internal.h"
+
+namespace lucet::capi {
+
+namespace {
+// The message of the last failing call on this thread.
+thread_local std::string t_message;
+}  // namespace
+
+lucet_error fail(lucet_error e, std::string msg) {
+    t_message = std::move(msg);
+    return e;
+}
+
+const char *message_cstr() { return t_message.c_str(); }
+
+lucet_error ok() {
+    t_message.clear();
+    return lucet_error_ok;
+}
+
+// Function-local statics: constructed on first use, so no static
+// initialisation order problem with embedders' own constructors.
+HandleTable<DlModule, Kind::Module> &modules() {
+    static auto *t = new HandleTable<DlModule, Kind::Module>;
+    return *t;
+}
+HandleTable<Region, Kind::Region> &regions() {
+    static auto *t = new HandleTable<Region, Kind::Region>;
+    return *t;
+}
+HandleTable<InstanceBox, Kind::Instance> &instances() {
+    static auto *t = new HandleTable<InstanceBox, Kind::Instance>;
+    return *t;
+}
+HandleTable<WasiCtx, Kind::WasiCtx> &wasi_ctxs() {
+    static auto *t = new HandleTable<WasiCtx, Kind::WasiCtx>;
+    return *t;
+}
+
+namespace {
+std::mutex g_wasi_mu;
+std::unordered_set<const void *> &owned_wasi() {
+    static auto *s = new std::unordered_set<const void *>;
+    return *s;
+}
+}  // namespace
+
+bool is_owned_wasi_ctx(const void *p) {
+    std::lock_guard<std::mutex> lk(g_wasi_mu);
+    return owned_wasi().count(p) != 0;
+}
+void register_owned_wasi_ctx(const void *p) {
+    std::lock_guard<std::mutex> lk(g_wasi_mu);
+    owned_wasi().insert(p);
+}
+void unregister_owned_wasi_ctx(const void *p) {
+    std::lock_guard<std::mutex> lk(g_wasi_mu);
+    owned_wasi().erase(p);
+}
+
+InstanceBox::~InstanceBox() {
+    inst.reset();
+    if (wasi) unregister_owned_wasi_ctx(wasi.get());
+}
+
+bool to_valtype(lucet_val_type t, ValType &out) {
+    switch (t) {
+    case lucet_val_type_i32: out = ValType::I32; return true;
+    case lucet_val_type_i64: out = ValType::I64; return true;
+    case lucet_val_type_f32: out = ValType::F32; return true;
+    case lucet_val_type_f64: out = ValType::F64; return true;
+    case lucet_val_type_externref: out = ValType::ExternRef; return true;
+    }
+    return false;
+}
+
+bool from_valtype(ValType t, lucet_val_type &out) {
+    switch (t) {
+    case ValType::I32: out = lucet_val_type_i32; return true;
+    case ValType::I64: out = lucet_val_type_i64; return true;
+    case ValType::F32: out = lucet_val_type_f32; return true;
+    case ValType::F64: out = lucet_val_type_f64; return true;
+    case ValType::ExternRef: out = lucet_val_type_externref; return true;
+    default: return false;
+    }
+}
+
+}  // namespace lucet::capi
+
+// The public trap codes are the runtime's numbers.
+static_assert(int(lucet_trap_code_heap_out_of_bounds) == LUCET_TRAP_HEAP_OOB);
+static_assert(int(lucet_trap_code_stack_overflow) == LUCET_TRAP_STACK_OVERFLOW);
+static_assert(int(lucet_trap_code_integer_div_by_zero) == LUCET_TRAP_INT_DIV_BY_ZERO);
+static_assert(int(lucet_trap_code_integer_overflow) == LUCET_TRAP_INT_OVERFLOW);
+static_assert(int(lucet_trap_code_bad_conversion_to_integer) == LUCET_TRAP_BAD_CONVERSION);
+static_assert(int(lucet_trap_code_unreachable) == LUCET_TRAP_UNREACHABLE);
+static_assert(int(lucet_trap_code_indirect_call_to_null) == LUCET_TRAP_INDIRECT_CALL_NULL);
+static_assert(int(lucet_trap_code_bad_signature) == LUCET_TRAP_BAD_SIGNATURE);
+static_assert(int(lucet_trap_code_table_out_of_bounds) == LUCET_TRAP_TABLE_OOB);
+static_assert(int(lucet_trap_code_interrupted) == LUCET_TRAP_INTERRUPTED);
+static_assert(sizeof(lucet_val) == 16 && offsetof(lucet_val, inner_val) == 8);
+
+LUCET_API const char *lucet_error_name(enum lucet_error e) {
+    switch (e) {
+#define N(x) \
+    case x:  \
+        return #x;
+        N(lucet_error_ok)
+        N(lucet_error_invalid_argument)
+        N(lucet_error_region_full)
+        N(lucet_error_module)
+        N(lucet_error_limits_exceeded)
+        N(lucet_error_no_linear_memory)
+        N(lucet_error_symbol_not_found)
+        N(lucet_error_func_not_found)
+        N(lucet_error_runtime_fault)
+        N(lucet_error_runtime_terminated)
+        N(lucet_error_dl)
+        N(lucet_error_instance_not_returned)
+        N(lucet_error_instance_not_yielded)
+        N(lucet_error_start_yielded)
+        N(lucet_error_internal)
+        N(lucet_error_unsupported)
+        N(lucet_error_compile)
+        N(lucet_error_import_type)
+#undef N
+    }
+    return "lucet_error_unknown";
+}
+
+LUCET_API const char *lucet_error_message(void) { return lucet::capi::message_cstr(); }
+
+LUCET_API const char *lucet_version(void) { return LUCET_VERSION; }
+
+LUCET_API const char *lucet_trap_code_name(enum lucet_trap_code code) {
+    if (code <= lucet_trap_code_none || code > lucet_trap_code_interrupted) return "unknown trap code";
+    return lucet::trapcode_name(static_cast<lucet_trapcode>(code));
+}
+
+LUCET_API const char *lucet_result_tag_name(enum lucet_result_tag tag) {
+    switch (tag) {
+    case lucet_result_tag_returned: return "lucet_result_tag_returned";
+    case lucet_result_tag_faulted: return "lucet_result_tag_faulted";
+    case lucet_result_tag_terminated: return "lucet_result_tag_terminated";
+    case lucet_result_tag_errored: return "lucet_result_tag_errored";
+    }
+    return "lucet_result_tag_unknown";
+}

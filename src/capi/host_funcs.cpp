@@ -1,0 +1,99 @@
+// host_funcs.cpp: embedder host functions (as an import resolver) and what a
+// host function can do with its struct lucet_vmctx.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "capi/host_funcs.h"
+
+using namespace lucet;
+using namespace lucet::capi;
+
+namespace lucet::capi {
+
+lucet_error copy_host_funcs(const lucet_host_func *funcs, size_t nfuncs, std::vector<HostFunc> &out) {
+    if (nfuncs > 0 && !funcs) return fail(lucet_error_invalid_argument, "host functions: NULL funcs with nfuncs > 0");
+    out.clear();
+    out.reserve(nfuncs);
+    for (size_t i = 0; i < nfuncs; i++) {
+        const lucet_host_func &f = funcs[i];
+        std::string where = "host function " + std::to_string(i);
+        if (!f.module_name || !f.field_name || !f.func)
+            return fail(lucet_error_invalid_argument, where + ": NULL module_name, field_name or func");
+        where += " (" + std::string(f.module_name) + "." + f.field_name + ")";
+        if ((f.nparams && !f.params) || (f.nresults && !f.results))
+            return fail(lucet_error_invalid_argument, where + ": NULL params or results with a non-zero count");
+        // The C API's calling convention returns at most one value (a
+        // multi-value return is a struct whose layout C callers would have
+        // to reproduce).
+        if (f.nresults > 1)
+            return fail(lucet_error_invalid_argument, where + ": more than one result");
+        HostFunc h;
+        h.module = f.module_name;
+        h.field = f.field_name;
+        h.code = reinterpret_cast<void *>(f.func);
+        for (uint32_t k = 0; k < f.nparams + f.nresults; k++) {
+            lucet_val_type t = k < f.nparams ? f.params[k] : f.results[k - f.nparams];
+            ValType vt;
+            if (!to_valtype(t, vt))
+                return fail(lucet_error_invalid_argument, where + ": unknown value type " + std::to_string(int(t)));
+            (k < f.nparams ? h.type.params : h.type.results).push_back(vt);
+        }
+        out.push_back(std::move(h));
+    }
+    return lucet_error_ok;
+}
+
+ImportResolver host_func_resolver(std::vector<HostFunc> funcs) {
+    return [funcs = std::move(funcs)](std::string_view module, std::string_view field,
+                                      ExternKind kind) -> Result<Extern> {
+        for (const HostFunc &f : funcs) {
+            if (f.module != module || f.field != field) continue;
+            if (kind != ExternKind::Func)
+                return make_error("the embedder provides " + f.module + "." + f.field + " as a function");
+            Extern e;
+            e.kind = ExternKind::Func;
+            e.func_type = f.type;
+            e.code = f.code;
+            e.func_vmctx = nullptr;  // a host function gets the caller's vmctx
+            return e;
+        }
+        return make_error("no host function " + std::string(module) + "." + std::string(field) +
+                          " was registered");
+    };
+}
+
+}  // namespace lucet::capi
+
+// The vmctx calls run inside host functions, on the guest's stack, on the
+// hot path: no handle lookup, just the runtime's back pointer.
+
+LUCET_API uint8_t *lucet_vmctx_get_heap(struct lucet_vmctx *ctx) {
+    Instance *i = Instance::from_vmctx(ctx);
+    return i ? i->heap() : nullptr;
+}
+
+LUCET_API uint32_t lucet_vmctx_current_memory(struct lucet_vmctx *ctx) {
+    Instance *i = Instance::from_vmctx(ctx);
+    return i ? static_cast<uint32_t>(i->heap_len() / LUCET_WASM_PAGE_SIZE) : 0;
+}
+
+LUCET_API bool lucet_vmctx_check_heap(struct lucet_vmctx *ctx, const void *ptr, uintptr_t len) {
+    Instance *i = Instance::from_vmctx(ctx);
+    return i && check_host_range(*i, ptr, len);
+}
+
+LUCET_API void *lucet_vmctx_get_delegate(struct lucet_vmctx *ctx) {
+    Instance *i = Instance::from_vmctx(ctx);
+    if (!i || is_owned_wasi_ctx(i->embed_ctx())) return nullptr;
+    return i->embed_ctx();
+}
+
+LUCET_API void lucet_vmctx_terminate(struct lucet_vmctx *ctx, uint32_t exit_code) {
+    Instance *i = Instance::from_vmctx(ctx);
+    if (!i) {
+        std::fprintf(stderr, "lucet_vmctx_terminate: not an instance's vmctx; aborting\n");
+        std::abort();
+    }
+    i->terminate(exit_code);  // aborts itself when the instance is not running
+}

@@ -1,0 +1,92 @@
+// wasi_ctx.cpp: WASI contexts (the WASI layer's WasiCtx behind a handle).
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "capi/capi_internal.h"
+
+extern char **environ;
+
+using namespace lucet;
+using namespace lucet::capi;
+
+namespace {
+std::shared_ptr<WasiCtx> get_ctx(const void *h, const char *fn, lucet_error &err) {
+    auto c = wasi_ctxs().get(h);
+    if (!c) err = fail(lucet_error_invalid_argument, std::string(fn) + ": not a live WASI context handle");
+    return c;
+}
+}  // namespace
+
+LUCET_API enum lucet_error lucet_wasi_ctx_create(struct lucet_wasi_ctx **ctx_out) {
+    if (!ctx_out) return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_create: NULL ctx_out");
+    *ctx_out = nullptr;
+    uint64_t h = wasi_ctxs().insert(std::make_shared<WasiCtx>());
+    if (!h) return fail(lucet_error_internal, "lucet_wasi_ctx_create: too many WASI context handles");
+    *ctx_out = to_handle<lucet_wasi_ctx>(h);
+    return ok();
+}
+
+LUCET_API enum lucet_error lucet_wasi_ctx_args(struct lucet_wasi_ctx *ctx, size_t argc, const char *const *argv) {
+    lucet_error err;
+    auto c = get_ctx(ctx, "lucet_wasi_ctx_args", err);
+    if (!c) return err;
+    if (argc > 0 && !argv) return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_args: NULL argv");
+    for (size_t i = 0; i < argc; i++)
+        if (!argv[i])
+            return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_args: argv[" + std::to_string(i) + "] is NULL");
+    std::vector<std::string> args = c->args();
+    args.insert(args.end(), argv, argv + argc);
+    c->set_args(std::move(args));
+    return ok();
+}
+
+LUCET_API enum lucet_error lucet_wasi_ctx_inherit_env(struct lucet_wasi_ctx *ctx) {
+    lucet_error err;
+    auto c = get_ctx(ctx, "lucet_wasi_ctx_inherit_env", err);
+    if (!c) return err;
+    std::vector<std::string> env = c->env();
+    for (char **e = environ; e && *e; e++) env.emplace_back(*e);
+    c->set_env(std::move(env));
+    return ok();
+}
+
+LUCET_API enum lucet_error lucet_wasi_ctx_env(struct lucet_wasi_ctx *ctx, const char *name, const char *value) {
+    lucet_error err;
+    auto c = get_ctx(ctx, "lucet_wasi_ctx_env", err);
+    if (!c) return err;
+    if (!name || !value) return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_env: NULL name or value");
+    if (!*name || std::strchr(name, '='))
+        return fail(lucet_error_invalid_argument,
+                    std::string("lucet_wasi_ctx_env: variable name '") + name + "' is empty or contains '='");
+    std::vector<std::string> env = c->env();
+    env.push_back(std::string(name) + "=" + value);
+    c->set_env(std::move(env));
+    return ok();
+}
+
+LUCET_API enum lucet_error lucet_wasi_ctx_inherit_stdio(struct lucet_wasi_ctx *ctx) {
+    lucet_error err;
+    auto c = get_ctx(ctx, "lucet_wasi_ctx_inherit_stdio", err);
+    if (!c) return err;
+    if (Status st = c->inherit_stdio(); !st) return fail(lucet_error_internal, st.error().to_string());
+    return ok();
+}
+
+LUCET_API enum lucet_error lucet_wasi_ctx_preopen_dir(struct lucet_wasi_ctx *ctx, const char *host_path,
+                                                      const char *guest_path) {
+    lucet_error err;
+    auto c = get_ctx(ctx, "lucet_wasi_ctx_preopen_dir", err);
+    if (!c) return err;
+    if (!host_path || !guest_path)
+        return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_preopen_dir: NULL host_path or guest_path");
+    if (Status st = c->preopen_dir(guest_path, host_path); !st)
+        return fail(lucet_error_internal, st.error().to_string());
+    return ok();
+}
+
+LUCET_API enum lucet_error lucet_wasi_ctx_destroy(struct lucet_wasi_ctx *ctx) {
+    if (!wasi_ctxs().remove(ctx))
+        return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_destroy: not a live WASI context handle");
+    return ok();
+}

@@ -1,0 +1,17 @@
+;; The main guest of the C API tests: typed exports, traps, memory.
+(module
+  (memory (export "memory") 1 4)
+  (data (i32.const 16) "hello")
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "add64") (param i64 i64) (result i64) (i64.add (local.get 0) (local.get 1)))
+  (func (export "fmix") (param f32 f64) (result f64 f32)
+    (f64.add (f64.promote_f32 (local.get 0)) (local.get 1))
+    (f32.mul (local.get 0) (f32.const 2)))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "unreachable") unreachable)
+  (func (export "nine") (result i32 i32 i32 i32 i32 i32 i32 i32 i32)
+    i32.const 1 i32.const 2 i32.const 3 i32.const 4 i32.const 5 i32.const 6 i32.const 7 i32.const 8 i32.const 9)
+  (func (export "ret_funcref") (result funcref) ref.null func)
+  (func (export "ext") (param externref) (result externref) (local.get 0))
+  (func (export "nothing")))

@@ -1,0 +1,4 @@
+;; Its start function traps: instantiation fails.
+(module
+  (func $boom unreachable)
+  (start $boom))

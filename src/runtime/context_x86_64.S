@@ -1,0 +1,74 @@
+/*
+ * context_x86_64.S: the guest <-> host context switch (x86-64 System V).
+ *
+ * A suspended context is a stack pointer. The stack it points at holds the
+ * callee-saved registers (r15 r14 r13 r12 rbx rbp, lowest address first) and
+ * then the address to resume at, so resuming is "pop six registers; ret".
+ * Only callee-saved state needs saving: every switch happens at a call
+ * boundary. MXCSR and the x87 control word are not saved: neither the
+ * runtime nor generated code changes them.
+ */
+    .text
+
+/* void lucet_context_swap(uintptr_t *save_sp, uintptr_t new_sp) */
+    .globl lucet_context_swap
+    .hidden lucet_context_swap
+    .type lucet_context_swap, @function
+    .p2align 4
+lucet_context_swap:
+    .cfi_startproc
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .cfi_endproc
+    .size lucet_context_swap, .-lucet_context_swap
+
+/* void lucet_context_set(uintptr_t sp): no use of the current stack before
+ * rsp is replaced, so it works when the current stack is exhausted. */
+    .globl lucet_context_set
+    .hidden lucet_context_set
+    .type lucet_context_set, @function
+    .p2align 4
+lucet_context_set:
+    .cfi_startproc
+    movq %rdi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .cfi_endproc
+    .size lucet_context_set, .-lucet_context_set
+
+/* Entered by the "ret" of a swap into a freshly prepared guest stack, with
+ * rsp 16-byte aligned: calls r13(r12). The entry function never returns (it
+ * switches back to the host itself); ud2 catches a bug if it ever did. */
+    .globl lucet_context_bootstrap
+    .hidden lucet_context_bootstrap
+    .type lucet_context_bootstrap, @function
+    .p2align 4
+lucet_context_bootstrap:
+    .cfi_startproc
+    .cfi_undefined rip
+    xorl %ebp, %ebp
+    movq %r12, %rdi
+    callq *%r13
+    ud2
+    .cfi_endproc
+    .size lucet_context_bootstrap, .-lucet_context_bootstrap
+
+    .section .note.GNU-stack,"",@progbits

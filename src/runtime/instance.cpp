@@ -1,0 +1,442 @@
+// instance.cpp: instantiation (slot, imports, globals, tables, memory,
+// segments, start) and exports.
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "runtime/internal.h"
+#include "util/size.h"
+
+namespace lucet {
+
+using namespace rt;
+
+namespace {
+
+std::string import_name(const lucet_import_desc &im) {
+    return std::string(im.module, im.module_len) + "." + std::string(im.field, im.field_len);
+}
+
+const char *kind_name(ExternKind k) {
+    switch (k) {
+    case ExternKind::Func: return "function";
+    case ExternKind::Table: return "table";
+    case ExternKind::Memory: return "memory";
+    case ExternKind::Global: return "global";
+    }
+    return "?";
+}
+
+std::string limits_str(uint64_t min, std::optional<uint64_t> max) {
+    return "{min " + std::to_string(min) + (max ? ", max " + std::to_string(*max) : std::string(", no max")) + "}";
+}
+
+// Import limits subtyping (spec "Limits"): the provided object's current size
+// must be at least the declared minimum; a declared maximum requires the
+// provided object to have a maximum no larger.
+bool limits_match(uint64_t have_min, std::optional<uint64_t> have_max, const lucet_limits_desc &want) {
+    if (have_min < want.min) return false;
+    if (want.has_max) {
+        if (!have_max || *have_max > want.max) return false;
+    }
+    return true;
+}
+
+Result<std::unique_ptr<OwnedTable>> make_table(uint32_t elem_type, uint64_t min, std::optional<uint64_t> max) {
+    uint64_t cap = std::min<uint64_t>(max ? *max : UINT32_MAX, kMaxTableCapacity);
+    if (min > cap)
+        return make_error("table of " + std::to_string(min) + " elements exceeds the runtime limit of " +
+                          std::to_string(kMaxTableCapacity));
+    auto t = std::make_unique<OwnedTable>();
+    t->declared_max = max;
+    t->table.size = static_cast<uint32_t>(min);
+    t->table.max = max ? static_cast<uint32_t>(std::min<uint64_t>(*max, UINT32_MAX)) : UINT32_MAX;
+    t->table.capacity = static_cast<uint32_t>(cap);
+    t->table.elem_type = elem_type;
+    if (cap) {
+        // Reserved up front (elems never move); untouched pages cost nothing.
+        t->map_bytes = round_up(cap * sizeof(lucet_table_elem), kPage);
+        void *p = mmap(nullptr, t->map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                       -1, 0);
+        if (p == MAP_FAILED)
+            return make_error("cannot reserve " + format_size(t->map_bytes) + " for a table: " + std::strerror(errno));
+        t->table.elems = static_cast<lucet_table_elem *>(p);
+    }
+    return t;
+}
+
+void park_failed_instance(std::shared_ptr<Instance> inst) {
+    static std::mutex mu;
+    static std::vector<std::shared_ptr<Instance>> *parked = new std::vector<std::shared_ptr<Instance>>();  // never freed
+    std::lock_guard<std::mutex> lock(mu);
+    parked->push_back(std::move(inst));
+}
+
+}  // namespace
+
+lucet_table_elem rt::make_elem(uint32_t elem_type, uint64_t v) {
+    lucet_table_elem e{};
+    if (elem_type == LUCET_VT_FUNCREF) {
+        if (v) {
+            auto *f = reinterpret_cast<const lucet_funcref *>(static_cast<uintptr_t>(v));
+            e.sig = f->sig;
+            e.func = f->func;
+            e.vmctx = f->vmctx;
+        }
+    }
+    e.ref = reinterpret_cast<const void *>(static_cast<uintptr_t>(v));
+    return e;
+}
+
+uint64_t *Instance::Impl::global_slot(uint32_t g) const {
+    lucet_vmctx *ctx = self->vmctx_;
+    if (g < desc->num_imported_globals) return reinterpret_cast<uint64_t *>(static_cast<uintptr_t>(ctx->globals[g]));
+    return &ctx->globals[g];
+}
+
+uint64_t Instance::Impl::eval_init(const lucet_init_expr &e) const {
+    switch (e.kind) {
+    case LUCET_INIT_CONST: return e.value;
+    case LUCET_INIT_GLOBAL_GET: return *global_slot(static_cast<uint32_t>(e.value));
+    case LUCET_INIT_REF_FUNC: return reinterpret_cast<uintptr_t>(&funcs[e.value]);
+    default: return 0;
+    }
+}
+
+Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region> &region,
+                                                   const std::shared_ptr<DlModule> &module,
+                                                   const ImportResolver &resolve, void *embed_ctx) {
+    if (!region || !module) return make_error("Instance::create: no region or no module");
+    const lucet_module_desc &d = module->desc();
+    const RegionLimits &lim = region->limits();
+    Region::Impl &ri = *region->impl_;
+    const std::string &mpath = module->path();
+
+    // Module/region compatibility, before taking a slot.
+    if (!(d.flags & LUCET_MODULE_BOUNDS_CHECKED) && d.reserved_size + d.guard_size > lim.heap_address_space)
+        return make_error(mpath + ": module was compiled for " + format_size(d.reserved_size + d.guard_size) +
+                          " of heap address space (reserved " + format_size(d.reserved_size) + " + guard " +
+                          format_size(d.guard_size) + "), region provides " + format_size(lim.heap_address_space));
+    uint64_t nglobals = uint64_t(d.num_imported_globals) + d.num_globals;
+    if (LUCET_VMCTX_GLOBALS_OFFSET + 8 * nglobals > lim.globals_size)
+        return make_error(mpath + ": " + std::to_string(nglobals) + " globals need " +
+                          std::to_string(LUCET_VMCTX_GLOBALS_OFFSET + 8 * nglobals) +
+                          " bytes of vmctx, region provides globals_size " + std::to_string(lim.globals_size));
+    if (d.num_memories) {
+        const lucet_limits_desc &ml = d.memories[0];
+        if (ml.min * kWasmPage > lim.max_heap_size)
+            return make_error(mpath + ": memory needs " + std::to_string(ml.min) + " initial pages (" +
+                              format_size(ml.min * kWasmPage) + "), region allows at most " +
+                              format_size(lim.max_heap_size) + " of heap");
+        if (ml.min * kWasmPage > d.reserved_size && !(d.flags & LUCET_MODULE_BOUNDS_CHECKED))
+            return make_error(mpath + ": memory needs " + std::to_string(ml.min) +
+                              " initial pages, more than the module's reserved size " + format_size(d.reserved_size));
+    }
+
+    size_t slot;
+    {
+        std::lock_guard<std::mutex> lock(ri.mu);
+        if (ri.free.empty())
+            return make_error("region is full: all " + std::to_string(ri.capacity) + " instance slots are in use");
+        slot = ri.free.back();
+        ri.free.pop_back();
+    }
+
+    std::shared_ptr<Instance> inst(new Instance());
+    inst->region_ = region;
+    inst->module_ = module;
+    inst->embed_ctx_ = embed_ctx;
+    inst->impl_ = std::make_unique<Impl>();
+    Impl &im = *inst->impl_;
+    im.self = inst.get();
+    im.region = &ri;
+    im.slot = slot;
+    im.slot_base = ri.slot(slot);
+    im.desc = &d;
+    // From here on, ~Instance gives the slot back whatever happens.
+
+    uint8_t *base = im.slot_base;
+    if (mprotect(base, lim.globals_size, PROT_READ | PROT_WRITE) != 0 ||
+        mprotect(base + ri.stack_off, lim.stack_size, PROT_READ | PROT_WRITE) != 0)
+        return make_error(std::string("cannot make an instance slot accessible: ") + std::strerror(errno));
+    auto *ctx = reinterpret_cast<lucet_vmctx *>(base);
+    inst->vmctx_ = ctx;
+    ctx->instance = &im;  // runtime-private: the Impl (from_vmctx goes through it)
+    // stack_limit is only meaningful while this instance owns the running
+    // stack (run.cpp sets it for the duration of a run). When another
+    // instance's run calls into this one (imports, shared tables), this code
+    // executes on *that* instance's stack, where a comparison with our own
+    // stack's bounds would be meaningless: 0 disables the prologue check and
+    // the guard page below the running stack catches an overflow instead.
+    ctx->stack_limit = 0;
+    im.stack_limit = reinterpret_cast<uintptr_t>(base + ri.stack_off) + lim.hostcall_reserve;
+
+    uint32_t nfuncs = d.num_imported_funcs + d.num_funcs;
+    im.funcs.assign(nfuncs, lucet_funcref{});
+    im.func_is_host.assign(nfuncs, 0);
+    im.tables.assign(d.num_imported_tables + d.num_tables, nullptr);
+    im.func_sig.assign(nfuncs, 0);
+    for (uint32_t i = 0, f = 0; i < d.num_imports; i++)
+        if (d.imports[i].kind == LUCET_EXTERN_FUNC) im.func_sig[f++] = d.imports[i].type;
+    for (uint32_t k = 0; k < d.num_funcs; k++) im.func_sig[d.num_imported_funcs + k] = d.funcs[k].sig;
+
+    // ---- imports
+    uint32_t fi = 0, ti = 0, gi = 0;
+    for (uint32_t i = 0; i < d.num_imports; i++) {
+        const lucet_import_desc &imp = d.imports[i];
+        ExternKind kind = static_cast<ExternKind>(imp.kind);
+        std::string_view mod(imp.module, imp.module_len), field(imp.field, imp.field_len);
+        std::string name = import_name(imp);
+        Result<Extern> r = resolve ? resolve(mod, field, kind) : Result<Extern>(make_error("no import resolver"));
+        if (!r) return make_error("unknown import " + name + " (" + kind_name(kind) + "): " + r.error().to_string());
+        Extern &ex = *r;
+        if (ex.kind != kind)
+            return make_error("incompatible import type for " + name + ": expected a " + kind_name(kind) + ", got a " +
+                              kind_name(ex.kind));
+        auto incompatible = [&](const std::string &want, const std::string &got) {
+            return make_error("incompatible import type for " + name + ": expected " + want + ", got " + got);
+        };
+        switch (kind) {
+        case ExternKind::Func: {
+            FuncType want = module->sig(imp.type);
+            if (!(ex.func_type == want)) return incompatible(describe_functype(want), describe_functype(ex.func_type));
+            if (!ex.code) return make_error("import " + name + " resolved to a function without code");
+            lucet_funcref &f = im.funcs[fi];
+            f.sig = d.type_ids[imp.type];
+            f.func = ex.code;
+            f.vmctx = ex.func_vmctx ? ex.func_vmctx : ctx;
+            im.func_is_host[fi] = ex.func_vmctx == nullptr;
+            fi++;
+            break;
+        }
+        case ExternKind::Table: {
+            if (!ex.table) return make_error("import " + name + " resolved to no table");
+            std::optional<uint64_t> have_max;
+            if (ex.table->max != UINT32_MAX) have_max = ex.table->max;
+            if (ex.table->elem_type != imp.type || !limits_match(ex.table->size, have_max, imp.limits))
+                return incompatible(std::string(vt_name(static_cast<ValType>(imp.type))) + " table " +
+                                        limits_str(imp.limits.min, imp.limits.has_max ? std::optional<uint64_t>(imp.limits.max) : std::nullopt),
+                                    std::string(vt_name(static_cast<ValType>(ex.table->elem_type))) + " table " +
+                                        limits_str(ex.table->size, have_max));
+            im.tables[ti++] = ex.table;
+            break;
+        }
+        case ExternKind::Memory: {
+            if (!ex.memory) return make_error("import " + name + " resolved to no memory");
+            uint64_t pages = ex.memory->size / kWasmPage;
+            if (!limits_match(pages, ex.limits.max, imp.limits))
+                return incompatible(
+                    "memory " + limits_str(imp.limits.min, imp.limits.has_max ? std::optional<uint64_t>(imp.limits.max) : std::nullopt),
+                    "memory " + limits_str(pages, ex.limits.max));
+            // Code compiled without bounds checks relies on the guard region.
+            if (!(d.flags & LUCET_MODULE_BOUNDS_CHECKED) && ex.memory->reserved < d.reserved_size + d.guard_size)
+                return make_error("import " + name + ": the memory reserves " + format_size(ex.memory->reserved) +
+                                  " of address space, the module was compiled for " +
+                                  format_size(d.reserved_size + d.guard_size));
+            ctx->mem = ex.memory;
+            ctx->heap = ex.memory->base;
+            im.imported_memory_max = ex.limits.max;
+            break;
+        }
+        case ExternKind::Global: {
+            if (!ex.global) return make_error("import " + name + " resolved to no global");
+            ValType want = static_cast<ValType>(imp.type);
+            if (ex.global_type.type != want || ex.global_type.mut != (imp.mut != 0))
+                return incompatible(std::string(imp.mut ? "mut " : "") + vt_name(want),
+                                    std::string(ex.global_type.mut ? "mut " : "") + vt_name(ex.global_type.type));
+            ctx->globals[gi++] = reinterpret_cast<uintptr_t>(ex.global);
+            break;
+        }
+        }
+        if (ex.owner) im.owners.push_back(std::move(ex.owner));
+    }
+
+    // ---- defined functions
+    for (uint32_t k = 0; k < d.num_funcs; k++) {
+        lucet_funcref &f = im.funcs[d.num_imported_funcs + k];
+        f.sig = d.type_ids[d.funcs[k].sig];
+        f.func = d.funcs[k].code;
+        f.vmctx = ctx;
+    }
+    ctx->funcs = im.funcs.data();
+
+    // ---- defined memory, in the slot
+    if (d.num_memories) {
+        const lucet_limits_desc &ml = d.memories[0];
+        lucet_memory &m = im.memory;
+        m.base = base + ri.heap_off;
+        m.reserved = ri.heap_reserved;
+        uint64_t maxp = lim.max_heap_size / kWasmPage;
+        if (ml.has_max) maxp = std::min<uint64_t>(maxp, ml.max);
+        if (!(d.flags & LUCET_MODULE_BOUNDS_CHECKED)) maxp = std::min<uint64_t>(maxp, d.reserved_size / kWasmPage);
+        maxp = std::min<uint64_t>(maxp, 65536);
+        m.max_pages = maxp;
+        m.size = ml.min * kWasmPage;
+        if (m.size && mprotect(m.base, m.size, PROT_READ | PROT_WRITE) != 0)
+            return make_error("cannot make " + format_size(m.size) + " of heap accessible: " + std::strerror(errno));
+        im.has_own_memory = true;
+        if (ml.has_max) im.memory_declared_max = ml.max;
+        ctx->mem = &m;
+        ctx->heap = m.base;
+    }
+
+    // ---- defined tables
+    for (uint32_t k = 0; k < d.num_tables; k++) {
+        const lucet_table_desc &td = d.tables[k];
+        auto t = make_table(td.elem_type, td.limits.min,
+                            td.limits.has_max ? std::optional<uint64_t>(td.limits.max) : std::nullopt);
+        if (!t) return make_error(mpath + ": table " + std::to_string(d.num_imported_tables + k) + ": " + t.error().message);
+        im.tables[d.num_imported_tables + k] = &(*t)->table;
+        im.owned_tables.push_back(std::move(*t));
+    }
+    ctx->tables = im.tables.data();
+
+    // ---- defined globals, in order (an init may read an imported global)
+    for (uint32_t k = 0; k < d.num_globals; k++)
+        ctx->globals[d.num_imported_globals + k] = im.eval_init(d.globals[k].init);
+
+    im.elem_dropped.assign(d.num_elems, 0);
+    im.data_dropped.assign(d.num_data, 0);
+
+    // Segments and start can fail after writing references to this
+    // instance's functions into imported tables (or globals). Those writes
+    // persist (spec), so the instance must then outlive its failure: it is
+    // parked for the rest of the process (its slot stays taken).
+    bool may_be_referenced = d.num_imported_tables > 0;
+    for (uint32_t i = 0; i < d.num_imports; i++)
+        if (d.imports[i].kind == LUCET_EXTERN_GLOBAL && d.imports[i].mut) may_be_referenced = true;
+    auto init = [&]() -> Status {
+        // ---- active element segments, then data segments (spec 2.0 order). A
+        // failing segment stops instantiation; earlier effects on imported
+        // tables and memories persist.
+        for (uint32_t s = 0; s < d.num_elems; s++) {
+            const lucet_elem_desc &e = d.elems[s];
+            if (e.mode == LUCET_SEG_PASSIVE) continue;
+            if (e.mode == LUCET_SEG_ACTIVE) {
+                if (e.table >= im.tables.size()) return make_error(mpath + ": element segment " + std::to_string(s) + " names a missing table");
+                lucet_table *t = im.tables[e.table];
+                uint64_t off = im.eval_init(e.offset) & 0xffffffffu;
+                if (off + e.count > t->size)
+                    return make_error("out of bounds table access: element segment " + std::to_string(s) + " at " +
+                                      std::to_string(off) + " + " + std::to_string(e.count) + " exceeds table " +
+                                      std::to_string(e.table) + " size " + std::to_string(t->size));
+                for (uint32_t j = 0; j < e.count; j++) t->elems[off + j] = make_elem(t->elem_type, im.eval_init(e.items[j]));
+            }
+            im.elem_dropped[s] = 1;  // active and declarative segments are dropped
+        }
+        for (uint32_t s = 0; s < d.num_data; s++) {
+            const lucet_data_desc &ds = d.data[s];
+            if (ds.mode != LUCET_SEG_ACTIVE) continue;
+            lucet_memory *m = ctx->mem;
+            if (!m) return make_error(mpath + ": data segment " + std::to_string(s) + " without a memory");
+            uint64_t off = im.eval_init(ds.offset) & 0xffffffffu;
+            if (off + ds.len > m->size)
+                return make_error("out of bounds memory access: data segment " + std::to_string(s) + " at " +
+                                  std::to_string(off) + " + " + std::to_string(ds.len) + " exceeds memory size " +
+                                  std::to_string(m->size));
+            if (ds.len) std::memcpy(m->base + off, ds.data, ds.len);
+            im.data_dropped[s] = 1;
+        }
+
+        // ---- start function
+        if (d.has_start) {
+            RunResult r = inst->run_func(d.start_func, {});
+            if (r.kind == RunResult::Kind::Trapped) return make_error(r.trap.to_string() + " (in the start function)");
+            if (r.kind == RunResult::Kind::Exited)
+                return make_error("start function exited with code " + std::to_string(r.exit_code));
+            if (r.kind == RunResult::Kind::Error) return make_error("start function: " + r.error.to_string());
+        }
+        return {};
+    };
+    if (Status st = init(); !st.ok()) {
+        if (may_be_referenced) park_failed_instance(inst);
+        return st.error();
+    }
+    return inst;
+}
+
+Instance::~Instance() {
+    if (!impl_) return;
+    for (auto &t : impl_->owned_tables)
+        if (t->table.elems) munmap(t->table.elems, t->map_bytes);
+    uint64_t touched = impl_->has_own_memory ? impl_->memory.size : 0;
+    impl_->region->release_slot(impl_->slot, touched);
+}
+
+Result<Extern> Instance::get_export(std::string_view name, ExternKind kind) {
+    const lucet_module_desc &d = *impl_->desc;
+    for (uint32_t i = 0; i < d.num_exports; i++) {
+        const lucet_export_desc &e = d.exports[i];
+        if (std::string_view(e.name, e.name_len) != name) continue;
+        if (static_cast<ExternKind>(e.kind) != kind)
+            return make_error("export " + std::string(name) + " is a " + kind_name(static_cast<ExternKind>(e.kind)) +
+                              ", not a " + kind_name(kind));
+        Extern ex;
+        ex.kind = kind;
+        ex.owner = shared_from_this();
+        switch (kind) {
+        case ExternKind::Func: {
+            const lucet_funcref &f = impl_->funcs[e.index];
+            ex.func_type = module_->func_type(e.index);
+            ex.code = f.func;
+            // A re-exported host function stays a host function: each
+            // importer passes its own vmctx.
+            ex.func_vmctx = impl_->func_is_host[e.index] ? nullptr : f.vmctx;
+            break;
+        }
+        case ExternKind::Table: {
+            ex.table = impl_->tables[e.index];
+            if (ex.table->max != UINT32_MAX) ex.limits.max = ex.table->max;
+            ex.limits.min = ex.table->size;
+            break;
+        }
+        case ExternKind::Memory: {
+            ex.memory = vmctx_->mem;
+            ex.limits.min = ex.memory->size / kWasmPage;
+            if (impl_->has_own_memory) ex.limits.max = impl_->memory_declared_max;
+            else ex.limits.max = impl_->imported_memory_max;
+            break;
+        }
+        case ExternKind::Global: {
+            ex.global = impl_->global_slot(e.index);
+            if (e.index < d.num_imported_globals) {
+                uint32_t seen = 0;
+                for (uint32_t k = 0; k < d.num_imports; k++) {
+                    if (d.imports[k].kind != LUCET_EXTERN_GLOBAL) continue;
+                    if (seen++ == e.index) {
+                        ex.global_type = {static_cast<ValType>(d.imports[k].type), d.imports[k].mut != 0};
+                        break;
+                    }
+                }
+            } else {
+                const lucet_global_desc &g = d.globals[e.index - d.num_imported_globals];
+                ex.global_type = {static_cast<ValType>(g.type), g.mut != 0};
+            }
+            break;
+        }
+        }
+        return ex;
+    }
+    return make_error("unknown export " + std::string(name) + " (" + kind_name(kind) + ") in " + module_->path());
+}
+
+Result<Val> Instance::get_global(std::string_view export_name) {
+    auto ex = get_export(export_name, ExternKind::Global);
+    if (!ex) return ex.error();
+    return Val{ex->global_type.type, *ex->global};
+}
+
+uint8_t *Instance::heap() const { return vmctx_->mem ? vmctx_->mem->base : nullptr; }
+uint64_t Instance::heap_len() const { return vmctx_->mem ? vmctx_->mem->size : 0; }
+
+bool Instance::check_heap(uint64_t ptr, uint64_t len) const {
+    uint64_t size = heap_len();
+    return ptr <= size && len <= size - ptr;
+}
+
+Instance *Instance::from_vmctx(lucet_vmctx *ctx) {
+    return ctx && ctx->instance ? static_cast<Impl *>(ctx->instance)->self : nullptr;
+}
+
+}  // namespace lucet

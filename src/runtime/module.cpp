@@ -1,0 +1,432 @@
+// module.cpp: loading module .so files (DlModule), canonical signature ids
+// and the registry of loaded code ranges the fault handler consults.
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <link.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstring>
+#include <map>
+
+#include "runtime/internal.h"
+
+namespace lucet {
+
+namespace rt {
+
+// ------------------------------------------------------------ code ranges
+
+namespace {
+constexpr int kMaxCodeRanges = 1024;
+CodeRange g_code_ranges[kMaxCodeRanges];
+std::mutex g_code_ranges_mu;  // serialises writers only
+}  // namespace
+
+int register_code_range(uintptr_t start, uintptr_t end, const DlModule *m) {
+    std::lock_guard<std::mutex> lock(g_code_ranges_mu);
+    for (int i = 0; i < kMaxCodeRanges; i++) {
+        CodeRange &r = g_code_ranges[i];
+        if (r.end.load(std::memory_order_relaxed) != 0) continue;
+        r.start.store(start, std::memory_order_relaxed);
+        r.module.store(m, std::memory_order_relaxed);
+        r.end.store(end, std::memory_order_release);
+        return i;
+    }
+    return -1;
+}
+
+void unregister_code_range(int index) {
+    if (index < 0 || index >= kMaxCodeRanges) return;
+    std::lock_guard<std::mutex> lock(g_code_ranges_mu);
+    g_code_ranges[index].end.store(0, std::memory_order_release);
+    g_code_ranges[index].module.store(nullptr, std::memory_order_relaxed);
+}
+
+const DlModule *module_at_pc(uintptr_t pc) {
+    for (int i = 0; i < kMaxCodeRanges; i++) {
+        const CodeRange &r = g_code_ranges[i];
+        uintptr_t end = r.end.load(std::memory_order_acquire);
+        if (end == 0) continue;
+        if (pc >= r.start.load(std::memory_order_relaxed) && pc < end)
+            return r.module.load(std::memory_order_relaxed);
+    }
+    return nullptr;
+}
+
+// ------------------------------------------------------------ names
+
+const char *vt_name(ValType t) {
+    switch (t) {
+    case ValType::I32: return "i32";
+    case ValType::I64: return "i64";
+    case ValType::F32: return "f32";
+    case ValType::F64: return "f64";
+    case ValType::V128: return "v128";
+    case ValType::FuncRef: return "funcref";
+    case ValType::ExternRef: return "externref";
+    }
+    return "?";
+}
+
+std::string describe_functype(const FuncType &t) {
+    std::string s = "(";
+    for (size_t i = 0; i < t.params.size(); i++) s += (i ? ", " : "") + std::string(vt_name(t.params[i]));
+    s += ") -> (";
+    for (size_t i = 0; i < t.results.size(); i++) s += (i ? ", " : "") + std::string(vt_name(t.results[i]));
+    return s + ")";
+}
+
+}  // namespace rt
+
+// ------------------------------------------------------------ signature ids
+
+namespace {
+
+uint64_t sig_code(ValType t) {
+    switch (t) {
+    case ValType::I32: return 1;
+    case ValType::I64: return 2;
+    case ValType::F32: return 3;
+    case ValType::F64: return 4;
+    case ValType::FuncRef: return 5;
+    case ValType::ExternRef: return 6;
+    default: return 0;
+    }
+}
+
+// Packed form (lucet_abi.h "Signature ids"): sentinel, 3 bits per param,
+// separator 7, 3 bits per result; at most LUCET_SIG_MAX_PACKED (19) types so
+// that bit 63 stays free for registry ids. Must match the emitter bit for bit.
+uint64_t packed_id(const FuncType &t) {
+    size_t n = t.params.size() + t.results.size();
+    if (n > LUCET_SIG_MAX_PACKED) return 0;
+    uint64_t id = 1;
+    for (ValType v : t.params) {
+        uint64_t c = sig_code(v);
+        if (!c) return 0;
+        id = id << 3 | c;
+    }
+    id = id << 3 | 7;
+    for (ValType v : t.results) {
+        uint64_t c = sig_code(v);
+        if (!c) return 0;
+        id = id << 3 | c;
+    }
+    return id;
+}
+
+}  // namespace
+
+uint64_t signature_id(const FuncType &t) {
+    if (uint64_t id = packed_id(t)) return id;
+    // Long (or v128) signatures: a process-wide registry, so every module
+    // loaded into this process agrees on the id.
+    static std::mutex mu;
+    static std::map<std::string, uint64_t> registry;
+    std::string key;
+    for (ValType v : t.params) key += static_cast<char>(v);
+    key += '|';
+    for (ValType v : t.results) key += static_cast<char>(v);
+    std::lock_guard<std::mutex> lock(mu);
+    auto [it, inserted] = registry.try_emplace(key, 0);
+    if (inserted) it->second = LUCET_SIG_REGISTRY_BIT | registry.size();
+    return it->second;
+}
+
+// ------------------------------------------------------------ traps
+
+const char *trapcode_name(lucet_trapcode c) {
+    switch (c) {
+    case LUCET_TRAP_NONE: return "no trap";
+    case LUCET_TRAP_HEAP_OOB: return "out of bounds memory access";
+    case LUCET_TRAP_STACK_OVERFLOW: return "call stack exhausted";
+    case LUCET_TRAP_INT_DIV_BY_ZERO: return "integer divide by zero";
+    case LUCET_TRAP_INT_OVERFLOW: return "integer overflow";
+    case LUCET_TRAP_BAD_CONVERSION: return "invalid conversion to integer";
+    case LUCET_TRAP_UNREACHABLE: return "unreachable";
+    case LUCET_TRAP_INDIRECT_CALL_NULL: return "uninitialized element";
+    case LUCET_TRAP_BAD_SIGNATURE: return "indirect call type mismatch";
+    case LUCET_TRAP_TABLE_OOB: return "undefined element";
+    case LUCET_TRAP_INTERRUPTED: return "interrupted";
+    default: return "unknown trap";
+    }
+}
+
+std::string TrapInfo::to_string() const {
+    std::string s = message();
+    char buf[64];
+    if (heap_offset >= 0) {
+        std::snprintf(buf, sizeof buf, " at wasm address 0x%" PRIx64, static_cast<uint64_t>(heap_offset));
+        s += buf;
+    } else if (fault_addr) {
+        std::snprintf(buf, sizeof buf, " (fault address 0x%" PRIxPTR ")", fault_addr);
+        s += buf;
+    }
+    if (!function.empty()) s += " in " + function;
+    else if (pc) {
+        std::snprintf(buf, sizeof buf, " at pc 0x%" PRIxPTR, pc);
+        s += buf;
+    }
+    return s;
+}
+
+// ------------------------------------------------------------ DlModule
+
+namespace {
+
+struct PhdrSearch {
+    uintptr_t base = 0;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+};
+
+int find_exec_range(struct dl_phdr_info *info, size_t, void *data) {
+    auto *s = static_cast<PhdrSearch *>(data);
+    if (info->dlpi_addr != s->base) return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+        if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
+        uintptr_t lo = info->dlpi_addr + ph.p_vaddr;
+        s->lo = std::min(s->lo, lo);
+        s->hi = std::max(s->hi, lo + ph.p_memsz);
+    }
+    return 1;
+}
+
+ValType to_vt(uint8_t b) { return static_cast<ValType>(b); }
+
+bool known_vt(uint8_t b) {
+    switch (b) {
+    case LUCET_VT_I32: case LUCET_VT_I64: case LUCET_VT_F32: case LUCET_VT_F64: case LUCET_VT_V128:
+    case LUCET_VT_FUNCREF: case LUCET_VT_EXTERNREF: return true;
+    default: return false;
+    }
+}
+
+// Structural checks so that a malformed descriptor gives an error instead of
+// a crash later (the .so is native code and trusted, but a stale or foreign
+// one should not take the process down at instantiation).
+Status check_desc(const std::string &path, const lucet_module_desc &d) {
+    auto bad = [&](const std::string &what) { return make_error(path + ": malformed module descriptor: " + what); };
+    if (d.num_sigs && !d.sigs) return bad("no signature table");
+    if (d.num_sigs && !d.type_ids) return bad("no type_ids array");
+    if (!d.rt) return bad("no runtime function table");
+    for (uint32_t k = 0; k < d.num_sigs; k++) {
+        const lucet_sig_desc &s = d.sigs[k];
+        if (!s.trampoline) return bad("signature " + std::to_string(k) + " has no trampoline");
+        if ((s.nparams + s.nresults) && !s.types) return bad("signature " + std::to_string(k) + " has no types");
+        for (uint32_t i = 0; i < s.nparams + s.nresults; i++)
+            if (!known_vt(s.types[i])) return bad("signature " + std::to_string(k) + " has an unknown value type");
+    }
+    if (d.num_imports && !d.imports) return bad("no import table");
+    uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
+    for (uint32_t i = 0; i < d.num_imports; i++) {
+        const lucet_import_desc &im = d.imports[i];
+        switch (im.kind) {
+        case LUCET_EXTERN_FUNC:
+            nf++;
+            if (im.type >= d.num_sigs) return bad("import " + std::to_string(i) + " has a bad signature index");
+            break;
+        case LUCET_EXTERN_TABLE: nt++; break;
+        case LUCET_EXTERN_MEMORY: nm++; break;
+        case LUCET_EXTERN_GLOBAL: ng++; break;
+        default: return bad("import " + std::to_string(i) + " has an unknown kind");
+        }
+    }
+    if (nf != d.num_imported_funcs || nt != d.num_imported_tables || nm != d.num_imported_memories ||
+        ng != d.num_imported_globals)
+        return bad("import counts disagree with the import table");
+    if (d.num_imported_memories + d.num_memories > 1) return bad("more than one memory");
+    for (uint32_t i = 0; i < d.num_funcs; i++)
+        if (!d.funcs[i].code || d.funcs[i].sig >= d.num_sigs)
+            return bad("function " + std::to_string(i) + " has no code or a bad signature index");
+    uint64_t nfuncs = uint64_t(d.num_imported_funcs) + d.num_funcs;
+    uint64_t ntables = uint64_t(d.num_imported_tables) + d.num_tables;
+    uint64_t nglobals = uint64_t(d.num_imported_globals) + d.num_globals;
+    uint64_t nmems = uint64_t(d.num_imported_memories) + d.num_memories;
+    for (uint32_t i = 0; i < d.num_exports; i++) {
+        const lucet_export_desc &e = d.exports[i];
+        uint64_t n = e.kind == LUCET_EXTERN_FUNC ? nfuncs : e.kind == LUCET_EXTERN_TABLE ? ntables
+                     : e.kind == LUCET_EXTERN_MEMORY ? nmems : e.kind == LUCET_EXTERN_GLOBAL ? nglobals : 0;
+        if (e.index >= n) return bad("export " + std::to_string(i) + " has a bad index");
+    }
+    if (d.has_start && d.start_func >= nfuncs) return bad("bad start function index");
+    for (uint32_t i = 0; i < d.num_data; i++)
+        if (d.data[i].len && !d.data[i].data) return bad("data segment " + std::to_string(i) + " has no bytes");
+    for (uint32_t i = 0; i < d.num_elems; i++) {
+        const lucet_elem_desc &e = d.elems[i];
+        if (e.count && !e.items) return bad("element segment " + std::to_string(i) + " has no items");
+        for (uint32_t j = 0; j < e.count; j++)
+            if (e.items[j].kind == LUCET_INIT_REF_FUNC && e.items[j].value >= nfuncs)
+                return bad("element segment " + std::to_string(i) + " refers to a bad function");
+    }
+    return {};
+}
+
+// Reads the extents of the generated functions (lucet_f<N>, and the parts cc
+// splits off them, lucet_f<N>.cold) from the .so's ELF symbol table. Hidden
+// symbols are not in the dynamic symbol table, so dladdr cannot name them.
+// Best effort: a stripped or unreadable file leaves `out` empty and the
+// loader falls back to function start addresses.
+void read_symbol_ranges(const std::string &path, uintptr_t bias, uint64_t nfuncs,
+                        std::vector<DlModule::Impl::SymRange> &out) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct Closer {
+        int fd;
+        ~Closer() { close(fd); }
+    } closer{fd};
+    auto read_at = [&](void *buf, size_t len, uint64_t off) {
+        return pread(fd, buf, len, static_cast<off_t>(off)) == static_cast<ssize_t>(len);
+    };
+    ElfW(Ehdr) eh;
+    if (!read_at(&eh, sizeof eh, 0) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(ElfW(Shdr)) || eh.e_shnum == 0 ||
+        eh.e_shnum > 65000)
+        return;
+    std::vector<ElfW(Shdr)> sh(eh.e_shnum);
+    if (!read_at(sh.data(), sh.size() * sizeof(ElfW(Shdr)), eh.e_shoff)) return;
+    for (const ElfW(Shdr) &sec : sh) {
+        if (sec.sh_type != SHT_SYMTAB || sec.sh_link >= sh.size() || sec.sh_entsize != sizeof(ElfW(Sym))) continue;
+        const ElfW(Shdr) &strsec = sh[sec.sh_link];
+        constexpr uint64_t kMaxTable = 1ull << 30;
+        if (sec.sh_size > kMaxTable || strsec.sh_size > kMaxTable) return;
+        std::vector<ElfW(Sym)> syms(sec.sh_size / sizeof(ElfW(Sym)));
+        std::string strs(strsec.sh_size, '\0');
+        if (!read_at(syms.data(), syms.size() * sizeof(ElfW(Sym)), sec.sh_offset) ||
+            !read_at(strs.data(), strs.size(), strsec.sh_offset))
+            return;
+        for (const ElfW(Sym) &sym : syms) {
+            if (ELF64_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_size == 0 || sym.st_shndx == SHN_UNDEF) continue;
+            if (sym.st_name >= strs.size()) continue;
+            const char *name = strs.c_str() + sym.st_name;
+            if (std::strncmp(name, "lucet_f", 7) != 0) continue;
+            const char *p = name + 7;
+            if (*p < '0' || *p > '9') continue;
+            uint64_t idx = 0;
+            while (*p >= '0' && *p <= '9' && idx <= nfuncs) idx = idx * 10 + uint64_t(*p++ - '0');
+            if ((*p != '\0' && *p != '.') || idx >= nfuncs) continue;
+            uintptr_t start = bias + sym.st_value;
+            out.push_back({start, start + sym.st_size, static_cast<uint32_t>(idx)});
+        }
+        std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) { return a.start < b.start; });
+        return;
+    }
+}
+
+}  // namespace
+
+Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
+    void *h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        return make_error("cannot load module " + path + ": " + (e ? e : "unknown dlopen error"));
+    }
+    std::shared_ptr<DlModule> m(new DlModule());
+    m->path_ = path;
+    m->handle_ = h;  // from here on the destructor dlcloses
+    m->impl_ = std::make_unique<Impl>();
+    auto *desc = static_cast<lucet_module_desc *>(dlsym(h, LUCET_MODULE_SYMBOL));
+    if (!desc) return make_error(path + " is not a lucet module: it has no symbol " LUCET_MODULE_SYMBOL);
+    if (desc->abi_version != LUCET_ABI_VERSION)
+        return make_error(path + ": module was compiled for ABI version " + std::to_string(desc->abi_version) +
+                          ", this runtime supports " + std::to_string(LUCET_ABI_VERSION) + " (recompile it)");
+    LUCET_TRY(check_desc(path, *desc));
+    m->desc_ = desc;
+    Impl &im = *m->impl_;
+
+    *desc->rt = rt::g_rt_fns;
+    im.sigs.reserve(desc->num_sigs);
+    for (uint32_t k = 0; k < desc->num_sigs; k++) {
+        const lucet_sig_desc &s = desc->sigs[k];
+        FuncType ft;
+        for (uint32_t i = 0; i < s.nparams; i++) ft.params.push_back(to_vt(s.types[i]));
+        for (uint32_t i = 0; i < s.nresults; i++) ft.results.push_back(to_vt(s.types[s.nparams + i]));
+        desc->type_ids[k] = signature_id(ft);
+        im.sigs.push_back(std::move(ft));
+    }
+
+    for (uint32_t i = 0; i < desc->num_funcs; i++)
+        im.code_map.emplace_back(reinterpret_cast<uintptr_t>(desc->funcs[i].code), desc->num_imported_funcs + i);
+    std::sort(im.code_map.begin(), im.code_map.end());
+    for (uint32_t i = 0; i < desc->num_exports; i++) {
+        const lucet_export_desc &e = desc->exports[i];
+        if (e.kind == LUCET_EXTERN_FUNC) im.func_exports.emplace(std::string_view(e.name, e.name_len), e.index);
+    }
+
+    // The executable segments of this object: the fault handler only turns a
+    // fault into a trap when the PC is inside one of them.
+    struct link_map *lm = nullptr;
+    if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
+        return make_error(path + ": cannot find the module's load address (dlinfo failed)");
+    PhdrSearch search;
+    search.base = lm->l_addr;  // the load bias, which dl_iterate_phdr reports as dlpi_addr
+    dl_iterate_phdr(find_exec_range, &search);
+    if (search.hi == 0) return make_error(path + ": cannot find the module's executable segment");
+    im.code_lo = search.lo;
+    im.code_hi = search.hi;
+    read_symbol_ranges(path, lm->l_addr, uint64_t(desc->num_imported_funcs) + desc->num_funcs, im.sym_ranges);
+    im.code_range = rt::register_code_range(search.lo, search.hi, m.get());
+    if (im.code_range < 0) return make_error(path + ": too many modules loaded at once (limit 1024)");
+    return m;
+}
+
+DlModule::~DlModule() {
+    if (impl_ && impl_->code_range >= 0) rt::unregister_code_range(impl_->code_range);
+    if (handle_) dlclose(handle_);
+}
+
+FuncType DlModule::sig(uint32_t sig_index) const {
+    if (sig_index >= impl_->sigs.size()) return {};
+    return impl_->sigs[sig_index];
+}
+
+FuncType DlModule::func_type(uint32_t func_index) const {
+    const lucet_module_desc &d = *desc_;
+    if (func_index < d.num_imported_funcs) {
+        uint32_t seen = 0;
+        for (uint32_t i = 0; i < d.num_imports; i++) {
+            if (d.imports[i].kind != LUCET_EXTERN_FUNC) continue;
+            if (seen++ == func_index) return sig(d.imports[i].type);
+        }
+        return {};
+    }
+    uint32_t k = func_index - d.num_imported_funcs;
+    if (k >= d.num_funcs) return {};
+    return sig(d.funcs[k].sig);
+}
+
+std::optional<uint32_t> DlModule::function_index_at(uintptr_t pc) const {
+    const Impl &im = *impl_;
+    if (pc < im.code_lo || pc >= im.code_hi) return std::nullopt;
+    if (!im.sym_ranges.empty()) {
+        auto it = std::upper_bound(im.sym_ranges.begin(), im.sym_ranges.end(), pc,
+                                   [](uintptr_t p, const Impl::SymRange &r) { return p < r.start; });
+        if (it == im.sym_ranges.begin()) return std::nullopt;
+        --it;
+        if (pc < it->end) return it->func;
+        return std::nullopt;
+    }
+    const auto &map = im.code_map;
+    auto it = std::upper_bound(map.begin(), map.end(), std::make_pair(pc, UINT32_MAX));
+    if (it == map.begin()) return std::nullopt;
+    return std::prev(it)->second;
+}
+
+std::string DlModule::function_name(uint32_t idx) const {
+    std::string s = "func[" + std::to_string(idx) + "]";
+    if (idx >= desc_->num_imported_funcs && idx - desc_->num_imported_funcs < desc_->num_funcs) {
+        const lucet_func_desc &f = desc_->funcs[idx - desc_->num_imported_funcs];
+        if (f.name && f.name_len) s += " <" + std::string(f.name, f.name_len) + ">";
+    }
+    return s;
+}
+
+std::string DlModule::function_name_at(uintptr_t pc) const {
+    auto idx = function_index_at(pc);
+    return idx ? function_name(*idx) : std::string();
+}
+
+}  // namespace lucet

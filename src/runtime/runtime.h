@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,6 +37,11 @@ public:
     FuncType func_type(uint32_t func_index) const;  // imports included
     // Name of the function containing code address pc ("func[12] <name>"), for trap messages.
     std::string function_name_at(uintptr_t pc) const;
+    // Index of the function containing pc. Exact (split-off .cold parts
+    // included) when the .so has its symbol table; otherwise the nearest
+    // function start below pc.
+    std::optional<uint32_t> function_index_at(uintptr_t pc) const;
+    std::string function_name(uint32_t func_index) const;  // "func[12] <name>" or "func[12]"
 
     struct Impl;
 private:
@@ -101,6 +107,10 @@ struct Extern {
     // Table / Memory
     lucet_table *table = nullptr;
     lucet_memory *memory = nullptr;
+    // Table / Memory: the declared limits of the provided object (for import
+    // matching, the current size counts as its minimum; only `max` is read,
+    // and for tables lucet_table.max already says it).
+    Limits limits;
     // Global: pointer to the 8-byte slot holding the value
     GlobalType global_type;
     uint64_t *global = nullptr;
@@ -113,14 +123,21 @@ using ImportResolver = std::function<Result<Extern>(std::string_view module, std
 
 // ---------------------------------------------------------------- results
 
+const char *trapcode_name(lucet_trapcode c);  // spec texts: "out of bounds memory access", ...
+
 struct TrapInfo {
     lucet_trapcode code = LUCET_TRAP_NONE;
     uintptr_t fault_addr = 0;   // faulting data address (signals), or 0
+    int64_t heap_offset = -1;   // HEAP_OOB faults: fault_addr - the memory's base (the wasm address + offset)
     uintptr_t pc = 0;           // faulting or trapping code address, or 0
     std::string function;       // wasm function it happened in, if known
-    std::string to_string() const;  // "heap out of bounds at 0x... in func[3] <name>"
+    // The spec's wording when it is not trapcode_name(code): table.get/set/
+    // fill/copy/init out of bounds give "out of bounds table access" where
+    // call_indirect gives "undefined element" (both LUCET_TRAP_TABLE_OOB).
+    const char *text = nullptr;
+    const char *message() const { return text ? text : trapcode_name(code); }
+    std::string to_string() const;  // "out of bounds memory access at wasm address 0x10000 in func[3] <name>"
 };
-const char *trapcode_name(lucet_trapcode c);  // spec texts: "out of bounds memory access", ...
 
 struct RunResult {
     enum class Kind { Returned, Trapped, Exited, Error } kind = Kind::Returned;
@@ -166,6 +183,21 @@ public:
 
     // From the instance's vmctx (inside host functions).
     static Instance *from_vmctx(lucet_vmctx *ctx);
+
+    // Where the parts of this instance's region slot are (tests, diagnostics).
+    struct SlotLayout {
+        uint8_t *slot = nullptr;
+        uint64_t slot_size = 0;
+        uint8_t *vmctx = nullptr;        // vmctx header + globals
+        uint64_t vmctx_size = 0;         // RegionLimits::globals_size
+        uint8_t *heap = nullptr;         // heap reservation (the defined memory's base)
+        uint64_t heap_reserved = 0;      // heap_address_space + 64 KiB extra guard
+        uint8_t *stack_guard = nullptr;  // one PROT_NONE page below the stack
+        uint8_t *stack = nullptr;        // lowest stack address
+        uint64_t stack_size = 0;
+        uint8_t *stack_end_guard = nullptr;  // one PROT_NONE page above the stack
+    };
+    SlotLayout slot_layout() const;
 
     // Inside a host function: stop the guest now; run() returns Kind::Exited.
     [[noreturn]] void terminate(uint32_t exit_code);

@@ -1,0 +1,160 @@
+// signals.cpp: the process-wide fault handler that turns guest memory and
+// stack faults into traps, forwarding everything else to whoever had the
+// signal before us.
+//
+// Rules the handler follows: no allocation, no locks, no stdio. It reads the
+// thread's RunState (initial-exec TLS) and the fixed registries of code
+// ranges and reserved areas. A guest fault is answered by rewriting the
+// ucontext so that sigreturn lands in lucet_context_set(host_sp): the kernel
+// restores the signal mask and leaves the alternate stack itself, and no
+// guest frame is unwound (Lucet's approach; no siglongjmp).
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "runtime/internal.h"
+
+namespace lucet {
+
+namespace rt {
+
+constinit thread_local RunState *tls_run __attribute__((tls_model("initial-exec"))) = nullptr;
+
+namespace {
+
+constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+struct sigaction g_prev[NSIG];
+
+// Forwards a signal that is not ours to the previous disposition.
+void forward(int sig, siginfo_t *info, void *uc) {
+    const struct sigaction &prev = g_prev[sig];
+    if (prev.sa_flags & SA_SIGINFO) {
+        prev.sa_sigaction(sig, info, uc);
+        return;
+    }
+    if (prev.sa_handler == SIG_IGN && info->si_code <= 0) return;  // ignored and not a real fault
+    if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
+        prev.sa_handler(sig);
+        return;
+    }
+    // Default action (or an ignored synchronous fault, which cannot be
+    // ignored without looping): restore the default and let it happen. A
+    // real fault re-executes on return and now kills the process with the
+    // right signal; a sent signal is re-raised (delivered after return, as
+    // it is blocked inside this handler).
+    struct sigaction dfl;
+    std::memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, nullptr);
+    if (info->si_code <= 0) raise(sig);
+}
+
+void handler(int sig, siginfo_t *info, void *uc) {
+    RunState *rs = tls_run;
+    if (rs) {
+        uintptr_t pc = uc_pc(uc);
+        uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
+        bool in_code = module_at_pc(pc) != nullptr;
+        lucet_trapcode code = LUCET_TRAP_NONE;
+        uintptr_t heap_base = 0;
+        if (info->si_code <= 0) {
+            // Sent by kill/raise/sigqueue, not a fault: never a trap.
+        } else if (sig == SIGSEGV || sig == SIGBUS) {
+            // Classify by address. A fault in a heap reservation or a stack
+            // guard is the guest's even when the PC is in a libc routine the
+            // generated code called (memcpy at -O0); anything else must come
+            // from module code to be a trap, and then only these two kinds
+            // exist, so other addresses are fatal and forwarded.
+            FaultKind k = classify_fault(addr, &heap_base);
+            if (k == FaultKind::Heap) code = LUCET_TRAP_HEAP_OOB;
+            else if (k == FaultKind::StackGuard) code = LUCET_TRAP_STACK_OVERFLOW;
+        } else if (in_code && sig == SIGFPE) {
+            // Generated code checks division explicitly; this is a safety net.
+            code = info->si_code == FPE_INTOVF ? LUCET_TRAP_INT_OVERFLOW : LUCET_TRAP_INT_DIV_BY_ZERO;
+        } else if (in_code && sig == SIGILL) {
+            code = LUCET_TRAP_UNREACHABLE;  // __builtin_trap()'s ud2
+        }
+        if (code != LUCET_TRAP_NONE) {
+            rs->kind = RunResult::Kind::Trapped;
+            rs->trap = code;
+            rs->trap_pc = pc;
+            rs->fault_addr = (sig == SIGSEGV || sig == SIGBUS) ? addr : 0;
+            rs->fault_heap_base = heap_base;
+            uc_redirect_to_context_set(uc, rs->host_sp);
+            return;
+        }
+    }
+    forward(sig, info, uc);
+}
+
+std::once_flag g_install_once;
+
+// Per-thread alternate signal stack that we installed; freed at thread exit.
+struct AltStack {
+    void *map = nullptr;
+    size_t map_size = 0;
+    size_t stack_size = 0;
+    ~AltStack() {
+        if (!map) return;
+        stack_t cur;
+        // Only disable it if it is still ours (someone may have replaced it).
+        if (sigaltstack(nullptr, &cur) == 0 && cur.ss_sp == static_cast<uint8_t *>(map) + kPage) {
+            stack_t off{};
+            off.ss_flags = SS_DISABLE;
+            sigaltstack(&off, nullptr);
+        }
+        munmap(map, map_size);
+    }
+};
+thread_local AltStack t_altstack;
+thread_local bool t_altstack_checked = false;
+
+}  // namespace
+
+void ensure_altstack(uint64_t size) {
+    if (t_altstack_checked) return;
+    t_altstack_checked = true;
+    stack_t cur;
+    if (sigaltstack(nullptr, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) && cur.ss_size >= (16u << 10))
+        return;  // an adequate one exists (Go's, or the embedder's): keep it
+    // A guard page below the stack so a handler overflow faults instead of
+    // silently corrupting memory.
+    size_t len = size + kPage;
+    void *p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return;  // faults will then be fatal, as without a runtime
+    mprotect(p, kPage, PROT_NONE);
+    stack_t ss{};
+    ss.ss_sp = static_cast<uint8_t *>(p) + kPage;
+    ss.ss_size = size;
+    if (sigaltstack(&ss, nullptr) != 0) {
+        munmap(p, len);
+        return;
+    }
+    t_altstack.map = p;
+    t_altstack.map_size = len;
+    t_altstack.stack_size = size;
+}
+
+}  // namespace rt
+
+void install_signal_handlers() {
+    std::call_once(rt::g_install_once, [] {
+        for (int sig : rt::kSignals) {
+            struct sigaction sa;
+            std::memset(&sa, 0, sizeof sa);
+            sa.sa_sigaction = rt::handler;
+            // SA_ONSTACK: a stack overflow leaves no room on the guest stack.
+            // No SA_NODEFER: a fault inside the handler itself must kill the
+            // process rather than recurse. The interrupted mask (and so the
+            // unblocking of this signal) comes back with sigreturn.
+            sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+            sigemptyset(&sa.sa_mask);
+            sigaction(sig, &sa, &rt::g_prev[sig]);
+        }
+    });
+}
+
+}  // namespace lucet

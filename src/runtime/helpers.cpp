@@ -1,0 +1,136 @@
+// helpers.cpp: the lucet_rt_fns every module calls through (traps,
+// memory.grow, bulk memory, table operations). Each checks all bounds before
+// writing anything, as the spec requires, and traps with the spec's code.
+//
+// They run on the guest stack inside the hostcall reserve, so they keep their
+// frames small and never throw.
+#include <sys/mman.h>
+
+#include <cstring>
+
+#include "runtime/internal.h"
+
+namespace lucet::rt {
+
+namespace {
+
+constexpr const char *kTableAccess = "out of bounds table access";
+
+Instance::Impl &impl_of(lucet_vmctx *ctx) { return *static_cast<Instance::Impl *>(ctx->instance); }
+
+// The PC reported for a trap raised by a helper is the helper's return
+// address: a point inside the generated function that called it.
+#define CALLER_PC reinterpret_cast<uintptr_t>(__builtin_return_address(0))
+
+void rt_trap(lucet_vmctx *, uint32_t code) {
+    // Above this frame's saved rbp and return address: the caller's frame,
+    // kept for naming the function (see trap_function_name in run.cpp).
+    auto *frame = static_cast<const uintptr_t *>(__builtin_frame_address(0));
+    trap_to_host(code < LUCET_TRAP_COUNT ? static_cast<lucet_trapcode>(code) : LUCET_TRAP_UNREACHABLE, CALLER_PC,
+                 nullptr, frame + 2);
+}
+
+uint32_t rt_memory_grow(lucet_vmctx *ctx, uint32_t delta) {
+    lucet_memory *m = ctx->mem;
+    if (!m) return UINT32_MAX;
+    uint64_t old = m->size / kWasmPage;
+    if (delta > m->max_pages || old > m->max_pages - delta) return UINT32_MAX;
+    if (delta == 0) return static_cast<uint32_t>(old);
+    uint64_t bytes = uint64_t(delta) * kWasmPage;
+    if (m->size + bytes > m->reserved) return UINT32_MAX;
+    // The base never moves: growing only opens more of the reservation.
+    if (mprotect(m->base + m->size, bytes, PROT_READ | PROT_WRITE) != 0) return UINT32_MAX;
+    m->size += bytes;
+    return static_cast<uint32_t>(old);
+}
+
+inline bool in_bounds(uint64_t off, uint64_t n, uint64_t size) { return off <= size && n <= size - off; }
+
+void rt_memory_init(lucet_vmctx *ctx, uint32_t seg, uint32_t dst, uint32_t src, uint32_t n) {
+    Instance::Impl &im = impl_of(ctx);
+    lucet_memory *m = ctx->mem;
+    const lucet_data_desc &ds = im.desc->data[seg];
+    uint64_t len = im.data_dropped[seg] ? 0 : ds.len;
+    if (!m || !in_bounds(src, n, len) || !in_bounds(dst, n, m->size))
+        trap_to_host(LUCET_TRAP_HEAP_OOB, CALLER_PC);
+    if (n) std::memcpy(m->base + dst, ds.data + src, n);
+}
+
+void rt_data_drop(lucet_vmctx *ctx, uint32_t seg) { impl_of(ctx).data_dropped[seg] = 1; }
+
+void rt_memory_copy(lucet_vmctx *ctx, uint32_t dst, uint32_t src, uint32_t n) {
+    lucet_memory *m = ctx->mem;
+    if (!m || !in_bounds(src, n, m->size) || !in_bounds(dst, n, m->size)) trap_to_host(LUCET_TRAP_HEAP_OOB, CALLER_PC);
+    if (n) std::memmove(m->base + dst, m->base + src, n);
+}
+
+void rt_memory_fill(lucet_vmctx *ctx, uint32_t dst, uint32_t val, uint32_t n) {
+    lucet_memory *m = ctx->mem;
+    if (!m || !in_bounds(dst, n, m->size)) trap_to_host(LUCET_TRAP_HEAP_OOB, CALLER_PC);
+    if (n) std::memset(m->base + dst, static_cast<int>(val & 0xff), n);
+}
+
+uint64_t rt_table_get(lucet_vmctx *ctx, uint32_t table, uint32_t idx) {
+    lucet_table *t = ctx->tables[table];
+    if (idx >= t->size) trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
+    return reinterpret_cast<uintptr_t>(t->elems[idx].ref);
+}
+
+void rt_table_set(lucet_vmctx *ctx, uint32_t table, uint32_t idx, uint64_t val) {
+    lucet_table *t = ctx->tables[table];
+    if (idx >= t->size) trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
+    t->elems[idx] = make_elem(t->elem_type, val);
+}
+
+uint32_t rt_table_grow(lucet_vmctx *ctx, uint32_t table, uint64_t init, uint32_t delta) {
+    lucet_table *t = ctx->tables[table];
+    uint64_t limit = std::min<uint64_t>(t->max, t->capacity);
+    uint64_t old = t->size;
+    if (old + delta > limit) return UINT32_MAX;
+    lucet_table_elem e = make_elem(t->elem_type, init);
+    for (uint64_t i = old; i < old + delta; i++) t->elems[i] = e;
+    t->size = static_cast<uint32_t>(old + delta);
+    return static_cast<uint32_t>(old);
+}
+
+void rt_table_fill(lucet_vmctx *ctx, uint32_t table, uint32_t idx, uint64_t val, uint32_t n) {
+    lucet_table *t = ctx->tables[table];
+    if (!in_bounds(idx, n, t->size)) trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
+    lucet_table_elem e = make_elem(t->elem_type, val);
+    for (uint64_t i = idx; i < uint64_t(idx) + n; i++) t->elems[i] = e;
+}
+
+void rt_table_copy(lucet_vmctx *ctx, uint32_t dst_table, uint32_t src_table, uint32_t dst, uint32_t src, uint32_t n) {
+    lucet_table *dt = ctx->tables[dst_table];
+    lucet_table *st = ctx->tables[src_table];
+    if (!in_bounds(src, n, st->size) || !in_bounds(dst, n, dt->size))
+        trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
+    if (n) std::memmove(dt->elems + dst, st->elems + src, size_t(n) * sizeof(lucet_table_elem));
+}
+
+void rt_table_init(lucet_vmctx *ctx, uint32_t table, uint32_t seg, uint32_t dst, uint32_t src, uint32_t n) {
+    Instance::Impl &im = impl_of(ctx);
+    lucet_table *t = ctx->tables[table];
+    const lucet_elem_desc &es = im.desc->elems[seg];
+    uint64_t len = im.elem_dropped[seg] ? 0 : es.count;
+    if (!in_bounds(src, n, len) || !in_bounds(dst, n, t->size))
+        trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
+    for (uint32_t i = 0; i < n; i++) t->elems[dst + i] = make_elem(t->elem_type, im.eval_init(es.items[src + i]));
+}
+
+void rt_elem_drop(lucet_vmctx *ctx, uint32_t seg) { impl_of(ctx).elem_dropped[seg] = 1; }
+
+void rt_interrupted(lucet_vmctx *ctx) {
+    ctx->interrupt = 0;
+    trap_to_host(LUCET_TRAP_INTERRUPTED, CALLER_PC);
+}
+
+}  // namespace
+
+const lucet_rt_fns g_rt_fns = {
+    rt_trap,       rt_memory_grow, rt_memory_init, rt_data_drop,  rt_memory_copy,
+    rt_memory_fill, rt_table_get,  rt_table_set,   rt_table_grow, rt_table_fill,
+    rt_table_copy, rt_table_init,  rt_elem_drop,   rt_interrupted,
+};
+
+}  // namespace lucet::rt

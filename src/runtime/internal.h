@@ -1,0 +1,196 @@
+// internal.h: what the runtime's translation units share and nobody else
+// sees: the private Impl structs, the signal-safe registries read by the
+// fault handler, the per-thread run state and the assembly context switch.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/runtime.h"
+
+// ------------------------------------------------------------ context switch
+// (context_x86_64.S). A suspended context is just a stack pointer: the
+// callee-saved registers and the resume address sit on that stack.
+extern "C" {
+// Saves the callee-saved registers on the current stack, stores rsp to
+// *save_sp, then resumes the context whose stack pointer is new_sp.
+void lucet_context_swap(uintptr_t *save_sp, uintptr_t new_sp);
+// Resumes the context at sp without saving anything and without touching the
+// current stack (safe to jump to from a signal handler after a stack overflow).
+[[noreturn]] void lucet_context_set(uintptr_t sp);
+// First code a fresh guest stack runs: calls r13(r12) with an aligned stack.
+void lucet_context_bootstrap();
+}
+
+namespace lucet::rt {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kWasmPage = LUCET_WASM_PAGE_SIZE;
+// Beyond heap_address_space every slot keeps one more wasm page of guard so
+// that base + u32 addr + u32 offset + 8 never leaves the reservation even when
+// the module's own reserved+guard is exactly 8 GiB.
+constexpr uint64_t kExtraHeapGuard = kWasmPage;
+// Table capacity when the table declares no (or a huge) maximum. Reserved
+// with MAP_NORESERVE: only touched pages cost memory.
+constexpr uint64_t kMaxTableCapacity = 10'000'000;
+
+inline uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+// ------------------------------------------------------------ fault registries
+// Fixed-size arrays read by the signal handler without locks. An entry is
+// published by storing `end` last (release) and retired by zeroing `end`
+// first; the handler loads `end` (acquire) before the other fields.
+
+// Executable ranges of loaded module .so files.
+struct CodeRange {
+    std::atomic<uintptr_t> start{0};
+    std::atomic<uintptr_t> end{0};
+    std::atomic<const DlModule *> module{nullptr};
+};
+int register_code_range(uintptr_t start, uintptr_t end, const DlModule *m);  // -1 if full
+void unregister_code_range(int index);
+// The module whose code contains pc, or nullptr. Signal-safe.
+const DlModule *module_at_pc(uintptr_t pc);
+
+// Address-space areas laid out as `count` slots of `slot_size` bytes from
+// `base`; inside each slot, [heap_lo, heap_hi) is linear-memory reservation
+// and [guard_lo, guard_hi) is the guest stack guard. Host memories register
+// as one slot without a stack guard.
+struct FaultArea {
+    std::atomic<uintptr_t> base{0};
+    std::atomic<uintptr_t> end{0};
+    uint64_t slot_size = 0;
+    uint64_t heap_lo = 0, heap_hi = 0;
+    uint64_t guard_lo = 0, guard_hi = 0;
+};
+int register_fault_area(uintptr_t base, uint64_t slot_size, uint64_t count, uint64_t heap_lo, uint64_t heap_hi,
+                        uint64_t guard_lo, uint64_t guard_hi);  // -1 if full
+void unregister_fault_area(int index);
+enum class FaultKind { Unknown, Heap, StackGuard };
+// Signal-safe. For Heap, *heap_base is the start of that heap reservation.
+FaultKind classify_fault(uintptr_t addr, uintptr_t *heap_base);
+
+// ------------------------------------------------------------ run state
+// One per Instance::run in progress on a thread; they nest when a host
+// function runs another instance. Lives on the host stack of run().
+struct RunState {
+    Instance::Impl *inst = nullptr;  // the instance whose stack the guest runs on
+    uintptr_t host_sp = 0;            // host context to return to
+    RunState *prev = nullptr;         // enclosing run on this thread
+    // Outcome, written by the guest side (trap/terminate/handler) before
+    // switching back.
+    RunResult::Kind kind = RunResult::Kind::Returned;
+    lucet_trapcode trap = LUCET_TRAP_NONE;
+    const char *trap_text = nullptr;  // overrides trapcode_name (see TrapInfo::text)
+    uintptr_t trap_pc = 0, fault_addr = 0, fault_heap_base = 0;
+    // For traps raised through lucet_rt.trap: where the guest stack holds the
+    // trap helper's caller chain, to name the wasm function when trap_pc is
+    // inside a module-local wrapper rather than in the function itself.
+    const uintptr_t *trap_stack = nullptr;
+    bool pc_is_return = false;  // trap_pc is a return address (helper traps), not a faulting instruction
+    uint32_t exit_code = 0;
+    // The call to make on the guest stack.
+    lucet_trampoline tramp = nullptr;
+    void *fn = nullptr;
+    lucet_vmctx *fn_ctx = nullptr;
+    const uint64_t *args = nullptr;
+    uint64_t *results = nullptr;
+};
+// The innermost run on this thread (initial-exec TLS: no allocation when the
+// signal handler reads it, even from a dlopen'd runtime).
+extern constinit thread_local RunState *tls_run __attribute__((tls_model("initial-exec")));
+
+// Ensures this thread has an adequate alternate signal stack (once per thread).
+void ensure_altstack(uint64_t size);
+
+// Leaves the guest of the innermost run on this thread with a trap (the
+// lucet_rt_fns helpers). Aborts if no run is in progress: a trap with no
+// host context to return to cannot be recovered.
+[[noreturn]] void trap_to_host(lucet_trapcode code, uintptr_t pc, const char *text = nullptr,
+                               const uintptr_t *stack = nullptr);
+
+// The lucet_rt_fns filled into every module (helpers.cpp).
+extern const lucet_rt_fns g_rt_fns;
+
+// ucontext access (sysdeps_linux.cpp).
+uintptr_t uc_pc(void *uc);
+// Makes the interrupted thread resume in lucet_context_set(sp) on sigreturn.
+void uc_redirect_to_context_set(void *uc, uintptr_t sp);
+
+// A table slot holding value v (funcref pointer bits / externref bits).
+lucet_table_elem make_elem(uint32_t elem_type, uint64_t v);
+
+std::string describe_functype(const FuncType &t);  // "(i32, i64) -> (f32)"
+const char *vt_name(ValType t);
+
+}  // namespace lucet::rt
+
+namespace lucet {
+
+struct DlModule::Impl {
+    std::vector<FuncType> sigs;
+    std::vector<std::pair<uintptr_t, uint32_t>> code_map;  // sorted code address -> func index
+    // Exact extents of lucet_f<N> and their split-off parts (lucet_f<N>.cold)
+    // from the .so's symbol table, sorted by start; empty if stripped.
+    struct SymRange {
+        uintptr_t start, end;
+        uint32_t func;
+    };
+    std::vector<SymRange> sym_ranges;
+    std::unordered_map<std::string_view, uint32_t> func_exports;  // name -> func index
+    int code_range = -1;
+    uintptr_t code_lo = 0, code_hi = 0;
+};
+
+struct Region::Impl {
+    uint8_t *base = nullptr;
+    uint64_t map_size = 0;
+    uint64_t slot_size = 0;
+    size_t capacity = 0;
+    // Offsets inside a slot.
+    uint64_t heap_off = 0, heap_reserved = 0;
+    uint64_t stack_guard_off = 0, stack_off = 0, stack_end_guard_off = 0;
+    int fault_area = -1;
+    std::mutex mu;
+    std::vector<size_t> free;  // free slot indices, popped from the back
+    uint8_t *slot(size_t i) const { return base + i * slot_size; }
+    void release_slot(size_t i, uint64_t heap_touched);
+};
+
+struct OwnedTable {
+    lucet_table table{};
+    uint64_t map_bytes = 0;
+    std::optional<uint64_t> declared_max;
+};
+
+struct Instance::Impl {
+    Instance *self = nullptr;
+    Region::Impl *region = nullptr;
+    size_t slot = 0;
+    uint8_t *slot_base = nullptr;
+    const lucet_module_desc *desc = nullptr;
+    std::vector<lucet_funcref> funcs;
+    std::vector<uint8_t> func_is_host;
+    std::vector<lucet_table *> tables;
+    std::vector<std::unique_ptr<OwnedTable>> owned_tables;
+    lucet_memory memory{};  // the defined memory, if any
+    bool has_own_memory = false;
+    std::optional<uint64_t> memory_declared_max;   // defined memory
+    std::optional<uint64_t> imported_memory_max;   // imported memory: the exporter's declared max
+    std::vector<std::shared_ptr<void>> owners;  // keep imported objects alive
+    std::vector<uint8_t> data_dropped, elem_dropped;
+    std::vector<uint32_t> func_sig;  // function index -> signature index
+    std::atomic<bool> running{false};
+    uintptr_t stack_limit = 0;  // vmctx->stack_limit while this instance's run owns the stack
+
+    uint64_t *global_slot(uint32_t g) const;
+    uint64_t eval_init(const lucet_init_expr &e) const;
+};
+
+}  // namespace lucet

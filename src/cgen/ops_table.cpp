@@ -124,7 +124,7 @@ const SimpleOp *find_simple_op(Op op) {
     case Op::F64ConvertI32U: U(F64, "(double){0}")
     case Op::F64ConvertI64S: U(F64, "(double)(int64_t){0}")
     case Op::F64ConvertI64U: U(F64, "(double){0}")
-    case Op::F64PromoteF32: U(F64, "(double){0}")
+    case Op::F64PromoteF32: U(F64, "lucet_f64_promote({0})")
     case Op::I32ReinterpretF32: U(I32, "lucet_f32_bits({0})")
     case Op::I64ReinterpretF64: U(I64, "lucet_f64_bits({0})")
     case Op::F32ReinterpretI32: U(F32, "lucet_f32_from({0})")

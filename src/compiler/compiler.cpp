@@ -26,9 +26,25 @@ namespace {
 // -ffp-contract=off forbids fused multiply-add, which would change results.
 // -fno-optimize-sibling-calls: wasm has no tail calls, so unbounded recursion
 // must exhaust the stack and trap; a sibling-call loop would hang instead.
+// -fsignaling-nans: without it gcc folds x-0, x*1, x/1 to x at -O1 and above,
+// returning a signalling NaN where wasm requires a quiet one (float_exprs.wast).
 constexpr const char *kCFlags =
     "-std=gnu11 -fPIC -fvisibility=hidden -fno-strict-aliasing -fwrapv -ffp-contract=off -fno-math-errno "
+    "-fsignaling-nans "
     "-fstack-clash-protection -fno-optimize-sibling-calls -fno-plt -w";
+
+// gcc 12's -O2 "very-cheap" vectorizer cost model refuses loops that need a
+// runtime alias check, which is every loop over wasm memory (all accesses
+// share one base): "cheap" allows the check and vectorizes them (matmul 3x).
+// clang rejects the option, so it is only passed to a gcc-like compiler.
+std::string vect_flags(const std::string &cc, int level) {
+    if (level < 2) return "";
+    std::string base = cc.substr(0, cc.find(' '));
+    size_t slash = base.rfind('/');
+    if (slash != std::string::npos) base = base.substr(slash + 1);
+    if (base.find("clang") != std::string::npos) return "";
+    return " -fvect-cost-model=cheap";
+}
 
 std::string cc_command(const CompileOptions &opts) {
     if (!opts.cc.empty()) return opts.cc;
@@ -98,7 +114,8 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         ccdrv::Job job;
         job.what = u.name;
         job.stderr_path = c_path + ".log";
-        job.command = cc + " -O" + std::to_string(level) + " " + kCFlags + " -c " + ccdrv::shell_quote(c_path) +
+        job.command = cc + " -O" + std::to_string(level) + " " + kCFlags + vect_flags(cc, level) + " -c " +
+                      ccdrv::shell_quote(c_path) +
                       " -o " + ccdrv::shell_quote(o_path);
         jobs.push_back(std::move(job));
         objects += " " + ccdrv::shell_quote(o_path);

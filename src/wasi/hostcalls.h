@@ -9,17 +9,27 @@
 #pragma once
 
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "wasi/guest_mem.h"
 #include "wasi/wasi_ctx.h"
 
 namespace lucet::wasi {
 
+// Which module the guest imported the function from. The legacy
+// "wasi_unstable" (preview 0) shares the implementation but differs in a few
+// guest-visible encodings: $whence numbering (cur, end, set), $filestat
+// (u32 nlink, 56 bytes), $subscription_clock (a u64 identifier first, 56-byte
+// subscriptions) and no sock_accept right.
+enum class Abi : uint8_t { Preview1, Preview0 };
+
 struct Call {
     WasiCtx &ctx;
     GuestMem mem;
+    Abi abi = Abi::Preview1;
 };
 
 // hostcalls_env.cpp
@@ -48,7 +58,25 @@ Errno fd_prestat_dir_name(Call &c, uint32_t fd, uint32_t path, uint32_t path_len
 Errno fd_sync(Call &c, uint32_t fd);
 Errno fd_datasync(Call &c, uint32_t fd);
 Errno fd_readdir(Call &c, uint32_t fd, uint32_t buf, uint32_t buf_len, uint64_t cookie, uint32_t bufused_out);
+
+// hostcalls_sock.cpp: sockets the guest inherited (no socket creation in
+// preview1). BADF when fd is not open, NOTSOCK when it is not a socket,
+// NOTCAPABLE when a right is missing, in that order.
 Errno sock_shutdown(Call &c, uint32_t fd, uint32_t how);
+Errno sock_accept(Call &c, uint32_t fd, uint32_t flags, uint32_t fd_out);
+Errno sock_recv(Call &c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t ri_flags, uint32_t datalen_out,
+                uint32_t oflags_out);
+Errno sock_send(Call &c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t si_flags, uint32_t datalen_out);
+
+// proc_raise: what the runtime does with a guest's raise(sig). The guest
+// signal is never delivered to the host process; instead:
+enum class RaiseAction {
+    Invalid,    // not a $signal value: INVAL
+    Ignore,     // $none, and signals whose POSIX default is to ignore (chld, cont, urg, winch): SUCCESS
+    NotSup,     // stop signals (stop, tstp, ttin, ttou): no job control in the sandbox, NOTSUP
+    Terminate,  // everything else: the instance terminates, exit status 128 + Linux signal number
+};
+RaiseAction raise_action(uint32_t sig, int &host_signo);
 
 // hostcalls_fd_attr.cpp
 Errno fd_advise(Call &c, uint32_t fd, uint64_t offset, uint64_t len, uint32_t advice);
@@ -84,7 +112,10 @@ Errno path_remove_directory(Call &c, uint32_t fd, uint32_t path, uint32_t path_l
 // The entry for `fd` if it is open and has all of `needed` rights:
 // BADF when not open, NOTCAPABLE when a right is missing.
 Errno fd_lookup(Call &c, uint32_t fd, uint64_t needed, FdEntry *&out);
-// Writes a $filestat for a host struct stat.
-bool write_filestat(const GuestMem &mem, uint32_t ptr, const struct stat &st);
+// Writes a $filestat for a host struct stat, in the layout of c.abi.
+bool write_filestat(const Call &c, uint32_t ptr, const struct stat &st);
+// Translates a guest (c)iovec array into host iovecs into guest memory
+// (bounds-checked; at most IOV_MAX entries, < 4 GiB in total).
+Errno gather_iovecs(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<struct iovec> &out);
 
 }  // namespace lucet::wasi

@@ -26,26 +26,33 @@ static uint64_t ts_ns(const struct timespec &ts) {
     return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
-bool write_filestat(const GuestMem &mem, uint32_t ptr, const struct stat &st) {
+bool write_filestat(const Call &c, uint32_t ptr, const struct stat &st) {
     uint8_t buf[layout::FILESTAT_SIZE] = {};
     auto put64 = [&](size_t off, uint64_t v) { std::memcpy(buf + off, &v, 8); };
     put64(0, st.st_dev);
     put64(8, st.st_ino);
     buf[16] = static_cast<uint8_t>(filetype_from_mode(st.st_mode));
+    if (c.abi == Abi::Preview0) {
+        // preview0: nlink is a u32 @20, everything after moves up by 8.
+        uint32_t nlink = st.st_nlink > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(st.st_nlink);
+        std::memcpy(buf + 20, &nlink, 4);
+        put64(24, static_cast<uint64_t>(st.st_size));
+        put64(32, ts_ns(st.st_atim));
+        put64(40, ts_ns(st.st_mtim));
+        put64(48, ts_ns(st.st_ctim));
+        return c.mem.write_bytes(ptr, buf, layout::FILESTAT0_SIZE);
+    }
     put64(24, st.st_nlink);
     put64(32, static_cast<uint64_t>(st.st_size));
     put64(40, ts_ns(st.st_atim));
     put64(48, ts_ns(st.st_mtim));
     put64(56, ts_ns(st.st_ctim));
-    return mem.write_bytes(ptr, buf, sizeof buf);
+    return c.mem.write_bytes(ptr, buf, sizeof buf);
 }
 
-namespace {
-
-// Translates a guest iovec array into host iovecs pointing into guest memory.
-// Each buffer is bounds-checked; at most IOV_MAX entries and < 4 GiB in total
-// are used (a short read/write is allowed by the ABI, and the count is u32).
-Errno gather(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<struct iovec> &out) {
+// Each buffer is bounds-checked; a short read/write is allowed by the ABI,
+// and the count is a u32, hence the limits.
+Errno gather_iovecs(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<struct iovec> &out) {
     if (!c.mem.in_bounds(iovs, uint64_t(iovs_len) * layout::IOVEC_SIZE)) return Errno::FAULT;
     uint32_t n = std::min<uint32_t>(iovs_len, IOV_MAX);
     out.reserve(n);
@@ -63,6 +70,8 @@ Errno gather(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<struct iovec
     return Errno::SUCCESS;
 }
 
+namespace {
+
 enum class Io { Read, Write, PRead, PWrite };
 
 Errno do_io(Call &c, Io kind, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset, uint32_t n_out) {
@@ -73,7 +82,7 @@ Errno do_io(Call &c, Io kind, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uin
     if (!c.mem.in_bounds(n_out, 4)) return Errno::FAULT;
     if ((kind == Io::PRead || kind == Io::PWrite) && offset > uint64_t(INT64_MAX)) return Errno::INVAL;
     std::vector<struct iovec> v;
-    if (Errno r = gather(c, iovs, iovs_len, v); r != Errno::SUCCESS) return r;
+    if (Errno r = gather_iovecs(c, iovs, iovs_len, v); r != Errno::SUCCESS) return r;
     ssize_t n;
     int cnt = static_cast<int>(v.size());
     do {
@@ -124,11 +133,21 @@ Errno fd_pread(Call &c, uint32_t fd, uint32_t iovs, uint32_t n, uint64_t offset,
 
 Errno fd_seek(Call &c, uint32_t fd, uint64_t offset, uint32_t whence, uint32_t out) {
     int hw;
-    switch (whence) {
-    case uint32_t(Whence::SET): hw = SEEK_SET; break;
-    case uint32_t(Whence::CUR): hw = SEEK_CUR; break;
-    case uint32_t(Whence::END): hw = SEEK_END; break;
-    default: return Errno::INVAL;
+    if (c.abi == Abi::Preview0) {
+        // preview0's $whence is cur = 0, end = 1, set = 2.
+        switch (whence) {
+        case 0: hw = SEEK_CUR; break;
+        case 1: hw = SEEK_END; break;
+        case 2: hw = SEEK_SET; break;
+        default: return Errno::INVAL;
+        }
+    } else {
+        switch (whence) {
+        case uint32_t(Whence::SET): hw = SEEK_SET; break;
+        case uint32_t(Whence::CUR): hw = SEEK_CUR; break;
+        case uint32_t(Whence::END): hw = SEEK_END; break;
+        default: return Errno::INVAL;
+        }
     }
     // Asking for the current position only needs fd_tell (as the witx says).
     FdEntry *e = c.ctx.get(fd);
@@ -170,8 +189,11 @@ Errno fd_fdstat_get(Call &c, uint32_t fd, uint32_t out) {
     uint8_t buf[layout::FDSTAT_SIZE] = {};
     buf[0] = static_cast<uint8_t>(e->type);
     std::memcpy(buf + 2, &flags, 2);
-    std::memcpy(buf + 8, &e->rights_base, 8);
-    std::memcpy(buf + 16, &e->rights_inheriting, 8);
+    // preview0 has no sock_accept right (its highest bit is sock_shutdown).
+    uint64_t mask = c.abi == Abi::Preview0 ? rights::SOCK_ACCEPT - 1 : ~uint64_t(0);
+    uint64_t base = e->rights_base & mask, inheriting = e->rights_inheriting & mask;
+    std::memcpy(buf + 8, &base, 8);
+    std::memcpy(buf + 16, &inheriting, 8);
     return c.mem.write_bytes(out, buf, sizeof buf) ? Errno::SUCCESS : Errno::FAULT;
 }
 
@@ -195,7 +217,7 @@ Errno fd_filestat_get(Call &c, uint32_t fd, uint32_t out) {
     if (Errno r = fd_lookup(c, fd, rights::FD_FILESTAT_GET, e); r != Errno::SUCCESS) return r;
     struct stat st;
     if (fstat(e->host_fd, &st) != 0) return errno_from_host(errno);
-    return write_filestat(c.mem, out, st) ? Errno::SUCCESS : Errno::FAULT;
+    return write_filestat(c, out, st) ? Errno::SUCCESS : Errno::FAULT;
 }
 
 Errno fd_prestat_get(Call &c, uint32_t fd, uint32_t out) {
@@ -289,27 +311,6 @@ Errno fd_readdir(Call &c, uint32_t fd, uint32_t buf, uint32_t buf_len, uint64_t 
     }
     c.mem.write<uint32_t>(used_out, used);
     return Errno::SUCCESS;
-}
-
-}  // namespace lucet::wasi
-
-namespace lucet::wasi {
-
-// sock_shutdown is the one socket call that needs no network API design: it
-// acts on an inherited socket (e.g. stdio connected to a socket).
-Errno sock_shutdown(Call &c, uint32_t fd, uint32_t how) {
-    FdEntry *e = c.ctx.get(fd);
-    if (!e) return Errno::BADF;
-    if (e->type != Filetype::SOCKET_STREAM && e->type != Filetype::SOCKET_DGRAM) return Errno::NOTSOCK;
-    if (!e->has(rights::SOCK_SHUTDOWN)) return Errno::NOTCAPABLE;
-    int h;
-    switch (how) {  // $sdflags: rd = 1, wr = 2
-    case 1: h = SHUT_RD; break;
-    case 2: h = SHUT_WR; break;
-    case 3: h = SHUT_RDWR; break;
-    default: return Errno::INVAL;
-    }
-    return ::shutdown(e->host_fd, h) == 0 ? Errno::SUCCESS : errno_from_host(errno);
 }
 
 }  // namespace lucet::wasi

@@ -107,7 +107,7 @@ Errno path_filestat_get(Call &c, uint32_t fd, uint32_t flags, uint32_t path, uin
     struct stat st;
     if (fstatat(rp.dirfd, rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno_from_host(errno);
     if (rp.must_be_dir && !S_ISDIR(st.st_mode)) return Errno::NOTDIR;
-    return write_filestat(c.mem, out, st) ? Errno::SUCCESS : Errno::FAULT;
+    return write_filestat(c, out, st) ? Errno::SUCCESS : Errno::FAULT;
 }
 
 Errno path_create_directory(Call &c, uint32_t fd, uint32_t path, uint32_t path_len) {

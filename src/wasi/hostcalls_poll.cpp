@@ -17,7 +17,15 @@ namespace lucet::wasi {
 
 namespace {
 
-constexpr uint32_t SUB_SIZE = 48;    // $subscription
+// $subscription: userdata u64 @0, tag u8 @8, union @16. preview1's clock is
+// id u32 @16, timeout @24, precision @32, flags u16 @40 (48 bytes); preview0's
+// starts with a u64 identifier: id @24, timeout @32, precision @40, flags @48
+// (56 bytes). fd_readwrite is fd u32 @16 in both; $event is the same.
+struct SubLayout {
+    uint32_t size, clock_id, timeout, flags;
+};
+constexpr SubLayout kSub1{48, 16, 24, 40};
+constexpr SubLayout kSub0{56, 24, 32, 48};
 constexpr uint32_t EVENT_SIZE = 32;  // $event
 constexpr uint8_t EVENTTYPE_CLOCK = 0, EVENTTYPE_FD_READ = 1, EVENTTYPE_FD_WRITE = 2;
 constexpr uint16_t SUBCLOCK_ABSTIME = 1;
@@ -68,6 +76,8 @@ uint64_t readable_bytes(const FdSub &s) {
 }  // namespace
 
 Errno poll_oneoff(Call &c, uint32_t in, uint32_t out, uint32_t nsubs, uint32_t nevents_out) {
+    const SubLayout &L = c.abi == Abi::Preview0 ? kSub0 : kSub1;
+    const uint32_t SUB_SIZE = L.size;
     if (nsubs == 0) return Errno::INVAL;
     if (nsubs > kMaxSubscriptions) return Errno::INVAL;
     if (!c.mem.in_bounds(in, uint64_t(nsubs) * SUB_SIZE) || !c.mem.in_bounds(out, uint64_t(nsubs) * EVENT_SIZE) ||
@@ -90,9 +100,13 @@ Errno poll_oneoff(Call &c, uint32_t in, uint32_t out, uint32_t nsubs, uint32_t n
             uint32_t id = 0;
             uint64_t timeout = 0;
             uint16_t flags = 0;
-            c.mem.read(at + 16, id);
-            c.mem.read(at + 24, timeout);
-            c.mem.read(at + 40, flags);
+            c.mem.read(at + L.clock_id, id);
+            c.mem.read(at + L.timeout, timeout);
+            c.mem.read(at + L.flags, flags);
+            if (flags & ~SUBCLOCK_ABSTIME) {
+                events.push_back({userdata, Errno::INVAL, EVENTTYPE_CLOCK, 0, 0});
+                continue;
+            }
             clockid_t hc;
             switch (static_cast<ClockId>(id)) {
             case ClockId::REALTIME: hc = CLOCK_REALTIME; break;
@@ -143,6 +157,10 @@ Errno poll_oneoff(Call &c, uint32_t in, uint32_t out, uint32_t nsubs, uint32_t n
         int n = ppoll(pfds.empty() ? nullptr : pfds.data(), pfds.size(), tsp, nullptr);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return errno_from_host(errno);
+        // Never report zero events for a wait that had a deadline: should
+        // ppoll come back before it (timer slack is only ever late, but a
+        // clock step is possible), wait for the rest.
+        if (n == 0 && events.empty() && earliest != UINT64_MAX && now_ns(CLOCK_MONOTONIC) < earliest) continue;
         break;
     }
 

@@ -20,10 +20,11 @@ namespace lucet {
 using WasiCtx = wasi::WasiCtx;
 
 inline constexpr std::string_view kWasiModule = "wasi_snapshot_preview1";
+// The legacy snapshot 0, still emitted by older toolchains.
+inline constexpr std::string_view kWasiUnstableModule = "wasi_unstable";
 
-// Resolves imports from "wasi_snapshot_preview1" to the host functions of
-// this layer (an unknown function is an error naming it; functions not
-// implemented yet are not claimed). Other modules go to `fallback`, or are
+// Resolves imports from "wasi_snapshot_preview1" and "wasi_unstable" to the
+// host functions of this layer (an unknown function is an error naming it). Other modules go to `fallback`, or are
 // an "unknown import" error without one.
 ImportResolver wasi_resolver(ImportResolver fallback = {});
 
@@ -33,6 +34,7 @@ struct WasiFunction {
     FuncType type;
     void *code;
 };
-const std::vector<WasiFunction> &wasi_functions();
+const std::vector<WasiFunction> &wasi_functions();           // wasi_snapshot_preview1
+const std::vector<WasiFunction> &wasi_unstable_functions();  // wasi_unstable
 
 }  // namespace lucet

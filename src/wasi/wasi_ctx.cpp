@@ -53,7 +53,7 @@ Status WasiCtx::inherit_stdio() {
         // (lseek on a pipe: ESPIPE), as in wasmtime.
         e->rights_base = e->type == Filetype::CHARACTER_DEVICE ? rights::STREAM_BASE : rights::REGULAR_FILE_BASE;
         if (e->type == Filetype::SOCKET_STREAM || e->type == Filetype::SOCKET_DGRAM)
-            e->rights_base |= rights::SOCK_SHUTDOWN;
+            e->rights_base |= rights::SOCK_SHUTDOWN | rights::SOCK_ACCEPT;
         e->rights_inheriting = 0;
         if (fds_.size() <= static_cast<size_t>(i)) fds_.resize(i + 1);
         fds_[i] = std::move(e);

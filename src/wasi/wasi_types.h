@@ -107,6 +107,8 @@ constexpr uint32_t IOVEC_SIZE = 8;          // buf u32 @0, buf_len u32 @4
 constexpr uint32_t DIRENT_SIZE = 24;        // d_next u64 @0, d_ino u64 @8, d_namlen u32 @16, d_type u8 @20
 constexpr uint32_t FDSTAT_SIZE = 24;        // filetype u8 @0, flags u16 @2, base u64 @8, inheriting u64 @16
 constexpr uint32_t FILESTAT_SIZE = 64;      // dev @0 ino @8 filetype u8 @16 nlink @24 size @32 atim @40 mtim @48 ctim @56
+// preview0 $filestat: dev @0 ino @8 filetype u8 @16 nlink u32 @20 size @24 atim @32 mtim @40 ctim @48
+constexpr uint32_t FILESTAT0_SIZE = 56;
 constexpr uint32_t PRESTAT_SIZE = 8;        // tag u8 @0, pr_name_len u32 @4
 }  // namespace layout
 

@@ -54,10 +54,10 @@ if [ -n "$so" ]; then
     grep -q "Hello, world!" "$scratch/out" || { echo "FAIL: second run printed no greeting"; fail=1; }
 fi
 # Load/link errors: exit 1 with a message naming the problem.
-printf '(module (import "wasi_snapshot_preview1" "sock_accept" (func (param i32 i32 i32) (result i32)))\n (memory (export "memory") 1) (func (export "_start")))' > "$scratch/poll.wat"
+printf '(module (import "wasi_unstable" "sock_accept" (func (param i32 i32 i32) (result i32)))\n (memory (export "memory") 1) (func (export "_start")))' > "$scratch/poll.wat"
 printf '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32) (result i32)))\n (memory (export "memory") 1) (func (export "_start")))' > "$scratch/badtype.wat"
 "$wat2wasm" "$scratch/poll.wat" -o "$scratch/poll.wasm" && "$wat2wasm" "$scratch/badtype.wat" -o "$scratch/badtype.wasm" || fail=1
-expect 1 "wasi_snapshot_preview1.sock_accept" "$scratch/poll.wasm"
+expect 1 "wasi_unstable.sock_accept" "$scratch/poll.wasm"  # preview1 only
 expect 1 "incompatible import type for wasi_snapshot_preview1.fd_write" "$scratch/badtype.wasm"
 expect 1 "nope" --entrypoint nope "$hello"
 printf 'not a module' > "$scratch/garbage.so"

@@ -23,16 +23,20 @@
  *
  * Signals. Creating the first region installs process-wide handlers for
  * SIGSEGV, SIGBUS, SIGFPE and SIGILL that turn guest faults into traps (and
- * pass other faults to the handler that was there before). An embedder that
+ * pass other faults to the handler that was there before), all with
+ * SA_ONSTACK, and one for SIGALRM, which kill switches use (a SIGALRM that
+ * is not a kill switch's goes to the previous handler too). An embedder that
  * installs its own handlers later must chain to the previous one.
+ *
+ * Host functions run on the guest's stack. Runtimes that check their stack
+ * pointer (Go's cgo callbacks) must switch to a stack of their own first:
+ * examples/embed-go shows how.
  *
  * Errors. Besides its code, a failing call records a one-line message for
  * the calling thread: lucet_error_message().
  *
- * Not in this version (the runtime does not provide them yet): yielding from
- * a host function and lucet_instance_resume, the kill switch, resetting an
- * instance, a separate start-function call (the start function runs inside
- * instance creation), giving a WASI context explicit stdio fds.
+ * Not in this version: giving a WASI context explicit stdio fds; host
+ * functions with more than one result.
  */
 #ifndef LUCET_WASI_H
 #define LUCET_WASI_H
@@ -126,7 +130,8 @@ enum lucet_result_tag {
     lucet_result_tag_returned = 0,
     lucet_result_tag_faulted = 1,
     lucet_result_tag_terminated = 2,
-    lucet_result_tag_errored = 3
+    lucet_result_tag_errored = 3,
+    lucet_result_tag_yielded = 4 /* a host function called lucet_vmctx_yield */
 };
 
 /* "lucet_result_tag_returned", ...; "lucet_result_tag_unknown" for others. */
@@ -150,7 +155,11 @@ struct lucet_result {
         } faulted;
         struct {
             uint32_t exit_code;   /* lucet_vmctx_terminate's value, WASI proc_exit's code */
+            uint32_t killed;      /* 1: stopped by a kill switch (exit_code 0) */
         } terminated;
+        struct {
+            struct lucet_val value; /* what the host function passed to lucet_vmctx_yield */
+        } yielded;
     } val;
 };
 
@@ -292,6 +301,14 @@ void lucet_vmctx_terminate(struct lucet_vmctx *ctx, uint32_t exit_code)
 #endif
     ;
 
+/* Suspends the guest from inside a host function: the lucet_instance_run
+ * (or lucet_instance_resume) in progress returns lucet_error_ok with result
+ * tag yielded and `value`. Returns, inside the same host function, when the
+ * embedder calls lucet_instance_resume: the value given there (i32 0 if
+ * none). Only valid inside a host function of a running instance (aborts
+ * the process otherwise). The guest's stack stays as it is meanwhile. */
+struct lucet_val lucet_vmctx_yield(struct lucet_vmctx *ctx, struct lucet_val value);
+
 /* ------------------------------------------------------------ instances */
 
 struct lucet_instance;
@@ -304,9 +321,24 @@ struct lucet_instance;
  * import of another type), limits_exceeded (module needs a larger heap
  * reservation, more globals space or initial memory than the limits),
  * runtime_fault (a trap in a segment initialiser or the start function),
- * module (other instantiation failures). */
+ * runtime_terminated (the start function exited), start_yielded (the start
+ * function yielded; the instance is not created), module (other
+ * instantiation failures). */
 enum lucet_error lucet_region_new_instance(const struct lucet_region *region, const struct lucet_dl_module *module,
                                            struct lucet_instance **inst_out);
+
+/* Flags of lucet_region_new_instance_with_options. */
+#define LUCET_INSTANCE_DEFER_START 1u /* do not run the start function: call lucet_instance_run_start */
+
+/* lucet_region_new_instance_with_imports with flags (0 or
+ * LUCET_INSTANCE_DEFER_START). Errors: as there, plus invalid_argument for
+ * unknown flags; start_yielded when the start function yields (the
+ * instance is not created). */
+enum lucet_error lucet_region_new_instance_with_options(const struct lucet_region *region,
+                                                        const struct lucet_dl_module *module,
+                                                        const struct lucet_host_func *funcs, size_t nfuncs,
+                                                        void *embed_ctx, struct lucet_wasi_ctx *wasi_ctx,
+                                                        uint32_t flags, struct lucet_instance **inst_out);
 
 /* The same, with an embedder context returned by lucet_instance_embed_ctx
  * and lucet_vmctx_get_delegate. The library never touches it. */
@@ -349,8 +381,11 @@ enum lucet_error lucet_instance_release(struct lucet_instance *inst);
  *  - returned: lucet_error_ok, tag returned, its values;
  *  - trap: lucet_error_runtime_fault, tag faulted (code, addresses); the
  *    instance stays usable;
- *  - terminated (lucet_vmctx_terminate, WASI proc_exit):
- *    lucet_error_runtime_terminated, tag terminated, exit_code;
+ *  - terminated (lucet_vmctx_terminate, WASI proc_exit, a kill switch):
+ *    lucet_error_runtime_terminated, tag terminated, exit_code, killed;
+ *  - a host function yielded: lucet_error_ok, tag yielded, the value; the
+ *    instance is yielded until lucet_instance_resume runs it to the end (a
+ *    run meanwhile: lucet_error_instance_not_returned);
  *  - no such export: lucet_error_func_not_found; wrong argument count or
  *    types, already running: lucet_error_invalid_argument; an export with
  *    more than LUCET_MAX_RESULTS results or funcref parameters/results:
@@ -359,6 +394,53 @@ enum lucet_error lucet_instance_release(struct lucet_instance *inst);
  */
 enum lucet_error lucet_instance_run(struct lucet_instance *inst, const char *entrypoint, size_t argc,
                                     const struct lucet_val *argv, struct lucet_result *result_out);
+
+/* Runs the module's start function (for an instance created with
+ * LUCET_INSTANCE_DEFER_START, or again after lucet_instance_reset); a
+ * module without one returns lucet_error_ok with no values. Results and
+ * errors as lucet_instance_run (a yield: lucet_error_start_yielded, and
+ * the instance is yielded). */
+enum lucet_error lucet_instance_run_start(struct lucet_instance *inst, struct lucet_result *result_out);
+
+/* Continues a yielded instance; `val` (NULL: none) becomes
+ * lucet_vmctx_yield's return value. Results as lucet_instance_run (it may
+ * yield again). Errors: instance_not_yielded (it is not yielded),
+ * invalid_argument. Running a yielded instance with lucet_instance_run is
+ * lucet_error_instance_not_returned: resume it to the end or reset it. */
+enum lucet_error lucet_instance_resume(struct lucet_instance *inst, const struct lucet_val *val,
+                                       struct lucet_result *result_out);
+
+/* Is the instance yielded? false for a bad handle. */
+bool lucet_instance_is_yielded(const struct lucet_instance *inst);
+
+/* Puts the instance back in the state right after instantiation (heap,
+ * globals, tables; imports stay) in the same slot, without running the start
+ * function. Kill switches made before become stale. Errors:
+ * invalid_argument (bad handle, running), instance_not_returned (yielded:
+ * resume it to the end first). */
+enum lucet_error lucet_instance_reset(struct lucet_instance *inst);
+
+/* ------------------------------------------------------------ kill switches */
+
+struct lucet_kill_switch;
+
+/* A kill switch for the instance's run in progress, or for its next run if
+ * none is in progress (a run, resume or run_start). The caller releases
+ * it with lucet_kill_switch_release; it may outlive the instance.
+ * Errors: invalid_argument. */
+enum lucet_error lucet_instance_kill_switch(struct lucet_instance *inst, struct lucet_kill_switch **ks_out);
+
+/* Stops the targeted run, from any thread: guest code stops at once (a
+ * signal); a host function in progress finishes first and the guest stops
+ * when it returns to module code. The run returns
+ * lucet_error_runtime_terminated with result tag terminated, killed = 1.
+ * *stopped_out (may be NULL): true if the run will stop (or, not started
+ * yet, will return at once when it starts); false if that run already
+ * finished, the instance was reset or released. Errors: invalid_argument. */
+enum lucet_error lucet_kill_switch_terminate(struct lucet_kill_switch *ks, bool *stopped_out);
+
+/* Errors: invalid_argument (NULL, released). */
+enum lucet_error lucet_kill_switch_release(struct lucet_kill_switch *ks);
 
 /* Heap access for the host. The heap base never moves (growing only makes
  * more of the reservation accessible), so the pointer stays valid until the

@@ -31,7 +31,7 @@ lucet_error ok();
 // on x86-64 user space) fails the kind check. The table holds a shared_ptr,
 // and lookups return a copy: an object released while another thread uses
 // it lives until that use ends.
-enum class Kind : uint8_t { Module = 0xA1, Region = 0xA2, Instance = 0xA3, WasiCtx = 0xA4 };
+enum class Kind : uint8_t { Module = 0xA1, Region = 0xA2, Instance = 0xA3, WasiCtx = 0xA4, KillSwitch = 0xA5 };
 
 class HandleTableBase {
 protected:
@@ -113,6 +113,7 @@ HandleTable<DlModule, Kind::Module> &modules();
 HandleTable<Region, Kind::Region> &regions();
 HandleTable<InstanceBox, Kind::Instance> &instances();
 HandleTable<WasiCtx, Kind::WasiCtx> &wasi_ctxs();
+HandleTable<KillSwitch, Kind::KillSwitch> &kill_switches();
 
 template <typename H>
 H *to_handle(uint64_t h) {
@@ -123,6 +124,18 @@ H *to_handle(uint64_t h) {
 // not carry (funcref, v128).
 bool to_valtype(lucet_val_type t, ValType &out);
 bool from_valtype(ValType t, lucet_val_type &out);
+
+// lucet_val <-> the runtime's Val (64-bit slot representation).
+bool to_val(const lucet_val &v, Val &out);
+lucet_val from_val(const Val &v);
+
+// Fills *out (may be NULL) from a run/resume/run_start and returns the C
+// API's code for it; `what` names the call for messages ("add", "resume").
+lucet_error report_run(RunResult &rr, const std::string &what, lucet_result *out);
+// *out = tag errored, all zero (NULL: nothing).
+void set_errored(lucet_result *out);
+// The C API code for a runtime Error, by its ErrorKind.
+lucet_error code_for(const Error &e);
 
 // True if `p` is a WasiCtx owned by a C API instance (lucet_vmctx_get_delegate
 // must not hand a C++ object to C).

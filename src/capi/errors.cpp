@@ -42,6 +42,28 @@ HandleTable<WasiCtx, Kind::WasiCtx> &wasi_ctxs() {
     static auto *t = new HandleTable<WasiCtx, Kind::WasiCtx>;
     return *t;
 }
+HandleTable<KillSwitch, Kind::KillSwitch> &kill_switches() {
+    static auto *t = new HandleTable<KillSwitch, Kind::KillSwitch>;
+    return *t;
+}
+
+lucet_error code_for(const Error &e) {
+    switch (e.kind) {
+    case ErrorKind::InvalidArgument: return lucet_error_invalid_argument;
+    case ErrorKind::RegionFull: return lucet_error_region_full;
+    case ErrorKind::ImportMissing: return lucet_error_symbol_not_found;
+    case ErrorKind::ImportType: return lucet_error_import_type;
+    case ErrorKind::Limits: return lucet_error_limits_exceeded;
+    case ErrorKind::Module: return lucet_error_module;
+    case ErrorKind::NotFound: return lucet_error_func_not_found;
+    // A trap while applying segments (the start function runs separately,
+    // see instances.cpp).
+    case ErrorKind::Instantiate: return lucet_error_runtime_fault;
+    case ErrorKind::Unsupported: return lucet_error_unsupported;
+    case ErrorKind::Generic: break;
+    }
+    return lucet_error_module;
+}
 
 namespace {
 std::mutex g_wasi_mu;
@@ -149,6 +171,7 @@ LUCET_API const char *lucet_result_tag_name(enum lucet_result_tag tag) {
     case lucet_result_tag_faulted: return "lucet_result_tag_faulted";
     case lucet_result_tag_terminated: return "lucet_result_tag_terminated";
     case lucet_result_tag_errored: return "lucet_result_tag_errored";
+    case lucet_result_tag_yielded: return "lucet_result_tag_yielded";
     }
     return "lucet_result_tag_unknown";
 }

@@ -97,3 +97,15 @@ LUCET_API void lucet_vmctx_terminate(struct lucet_vmctx *ctx, uint32_t exit_code
     }
     i->terminate(exit_code);  // aborts itself when the instance is not running
 }
+
+LUCET_API struct lucet_val lucet_vmctx_yield(struct lucet_vmctx *ctx, struct lucet_val value) {
+    Instance *i = Instance::from_vmctx(ctx);
+    Val v;
+    if (!i || !to_val(value, v)) {
+        std::fprintf(stderr, "lucet_vmctx_yield: %s; aborting\n",
+                     i ? "value of unknown type" : "not an instance's vmctx");
+        std::abort();
+    }
+    // Aborts itself when not called from a host function of this instance.
+    return from_val(i->yield(v));
+}

@@ -11,29 +11,13 @@ using namespace lucet::capi;
 
 namespace {
 
-bool starts_with(const std::string &s, std::string_view p) { return s.compare(0, p.size(), p) == 0; }
-
-// Instance::create reports failures as messages only; these prefixes are the
-// runtime's own wording (src/runtime/instance.cpp), pinned by test_capi so a
-// change there is noticed. The runtime should carry a code in its Error.
-lucet_error classify_create_error(const Error &e) {
-    const std::string &m = e.message;
-    if (starts_with(m, "region is full")) return lucet_error_region_full;
-    if (starts_with(m, "unknown import")) return lucet_error_symbol_not_found;
-    if (starts_with(m, "incompatible import type")) return lucet_error_import_type;
-    if (m.find(": module was compiled for ") != std::string::npos || m.find(" globals need ") != std::string::npos ||
-        m.find(": memory needs ") != std::string::npos)
-        return lucet_error_limits_exceeded;
-    if (m.find("(in the start function)") != std::string::npos || starts_with(m, "out of bounds "))
-        return lucet_error_runtime_fault;
-    return lucet_error_module;
-}
-
 lucet_error new_instance(const char *fn, const lucet_region *region, const lucet_dl_module *module,
                          const lucet_host_func *funcs, size_t nfuncs, void *embed_ctx, lucet_wasi_ctx *wasi_ctx,
-                         lucet_instance **inst_out) {
+                         uint32_t flags, lucet_instance **inst_out) {
     if (!inst_out) return fail(lucet_error_invalid_argument, std::string(fn) + ": NULL inst_out");
     *inst_out = nullptr;
+    if (flags & ~LUCET_INSTANCE_DEFER_START)
+        return fail(lucet_error_invalid_argument, std::string(fn) + ": unknown flags " + std::to_string(flags));
     auto r = regions().get(region);
     if (!r) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live region handle");
     auto m = modules().get(module);
@@ -54,14 +38,33 @@ lucet_error new_instance(const char *fn, const lucet_region *region, const lucet
         embed_ctx = box->wasi.get();
         register_owned_wasi_ctx(embed_ctx);
     }
-    auto inst = Instance::create(r, m, resolve, embed_ctx);
-    if (!inst) return fail(classify_create_error(inst.error()), inst.error().to_string());
+    // The start function runs here rather than inside create, so that its
+    // outcome (trap, exit, yield) maps to the same codes as a run.
+    InstanceOptions opts;
+    opts.run_start = false;
+    opts.embed_ctx = embed_ctx;
+    auto inst = Instance::create(r, m, resolve, opts);
+    if (!inst) return fail(code_for(inst.error()), inst.error().to_string());
     box->inst = std::move(inst.value());
+    if (!(flags & LUCET_INSTANCE_DEFER_START)) {
+        RunResult rr = box->inst->run_start();
+        if (rr.kind != RunResult::Kind::Returned) {
+            // Not handed out: released here (a yielded guest's stack is
+            // abandoned with its slot).
+            lucet_error e = report_run(rr, std::string(fn) + ": in the start function", nullptr);
+            if (e == lucet_error_ok) e = fail(lucet_error_start_yielded, std::string(fn) + ": the start function yielded");
+            return e;
+        }
+    }
     uint64_t h = instances().insert(std::move(box));
     if (!h) return fail(lucet_error_internal, std::string(fn) + ": too many instance handles");
     *inst_out = to_handle<lucet_instance>(h);
     return ok();
 }
+
+}  // namespace
+
+namespace lucet::capi {
 
 void set_errored(lucet_result *out) {
     if (!out) return;
@@ -103,19 +106,59 @@ lucet_val from_val(const Val &v) {
     return out;
 }
 
-}  // namespace
+lucet_error report_run(RunResult &rr, const std::string &what, lucet_result *result_out) {
+    set_errored(result_out);
+    switch (rr.kind) {
+    case RunResult::Kind::Returned:
+        if (result_out) {
+            result_out->tag = lucet_result_tag_returned;
+            result_out->val.returned.nvalues = static_cast<uint32_t>(rr.values.size());
+            for (size_t i = 0; i < rr.values.size() && i < LUCET_MAX_RESULTS; i++)
+                result_out->val.returned.values[i] = from_val(rr.values[i]);
+        }
+        return ok();
+    case RunResult::Kind::Trapped:
+        if (result_out) {
+            result_out->tag = lucet_result_tag_faulted;
+            result_out->val.faulted.code = static_cast<lucet_trap_code>(rr.trap.code);
+            result_out->val.faulted.fault_addr = rr.trap.fault_addr;
+            result_out->val.faulted.pc = rr.trap.pc;
+        }
+        return fail(lucet_error_runtime_fault, what + ": " + rr.trap.to_string());
+    case RunResult::Kind::Exited:
+        if (result_out) {
+            result_out->tag = lucet_result_tag_terminated;
+            result_out->val.terminated.exit_code = rr.exit_code;
+            result_out->val.terminated.killed = rr.killed ? 1 : 0;
+        }
+        if (rr.killed) return fail(lucet_error_runtime_terminated, what + ": stopped by a kill switch");
+        return fail(lucet_error_runtime_terminated, what + ": terminated with exit code " + std::to_string(rr.exit_code));
+    case RunResult::Kind::Yielded:
+        if (result_out) {
+            result_out->tag = lucet_result_tag_yielded;
+            result_out->val.yielded.value = from_val(rr.yielded);
+        }
+        return ok();
+    case RunResult::Kind::Error: break;
+    }
+    // Argument count/types, a nested run of a running instance, ...
+    lucet_error e = code_for(rr.error);
+    return fail(e == lucet_error_module ? lucet_error_invalid_argument : e, what + ": " + rr.error.to_string());
+}
+
+}  // namespace lucet::capi
 
 LUCET_API enum lucet_error lucet_region_new_instance(const struct lucet_region *region,
                                                      const struct lucet_dl_module *module,
                                                      struct lucet_instance **inst_out) {
-    return new_instance("lucet_region_new_instance", region, module, nullptr, 0, nullptr, nullptr, inst_out);
+    return new_instance("lucet_region_new_instance", region, module, nullptr, 0, nullptr, nullptr, 0, inst_out);
 }
 
 LUCET_API enum lucet_error lucet_region_new_instance_with_ctx(const struct lucet_region *region,
                                                               const struct lucet_dl_module *module, void *embed_ctx,
                                                               struct lucet_instance **inst_out) {
     return new_instance("lucet_region_new_instance_with_ctx", region, module, nullptr, 0, embed_ctx, nullptr,
-                        inst_out);
+                        0, inst_out);
 }
 
 LUCET_API enum lucet_error lucet_region_new_instance_with_wasi_ctx(const struct lucet_region *region,
@@ -125,7 +168,7 @@ LUCET_API enum lucet_error lucet_region_new_instance_with_wasi_ctx(const struct 
     if (!wasi_ctx)
         return fail(lucet_error_invalid_argument, "lucet_region_new_instance_with_wasi_ctx: NULL wasi_ctx");
     return new_instance("lucet_region_new_instance_with_wasi_ctx", region, module, nullptr, 0, nullptr, wasi_ctx,
-                        inst_out);
+                        0, inst_out);
 }
 
 LUCET_API enum lucet_error lucet_region_new_instance_with_imports(const struct lucet_region *region,
@@ -134,7 +177,16 @@ LUCET_API enum lucet_error lucet_region_new_instance_with_imports(const struct l
                                                                   void *embed_ctx, struct lucet_wasi_ctx *wasi_ctx,
                                                                   struct lucet_instance **inst_out) {
     return new_instance("lucet_region_new_instance_with_imports", region, module, funcs, nfuncs, embed_ctx, wasi_ctx,
-                        inst_out);
+                        0, inst_out);
+}
+
+LUCET_API enum lucet_error lucet_region_new_instance_with_options(const struct lucet_region *region,
+                                                                  const struct lucet_dl_module *module,
+                                                                  const struct lucet_host_func *funcs, size_t nfuncs,
+                                                                  void *embed_ctx, struct lucet_wasi_ctx *wasi_ctx,
+                                                                  uint32_t flags, struct lucet_instance **inst_out) {
+    return new_instance("lucet_region_new_instance_with_options", region, module, funcs, nfuncs, embed_ctx, wasi_ctx,
+                        flags, inst_out);
 }
 
 LUCET_API enum lucet_error lucet_instance_release(struct lucet_instance *inst) {
@@ -153,6 +205,9 @@ LUCET_API enum lucet_error lucet_instance_run(struct lucet_instance *inst, const
     if (!entrypoint) return fail(lucet_error_invalid_argument, "lucet_instance_run: NULL entrypoint");
     if (argc > 0 && !argv) return fail(lucet_error_invalid_argument, "lucet_instance_run: NULL argv with argc > 0");
     Instance &in = *box->inst;
+    if (in.is_yielded())
+        return fail(lucet_error_instance_not_returned, std::string("lucet_instance_run: ") + entrypoint +
+                                                           ": the instance is yielded (resume it or reset it first)");
 
     auto ex = in.get_export(entrypoint, ExternKind::Func);
     if (!ex) return fail(lucet_error_func_not_found, ex.error().to_string());
@@ -178,35 +233,7 @@ LUCET_API enum lucet_error lucet_instance_run(struct lucet_instance *inst, const
                                                           "] has unknown type " + std::to_string(int(argv[i].ty)));
 
     RunResult rr = in.run(entrypoint, std::span<const Val>(args, argc));
-    switch (rr.kind) {
-    case RunResult::Kind::Returned:
-        if (result_out) {
-            result_out->tag = lucet_result_tag_returned;
-            result_out->val.returned.nvalues = static_cast<uint32_t>(rr.values.size());
-            for (size_t i = 0; i < rr.values.size(); i++) result_out->val.returned.values[i] = from_val(rr.values[i]);
-        }
-        return ok();
-    case RunResult::Kind::Trapped:
-        if (result_out) {
-            std::memset(&result_out->val, 0, sizeof result_out->val);
-            result_out->tag = lucet_result_tag_faulted;
-            result_out->val.faulted.code = static_cast<lucet_trap_code>(rr.trap.code);
-            result_out->val.faulted.fault_addr = rr.trap.fault_addr;
-            result_out->val.faulted.pc = rr.trap.pc;
-        }
-        return fail(lucet_error_runtime_fault, rr.trap.to_string());
-    case RunResult::Kind::Exited:
-        if (result_out) {
-            std::memset(&result_out->val, 0, sizeof result_out->val);
-            result_out->tag = lucet_result_tag_terminated;
-            result_out->val.terminated.exit_code = rr.exit_code;
-        }
-        return fail(lucet_error_runtime_terminated,
-                    std::string(entrypoint) + " terminated with exit code " + std::to_string(rr.exit_code));
-    case RunResult::Kind::Error: break;
-    }
-    // Argument count/types, or a nested run of a running instance.
-    return fail(lucet_error_invalid_argument, rr.error.to_string());
+    return report_run(rr, entrypoint, result_out);
 }
 
 LUCET_API uint8_t *lucet_instance_heap(const struct lucet_instance *inst) {
@@ -230,8 +257,7 @@ LUCET_API enum lucet_error lucet_instance_grow_heap(struct lucet_instance *inst,
     if (!box) return fail(lucet_error_invalid_argument, "lucet_instance_grow_heap: not a live instance handle");
     Instance &in = *box->inst;
     if (!in.heap()) return fail(lucet_error_no_linear_memory, "lucet_instance_grow_heap: the instance has no memory");
-    // The runtime's own memory.grow (the helper generated code calls).
-    uint32_t old = in.module()->desc().rt->memory_grow(in.vmctx(), additional_pages);
+    uint32_t old = in.grow_memory(additional_pages);
     if (old == UINT32_MAX)
         return fail(lucet_error_limits_exceeded, "lucet_instance_grow_heap: cannot grow by " +
                                                      std::to_string(additional_pages) +

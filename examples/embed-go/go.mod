@@ -1,0 +1,3 @@
+module lucet.example/embedgo
+
+go 1.19

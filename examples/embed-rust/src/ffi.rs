@@ -1,0 +1,159 @@
+//! ffi.rs: the parts of lucet_wasi.h this example uses, declared by hand.
+#![allow(non_camel_case_types, dead_code)]
+
+use std::os::raw::{c_char, c_void};
+
+pub type lucet_error = u32;
+pub const LUCET_ERROR_OK: lucet_error = 0;
+pub const LUCET_ERROR_RUNTIME_FAULT: lucet_error = 8;
+pub const LUCET_ERROR_RUNTIME_TERMINATED: lucet_error = 9;
+
+pub type lucet_val_type = u32;
+pub const I32: lucet_val_type = 0x7f;
+pub const I64: lucet_val_type = 0x7e;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union lucet_val_inner {
+    pub as_i32: u32,
+    pub as_i64: u64,
+    pub as_f32: f32,
+    pub as_f64: f64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct lucet_val {
+    pub ty: lucet_val_type,
+    pub inner_val: lucet_val_inner,
+}
+
+pub const LUCET_MAX_RESULTS: usize = 8;
+pub const TAG_RETURNED: u32 = 0;
+pub const TAG_FAULTED: u32 = 1;
+pub const TAG_TERMINATED: u32 = 2;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct returned {
+    pub nvalues: u32,
+    pub values: [lucet_val; LUCET_MAX_RESULTS],
+}
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct faulted {
+    pub code: u32,
+    pub fault_addr: usize,
+    pub pc: usize,
+}
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct terminated {
+    pub exit_code: u32,
+    pub killed: u32,
+}
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union result_val {
+    pub returned: returned,
+    pub faulted: faulted,
+    pub terminated: terminated,
+}
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct lucet_result {
+    pub tag: u32,
+    pub val: result_val,
+}
+
+// Opaque handles.
+#[repr(C)]
+pub struct lucet_dl_module {
+    _p: [u8; 0],
+}
+#[repr(C)]
+pub struct lucet_region {
+    _p: [u8; 0],
+}
+#[repr(C)]
+pub struct lucet_instance {
+    _p: [u8; 0],
+}
+#[repr(C)]
+pub struct lucet_wasi_ctx {
+    _p: [u8; 0],
+}
+#[repr(C)]
+pub struct lucet_kill_switch {
+    _p: [u8; 0],
+}
+#[repr(C)]
+pub struct lucet_vmctx {
+    _p: [u8; 0],
+}
+
+#[repr(C)]
+pub struct lucet_host_func {
+    pub module_name: *const c_char,
+    pub field_name: *const c_char,
+    pub func: *const c_void,
+    pub params: *const lucet_val_type,
+    pub nparams: u32,
+    pub nresults: u32,
+    pub results: *const lucet_val_type,
+}
+
+extern "C" {
+    pub fn lucet_error_name(e: lucet_error) -> *const c_char;
+    pub fn lucet_error_message() -> *const c_char;
+    pub fn lucet_trap_code_name(code: u32) -> *const c_char;
+    pub fn lucet_dl_module_load(path: *const c_char, out: *mut *mut lucet_dl_module)
+        -> lucet_error;
+    pub fn lucet_dl_module_release(m: *mut lucet_dl_module) -> lucet_error;
+    pub fn lucet_mmap_region_create(
+        cap: u64,
+        limits: *const c_void,
+        out: *mut *mut lucet_region,
+    ) -> lucet_error;
+    pub fn lucet_region_release(r: *mut lucet_region) -> lucet_error;
+    pub fn lucet_wasi_ctx_create(out: *mut *mut lucet_wasi_ctx) -> lucet_error;
+    pub fn lucet_wasi_ctx_args(
+        c: *mut lucet_wasi_ctx,
+        argc: usize,
+        argv: *const *const c_char,
+    ) -> lucet_error;
+    pub fn lucet_wasi_ctx_env(
+        c: *mut lucet_wasi_ctx,
+        name: *const c_char,
+        value: *const c_char,
+    ) -> lucet_error;
+    pub fn lucet_wasi_ctx_inherit_stdio(c: *mut lucet_wasi_ctx) -> lucet_error;
+    pub fn lucet_wasi_ctx_destroy(c: *mut lucet_wasi_ctx) -> lucet_error;
+    pub fn lucet_region_new_instance_with_imports(
+        r: *const lucet_region,
+        m: *const lucet_dl_module,
+        funcs: *const lucet_host_func,
+        nfuncs: usize,
+        embed_ctx: *mut c_void,
+        wasi: *mut lucet_wasi_ctx,
+        out: *mut *mut lucet_instance,
+    ) -> lucet_error;
+    pub fn lucet_instance_release(i: *mut lucet_instance) -> lucet_error;
+    pub fn lucet_instance_run(
+        i: *mut lucet_instance,
+        name: *const c_char,
+        argc: usize,
+        argv: *const lucet_val,
+        res: *mut lucet_result,
+    ) -> lucet_error;
+    pub fn lucet_instance_kill_switch(
+        i: *mut lucet_instance,
+        out: *mut *mut lucet_kill_switch,
+    ) -> lucet_error;
+    pub fn lucet_kill_switch_terminate(
+        ks: *mut lucet_kill_switch,
+        stopped: *mut bool,
+    ) -> lucet_error;
+    pub fn lucet_kill_switch_release(ks: *mut lucet_kill_switch) -> lucet_error;
+    pub fn lucet_vmctx_get_delegate(ctx: *mut lucet_vmctx) -> *mut c_void;
+}

@@ -1,0 +1,32 @@
+;; Deferred start, yield/resume, reset and the kill switch.
+(module
+  (import "env" "yield_val" (func $yield_val (param i32) (result i32)))
+  (import "env" "slow" (func $slow))
+  (memory (export "memory") 1 4)
+  (global $g (mut i32) (i32.const 0))
+  (global $started (mut i32) (i32.const 0))
+  (func $start (global.set $started (i32.add (global.get $started) (i32.const 1))))
+  (start $start)
+  (func (export "started") (result i32) (global.get $started))
+  (func (export "bump") (result i32)
+    (global.set $g (i32.add (global.get $g) (i32.const 1)))
+    (global.get $g))
+  (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
+  ;; the kill switch's target: no calls, no memory access, no end
+  (func (export "spin") (loop $l (br $l)))
+  ;; a host function first (killed meanwhile: stops once back in module code)
+  (func (export "slow_then_spin") (call $slow) (loop $l (br $l)))
+  ;; call_indirect traps: wrong signature, null element, out of bounds
+  (type $to_i32 (func (result i32)))
+  (table 2 funcref)
+  (elem (i32.const 0) $identity)
+  (func $identity (param i32) (result i32) (local.get 0))
+  (func (export "bad_sig") (result i32) (call_indirect (type $to_i32) (i32.const 0)))
+  (func (export "null_elem") (result i32) (call_indirect (type $to_i32) (i32.const 1)))
+  (func (export "table_oob") (result i32) (call_indirect (type $to_i32) (i32.const 5)))
+  ;; yields x, then x + 1; returns the sum of the two resumed values
+  (func (export "yield_twice") (param i32) (result i32)
+    (i32.add (call $yield_val (local.get 0))
+             (call $yield_val (i32.add (local.get 0) (i32.const 1))))))

@@ -81,6 +81,19 @@ private:
     std::string body_;
     uint32_t next_label_ = 0;
     bool dead_ = false;        // current position is unreachable
+    // Pending loads: per operand-stack entry, whether it holds a float load's
+    // value (kRaw) or a value computed from such loads by float->float ops
+    // (kDerived) that has not been forced. Float loads are emitted without
+    // LUCET_FORCE_READ (an asm statement, which blocks vectorization); the
+    // load cannot be deleted as long as its value reaches an observable use
+    // (store, call argument, return). Wherever a pending value could instead
+    // die or leave the tracked straight-line flow (drop, local.set, control
+    // flow, comparisons, conversions...), force_pending() forces it first.
+    // Integer loads stay forced at the load. Entries at or above the stack
+    // height are stale and ignored.
+    enum : uint8_t { kNone = 0, kRaw = 1, kDerived = 2 };
+    std::vector<uint8_t> pend_;
+    bool calls_out_ = false;   // calls a function, a runtime helper or libc
     uint32_t dead_depth_ = 0;  // blocks opened inside the unreachable region
 
     // --- slots ---
@@ -103,6 +116,8 @@ private:
     }
     std::string push(ValType t) {
         stack_.push_back(t);
+        if (pend_.size() < stack_.size()) pend_.resize(stack_.size() * 2, kNone);
+        pend_[stack_.size() - 1] = kNone;
         return slot_name(static_cast<uint32_t>(stack_.size() - 1), t);
     }
     std::string pop() {
@@ -173,7 +188,24 @@ private:
     void reset_stack(uint32_t height, std::span<const ValType> top_types) {
         stack_.resize(height);
         stack_.insert(stack_.end(), top_types.begin(), top_types.end());
+        if (pend_.size() < stack_.size()) pend_.resize(stack_.size() * 2, kNone);
+        std::fill(pend_.begin() + height, pend_.begin() + stack_.size(), kNone);
     }
+    uint8_t pending(uint32_t from_top) const {
+        return pend_[stack_.size() - 1 - from_top];
+    }
+    // Forces every pending value on the operand stack (see pend_).
+    void force_pending() {
+        for (uint32_t d = 0; d < stack_.size(); d++) {
+            if (pend_[d] == kNone) continue;
+            body_ += "LUCET_FORCE_READ_FLOAT(";
+            slot(body_, d, stack_[d]);
+            body_ += ");\n";
+            pend_[d] = kNone;
+        }
+    }
+    static bool is_float(ValType t) { return t == ValType::F32 || t == ValType::F64; }
+    bool keeps_pending(const Instr &in) const;
     void do_else();
     void do_end(bool &finished);
 
@@ -308,6 +340,14 @@ void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
     bool check = covered < needed;
     if (check) stats_.checked_any = true;
     if (op.store) {
+        // A raw loaded value stored back may be a no-op copy (store p (load
+        // p)) that cc deletes together with the load: force it. A derived
+        // value is a computation whose result is written, so the load stays.
+        if (pending(0) == kRaw) {
+            body_ += "LUCET_FORCE_READ_FLOAT(";
+            body_ += top();
+            body_ += ");\n";
+        }
         std::string v = pop();
         std::string a = pop();
         std::string addr = fmt::format("(uint64_t){} + {}ull", a, ma.offset);
@@ -318,7 +358,31 @@ void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
         std::string d = push(op.type);
         std::string addr = fmt::format("(uint64_t){} + {}ull", a, ma.offset);
         if (check) fmt::format_to(std::back_inserter(body_), "lucet_chk(ctx, {}, {});\n", addr, op.size);
-        fmt::format_to(std::back_inserter(body_), "{} = {}(mem + {});\n", d, op.helper, addr);
+        const char *helper = op.helper;
+        if (op.type == ValType::F32 || op.type == ValType::F64) {
+            helper = op.type == ValType::F32 ? "lucet_ldnf_f32" : "lucet_ldnf_f64";
+            pend_[stack_.size() - 1] = kRaw;
+        }
+        fmt::format_to(std::back_inserter(body_), "{} = {}(mem + {});\n", d, helper, addr);
+    }
+}
+
+// Instructions that may run with pending values on the stack (see pend_):
+// they push values or consume pending ones only in ways that keep them alive.
+bool FuncEmitter::keeps_pending(const Instr &in) const {
+    if (const SimpleOp *s = find_simple_op(in.op)) {
+        // Only float -> float arithmetic; comparisons, conversions to integer
+        // and reinterpretations could let cc drop or fold the value.
+        if (!is_float(s->result)) return false;
+        for (uint32_t i = 0; i < s->arity; i++)
+            if (!is_float(stack_[stack_.size() - 1 - i])) return false;
+        return true;
+    }
+    if (find_mem_op(in.op)) return true;  // loads push; stores observe (see mem_access)
+    switch (in.op) {
+    case Op::Nop: case Op::LocalGet: case Op::GlobalGet: case Op::I32Const: case Op::I64Const:
+    case Op::F32Const: case Op::F64Const: case Op::MemorySize: return true;
+    default: return false;
     }
 }
 
@@ -342,7 +406,20 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         }
     }
 
+    if (!keeps_pending(in)) force_pending();
+    switch (in.op) {
+    case Op::Call: case Op::CallIndirect: case Op::MemoryGrow: case Op::MemoryInit: case Op::DataDrop:
+    case Op::MemoryCopy: case Op::MemoryFill: case Op::TableGet: case Op::TableSet: case Op::TableGrow:
+    case Op::TableFill: case Op::TableCopy: case Op::TableInit: case Op::ElemDrop: calls_out_ = true; break;
+    default: break;
+    }
+
     if (const SimpleOp *s = find_simple_op(in.op)) {
+        // Float -> float ops (keeps_pending) carry pending operands into the
+        // result: without -ffast-math cc cannot fold an operand away.
+        uint8_t p = pending(0);
+        if (s->arity == 2) p = std::max(p, pending(1));
+        p = p == kNone ? kNone : kDerived;
         if (s->arity == 1) {
             std::string a = pop();
             std::string d = push(s->result);
@@ -358,6 +435,7 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
             fmt::format_to(out, fmt::runtime(s->tmpl), a, b);
         }
         body_ += ";\n";
+        pend_[stack_.size() - 1] = p;
         return {};
     }
     if (const MemOp *mo = find_mem_op(in.op)) {
@@ -631,9 +709,24 @@ Status FuncEmitter::run(std::string &out) {
     }
     for (auto &[t, name] : extra_decls_) fmt::format_to(o, "{} {};\n", c_type(t), name);
     if (!m_.memories.empty()) out += "uint8_t *mem = ctx->heap; (void)mem;\n";
-    // Guest stack check (the runtime keeps a host-call reserve above stack_limit).
-    out += "{ uintptr_t sp_; __asm__(\"mov %%rsp, %0\" : \"=r\"(sp_));\n"
-           "  if (LUCET_UNLIKELY(sp_ < ctx->stack_limit)) lucet_trap(ctx, LUCET_TRAP_STACK_OVERFLOW); }\n";
+    // Guest stack check (the runtime keeps a host-call reserve above
+    // stack_limit). The address of a local stands for the stack pointer: an
+    // asm reading %rsp would stop cc from inlining recursive calls, and
+    // __builtin_frame_address forces a frame pointer. A frame under the
+    // 32 KiB reserve stays inside it; a bigger one probes into the guard page
+    // (-fstack-clash-protection), which traps as a stack overflow.
+    //
+    // Leaf functions with small frames skip the check: they call nothing
+    // (no function, runtime helper or libc routine), so the deepest stack use
+    // they add is their own frame, below a caller that passed its check;
+    // should that reach the guard page, the fault is a stack-overflow trap.
+    size_t frame_vars = locals_.size() + extra_decls_.size();
+    for (int c = 0; c < kNumClasses; c++)
+        for (uint8_t u : used_[c]) frame_vars += u;
+    constexpr size_t kLeafMaxVars = 256;  // <= 2 KiB of spill slots
+    if (calls_out_ || frame_vars > kLeafMaxVars)
+        out += "{ char sp_probe_; if (LUCET_UNLIKELY((uintptr_t)&sp_probe_ < ctx->stack_limit))\n"
+               "  lucet_trap(ctx, LUCET_TRAP_STACK_OVERFLOW); }\n";
     out += body_;
     out += "}\n\n";
     return {};

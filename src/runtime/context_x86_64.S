@@ -31,7 +31,13 @@ lucet_context_swap:
     popq %r12
     popq %rbx
     popq %rbp
-    ret
+    /* An indirect jump rather than "ret": a ret here would pop the return
+     * stack buffer entry of our own caller and mispredict, and so would every
+     * return after it. With the jump, the host's call of this function is
+     * matched by the "ret" at the end of lucet_context_bootstrap when the
+     * guest returns normally: both switches of a run are predicted. */
+    popq %rcx
+    jmpq *%rcx
     .cfi_endproc
     .size lucet_context_swap, .-lucet_context_swap
 
@@ -54,9 +60,11 @@ lucet_context_set:
     .cfi_endproc
     .size lucet_context_set, .-lucet_context_set
 
-/* Entered by the "ret" of a swap into a freshly prepared guest stack, with
- * rsp 16-byte aligned: calls r13(r12). The entry function never returns (it
- * switches back to the host itself); ud2 catches a bug if it ever did. */
+/* Entered by the jump of a swap into a freshly prepared guest stack, with
+ * rsp 16-byte aligned: calls r13(r12), r12 being the RunState. When that
+ * returns (the guest returned normally), resumes the host context saved in
+ * RunState.host_sp (offset 8, checked in run.cpp) like lucet_context_set.
+ * Traps and exits leave through lucet_context_set instead. */
     .globl lucet_context_bootstrap
     .hidden lucet_context_bootstrap
     .type lucet_context_bootstrap, @function
@@ -67,7 +75,14 @@ lucet_context_bootstrap:
     xorl %ebp, %ebp
     movq %r12, %rdi
     callq *%r13
-    ud2
+    movq 8(%r12), %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
     .cfi_endproc
     .size lucet_context_bootstrap, .-lucet_context_bootstrap
 

@@ -107,7 +107,16 @@ uint64_t Instance::Impl::eval_init(const lucet_init_expr &e) const {
 Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region> &region,
                                                    const std::shared_ptr<DlModule> &module,
                                                    const ImportResolver &resolve, void *embed_ctx) {
-    if (!region || !module) return make_error("Instance::create: no region or no module");
+    InstanceOptions o;
+    o.embed_ctx = embed_ctx;
+    return create(region, module, resolve, o);
+}
+
+Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region> &region,
+                                                   const std::shared_ptr<DlModule> &module,
+                                                   const ImportResolver &resolve, const InstanceOptions &options) {
+    void *embed_ctx = options.embed_ctx;
+    if (!region || !module) return make_error("Instance::create: no region or no module", ErrorKind::InvalidArgument);
     const lucet_module_desc &d = module->desc();
     const RegionLimits &lim = region->limits();
     Region::Impl &ri = *region->impl_;
@@ -117,28 +126,33 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     if (!(d.flags & LUCET_MODULE_BOUNDS_CHECKED) && d.reserved_size + d.guard_size > lim.heap_address_space)
         return make_error(mpath + ": module was compiled for " + format_size(d.reserved_size + d.guard_size) +
                           " of heap address space (reserved " + format_size(d.reserved_size) + " + guard " +
-                          format_size(d.guard_size) + "), region provides " + format_size(lim.heap_address_space));
+                          format_size(d.guard_size) + "), region provides " + format_size(lim.heap_address_space),
+                          ErrorKind::Limits);
     uint64_t nglobals = uint64_t(d.num_imported_globals) + d.num_globals;
     if (LUCET_VMCTX_GLOBALS_OFFSET + 8 * nglobals > lim.globals_size)
         return make_error(mpath + ": " + std::to_string(nglobals) + " globals need " +
                           std::to_string(LUCET_VMCTX_GLOBALS_OFFSET + 8 * nglobals) +
-                          " bytes of vmctx, region provides globals_size " + std::to_string(lim.globals_size));
+                          " bytes of vmctx, region provides globals_size " + std::to_string(lim.globals_size),
+                          ErrorKind::Limits);
     if (d.num_memories) {
         const lucet_limits_desc &ml = d.memories[0];
         if (ml.min * kWasmPage > lim.max_heap_size)
             return make_error(mpath + ": memory needs " + std::to_string(ml.min) + " initial pages (" +
                               format_size(ml.min * kWasmPage) + "), region allows at most " +
-                              format_size(lim.max_heap_size) + " of heap");
+                              format_size(lim.max_heap_size) + " of heap",
+                              ErrorKind::Limits);
         if (ml.min * kWasmPage > d.reserved_size && !(d.flags & LUCET_MODULE_BOUNDS_CHECKED))
             return make_error(mpath + ": memory needs " + std::to_string(ml.min) +
-                              " initial pages, more than the module's reserved size " + format_size(d.reserved_size));
+                              " initial pages, more than the module's reserved size " + format_size(d.reserved_size),
+                              ErrorKind::Limits);
     }
 
     size_t slot;
     {
         std::lock_guard<std::mutex> lock(ri.mu);
         if (ri.free.empty())
-            return make_error("region is full: all " + std::to_string(ri.capacity) + " instance slots are in use");
+            return make_error("region is full: all " + std::to_string(ri.capacity) + " instance slots are in use",
+                              ErrorKind::RegionFull);
         slot = ri.free.back();
         ri.free.pop_back();
     }
@@ -154,13 +168,22 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     im.slot = slot;
     im.slot_base = ri.slot(slot);
     im.desc = &d;
+    im.kill = std::make_shared<KillSwitch::State>();
     // From here on, ~Instance gives the slot back whatever happens.
 
     uint8_t *base = im.slot_base;
-    if (mprotect(base, lim.globals_size, PROT_READ | PROT_WRITE) != 0 ||
-        mprotect(base + ri.stack_off, lim.stack_size, PROT_READ | PROT_WRITE) != 0)
-        return make_error(std::string("cannot make an instance slot accessible: ") + std::strerror(errno));
+    if (!ri.prepared[slot]) {
+        // First use of the slot: the vmctx and the stack stay accessible
+        // from now on (release_slot keeps them so).
+        if (mprotect(base, lim.globals_size, PROT_READ | PROT_WRITE) != 0 ||
+            mprotect(base + ri.stack_off, lim.stack_size, PROT_READ | PROT_WRITE) != 0)
+            return make_error(std::string("cannot make an instance slot accessible: ") + std::strerror(errno));
+        ri.prepared[slot] = 1;
+    }
     auto *ctx = reinterpret_cast<lucet_vmctx *>(base);
+    // A reused slot holds the previous instance's vmctx: clear the header
+    // and the globals this module uses (each is also initialised below).
+    std::memset(ctx, 0, LUCET_VMCTX_GLOBALS_OFFSET + 8 * nglobals);
     inst->vmctx_ = ctx;
     ctx->instance = &im;  // runtime-private: the Impl (from_vmctx goes through it)
     // stack_limit is only meaningful while this instance owns the running
@@ -189,19 +212,22 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
         std::string_view mod(imp.module, imp.module_len), field(imp.field, imp.field_len);
         std::string name = import_name(imp);
         Result<Extern> r = resolve ? resolve(mod, field, kind) : Result<Extern>(make_error("no import resolver"));
-        if (!r) return make_error("unknown import " + name + " (" + kind_name(kind) + "): " + r.error().to_string());
+        if (!r)
+            return make_error("unknown import " + name + " (" + kind_name(kind) + "): " + r.error().to_string(),
+                              ErrorKind::ImportMissing);
         Extern &ex = *r;
         if (ex.kind != kind)
             return make_error("incompatible import type for " + name + ": expected a " + kind_name(kind) + ", got a " +
-                              kind_name(ex.kind));
+                              kind_name(ex.kind), ErrorKind::ImportType);
         auto incompatible = [&](const std::string &want, const std::string &got) {
-            return make_error("incompatible import type for " + name + ": expected " + want + ", got " + got);
+            return make_error("incompatible import type for " + name + ": expected " + want + ", got " + got,
+                              ErrorKind::ImportType);
         };
         switch (kind) {
         case ExternKind::Func: {
             FuncType want = module->sig(imp.type);
             if (!(ex.func_type == want)) return incompatible(describe_functype(want), describe_functype(ex.func_type));
-            if (!ex.code) return make_error("import " + name + " resolved to a function without code");
+            if (!ex.code) return make_error("import " + name + " resolved to a function without code", ErrorKind::ImportType);
             lucet_funcref &f = im.funcs[fi];
             f.sig = d.type_ids[imp.type];
             f.func = ex.code;
@@ -211,7 +237,7 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
             break;
         }
         case ExternKind::Table: {
-            if (!ex.table) return make_error("import " + name + " resolved to no table");
+            if (!ex.table) return make_error("import " + name + " resolved to no table", ErrorKind::ImportType);
             std::optional<uint64_t> have_max;
             if (ex.table->max != UINT32_MAX) have_max = ex.table->max;
             if (ex.table->elem_type != imp.type || !limits_match(ex.table->size, have_max, imp.limits))
@@ -223,7 +249,7 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
             break;
         }
         case ExternKind::Memory: {
-            if (!ex.memory) return make_error("import " + name + " resolved to no memory");
+            if (!ex.memory) return make_error("import " + name + " resolved to no memory", ErrorKind::ImportType);
             uint64_t pages = ex.memory->size / kWasmPage;
             if (!limits_match(pages, ex.limits.max, imp.limits))
                 return incompatible(
@@ -233,14 +259,14 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
             if (!(d.flags & LUCET_MODULE_BOUNDS_CHECKED) && ex.memory->reserved < d.reserved_size + d.guard_size)
                 return make_error("import " + name + ": the memory reserves " + format_size(ex.memory->reserved) +
                                   " of address space, the module was compiled for " +
-                                  format_size(d.reserved_size + d.guard_size));
+                                  format_size(d.reserved_size + d.guard_size), ErrorKind::ImportType);
             ctx->mem = ex.memory;
             ctx->heap = ex.memory->base;
             im.imported_memory_max = ex.limits.max;
             break;
         }
         case ExternKind::Global: {
-            if (!ex.global) return make_error("import " + name + " resolved to no global");
+            if (!ex.global) return make_error("import " + name + " resolved to no global", ErrorKind::ImportType);
             ValType want = static_cast<ValType>(imp.type);
             if (ex.global_type.type != want || ex.global_type.mut != (imp.mut != 0))
                 return incompatible(std::string(imp.mut ? "mut " : "") + vt_name(want),
@@ -261,43 +287,7 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     }
     ctx->funcs = im.funcs.data();
 
-    // ---- defined memory, in the slot
-    if (d.num_memories) {
-        const lucet_limits_desc &ml = d.memories[0];
-        lucet_memory &m = im.memory;
-        m.base = base + ri.heap_off;
-        m.reserved = ri.heap_reserved;
-        uint64_t maxp = lim.max_heap_size / kWasmPage;
-        if (ml.has_max) maxp = std::min<uint64_t>(maxp, ml.max);
-        if (!(d.flags & LUCET_MODULE_BOUNDS_CHECKED)) maxp = std::min<uint64_t>(maxp, d.reserved_size / kWasmPage);
-        maxp = std::min<uint64_t>(maxp, 65536);
-        m.max_pages = maxp;
-        m.size = ml.min * kWasmPage;
-        if (m.size && mprotect(m.base, m.size, PROT_READ | PROT_WRITE) != 0)
-            return make_error("cannot make " + format_size(m.size) + " of heap accessible: " + std::strerror(errno));
-        im.has_own_memory = true;
-        if (ml.has_max) im.memory_declared_max = ml.max;
-        ctx->mem = &m;
-        ctx->heap = m.base;
-    }
-
-    // ---- defined tables
-    for (uint32_t k = 0; k < d.num_tables; k++) {
-        const lucet_table_desc &td = d.tables[k];
-        auto t = make_table(td.elem_type, td.limits.min,
-                            td.limits.has_max ? std::optional<uint64_t>(td.limits.max) : std::nullopt);
-        if (!t) return make_error(mpath + ": table " + std::to_string(d.num_imported_tables + k) + ": " + t.error().message);
-        im.tables[d.num_imported_tables + k] = &(*t)->table;
-        im.owned_tables.push_back(std::move(*t));
-    }
     ctx->tables = im.tables.data();
-
-    // ---- defined globals, in order (an init may read an imported global)
-    for (uint32_t k = 0; k < d.num_globals; k++)
-        ctx->globals[d.num_imported_globals + k] = im.eval_init(d.globals[k].init);
-
-    im.elem_dropped.assign(d.num_elems, 0);
-    im.data_dropped.assign(d.num_data, 0);
 
     // Segments and start can fail after writing references to this
     // instance's functions into imported tables (or globals). Those writes
@@ -307,45 +297,21 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     for (uint32_t i = 0; i < d.num_imports; i++)
         if (d.imports[i].kind == LUCET_EXTERN_GLOBAL && d.imports[i].mut) may_be_referenced = true;
     auto init = [&]() -> Status {
-        // ---- active element segments, then data segments (spec 2.0 order). A
-        // failing segment stops instantiation; earlier effects on imported
-        // tables and memories persist.
-        for (uint32_t s = 0; s < d.num_elems; s++) {
-            const lucet_elem_desc &e = d.elems[s];
-            if (e.mode == LUCET_SEG_PASSIVE) continue;
-            if (e.mode == LUCET_SEG_ACTIVE) {
-                if (e.table >= im.tables.size()) return make_error(mpath + ": element segment " + std::to_string(s) + " names a missing table");
-                lucet_table *t = im.tables[e.table];
-                uint64_t off = im.eval_init(e.offset) & 0xffffffffu;
-                if (off + e.count > t->size)
-                    return make_error("out of bounds table access: element segment " + std::to_string(s) + " at " +
-                                      std::to_string(off) + " + " + std::to_string(e.count) + " exceeds table " +
-                                      std::to_string(e.table) + " size " + std::to_string(t->size));
-                for (uint32_t j = 0; j < e.count; j++) t->elems[off + j] = make_elem(t->elem_type, im.eval_init(e.items[j]));
-            }
-            im.elem_dropped[s] = 1;  // active and declarative segments are dropped
-        }
-        for (uint32_t s = 0; s < d.num_data; s++) {
-            const lucet_data_desc &ds = d.data[s];
-            if (ds.mode != LUCET_SEG_ACTIVE) continue;
-            lucet_memory *m = ctx->mem;
-            if (!m) return make_error(mpath + ": data segment " + std::to_string(s) + " without a memory");
-            uint64_t off = im.eval_init(ds.offset) & 0xffffffffu;
-            if (off + ds.len > m->size)
-                return make_error("out of bounds memory access: data segment " + std::to_string(s) + " at " +
-                                  std::to_string(off) + " + " + std::to_string(ds.len) + " exceeds memory size " +
-                                  std::to_string(m->size));
-            if (ds.len) std::memcpy(m->base + off, ds.data, ds.len);
-            im.data_dropped[s] = 1;
-        }
+        if (Status st = im.init_state(); !st.ok()) return st;
+        if (!options.run_start) return {};
 
         // ---- start function
         if (d.has_start) {
             RunResult r = inst->run_func(d.start_func, {});
-            if (r.kind == RunResult::Kind::Trapped) return make_error(r.trap.to_string() + " (in the start function)");
+            if (r.kind == RunResult::Kind::Trapped)
+                return make_error(r.trap.to_string() + " (in the start function)", ErrorKind::Instantiate);
             if (r.kind == RunResult::Kind::Exited)
-                return make_error("start function exited with code " + std::to_string(r.exit_code));
-            if (r.kind == RunResult::Kind::Error) return make_error("start function: " + r.error.to_string());
+                return make_error(std::string(r.killed ? "start function was killed" : "start function exited with code " +
+                                  std::to_string(r.exit_code)), ErrorKind::Instantiate);
+            if (r.kind == RunResult::Kind::Yielded)
+                return make_error("start function yielded (yield is not allowed during instantiation)", ErrorKind::Instantiate);
+            if (r.kind == RunResult::Kind::Error)
+                return make_error("start function: " + r.error.to_string(), ErrorKind::Instantiate);
         }
         return {};
     };
@@ -356,12 +322,140 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     return inst;
 }
 
+Status Instance::Impl::init_state() {
+    Instance &inst = *self;
+    const lucet_module_desc &d = *desc;
+    const std::string &mpath = inst.module_->path();
+    const RegionLimits &lim = inst.region_->limits();
+    lucet_vmctx *ctx = inst.vmctx_;
+    Impl &im = *this;
+
+    // ---- defined memory, in the slot
+    if (d.num_memories) {
+        const lucet_limits_desc &ml = d.memories[0];
+        lucet_memory &m = im.memory;
+        m.base = slot_base + region->heap_off;
+        m.reserved = region->heap_reserved;
+        uint64_t maxp = lim.max_heap_size / kWasmPage;
+        if (ml.has_max) maxp = std::min<uint64_t>(maxp, ml.max);
+        if (!(d.flags & LUCET_MODULE_BOUNDS_CHECKED)) maxp = std::min<uint64_t>(maxp, d.reserved_size / kWasmPage);
+        maxp = std::min<uint64_t>(maxp, 65536);
+        m.max_pages = maxp;
+        m.size = ml.min * kWasmPage;
+        // The image (if any) is mapped in the data phase below; only the
+        // rest of the initial heap needs opening here.
+        const HeapImage &img = heap_image(*inst.module_, *inst.module_->impl_);
+        uint64_t skip = img.len <= m.size ? img.len : 0;
+        if (m.size > skip && mprotect(m.base + skip, m.size - skip, PROT_READ | PROT_WRITE) != 0)
+            return make_error("cannot make " + format_size(m.size) + " of heap accessible: " + std::strerror(errno));
+        im.has_own_memory = true;
+        if (ml.has_max) im.memory_declared_max = ml.max;
+        ctx->mem = &m;
+        ctx->heap = m.base;
+    }
+
+    // ---- defined tables (on reset, the same table objects, emptied by
+    // clear_state: other instances may have imported them)
+    for (uint32_t k = 0; k < d.num_tables && k < im.owned_tables.size(); k++)
+        im.owned_tables[k]->table.size = static_cast<uint32_t>(d.tables[k].limits.min);
+    for (uint32_t k = static_cast<uint32_t>(im.owned_tables.size()); k < d.num_tables; k++) {
+        const lucet_table_desc &td = d.tables[k];
+        auto t = make_table(td.elem_type, td.limits.min,
+                            td.limits.has_max ? std::optional<uint64_t>(td.limits.max) : std::nullopt);
+        if (!t)
+            return make_error(mpath + ": table " + std::to_string(d.num_imported_tables + k) + ": " + t.error().message,
+                              ErrorKind::Limits);
+        im.tables[d.num_imported_tables + k] = &(*t)->table;
+        im.owned_tables.push_back(std::move(*t));
+    }
+
+    // ---- defined globals, in order (an init may read an imported global)
+    for (uint32_t k = 0; k < d.num_globals; k++)
+        ctx->globals[d.num_imported_globals + k] = im.eval_init(d.globals[k].init);
+
+    im.elem_dropped.assign(d.num_elems, 0);
+    im.data_dropped.assign(d.num_data, 0);
+
+    // ---- active element segments, then data segments (spec 2.0 order). A
+    // failing segment stops instantiation; earlier effects on imported
+    // tables and memories persist.
+    for (uint32_t s = 0; s < d.num_elems; s++) {
+        const lucet_elem_desc &e = d.elems[s];
+        if (e.mode == LUCET_SEG_PASSIVE) continue;
+        if (e.mode == LUCET_SEG_ACTIVE) {
+            if (e.table >= im.tables.size())
+                return make_error(mpath + ": element segment " + std::to_string(s) + " names a missing table",
+                                  ErrorKind::Module);
+            lucet_table *t = im.tables[e.table];
+            uint64_t off = im.eval_init(e.offset) & 0xffffffffu;
+            if (off + e.count > t->size)
+                return make_error("out of bounds table access: element segment " + std::to_string(s) + " at " +
+                                      std::to_string(off) + " + " + std::to_string(e.count) + " exceeds table " +
+                                      std::to_string(e.table) + " size " + std::to_string(t->size),
+                                  ErrorKind::Instantiate);
+            for (uint32_t j = 0; j < e.count; j++) t->elems[off + j] = make_elem(t->elem_type, im.eval_init(e.items[j]));
+        }
+        im.elem_dropped[s] = 1;  // active and declarative segments are dropped
+    }
+
+    // Data: from the module's copy-on-write heap image when it has one (the
+    // segments are then all active, constant, in bounds of this memory):
+    // one mmap instead of copying, and untouched pages are shared.
+    const HeapImage &img = im.has_own_memory ? heap_image(*inst.module_, *inst.module_->impl_) : HeapImage{};
+    if (img.len && img.len <= im.memory.size) {
+        void *p = mmap(im.memory.base, img.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, img.fd, 0);
+        if (p == MAP_FAILED)
+            return make_error("cannot map the heap image of " + mpath + ": " + std::strerror(errno));
+        im.image_len = img.len;
+        for (uint32_t s = 0; s < d.num_data; s++) im.data_dropped[s] = 1;
+        return {};
+    }
+    for (uint32_t s = 0; s < d.num_data; s++) {
+        const lucet_data_desc &ds = d.data[s];
+        if (ds.mode != LUCET_SEG_ACTIVE) continue;
+        lucet_memory *m = ctx->mem;
+        if (!m) return make_error(mpath + ": data segment " + std::to_string(s) + " without a memory", ErrorKind::Module);
+        uint64_t off = im.eval_init(ds.offset) & 0xffffffffu;
+        if (off + ds.len > m->size)
+            return make_error("out of bounds memory access: data segment " + std::to_string(s) + " at " +
+                                  std::to_string(off) + " + " + std::to_string(ds.len) + " exceeds memory size " +
+                                  std::to_string(m->size),
+                              ErrorKind::Instantiate);
+        if (ds.len) std::memcpy(m->base + off, ds.data, ds.len);
+        im.data_dropped[s] = 1;
+    }
+    return {};
+}
+
+void Instance::Impl::clear_state() {
+    // Tables are emptied in place, never replaced: importers hold pointers
+    // to them. Their elements become zero pages again (null elements).
+    for (auto &t : owned_tables) {
+        if (t->table.elems && t->table.size)
+            madvise(t->table.elems, round_up(uint64_t(t->table.size) * sizeof(lucet_table_elem), kPage), MADV_DONTNEED);
+        t->table.size = 0;
+    }
+    if (has_own_memory) {
+        reset_heap(memory.base, memory.size, image_len);
+        image_len = 0;
+        memory.size = 0;
+    }
+}
+
 Instance::~Instance() {
     if (!impl_) return;
+    if (impl_->kill) {
+        // Kill switches outlive us: make them stale and inert.
+        std::lock_guard<std::mutex> lock(impl_->kill->mu);
+        impl_->kill->alive = false;
+        impl_->kill->word.store((impl_->gen + 1) << 2, std::memory_order_release);
+    }
     for (auto &t : impl_->owned_tables)
         if (t->table.elems) munmap(t->table.elems, t->map_bytes);
     uint64_t touched = impl_->has_own_memory ? impl_->memory.size : 0;
-    impl_->region->release_slot(impl_->slot, touched);
+    const lucet_module_desc &d = *impl_->desc;
+    uint64_t vmctx_used = LUCET_VMCTX_GLOBALS_OFFSET + 8 * (uint64_t(d.num_imported_globals) + d.num_globals);
+    impl_->region->release_slot(impl_->slot, touched, impl_->image_len, vmctx_used);
 }
 
 Result<Extern> Instance::get_export(std::string_view name, ExternKind kind) {

@@ -3,6 +3,9 @@
 // fault handler, the per-thread run state and the assembly context switch.
 #pragma once
 
+#include <signal.h>
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -24,7 +27,8 @@ void lucet_context_swap(uintptr_t *save_sp, uintptr_t new_sp);
 // Resumes the context at sp without saving anything and without touching the
 // current stack (safe to jump to from a signal handler after a stack overflow).
 [[noreturn]] void lucet_context_set(uintptr_t sp);
-// First code a fresh guest stack runs: calls r13(r12) with an aligned stack.
+// First code a fresh guest stack runs: calls r13(r12) with an aligned stack,
+// then resumes the host context in ((RunState *)r12)->host_sp.
 void lucet_context_bootstrap();
 }
 
@@ -78,7 +82,8 @@ FaultKind classify_fault(uintptr_t addr, uintptr_t *heap_base);
 
 // ------------------------------------------------------------ run state
 // One per Instance::run in progress on a thread; they nest when a host
-// function runs another instance. Lives on the host stack of run().
+// function runs another instance. Lives in the Instance::Impl (a yielded run
+// outlives the run() call that started it).
 struct RunState {
     Instance::Impl *inst = nullptr;  // the instance whose stack the guest runs on
     uintptr_t host_sp = 0;            // host context to return to
@@ -94,7 +99,10 @@ struct RunState {
     // inside a module-local wrapper rather than in the function itself.
     const uintptr_t *trap_stack = nullptr;
     bool pc_is_return = false;  // trap_pc is a return address (helper traps), not a faulting instruction
+    bool killed = false;        // Exited by the kill switch
     uint32_t exit_code = 0;
+    Val yielded;                // Yielded: the value given to Instance::yield
+    uintptr_t guest_sp = 0;     // Yielded: the suspended guest context
     // The call to make on the guest stack.
     lucet_trampoline tramp = nullptr;
     void *fn = nullptr;
@@ -117,6 +125,29 @@ void ensure_altstack(uint64_t size);
 
 // The lucet_rt_fns filled into every module (helpers.cpp).
 extern const lucet_rt_fns g_rt_fns;
+
+// The signal the kill switch sends (see KillSwitch in runtime.h), and the
+// marker in its si_value that tells it from anyone else's.
+constexpr int kKillSignal = SIGALRM;
+extern const int g_kill_marker;
+// Sends the kill signal to thread `tid` of this process. Signal-safe.
+void send_kill_signal(pid_t tid);
+// This thread's kernel thread id, cached.
+pid_t current_tid();
+// Kill-signal handling (lifecycle.cpp), called by the signal handler for a
+// signal carrying g_kill_marker. Returns true if it redirected the context.
+bool handle_kill_signal(void *uc);
+
+// The copy-on-write image of a module's initial heap (heap_image.cpp).
+struct HeapImage {
+    int fd = -1;
+    uint64_t len = 0;  // bytes mapped from offset 0 of the heap (page multiple); 0: no image, copy segments
+};
+// Builds the image the first time (thread-safe); returns it or a no-image.
+const HeapImage &heap_image(const DlModule &m, DlModule::Impl &im);
+// Returns [heap, heap + touched) to PROT_NONE and fresh zero pages, undoing
+// an image mapping of image_len bytes at the start.
+void reset_heap(uint8_t *heap, uint64_t touched, uint64_t image_len);
 
 // ucontext access (sysdeps_linux.cpp).
 uintptr_t uc_pc(void *uc);
@@ -146,6 +177,8 @@ struct DlModule::Impl {
     std::unordered_map<std::string_view, uint32_t> func_exports;  // name -> func index
     int code_range = -1;
     uintptr_t code_lo = 0, code_hi = 0;
+    std::once_flag image_once;
+    rt::HeapImage image;
 };
 
 struct Region::Impl {
@@ -159,8 +192,14 @@ struct Region::Impl {
     int fault_area = -1;
     std::mutex mu;
     std::vector<size_t> free;  // free slot indices, popped from the back
+    // Slots whose vmctx and stack were made accessible once and stay so
+    // (only their owner reads or writes its entry).
+    std::vector<uint8_t> prepared;
+    // Top of the guest stack kept resident across reuse of a slot.
+    static constexpr uint64_t kStackKeep = 32 << 10;
     uint8_t *slot(size_t i) const { return base + i * slot_size; }
-    void release_slot(size_t i, uint64_t heap_touched);
+    // vmctx_used: bytes of the vmctx area the instance used (header + globals).
+    void release_slot(size_t i, uint64_t heap_touched, uint64_t image_len, uint64_t vmctx_used);
 };
 
 struct OwnedTable {
@@ -187,10 +226,48 @@ struct Instance::Impl {
     std::vector<uint8_t> data_dropped, elem_dropped;
     std::vector<uint32_t> func_sig;  // function index -> signature index
     std::atomic<bool> running{false};
+    bool yielded = false;       // a run is suspended in Instance::yield
     uintptr_t stack_limit = 0;  // vmctx->stack_limit while this instance's run owns the stack
+    uint64_t image_len = 0;     // heap bytes mapped from the module's heap image
+
+    // The run in progress or suspended, and its argument/result slots.
+    rt::RunState rs;
+    const FuncType *run_type = nullptr;  // type of the function the run called
+    static constexpr size_t kInline = 16;
+    uint64_t argbuf[kInline], resbuf[kInline];
+    std::vector<uint64_t> argvec, resvec;
+    uint64_t *resp = nullptr;
+    Val resume_val;
+    std::string last_export;  // Instance::run's one-entry name cache
+    uint32_t last_export_index = 0;
+
+    // Kill switch state shared with KillSwitch objects, and the run
+    // generation (owned by the thread running the instance; the state's word
+    // mirrors it for other threads).
+    std::shared_ptr<KillSwitch::State> kill;
+    uint64_t gen = 0;
 
     uint64_t *global_slot(uint32_t g) const;
     uint64_t eval_init(const lucet_init_expr &e) const;
+    // Memory, tables, globals and segments as instantiation leaves them
+    // (imports already linked). Used by create and reset.
+    Status init_state();
+    // Undoes init_state's memory and tables (for reset).
+    void clear_state();
+    // Switches to the guest (fresh frame or suspended context) and collects
+    // the outcome.
+    RunResult enter(bool fresh);
+};
+
+// word = generation << 2 | phase. The generation counts finished runs (and
+// resets); a kill switch targets one generation.
+struct KillSwitch::State {
+    enum Phase : uint64_t { Idle = 0, Running = 1, Yielded = 2 };
+    std::atomic<uint64_t> word{0};
+    std::atomic<uint64_t> kill_gen{UINT64_MAX};  // generation a kill was requested for
+    std::atomic<pid_t> tid{0};                   // thread running it (Phase Running)
+    std::mutex mu;                               // terminate() vs the instance going away
+    bool alive = true;
 };
 
 }  // namespace lucet

@@ -209,7 +209,9 @@ bool known_vt(uint8_t b) {
 // a crash later (the .so is native code and trusted, but a stale or foreign
 // one should not take the process down at instantiation).
 Status check_desc(const std::string &path, const lucet_module_desc &d) {
-    auto bad = [&](const std::string &what) { return make_error(path + ": malformed module descriptor: " + what); };
+    auto bad = [&](const std::string &what) {
+        return make_error(path + ": malformed module descriptor: " + what, ErrorKind::Module);
+    };
     if (d.num_sigs && !d.sigs) return bad("no signature table");
     if (d.num_sigs && !d.type_ids) return bad("no type_ids array");
     if (!d.rt) return bad("no runtime function table");
@@ -322,14 +324,14 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
     void *h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
-        return make_error("cannot load module " + path + ": " + (e ? e : "unknown dlopen error"));
+        return make_error("cannot load module " + path + ": " + (e ? e : "unknown dlopen error"), ErrorKind::Module);
     }
     std::shared_ptr<DlModule> m(new DlModule());
     m->path_ = path;
     m->handle_ = h;  // from here on the destructor dlcloses
     m->impl_ = std::make_unique<Impl>();
     auto *desc = static_cast<lucet_module_desc *>(dlsym(h, LUCET_MODULE_SYMBOL));
-    if (!desc) return make_error(path + " is not a lucet module: it has no symbol " LUCET_MODULE_SYMBOL);
+    if (!desc) return make_error(path + " is not a lucet module: it has no symbol " LUCET_MODULE_SYMBOL, ErrorKind::Module);
     if (desc->abi_version != LUCET_ABI_VERSION)
         return make_error(path + ": module was compiled for ABI version " + std::to_string(desc->abi_version) +
                           ", this runtime supports " + std::to_string(LUCET_ABI_VERSION) + " (recompile it)");
@@ -375,6 +377,7 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
 
 DlModule::~DlModule() {
     if (impl_ && impl_->code_range >= 0) rt::unregister_code_range(impl_->code_range);
+    if (impl_ && impl_->image.fd >= 0) close(impl_->image.fd);
     if (handle_) dlclose(handle_);
 }
 

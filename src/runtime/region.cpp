@@ -11,6 +11,7 @@
 // would need a sigaltstack() call on every run, and the hot path makes none.
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -130,6 +131,7 @@ Result<std::shared_ptr<Region>> Region::create(size_t capacity, const RegionLimi
                                             im.heap_off + im.heap_reserved, im.stack_guard_off, im.stack_off);
     if (im.fault_area < 0) return make_error("too many regions and host memories at once (limit 4096)");
     im.free.reserve(capacity);
+    im.prepared.assign(capacity, 0);
     // Popped from the back: slot 0 is handed out first.
     for (size_t i = capacity; i-- > 0;) im.free.push_back(i);
     install_signal_handlers();
@@ -149,19 +151,19 @@ size_t Region::used() const {
     return impl_->capacity - impl_->free.size();
 }
 
-void Region::Impl::release_slot(size_t i, uint64_t heap_touched) {
+void Region::Impl::release_slot(size_t i, uint64_t heap_touched, uint64_t image_len, uint64_t vmctx_used) {
     uint8_t *s = slot(i);
-    // Back to PROT_NONE and drop the pages: the next instance starts from
-    // zeroes and the memory goes back to the system now. Only the parts that
-    // can have been made accessible are touched.
-    auto reset = [](uint8_t *p, uint64_t len) {
-        if (!len) return;
-        mprotect(p, len, PROT_NONE);
-        madvise(p, len, MADV_DONTNEED);
-    };
-    reset(s, heap_off);
-    reset(s + heap_off, rt::round_up(heap_touched, rt::kPage));
-    reset(s + stack_off, stack_end_guard_off - stack_off);
+    // The heap goes back to PROT_NONE and fresh zero pages: the next
+    // instance starts from zeroes and the memory returns to the system now.
+    rt::reset_heap(s + heap_off, heap_touched, image_len);
+    // The vmctx and the stack stay accessible for the next instance of the
+    // slot (which rewrites every vmctx field and global it uses), and their
+    // first pages stay resident: reusing a warm slot costs no mprotect and
+    // no page faults there. Deeper parts are given back.
+    uint64_t vm_keep = rt::round_up(std::max<uint64_t>(vmctx_used, 1), rt::kPage);
+    if (vmctx_used > rt::kPage && vm_keep < heap_off) madvise(s + rt::kPage, vm_keep - rt::kPage, MADV_DONTNEED);
+    uint64_t stack_size = stack_end_guard_off - stack_off;
+    if (stack_size > kStackKeep) madvise(s + stack_off, stack_size - kStackKeep, MADV_DONTNEED);
     std::lock_guard<std::mutex> lock(mu);
     free.push_back(i);
 }

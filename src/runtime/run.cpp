@@ -1,13 +1,17 @@
 // run.cpp: running exports on the instance's guest stack, and leaving it
-// (return, trap, terminate).
+// (return, trap, terminate, kill, yield).
 //
-// run() prepares the top of the slot's stack so that a context swap "returns"
-// into lucet_context_bootstrap, which calls guest_entry(RunState*). The guest
-// leaves by lucet_context_set(host_sp): after a normal return, from the trap
-// helper, from terminate(), or from the signal handler's ucontext rewrite. No
-// guest frame is ever unwound; the next run simply starts at the stack top
-// again. The hot path makes no allocation (unless results are returned, which
-// RunResult::values needs) and no system call.
+// run() prepares the top of the slot's stack so that a context swap jumps
+// into lucet_context_bootstrap, which calls guest_entry(RunState*) and, when
+// the guest returns, switches back to the host context itself. Other exits
+// use lucet_context_set(host_sp): the trap helper, terminate(), the signal
+// handler's ucontext rewrite (faults and the kill switch). No guest frame is
+// ever unwound; the next run simply starts at the stack top again. A yield
+// swaps back to the host keeping the guest context (RunState::guest_sp);
+// resume() swaps into it. The RunState lives in the Instance::Impl for that
+// reason. The hot path makes no allocation (unless results are returned,
+// which RunResult::values needs), no system call and no locked instruction.
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,16 +24,18 @@ using namespace rt;
 
 namespace {
 
-[[noreturn]] void guest_entry(RunState *rs) {
+// Runs on the guest stack; lucet_context_bootstrap switches back to the
+// host when it returns.
+void guest_entry(RunState *rs) {
     rs->tramp(rs->fn, rs->fn_ctx, rs->args, rs->results);
     rs->kind = RunResult::Kind::Returned;
-    lucet_context_set(rs->host_sp);
 }
+static_assert(offsetof(RunState, host_sp) == 8, "context_x86_64.S reads RunState.host_sp at offset 8");
 
-RunResult error_result(std::string msg) {
+RunResult error_result(std::string msg, ErrorKind kind = ErrorKind::InvalidArgument) {
     RunResult r;
     r.kind = RunResult::Kind::Error;
-    r.error = make_error(std::move(msg));
+    r.error = make_error(std::move(msg), kind);
     return r;
 }
 
@@ -77,6 +83,7 @@ std::string trap_function_name(const RunState &rs) {
         std::abort();
     }
     rs->kind = RunResult::Kind::Trapped;
+    rs->fault_heap_base = 0;
     rs->trap = code;
     rs->trap_text = text;
     rs->trap_pc = pc;
@@ -95,21 +102,31 @@ void Instance::terminate(uint32_t exit_code) {
     }
     rs->kind = RunResult::Kind::Exited;
     rs->exit_code = exit_code;
+    rs->killed = false;
     lucet_context_set(rs->host_sp);
 }
 
 RunResult Instance::run(std::string_view export_name, std::span<const Val> args) {
+    // Embedders call the same export over and over: remember the last one
+    // (a short compare instead of hashing the name).
+    Impl &im = *impl_;
+    if (!im.last_export.empty() && export_name == im.last_export) return run_func(im.last_export_index, args);
     const auto &exports = module_->impl_->func_exports;
     auto it = exports.find(export_name);
     if (it == exports.end())
-        return error_result("unknown export " + std::string(export_name) + " (function) in " + module_->path());
+        return error_result("unknown export " + std::string(export_name) + " (function) in " + module_->path(),
+                            ErrorKind::NotFound);
+    im.last_export.assign(export_name);
+    im.last_export_index = it->second;
     return run_func(it->second, args);
 }
 
 RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
     Impl &im = *impl_;
-    if (func_index >= im.funcs.size())
-        return error_result("no function " + std::to_string(func_index) + " in " + module_->path());
+    if (func_index >= im.funcs.size()) {
+        return error_result("no function " + std::to_string(func_index) + " in " + module_->path(),
+                            ErrorKind::NotFound);
+    }
     const FuncType &ft = module_->impl_->sigs[im.func_sig[func_index]];
     if (args.size() != ft.params.size())
         return error_result("function " + std::to_string(func_index) + " " + describe_functype(ft) + " takes " +
@@ -124,61 +141,107 @@ RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
     // own instance again, which would reuse the live guest stack.
     if (im.running.load(std::memory_order_relaxed))
         return error_result("instance is already running (runs do not nest on one instance)");
-    im.running.store(true, std::memory_order_relaxed);
+    if (im.yielded) return error_result("instance is yielded: resume() it or reset() it before running it again");
 
-    // Argument and result slots live on this (host) stack for the usual
-    // small signatures.
-    constexpr size_t kInline = 32;
-    uint64_t argbuf[kInline], resbuf[kInline];
-    std::vector<uint64_t> argvec, resvec;
-    uint64_t *argp = argbuf, *resp = resbuf;
-    if (args.size() > kInline) argp = (argvec.resize(args.size()), argvec.data());
-    if (ft.results.size() > kInline) resp = (resvec.resize(ft.results.size()), resvec.data());
+    // Argument and result slots live in the Impl (a yielded run returns to
+    // its results later) for the usual small signatures.
+    uint64_t *argp = im.argbuf;
+    im.resp = im.resbuf;
+    if (args.size() > Impl::kInline) argp = (im.argvec.resize(args.size()), im.argvec.data());
+    if (ft.results.size() > Impl::kInline) im.resp = (im.resvec.resize(ft.results.size()), im.resvec.data());
     for (size_t i = 0; i < args.size(); i++) argp[i] = args[i].bits;
 
-    ensure_altstack(region_->limits().signal_stack_size);
-
     const lucet_funcref &f = im.funcs[func_index];
-    RunState rs;
-    rs.inst = &im;
+    RunState &rs = im.rs;
     rs.tramp = module_->desc().sigs[im.func_sig[func_index]].trampoline;
     rs.fn = f.func;
     rs.fn_ctx = f.vmctx;
     rs.args = argp;
-    rs.results = resp;
+    rs.results = im.resp;
+    im.run_type = &ft;
+    return im.enter(true);
+}
 
-    // The initial guest frame, read by lucet_context_swap's pops: r15 r14
-    // r13 r12 rbx rbp, then the return address. After the pops and the ret,
-    // rsp = top - 16: 16-byte aligned for the call in the bootstrap.
-    uintptr_t top = reinterpret_cast<uintptr_t>(im.slot_base + im.region->stack_end_guard_off);
-    auto *frame = reinterpret_cast<uint64_t *>(top - 72);
-    frame[0] = 0;
-    frame[1] = 0;
-    frame[2] = reinterpret_cast<uintptr_t>(&guest_entry);
-    frame[3] = reinterpret_cast<uintptr_t>(&rs);
-    frame[4] = 0;
-    frame[5] = 0;
-    frame[6] = reinterpret_cast<uintptr_t>(&lucet_context_bootstrap);
+RunResult Instance::Impl::enter(bool fresh) {
+    Instance &inst = *self;
+    RunState &rs = this->rs;
+    KillSwitch::State &ks = *kill;
+    running.store(true, std::memory_order_relaxed);
+    ensure_altstack(inst.region_->limits().signal_stack_size);
 
-    rs.prev = tls_run;
-    tls_run = &rs;
-    vmctx_->stack_limit = im.stack_limit;  // see Instance::create
-    std::atomic_signal_fence(std::memory_order_seq_cst);
-    lucet_context_swap(&rs.host_sp, reinterpret_cast<uintptr_t>(frame));
-    std::atomic_signal_fence(std::memory_order_seq_cst);
-    vmctx_->stack_limit = 0;
-    tls_run = rs.prev;
-    im.running.store(false, std::memory_order_relaxed);
+    // Publish "running on this thread", then look for a kill requested
+    // before the run (re)started. No full barrier here (it would cost a
+    // locked instruction on every run): if terminate() stores kill_gen just
+    // as we start, we may miss it here while it still reads Idle; it then
+    // hands the kill to the watchdog, which keeps looking for a moment and
+    // signals us once our Running store is visible (lifecycle.cpp).
+    ks.tid.store(current_tid(), std::memory_order_relaxed);
+    ks.word.store(gen << 2 | KillSwitch::State::Running, std::memory_order_release);
+    if (ks.kill_gen.load(std::memory_order_relaxed) == gen) {
+        rs.kind = RunResult::Kind::Exited;
+        rs.killed = true;
+        rs.exit_code = 0;
+    } else {
+        // Clear the previous outcome (the RunState is reused).
+        rs.kind = RunResult::Kind::Returned;
+        rs.killed = false;
+        rs.trap = LUCET_TRAP_NONE;
+        rs.trap_text = nullptr;
+        rs.trap_stack = nullptr;
+        rs.pc_is_return = false;
+        rs.trap_pc = rs.fault_addr = rs.fault_heap_base = 0;
+        rs.prev = tls_run;
+        rs.inst = this;
+        tls_run = &rs;
+        inst.vmctx_->stack_limit = stack_limit;  // see Instance::create
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+        if (fresh) {
+            // The initial guest frame, read by lucet_context_swap's pops: r15
+            // r14 r13 r12 rbx rbp, then the return address. After the pops
+            // and the ret, rsp = top - 16: 16-byte aligned for the call in
+            // the bootstrap.
+            uintptr_t top = reinterpret_cast<uintptr_t>(slot_base + region->stack_end_guard_off);
+            auto *frame = reinterpret_cast<uint64_t *>(top - 72);
+            frame[0] = 0;
+            frame[1] = 0;
+            frame[2] = reinterpret_cast<uintptr_t>(&guest_entry);
+            frame[3] = reinterpret_cast<uintptr_t>(&rs);
+            frame[4] = 0;
+            frame[5] = 0;
+            frame[6] = reinterpret_cast<uintptr_t>(&lucet_context_bootstrap);
+            lucet_context_swap(&rs.host_sp, reinterpret_cast<uintptr_t>(frame));
+        } else {
+            lucet_context_swap(&rs.host_sp, rs.guest_sp);
+        }
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+        inst.vmctx_->stack_limit = 0;
+        tls_run = rs.prev;
+    }
 
     RunResult r;
     r.kind = rs.kind;
+    if (rs.kind == RunResult::Kind::Yielded) {
+        // Not finished: the generation stays (a kill now targets the resume).
+        ks.word.store(gen << 2 | KillSwitch::State::Yielded, std::memory_order_release);
+        yielded = true;
+        running.store(false, std::memory_order_relaxed);
+        r.yielded = rs.yielded;
+        return r;
+    }
+    yielded = false;
+    gen++;
+    ks.word.store(gen << 2 | KillSwitch::State::Idle, std::memory_order_release);
+    running.store(false, std::memory_order_relaxed);
+
     switch (rs.kind) {
-    case RunResult::Kind::Returned:
+    case RunResult::Kind::Returned: {
+        const FuncType &ft = *run_type;
         if (!ft.results.empty()) {
             r.values.resize(ft.results.size());
             for (size_t i = 0; i < ft.results.size(); i++) r.values[i] = Val{ft.results[i], resp[i]};
         }
         break;
+    }
     case RunResult::Kind::Trapped:
         r.trap.code = rs.trap;
         r.trap.text = rs.trap_text;
@@ -187,7 +250,11 @@ RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
         if (rs.fault_heap_base) r.trap.heap_offset = static_cast<int64_t>(rs.fault_addr - rs.fault_heap_base);
         r.trap.function = trap_function_name(rs);
         break;
-    case RunResult::Kind::Exited: r.exit_code = rs.exit_code; break;
+    case RunResult::Kind::Exited:
+        r.exit_code = rs.exit_code;
+        r.killed = rs.killed;
+        break;
+    case RunResult::Kind::Yielded:
     case RunResult::Kind::Error: break;
     }
     return r;

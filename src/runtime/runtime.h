@@ -140,11 +140,52 @@ struct TrapInfo {
 };
 
 struct RunResult {
-    enum class Kind { Returned, Trapped, Exited, Error } kind = Kind::Returned;
+    enum class Kind { Returned, Trapped, Exited, Yielded, Error } kind = Kind::Returned;
     std::vector<Val> values;  // Returned
     TrapInfo trap;            // Trapped
     uint32_t exit_code = 0;   // Exited (proc_exit / terminate)
+    bool killed = false;      // Exited because of the kill switch (exit_code 0)
+    Val yielded;              // Yielded: the value the guest's host function passed to Instance::yield
     Error error;              // Error: no such export, bad argument types, ...
+};
+
+struct InstanceOptions {
+    bool run_start = true;       // run the start function during create (else call Instance::run_start)
+    void *embed_ctx = nullptr;   // Instance::embed_ctx()
+};
+
+// Stops a running instance from any thread (Lucet's kill switch). Obtained
+// from Instance::kill_switch(); it targets the run in progress when it was
+// made, or the next run if none was. Holding one keeps only a small shared
+// state alive, never the instance: it is safe to use after the instance is
+// gone (terminate() then returns false).
+//
+// Delivery: while the guest executes module code it is stopped at once by
+// a signal (SIGALRM sent with rt_tgsigqueueinfo and a marker value, so that
+// other SIGALRMs still reach the embedder's handler; an embedder must not
+// replace the runtime's SIGALRM handler). While it is in a host function or
+// a runtime helper, the kill is pending and a watchdog thread re-sends the
+// signal every millisecond until the guest is back in module code (or the
+// run ends otherwise): the guest stops within ~1 ms of the host function
+// returning. Host functions are never cut short. The handler has
+// SA_RESTART: a blocking read/write restarts; ppoll/nanosleep fail with
+// EINTR (the WASI layer retries them, so a guest blocked in a WASI sleep or
+// read stops only after the call completes, unless the host function checks
+// Instance::kill_pending()). Only the innermost run on a thread is stopped
+// by the signal; a kill aimed at an enclosing run (a host function running
+// another instance) takes effect once that host function returns.
+class KillSwitch {
+public:
+    // true: the targeted run will stop (or, not started yet, will return
+    // killed at once); false: the targeted run already finished, or the
+    // instance is gone.
+    bool terminate();
+
+    struct State;
+    KillSwitch(std::shared_ptr<State> st, uint64_t gen) : st_(std::move(st)), gen_(gen) {}
+private:
+    std::shared_ptr<State> st_;
+    uint64_t gen_;
 };
 
 // ---------------------------------------------------------------- instances
@@ -162,7 +203,41 @@ public:
     static Result<std::shared_ptr<Instance>> create(const std::shared_ptr<Region> &region,
                                                     const std::shared_ptr<DlModule> &module,
                                                     const ImportResolver &resolve, void *embed_ctx = nullptr);
+    // Same, with options (options.run_start = false: the start function is
+    // not run; call run_start()). Errors carry an ErrorKind: RegionFull,
+    // ImportMissing, ImportType, Limits, Instantiate (trap in segments/start).
+    static Result<std::shared_ptr<Instance>> create(const std::shared_ptr<Region> &region,
+                                                    const std::shared_ptr<DlModule> &module,
+                                                    const ImportResolver &resolve, const InstanceOptions &options);
     ~Instance();  // returns the slot to its region
+
+    // Runs the start function if the module has one (Returned with no
+    // values if it has none).
+    RunResult run_start();
+
+    // Inside a host function called by this instance's guest: suspends the
+    // guest; the run()/resume() in progress returns Kind::Yielded with v.
+    // Returns the value later given to resume() (Val{} if none).
+    Val yield(Val v);
+    // Continues a yielded guest; Kind::Error if it is not yielded.
+    RunResult resume(std::optional<Val> v = std::nullopt);
+    bool is_yielded() const;
+
+    // Back to the state right after instantiation (heap, globals, tables,
+    // dropped segments; imports stay), in the same slot. Does not run the
+    // start function (call run_start()). Error while running or yielded.
+    Status reset();
+
+    // memory.grow from the host: old size in pages, or 0xffffffff.
+    uint32_t grow_memory(uint32_t delta_pages);
+
+    // A kill switch for the run in progress, or for the next run.
+    std::shared_ptr<KillSwitch> kill_switch();
+    // Inside a host function: has a kill switch been pulled for this run?
+    // A host function blocking in a system call sees EINTR about every
+    // millisecond while a kill is pending; it can check this and return
+    // early (the guest is then stopped as soon as it is back in module code).
+    bool kill_pending() const;
 
     // Runs an exported function on the guest stack. Arguments are checked
     // against its type. Traps come back as Kind::Trapped; the process goes on

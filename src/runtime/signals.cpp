@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "runtime/internal.h"
@@ -90,6 +91,20 @@ void handler(int sig, siginfo_t *info, void *uc) {
     forward(sig, info, uc);
 }
 
+// The kill switch's signal: ours only when it carries g_kill_marker (sent by
+// send_kill_signal); any other SIGALRM goes to the previous disposition.
+// errno is preserved: the signal may land in host code between a system
+// call and its errno check.
+void kill_handler(int sig, siginfo_t *info, void *uc) {
+    if (info->si_code == SI_QUEUE && info->si_value.sival_ptr == &g_kill_marker && info->si_pid == getpid()) {
+        int saved = errno;
+        handle_kill_signal(uc);
+        errno = saved;
+        return;
+    }
+    forward(sig, info, uc);
+}
+
 std::once_flag g_install_once;
 
 // Per-thread alternate signal stack that we installed; freed at thread exit.
@@ -154,6 +169,15 @@ void install_signal_handlers() {
             sigemptyset(&sa.sa_mask);
             sigaction(sig, &sa, &rt::g_prev[sig]);
         }
+        // The kill signal: SA_RESTART so that host code interrupted by a
+        // pending kill (the watchdog re-sends it every millisecond) sees
+        // restartable system calls restarted rather than failing with EINTR.
+        struct sigaction ka;
+        std::memset(&ka, 0, sizeof ka);
+        ka.sa_sigaction = rt::kill_handler;
+        ka.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+        sigemptyset(&ka.sa_mask);
+        sigaction(rt::kKillSignal, &ka, &rt::g_prev[rt::kKillSignal]);
     });
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -11,15 +12,32 @@
 
 namespace lucet {
 
+// What kind of failure an Error is, so that callers (the C API) can map it
+// to their own codes without parsing the message.
+enum class ErrorKind : uint8_t {
+    Generic,
+    InvalidArgument,  // a bad argument from the caller (wrong types, wrong state)
+    RegionFull,       // no free instance slot
+    ImportMissing,    // an import could not be resolved
+    ImportType,       // an import resolved to something of the wrong type/limits
+    Limits,           // the module needs more than the region provides
+    Module,           // the module itself is bad (load, ABI version, ...)
+    NotFound,         // no such export / function
+    Instantiate,      // a trap while applying segments or running the start function
+    Unsupported,
+};
+
 struct Error {
     std::string message;           // one line, no trailing newline
     std::ptrdiff_t offset = -1;    // byte offset in the module, -1 if none
+    ErrorKind kind = ErrorKind::Generic;
 
     // "at offset 0x1f: unexpected end of section" or just the message.
     std::string to_string() const;
 };
 
 inline Error make_error(std::string msg, std::ptrdiff_t offset = -1) { return Error{std::move(msg), offset}; }
+inline Error make_error(std::string msg, ErrorKind kind) { return Error{std::move(msg), -1, kind}; }
 
 template <typename T>
 class [[nodiscard]] Result {

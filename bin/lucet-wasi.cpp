@@ -7,7 +7,7 @@
 // exit()), 0 when the entrypoint returns; 134 after a trap (with
 // "lucet-wasi: trap: ..." on stderr); 2 for a usage error (bad option, bad
 // size, missing module); 1 when the module cannot be compiled, loaded or
-// instantiated.
+// instantiated; 124 when --timeout stopped the guest.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,8 +15,13 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -34,11 +39,58 @@ constexpr const char *kUsage = "Usage: lucet-wasi [OPTIONS] <lucet_module> [--] 
 constexpr int kExitUsage = 2;
 constexpr int kExitFailure = 1;
 constexpr int kExitTrap = 134;  // 128 + SIGABRT, what a native program's abort() gives
+constexpr int kExitTimeout = 124;  // what coreutils' timeout(1) gives
 
 // Options that take a value; the pre-scan below must know them to find where
 // the module path (and so the guest's arguments) begins.
 const char *const kValueOptions[] = {"--entrypoint", "--heap-address-space", "--max-heap-size",
-                                     "--dir", "--stack-size", "--env"};
+                                     "--dir", "--stack-size", "--env", "--timeout"};
+
+// "10s", "1.5s", "500ms", "2m", "1h", "30" (seconds). Returns false if malformed.
+bool parse_duration(const std::string &text, std::chrono::nanoseconds &out) {
+    size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (...) {
+        return false;
+    }
+    std::string unit = text.substr(used);
+    double scale;
+    if (unit.empty() || unit == "s") scale = 1e9;
+    else if (unit == "ms") scale = 1e6;
+    else if (unit == "us") scale = 1e3;
+    else if (unit == "m") scale = 60e9;
+    else if (unit == "h") scale = 3600e9;
+    else return false;
+    if (!(v > 0) || v * scale > 1e18) return false;
+    out = std::chrono::nanoseconds(static_cast<int64_t>(v * scale));
+    return true;
+}
+
+// Stops the instance from another thread once the deadline passes.
+class Watchdog {
+public:
+    Watchdog(std::shared_ptr<lucet::KillSwitch> ks, std::chrono::nanoseconds after)
+        : thread_([this, ks = std::move(ks), after] {
+              std::unique_lock<std::mutex> lock(mu_);
+              if (!cv_.wait_for(lock, after, [this] { return done_; })) ks->terminate();
+          }) {}
+    ~Watchdog() {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::thread thread_;
+};
 
 int usage_error(const std::string &msg) {
     std::fprintf(stderr, "lucet-wasi: error: %s\n%s\nTry 'lucet-wasi --help' for more information.\n",
@@ -186,6 +238,10 @@ int main(int argc, char **argv) {
         ->option_text("<stack_size>");
     app.add_option("--env", envs, "An environment variable NAME=VALUE for the guest (added to the inherited ones)")
         ->option_text("<NAME=VALUE>...")->allow_extra_args(false);
+    std::string timeout_text;
+    app.add_option("--timeout", timeout_text,
+                   "Stop the guest after this long (e.g. 10s, 500ms, 2m; a bare number is seconds); exit status 124")
+        ->option_text("<duration>");
     app.add_option("lucet_module", module_path, "Path to the `lucetc`-compiled WASI module")->required();
     app.add_option("guest_args", guest_args, "Arguments to the WASI `main` function");
 
@@ -219,6 +275,10 @@ int main(int argc, char **argv) {
         return usage_error("heap address space (" + lucet::format_size(limits.heap_address_space) +
                            ") must be >= max heap size (" + lucet::format_size(limits.max_heap_size) + ")");
     if (auto st = limits.validate(); !st.ok()) return usage_error(st.error().to_string());
+
+    std::chrono::nanoseconds timeout{0};
+    if (!timeout_text.empty() && !parse_duration(timeout_text, timeout))
+        return usage_error("--timeout: expected a positive duration like 10s, 500ms or 2m, got '" + timeout_text + "'");
 
     // Guest environment: ours, then --env (a later NAME replaces an earlier one).
     std::vector<std::string> env;
@@ -292,10 +352,23 @@ int main(int argc, char **argv) {
                      inst.error().to_string().c_str());
         return kExitFailure;
     }
-    lucet::RunResult r = inst.value()->run(entrypoint, {});
+    lucet::RunResult r;
+    {
+        std::optional<Watchdog> watchdog;
+        if (timeout.count() > 0) watchdog.emplace(inst.value()->kill_switch(), timeout);
+        r = inst.value()->run(entrypoint, {});
+    }
     switch (r.kind) {
     case lucet::RunResult::Kind::Returned: return 0;
-    case lucet::RunResult::Kind::Exited: return static_cast<int>(r.exit_code & 0xff);
+    case lucet::RunResult::Kind::Exited:
+        if (r.killed) {
+            std::fprintf(stderr, "lucet-wasi: timed out after %s: the guest was stopped\n", timeout_text.c_str());
+            return kExitTimeout;
+        }
+        return static_cast<int>(r.exit_code & 0xff);
+    case lucet::RunResult::Kind::Yielded:
+        std::fprintf(stderr, "lucet-wasi: error: the guest yielded, which a WASI program cannot do\n");
+        return kExitFailure;
     case lucet::RunResult::Kind::Trapped:
         std::fprintf(stderr, "lucet-wasi: trap: %s\n", r.trap.to_string().c_str());
         return kExitTrap;

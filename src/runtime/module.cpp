@@ -321,7 +321,10 @@ void read_symbol_ranges(const std::string &path, uintptr_t bias, uint64_t nfuncs
 }  // namespace
 
 Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
-    void *h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    // dlopen searches the library path for a name without a slash; a module
+    // path is always a file path, so "guest.so" means "./guest.so".
+    std::string open_path = path.find('/') == std::string::npos ? "./" + path : path;
+    void *h = dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
         return make_error("cannot load module " + path + ": " + (e ? e : "unknown dlopen error"), ErrorKind::Module);

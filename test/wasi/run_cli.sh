@@ -60,6 +60,17 @@ printf '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32
 expect 1 "wasi_unstable.sock_accept" "$scratch/poll.wasm"  # preview1 only
 expect 1 "incompatible import type for wasi_snapshot_preview1.fd_write" "$scratch/badtype.wasm"
 expect 1 "nope" --entrypoint nope "$hello"
+# --timeout: an endless loop (no calls) is stopped from another thread, exit 124.
+printf '(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))' > "$scratch/spin.wat"
+"$wat2wasm" "$scratch/spin.wat" -o "$scratch/spin.wasm" || fail=1
+start=$(date +%s%N)
+expect 124 "timed out after 300ms" --timeout 300ms "$scratch/spin.wasm"
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+# generous bound: includes compiling the module into the cache
+if [ "$elapsed_ms" -gt 30000 ]; then echo "FAIL: --timeout 300ms took ${elapsed_ms} ms"; fail=1; fi
+expect 0 "" --timeout 60s "$hello"
+expect 2 "--timeout: expected a positive duration" --timeout soon "$hello"
+expect 2 "--timeout: expected a positive duration" --timeout 0 "$hello"
 printf 'not a module' > "$scratch/garbage.so"
 expect 1 "garbage.so" "$scratch/garbage.so"
 

@@ -24,39 +24,6 @@ char type_letter(ValType t) {
     }
 }
 
-static uint64_t sig_code(ValType t) {
-    switch (t) {
-    case ValType::I32: return 1;
-    case ValType::I64: return 2;
-    case ValType::F32: return 3;
-    case ValType::F64: return 4;
-    case ValType::FuncRef: return 5;
-    case ValType::ExternRef: return 6;
-    default: return 0;
-    }
-}
-
-uint64_t packed_signature_id(const FuncType &ft) {
-    // Sentinel bit + 3 bits per type + 3 separator bits must stay below bit 63
-    // (bit 63 marks registry ids): 1 + 3 * (n + 1) <= 63, i.e. n <= 19 =
-    // LUCET_SIG_MAX_PACKED. Longer signatures use the loader-filled type_ids.
-    size_t n = ft.params.size() + ft.results.size();
-    if (n > LUCET_SIG_MAX_PACKED) return 0;
-    uint64_t id = 1;
-    for (ValType t : ft.params) {
-        uint64_t c = sig_code(t);
-        if (c == 0) return 0;
-        id = id << 3 | c;
-    }
-    id = id << 3 | 7;
-    for (ValType t : ft.results) {
-        uint64_t c = sig_code(t);
-        if (c == 0) return 0;
-        id = id << 3 | c;
-    }
-    return id;
-}
-
 std::string multi_result_struct_name(const std::vector<ValType> &results) {
     std::string s = "lucet_mr_";
     for (ValType t : results) s += type_letter(t);

@@ -21,11 +21,6 @@ const char *c_type(ValType t);
 // One letter per C value class, used in slot and struct names: i j f d r.
 char type_letter(ValType t);
 
-// The canonical packed signature id (lucet_abi.h "Signature ids"), or 0 when
-// the signature does not fit and the id must come from the registry at load
-// time (through the module's type_ids array).
-uint64_t packed_signature_id(const FuncType &ft);
-
 // C return type of a function with these results: "void", a scalar type, or a
 // multi-value struct name ("lucet_mr_ijd") whose layout depends only on the
 // result types, so two modules agree.

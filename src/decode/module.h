@@ -32,6 +32,12 @@ struct FuncType {
     bool operator==(const FuncType &o) const { return params == o.params && results == o.results; }
 };
 
+// The canonical packed signature id of lucet_abi.h ("Signature ids"), shared by
+// the emitter (immediates in call_indirect) and the runtime (funcrefs, tables);
+// 0 when the signature does not fit (more than LUCET_SIG_MAX_PACKED types, or
+// v128) and the id must come from the runtime's registry.
+uint64_t packed_signature_id(const FuncType &ft);
+
 struct Limits {
     uint64_t min = 0;
     std::optional<uint64_t> max;

@@ -83,45 +83,8 @@ std::string describe_functype(const FuncType &t) {
 
 // ------------------------------------------------------------ signature ids
 
-namespace {
-
-uint64_t sig_code(ValType t) {
-    switch (t) {
-    case ValType::I32: return 1;
-    case ValType::I64: return 2;
-    case ValType::F32: return 3;
-    case ValType::F64: return 4;
-    case ValType::FuncRef: return 5;
-    case ValType::ExternRef: return 6;
-    default: return 0;
-    }
-}
-
-// Packed form (lucet_abi.h "Signature ids"): sentinel, 3 bits per param,
-// separator 7, 3 bits per result; at most LUCET_SIG_MAX_PACKED (19) types so
-// that bit 63 stays free for registry ids. Must match the emitter bit for bit.
-uint64_t packed_id(const FuncType &t) {
-    size_t n = t.params.size() + t.results.size();
-    if (n > LUCET_SIG_MAX_PACKED) return 0;
-    uint64_t id = 1;
-    for (ValType v : t.params) {
-        uint64_t c = sig_code(v);
-        if (!c) return 0;
-        id = id << 3 | c;
-    }
-    id = id << 3 | 7;
-    for (ValType v : t.results) {
-        uint64_t c = sig_code(v);
-        if (!c) return 0;
-        id = id << 3 | c;
-    }
-    return id;
-}
-
-}  // namespace
-
 uint64_t signature_id(const FuncType &t) {
-    if (uint64_t id = packed_id(t)) return id;
+    if (uint64_t id = packed_signature_id(t)) return id;
     // Long (or v128) signatures: a process-wide registry, so every module
     // loaded into this process agrees on the id.
     static std::mutex mu;

@@ -98,7 +98,7 @@ struct Loaded {
         desc->rt->trap = fake_trap;
         desc->rt->memory_grow = fake_memory_grow;
         for (uint32_t k = 0; k < desc->num_sigs; k++) {
-            uint64_t id = lucet::cgen::packed_signature_id(m.types[k]);
+            uint64_t id = lucet::packed_signature_id(m.types[k]);
             desc->type_ids[k] = id ? id : (LUCET_SIG_REGISTRY_BIT | k);
         }
         uint32_t nglobals = desc->num_imported_globals + desc->num_globals;
@@ -288,7 +288,7 @@ TEST_CASE("compiled module carries a correct descriptor", "[compiler]") {
     CHECK((d->flags & LUCET_MODULE_BOUNDS_CHECKED) == 0);
     CHECK(std::string(d->compiler_version) == lucet::compiler_version());
     // Packed signature id of (i32, i32) -> i32: 1,1,1,7,1.
-    CHECK(lucet::cgen::packed_signature_id(m.types[0]) == 0b001001001111001ull);
+    CHECK(lucet::packed_signature_id(m.types[0]) == 0b001001001111001ull);
 }
 
 TEST_CASE("compiled code computes what the spec says", "[compiler]") {

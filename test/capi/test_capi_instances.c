@@ -3,50 +3,15 @@
  * files in wat/, turned into .wasm by wat2wasm and into .so files by
  * lucet_compile_wasm_file in the group setup. */
 #define _POSIX_C_SOURCE 200809L
-#include <setjmp.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
+#include "capi_test_util.h"
 
-#include "lucet_wasi.h"
-
-static char g_dir[256];
 static char g_so_main[300], g_so_imports[300], g_so_wasi[300], g_so_start_trap[300], g_so_nomem[300];
-
-/* wat/<name>.wat -> <tmp>/<name>.wasm -> <tmp>/<name>.so */
-static int build_guest(const char *name, char *so_out) {
-    const char *wat2wasm = getenv("LUCET_TEST_WAT2WASM");
-    const char *wat_dir = getenv("LUCET_TEST_WAT_DIR");
-    char cmd[1024], wasm[300];
-    if (!wat2wasm || !wat_dir) {
-        fprintf(stderr, "LUCET_TEST_WAT2WASM and LUCET_TEST_WAT_DIR must be set\n");
-        return -1;
-    }
-    snprintf(wasm, sizeof wasm, "%s/%s.wasm", g_dir, name);
-    snprintf(so_out, 300, "%s/%s.so", g_dir, name);
-    snprintf(cmd, sizeof cmd, "'%s' '%s/%s.wat' -o '%s'", wat2wasm, wat_dir, name, wasm);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "failed: %s\n", cmd);
-        return -1;
-    }
-    if (lucet_compile_wasm_file(wasm, so_out, 1) != lucet_error_ok) {
-        fprintf(stderr, "compiling %s: %s\n", wasm, lucet_error_message());
-        return -1;
-    }
-    return 0;
-}
 
 static int group_setup(void **state) {
     (void)state;
-    strcpy(g_dir, "/tmp/lucet-capi-test-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (make_temp_dir()) return -1;
     if (build_guest("main", g_so_main) || build_guest("imports", g_so_imports) || build_guest("wasi", g_so_wasi) ||
         build_guest("start_trap", g_so_start_trap) || build_guest("nomem", g_so_nomem))
         return -1;
@@ -54,50 +19,8 @@ static int group_setup(void **state) {
 }
 
 static int group_teardown(void **state) {
-    char cmd[300];
     (void)state;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-/* cmocka installs its own SIGSEGV/SIGBUS/SIGFPE/SIGILL handlers around every
- * test and fixture, replacing the runtime's, which turn guard-page faults
- * into traps. main() records the runtime's handlers; a test that lets the
- * guest fault puts them back first. (An embedder must likewise leave these
- * handlers to the runtime, or chain to it.) */
-static const int k_signals[4] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
-static struct sigaction g_runtime_sa[4];
-
-static void use_runtime_signal_handlers(void) {
-    int k;
-    for (k = 0; k < 4; k++) sigaction(k_signals[k], &g_runtime_sa[k], NULL);
-}
-
-/* A small region: 64 KiB pages, 4 of them at most, 8 GiB of heap address
- * space (the modules are compiled for 4 GiB + 4 GiB), 1 MiB stack. */
-static struct lucet_region *small_region(uint64_t capacity) {
-    struct lucet_alloc_limits l = lucet_alloc_limits_default();
-    struct lucet_region *r = NULL;
-    l.heap_memory_size = 4 * 65536;
-    l.stack_size = 1 << 20;
-    assert_int_equal(lucet_mmap_region_create(capacity, &l, &r), lucet_error_ok);
-    assert_non_null(r);
-    return r;
-}
-
-static struct lucet_dl_module *load(const char *so) {
-    struct lucet_dl_module *m = NULL;
-    assert_int_equal(lucet_dl_module_load(so, &m), lucet_error_ok);
-    assert_non_null(m);
-    return m;
-}
-
-static struct lucet_val i32v(uint32_t v) {
-    struct lucet_val x;
-    memset(&x, 0, sizeof x);
-    x.ty = lucet_val_type_i32;
-    x.inner_val.as_i32 = v;
-    return x;
+    return remove_temp_dir();
 }
 
 /* ------------------------------------------------------------ modules */
@@ -758,12 +681,8 @@ static void wasi_inherit_env(void **state) {
 }
 
 int main(void) {
-    struct lucet_region *r = NULL;
-    int k;
-    /* Creating a region installs the runtime's signal handlers. */
-    if (lucet_mmap_region_create(1, NULL, &r) != lucet_error_ok) return 1;
-    lucet_region_release(r);
-    for (k = 0; k < 4; k++) sigaction(k_signals[k], NULL, &g_runtime_sa[k]);
+    /* Creating a region installs the runtime's signal handlers: keep them. */
+    if (record_runtime_signal_handlers()) return 1;
     {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(module_load_and_release),

@@ -17,21 +17,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::shared_ptr<DlModule> compile_wat(const std::string &name, const std::string &wat) {
-    std::string dir = rt_test::temp_dir();
-    std::string wat_path = dir + "/" + name + ".wat", wasm = dir + "/" + name + ".wasm", so = dir + "/" + name + ".so";
-    std::ofstream(wat_path) << wat;
-    const char *w2w = getenv("LUCET_TEST_WAT2WASM");
-    std::string cmd = std::string(w2w ? w2w : "wat2wasm") + " " + wat_path + " -o " + wasm;
-    REQUIRE(std::system(cmd.c_str()) == 0);
-    CompileOptions opts;
-    opts.jobs = 1;
-    Status st = compile_file(wasm, so, opts);
-    if (!st) FAIL("compile_file: " << st.error().to_string());
-    auto m = DlModule::load(so);
-    if (!m) FAIL("load: " << m.error().to_string());
-    return *m;
-}
+using rt_test::compile_wat;
 
 // A module exercising everything here. Imports: env.yield_i32 (i32)->i32
 // yields its argument and returns the resumed value; env.started () sets a

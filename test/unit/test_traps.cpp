@@ -20,6 +20,8 @@ using rt_test::no_imports;
 
 namespace {
 
+using rt_test::compile_wat;
+
 std::shared_ptr<Region> small_region(size_t n = 2) {
     auto r = Region::create(n, RegionLimits{});
     REQUIRE(r.ok());
@@ -584,22 +586,6 @@ const char *kTrapsWat = R"WAT(
   (func (export "get_g") (result i32) global.get $g)
 )
 )WAT";
-
-std::shared_ptr<DlModule> compile_wat(const std::string &name, const std::string &wat) {
-    std::string dir = rt_test::temp_dir();
-    std::string wat_path = dir + "/" + name + ".wat", wasm = dir + "/" + name + ".wasm", so = dir + "/" + name + ".so";
-    std::ofstream(wat_path) << wat;
-    const char *w2w = getenv("LUCET_TEST_WAT2WASM");
-    std::string cmd = std::string(w2w ? w2w : "wat2wasm") + " " + wat_path + " -o " + wasm;
-    REQUIRE(std::system(cmd.c_str()) == 0);
-    CompileOptions opts;
-    opts.jobs = 1;
-    Status st = compile_file(wasm, so, opts);
-    if (!st) FAIL("compile_file: " << st.error().to_string());
-    auto m = DlModule::load(so);
-    if (!m) FAIL("load: " << m.error().to_string());
-    return *m;
-}
 
 }  // namespace
 

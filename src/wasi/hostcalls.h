@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "wasi/guest_mem.h"
+#include "wasi/path_resolve.h"
 #include "wasi/wasi_ctx.h"
 
 namespace lucet::wasi {
@@ -117,5 +118,11 @@ bool write_filestat(const Call &c, uint32_t ptr, const struct stat &st);
 // Translates a guest (c)iovec array into host iovecs into guest memory
 // (bounds-checked; at most IOV_MAX entries, < 4 GiB in total).
 Errno gather_iovecs(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<struct iovec> &out);
+// Timestamps for utimensat from a $fstflags request (hostcalls_fd_attr.cpp).
+Errno make_timespecs(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]);
+// The start of every path_* call (hostcalls_path.cpp): looks up directory fd
+// `fd` with `needed` rights, reads the guest path and resolves it beneath it.
+Errno resolve_in(Call &c, uint32_t fd, uint64_t needed, uint32_t path, uint32_t path_len, bool follow,
+                 ResolvedPath &out);
 
 }  // namespace lucet::wasi

@@ -13,12 +13,8 @@
 
 namespace lucet::wasi {
 
-namespace {
-
-// Looks up a directory fd with `needed` rights, reads the guest path and
-// resolves it.
-Errno begin(Call &c, uint32_t fd, uint64_t needed, uint32_t path, uint32_t path_len, bool follow,
-            ResolvedPath &out) {
+Errno resolve_in(Call &c, uint32_t fd, uint64_t needed, uint32_t path, uint32_t path_len, bool follow,
+                 ResolvedPath &out) {
     FdEntry *d;
     if (Errno r = fd_lookup(c, fd, needed, d); r != Errno::SUCCESS) return r;
     if (d->type != Filetype::DIRECTORY) return Errno::NOTDIR;
@@ -26,8 +22,6 @@ Errno begin(Call &c, uint32_t fd, uint64_t needed, uint32_t path, uint32_t path_
     if (!c.mem.string(path, path_len, p)) return Errno::FAULT;
     return resolve_path(d->host_fd, p, follow, out);
 }
-
-}  // namespace
 
 Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint32_t path_len, uint32_t of,
                 uint64_t rights_base, uint64_t rights_inheriting, uint32_t fdf, uint32_t fd_out) {
@@ -47,7 +41,7 @@ Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint3
     uint64_t inheriting = rights_inheriting & d->rights_inheriting;
 
     ResolvedPath rp;
-    if (Errno r = begin(c, dirfd, needed, path, path_len, dirflags & lookupflags::SYMLINK_FOLLOW, rp);
+    if (Errno r = resolve_in(c, dirfd, needed, path, path_len, dirflags & lookupflags::SYMLINK_FOLLOW, rp);
         r != Errno::SUCCESS)
         return r;
 
@@ -101,7 +95,7 @@ Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint3
 
 Errno path_filestat_get(Call &c, uint32_t fd, uint32_t flags, uint32_t path, uint32_t path_len, uint32_t out) {
     ResolvedPath rp;
-    if (Errno r = begin(c, fd, rights::PATH_FILESTAT_GET, path, path_len, flags & lookupflags::SYMLINK_FOLLOW, rp);
+    if (Errno r = resolve_in(c, fd, rights::PATH_FILESTAT_GET, path, path_len, flags & lookupflags::SYMLINK_FOLLOW, rp);
         r != Errno::SUCCESS)
         return r;
     struct stat st;
@@ -112,7 +106,7 @@ Errno path_filestat_get(Call &c, uint32_t fd, uint32_t flags, uint32_t path, uin
 
 Errno path_create_directory(Call &c, uint32_t fd, uint32_t path, uint32_t path_len) {
     ResolvedPath rp;
-    if (Errno r = begin(c, fd, rights::PATH_CREATE_DIRECTORY, path, path_len, false, rp); r != Errno::SUCCESS)
+    if (Errno r = resolve_in(c, fd, rights::PATH_CREATE_DIRECTORY, path, path_len, false, rp); r != Errno::SUCCESS)
         return r;
     if (mkdirat(rp.dirfd, rp.name.c_str(), 0777) != 0) return errno_from_host(errno);
     return Errno::SUCCESS;
@@ -120,7 +114,7 @@ Errno path_create_directory(Call &c, uint32_t fd, uint32_t path, uint32_t path_l
 
 Errno path_unlink_file(Call &c, uint32_t fd, uint32_t path, uint32_t path_len) {
     ResolvedPath rp;
-    if (Errno r = begin(c, fd, rights::PATH_UNLINK_FILE, path, path_len, false, rp); r != Errno::SUCCESS)
+    if (Errno r = resolve_in(c, fd, rights::PATH_UNLINK_FILE, path, path_len, false, rp); r != Errno::SUCCESS)
         return r;
     if (rp.must_be_dir) {
         // "x/" names a directory: unlinking it as a file is ISDIR if it is
@@ -135,7 +129,7 @@ Errno path_unlink_file(Call &c, uint32_t fd, uint32_t path, uint32_t path_len) {
 
 Errno path_remove_directory(Call &c, uint32_t fd, uint32_t path, uint32_t path_len) {
     ResolvedPath rp;
-    if (Errno r = begin(c, fd, rights::PATH_REMOVE_DIRECTORY, path, path_len, false, rp); r != Errno::SUCCESS)
+    if (Errno r = resolve_in(c, fd, rights::PATH_REMOVE_DIRECTORY, path, path_len, false, rp); r != Errno::SUCCESS)
         return r;
     if (unlinkat(rp.dirfd, rp.name.c_str(), AT_REMOVEDIR) != 0) return errno_from_host(errno);
     return Errno::SUCCESS;

@@ -14,19 +14,7 @@
 
 namespace lucet::wasi {
 
-Errno make_timespecs(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]);  // hostcalls_fd_attr.cpp
-
 namespace {
-
-Errno resolve_in(Call &c, uint32_t fd, uint64_t needed, uint32_t path, uint32_t path_len, bool follow,
-                 ResolvedPath &out) {
-    FdEntry *d;
-    if (Errno r = fd_lookup(c, fd, needed, d); r != Errno::SUCCESS) return r;
-    if (d->type != Filetype::DIRECTORY) return Errno::NOTDIR;
-    std::string_view p;
-    if (!c.mem.string(path, path_len, p)) return Errno::FAULT;
-    return resolve_path(d->host_fd, p, follow, out);
-}
 
 // A trailing slash on either side of a rename/link requires a directory.
 Errno check_dir_slash(const ResolvedPath &src, const ResolvedPath &dst) {

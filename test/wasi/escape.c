@@ -6,19 +6,11 @@
  * path; dangling links are ENOENT and loops ELOOP. */
 #include <string.h>
 #include <wasi/api.h>
+#define GUEST_FIND_PREOPEN
 #include "guest_check.h"
 
 static __wasi_fd_t sandbox(void) {
-    for (__wasi_fd_t fd = 3; fd < 64; fd++) {
-        __wasi_prestat_t ps;
-        if (__wasi_fd_prestat_get(fd, &ps) != 0) continue;
-        char name[64] = {0};
-        CHECK(ps.u.dir.pr_name_len < sizeof name);
-        CHECK_ERRNO(__wasi_fd_prestat_dir_name(fd, (uint8_t *)name, ps.u.dir.pr_name_len), 0);
-        if (strcmp(name, "/sandbox") == 0) return fd;
-    }
-    CHECK(!"no /sandbox preopen");
-    return 0;
+    return find_preopen("/sandbox");
 }
 
 static __wasi_fd_t D;

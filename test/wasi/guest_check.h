@@ -23,4 +23,22 @@
             exit(1);                                                                  \
         }                                                                             \
     } while (0)
+
+#ifdef GUEST_FIND_PREOPEN
+#include <string.h>
+#include <wasi/api.h>
+/* The fd of the preopened directory the guest sees as `want`. */
+static __wasi_fd_t find_preopen(const char *want) {
+    for (__wasi_fd_t fd = 3; fd < 64; fd++) {
+        __wasi_prestat_t ps;
+        if (__wasi_fd_prestat_get(fd, &ps) != 0) continue;
+        char name[64] = {0};
+        CHECK(ps.u.dir.pr_name_len < sizeof name);
+        CHECK_ERRNO(__wasi_fd_prestat_dir_name(fd, (uint8_t *)name, ps.u.dir.pr_name_len), 0);
+        if (strcmp(name, want) == 0) return fd;
+    }
+    fprintf(stderr, "no %s preopen\n", want);
+    exit(1);
+}
+#endif
 #endif

@@ -24,6 +24,16 @@ const char *valtype_name(ValType t) {
     return "<bad type>";
 }
 
+const char *extern_kind_name(ExternKind k) {
+    switch (k) {
+    case ExternKind::Func: return "function";
+    case ExternKind::Table: return "table";
+    case ExternKind::Memory: return "memory";
+    case ExternKind::Global: return "global";
+    }
+    return "<bad extern kind>";
+}
+
 namespace detail {
 
 bool valid_utf8(const uint8_t *p, size_t n) {

@@ -58,6 +58,7 @@ struct GlobalType {
 };
 
 enum class ExternKind : uint8_t { Func = 0, Table = 1, Memory = 2, Global = 3 };
+const char *extern_kind_name(ExternKind k);  // "function", "table", "memory", "global"
 
 struct Import {
     std::string module;

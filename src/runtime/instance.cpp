@@ -18,16 +18,6 @@ std::string import_name(const lucet_import_desc &im) {
     return std::string(im.module, im.module_len) + "." + std::string(im.field, im.field_len);
 }
 
-const char *kind_name(ExternKind k) {
-    switch (k) {
-    case ExternKind::Func: return "function";
-    case ExternKind::Table: return "table";
-    case ExternKind::Memory: return "memory";
-    case ExternKind::Global: return "global";
-    }
-    return "?";
-}
-
 std::string limits_str(uint64_t min, std::optional<uint64_t> max) {
     return "{min " + std::to_string(min) + (max ? ", max " + std::to_string(*max) : std::string(", no max")) + "}";
 }
@@ -213,12 +203,12 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
         std::string name = import_name(imp);
         Result<Extern> r = resolve ? resolve(mod, field, kind) : Result<Extern>(make_error("no import resolver"));
         if (!r)
-            return make_error("unknown import " + name + " (" + kind_name(kind) + "): " + r.error().to_string(),
+            return make_error("unknown import " + name + " (" + extern_kind_name(kind) + "): " + r.error().to_string(),
                               ErrorKind::ImportMissing);
         Extern &ex = *r;
         if (ex.kind != kind)
-            return make_error("incompatible import type for " + name + ": expected a " + kind_name(kind) + ", got a " +
-                              kind_name(ex.kind), ErrorKind::ImportType);
+            return make_error("incompatible import type for " + name + ": expected a " + extern_kind_name(kind) + ", got a " +
+                              extern_kind_name(ex.kind), ErrorKind::ImportType);
         auto incompatible = [&](const std::string &want, const std::string &got) {
             return make_error("incompatible import type for " + name + ": expected " + want + ", got " + got,
                               ErrorKind::ImportType);
@@ -241,9 +231,9 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
             std::optional<uint64_t> have_max;
             if (ex.table->max != UINT32_MAX) have_max = ex.table->max;
             if (ex.table->elem_type != imp.type || !limits_match(ex.table->size, have_max, imp.limits))
-                return incompatible(std::string(vt_name(static_cast<ValType>(imp.type))) + " table " +
+                return incompatible(std::string(valtype_name(static_cast<ValType>(imp.type))) + " table " +
                                         limits_str(imp.limits.min, imp.limits.has_max ? std::optional<uint64_t>(imp.limits.max) : std::nullopt),
-                                    std::string(vt_name(static_cast<ValType>(ex.table->elem_type))) + " table " +
+                                    std::string(valtype_name(static_cast<ValType>(ex.table->elem_type))) + " table " +
                                         limits_str(ex.table->size, have_max));
             im.tables[ti++] = ex.table;
             break;
@@ -269,8 +259,8 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
             if (!ex.global) return make_error("import " + name + " resolved to no global", ErrorKind::ImportType);
             ValType want = static_cast<ValType>(imp.type);
             if (ex.global_type.type != want || ex.global_type.mut != (imp.mut != 0))
-                return incompatible(std::string(imp.mut ? "mut " : "") + vt_name(want),
-                                    std::string(ex.global_type.mut ? "mut " : "") + vt_name(ex.global_type.type));
+                return incompatible(std::string(imp.mut ? "mut " : "") + valtype_name(want),
+                                    std::string(ex.global_type.mut ? "mut " : "") + valtype_name(ex.global_type.type));
             ctx->globals[gi++] = reinterpret_cast<uintptr_t>(ex.global);
             break;
         }
@@ -464,8 +454,8 @@ Result<Extern> Instance::get_export(std::string_view name, ExternKind kind) {
         const lucet_export_desc &e = d.exports[i];
         if (std::string_view(e.name, e.name_len) != name) continue;
         if (static_cast<ExternKind>(e.kind) != kind)
-            return make_error("export " + std::string(name) + " is a " + kind_name(static_cast<ExternKind>(e.kind)) +
-                              ", not a " + kind_name(kind));
+            return make_error("export " + std::string(name) + " is a " + extern_kind_name(static_cast<ExternKind>(e.kind)) +
+                              ", not a " + extern_kind_name(kind));
         Extern ex;
         ex.kind = kind;
         ex.owner = shared_from_this();
@@ -512,7 +502,7 @@ Result<Extern> Instance::get_export(std::string_view name, ExternKind kind) {
         }
         return ex;
     }
-    return make_error("unknown export " + std::string(name) + " (" + kind_name(kind) + ") in " + module_->path());
+    return make_error("unknown export " + std::string(name) + " (" + extern_kind_name(kind) + ") in " + module_->path());
 }
 
 Result<Val> Instance::get_global(std::string_view export_name) {

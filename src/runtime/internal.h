@@ -158,7 +158,6 @@ void uc_redirect_to_context_set(void *uc, uintptr_t sp);
 lucet_table_elem make_elem(uint32_t elem_type, uint64_t v);
 
 std::string describe_functype(const FuncType &t);  // "(i32, i64) -> (f32)"
-const char *vt_name(ValType t);
 
 }  // namespace lucet::rt
 

@@ -58,24 +58,11 @@ const DlModule *module_at_pc(uintptr_t pc) {
 
 // ------------------------------------------------------------ names
 
-const char *vt_name(ValType t) {
-    switch (t) {
-    case ValType::I32: return "i32";
-    case ValType::I64: return "i64";
-    case ValType::F32: return "f32";
-    case ValType::F64: return "f64";
-    case ValType::V128: return "v128";
-    case ValType::FuncRef: return "funcref";
-    case ValType::ExternRef: return "externref";
-    }
-    return "?";
-}
-
 std::string describe_functype(const FuncType &t) {
     std::string s = "(";
-    for (size_t i = 0; i < t.params.size(); i++) s += (i ? ", " : "") + std::string(vt_name(t.params[i]));
+    for (size_t i = 0; i < t.params.size(); i++) s += (i ? ", " : "") + std::string(valtype_name(t.params[i]));
     s += ") -> (";
-    for (size_t i = 0; i < t.results.size(); i++) s += (i ? ", " : "") + std::string(vt_name(t.results[i]));
+    for (size_t i = 0; i < t.results.size(); i++) s += (i ? ", " : "") + std::string(valtype_name(t.results[i]));
     return s + ")";
 }
 

@@ -134,8 +134,8 @@ RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
     for (size_t i = 0; i < args.size(); i++)
         if (args[i].type != ft.params[i])
             return error_result("function " + std::to_string(func_index) + " " + describe_functype(ft) +
-                                ": argument " + std::to_string(i) + " must be " + vt_name(ft.params[i]) + ", got " +
-                                vt_name(args[i].type));
+                                ": argument " + std::to_string(i) + " must be " + valtype_name(ft.params[i]) + ", got " +
+                                valtype_name(args[i].type));
     // An instance runs on one thread at a time (the caller's contract); this
     // catches the misuse that is easy to make: a host function running its
     // own instance again, which would reuse the live guest stack.

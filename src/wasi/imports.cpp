@@ -125,16 +125,6 @@ std::vector<WasiFunction> make_table() {
     return t;
 }
 
-const char *kind_name(ExternKind k) {
-    switch (k) {
-    case ExternKind::Func: return "function";
-    case ExternKind::Table: return "table";
-    case ExternKind::Memory: return "memory";
-    case ExternKind::Global: return "global";
-    }
-    return "extern";
-}
-
 }  // namespace
 
 const std::vector<WasiFunction> &wasi_functions() {
@@ -157,7 +147,7 @@ ImportResolver wasi_resolver(ImportResolver fallback) {
                 if (f.name != field) continue;
                 if (kind != ExternKind::Func)
                     return make_error("incompatible import type for " + qual + ": imported as a " +
-                                      kind_name(kind) + ", but WASI provides a function");
+                                      extern_kind_name(kind) + ", but WASI provides a function");
                 Extern e;
                 e.kind = ExternKind::Func;
                 e.func_type = f.type;

@@ -665,6 +665,48 @@ TEST_CASE("a failed instantiation's writes to imported tables stay callable", "[
     CHECK(region->used() == 2);
 }
 
+TEST_CASE("call_indirect across instances runs the callee on its own instance", "[runtime][compiled][link]") {
+    // Each module reads its own memory and global; a shared table holds one
+    // function of each, so every call_indirect of the other's slot must pass
+    // the element's vmctx, not the caller's.
+    auto a_mod = compile_wat("xinst_a", R"WAT(
+(module
+  (type $t (func (result i32)))
+  (table (export "tab") 2 funcref)
+  (memory 1)
+  (data (i32.const 8) "\0a")
+  (global $g (mut i32) (i32.const 100))
+  (func $own (result i32) (i32.add (i32.load8_u (i32.const 8)) (global.get $g)))
+  (elem (i32.const 0) $own)
+  (func (export "call") (param i32) (result i32) local.get 0 call_indirect (type $t)))
+)WAT");
+    auto b_mod = compile_wat("xinst_b", R"WAT(
+(module
+  (type $t (func (result i32)))
+  (table (import "a" "tab") 2 funcref)
+  (memory 1)
+  (data (i32.const 8) "\14")
+  (global $g (mut i32) (i32.const 200))
+  (func $own (result i32) (i32.add (i32.load8_u (i32.const 8)) (global.get $g)))
+  (elem (i32.const 1) $own)
+  (func (export "call") (param i32) (result i32) local.get 0 call_indirect (type $t)))
+)WAT");
+    auto region = small_region(2);
+    auto a = Instance::create(region, a_mod, no_imports());
+    REQUIRE(a.ok());
+    std::shared_ptr<Instance> ai = *a;
+    auto b = Instance::create(region, b_mod, [&](std::string_view, std::string_view f, ExternKind k) {
+        return ai->get_export(f, k);
+    });
+    REQUIRE(b.ok());
+    for (int round = 0; round < 3; round++) {  // both branches, taken alternately
+        CHECK(run_i32(*ai, "call", {0}) == 110);
+        CHECK(run_i32(*ai, "call", {1}) == 220);
+        CHECK(run_i32(**b, "call", {0}) == 110);
+        CHECK(run_i32(**b, "call", {1}) == 220);
+    }
+}
+
 TEST_CASE("an existing adequate alternate signal stack is kept", "[runtime][signals]") {
     auto region = small_region();
     auto m = main_module();

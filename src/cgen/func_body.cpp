@@ -86,7 +86,8 @@ private:
     // (kDerived) that has not been forced. Float loads are emitted without
     // LUCET_FORCE_READ (an asm statement, which blocks vectorization); the
     // load cannot be deleted as long as its value reaches an observable use
-    // (store, call argument, return). Wherever a pending value could instead
+    // (store, call argument, return; stores are never deleted as dead, see
+    // mem_access). Wherever a pending value could instead
     // die or leave the tracked straight-line flow (drop, local.set, control
     // flow, comparisons, conversions...), force_pending() forces it first.
     // Integer loads stay forced at the load. Entries at or above the stack
@@ -354,9 +355,11 @@ void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
     if (op.store) {
         // A raw loaded value stored back may be a no-op copy (store p (load
         // p)) that cc deletes together with the load: force it. A derived
-        // value is a computation whose result is written, so the load stays.
-        if (pending(0) == kRaw) {
-            body_ += "LUCET_FORCE_READ_FLOAT(";
+        // value is a computation whose result is written; the store is only
+        // deletable as dead, which the cc flags rule out for gcc (see
+        // LUCET_FORCE_STORED_FLOAT).
+        if (pending(0) != kNone) {
+            body_ += pending(0) == kRaw ? "LUCET_FORCE_READ_FLOAT(" : "LUCET_FORCE_STORED_FLOAT(";
             body_ += top();
             body_ += ");\n";
         }
@@ -428,10 +431,18 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
 
     if (const SimpleOp *s = find_simple_op(in.op)) {
         // Float -> float ops (keeps_pending) carry pending operands into the
-        // result: without -ffast-math cc cannot fold an operand away.
-        uint8_t p = pending(0);
-        if (s->arity == 2) p = std::max(p, pending(1));
-        p = p == kNone ? kNone : kDerived;
+        // result: without -ffast-math cc cannot fold an operand away, except
+        // through the sign-bit and selection ops, whose chains can fold back
+        // to an operand's bits (neg(neg(x)), copysign(x, x), min(x, x)): their
+        // results stay kRaw, so that a store of them is forced like a load's.
+        uint8_t p0 = pending(0), p1 = s->arity == 2 ? pending(1) : kNone;
+        bool bit_op = false;
+        switch (in.op) {
+        case Op::F32Abs: case Op::F32Neg: case Op::F32Copysign: case Op::F32Min: case Op::F32Max:
+        case Op::F64Abs: case Op::F64Neg: case Op::F64Copysign: case Op::F64Min: case Op::F64Max: bit_op = true; break;
+        default: break;
+        }
+        uint8_t p = p0 == kNone && p1 == kNone ? kNone : bit_op && (p0 == kRaw || p1 == kRaw) ? kRaw : kDerived;
         if (s->arity == 1) {
             std::string a = pop();
             std::string d = push(s->result);

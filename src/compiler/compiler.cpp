@@ -33,17 +33,24 @@ constexpr const char *kCFlags =
     "-fsignaling-nans "
     "-fstack-clash-protection -fno-optimize-sibling-calls -fno-plt -w";
 
-// gcc 12's -O2 "very-cheap" vectorizer cost model refuses loops that need a
-// runtime alias check, which is every loop over wasm memory (all accesses
-// share one base): "cheap" allows the check and vectorizes them (matmul 3x).
-// clang rejects the option, so it is only passed to a gcc-like compiler.
-std::string vect_flags(const std::string &cc, int level) {
-    if (level < 2) return "";
+// Flags only a gcc-like compiler takes (clang rejects them), chosen by the
+// compiler's name.
+// -fno-tree-dse -fno-dse: float loads are emitted without a forcing asm (it
+// would block vectorization) whenever their value reaches a store; deleting
+// that store as dead (overwritten later) would delete the load and lose its
+// out-of-bounds trap. Wasm code has had its dead stores removed by the
+// producer already, so this costs nothing measurable. With clang the emitted
+// C forces such values itself (LUCET_FORCE_STORED_FLOAT).
+// -fvect-cost-model=cheap: gcc 12's -O2 "very-cheap" vectorizer cost model
+// refuses loops that need a runtime alias check, which is every loop over
+// wasm memory (all accesses share one base): "cheap" allows the check and
+// vectorizes them (matmul 3x).
+std::string gcc_only_flags(const std::string &cc, int level) {
     std::string base = cc.substr(0, cc.find(' '));
     size_t slash = base.rfind('/');
     if (slash != std::string::npos) base = base.substr(slash + 1);
     if (base.find("clang") != std::string::npos) return "";
-    return " -fvect-cost-model=cheap";
+    return level < 2 ? " -fno-tree-dse -fno-dse" : " -fno-tree-dse -fno-dse -fvect-cost-model=cheap";
 }
 
 std::string cc_command(const CompileOptions &opts) {
@@ -114,7 +121,7 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         ccdrv::Job job;
         job.what = u.name;
         job.stderr_path = c_path + ".log";
-        job.command = cc + " -O" + std::to_string(level) + " " + kCFlags + vect_flags(cc, level) + " -c " +
+        job.command = cc + " -O" + std::to_string(level) + " " + kCFlags + gcc_only_flags(cc, level) + " -c " +
                       ccdrv::shell_quote(c_path) +
                       " -o " + ccdrv::shell_quote(o_path);
         jobs.push_back(std::move(job));

@@ -32,14 +32,14 @@ inline std::string temp_dir() {
 }
 
 // A .wat module through wat2wasm and the real compiler into a loaded module.
-inline std::shared_ptr<lucet::DlModule> compile_wat(const std::string &name, const std::string &wat) {
+inline std::shared_ptr<lucet::DlModule> compile_wat(const std::string &name, const std::string &wat,
+                                                     lucet::CompileOptions opts = {}) {
     std::string dir = temp_dir();
     std::string wat_path = dir + "/" + name + ".wat", wasm = dir + "/" + name + ".wasm", so = dir + "/" + name + ".so";
     std::ofstream(wat_path) << wat;
     const char *w2w = getenv("LUCET_TEST_WAT2WASM");
     std::string cmd = std::string(w2w ? w2w : "wat2wasm") + " " + wat_path + " -o " + wasm;
     REQUIRE(std::system(cmd.c_str()) == 0);
-    lucet::CompileOptions opts;
     opts.jobs = 1;
     lucet::Status st = lucet::compile_file(wasm, so, opts);
     if (!st) FAIL("compile_file: " << st.error().to_string());

@@ -633,6 +633,45 @@ TEST_CASE("modules compiled by lucetc trap as the runtime expects", "[runtime][c
     CHECK(run_i32(in, "div", {100, 7}) == 14);
 }
 
+TEST_CASE("an out-of-bounds float load traps even when cc could prove its value dead", "[runtime][compiled]") {
+    // Float loads are emitted without a forcing asm when their value reaches
+    // a store; these are the ways cc could still delete such a load.
+    const char *wat = R"WAT(
+(module
+  (memory 1)
+  (func (export "overwritten32") (param i32)
+    (f32.store (i32.const 0) (f32.add (f32.load (local.get 0)) (f32.const 1)))
+    (f32.store (i32.const 0) (f32.const 2)))
+  (func (export "overwritten64") (param i32)
+    (f64.store offset=8 (i32.const 0) (f64.mul (f64.load (local.get 0)) (f64.const 3)))
+    (f64.store offset=8 (i32.const 0) (f64.const 2)))
+  (func (export "negneg") (param i32)
+    (f32.store (local.get 0) (f32.neg (f32.neg (f32.load (local.get 0))))))
+  (func (export "copysign_self") (param i32)
+    (f64.store (local.get 0) (f64.copysign (f64.load (local.get 0)) (f64.load (local.get 0)))))
+  (func (export "abs_abs") (param i32)
+    (f32.store (local.get 0) (f32.abs (f32.abs (f32.load (local.get 0))))))
+)
+)WAT";
+    std::vector<std::string> compilers = {"cc"};
+    if (std::system("clang --version >/dev/null 2>&1") == 0) compilers.push_back("clang");
+    auto region = small_region();
+    for (const std::string &cc : compilers) {
+        lucet::CompileOptions opts;
+        opts.cc = cc;
+        opts.opt_level = 2;
+        auto m = compile_wat("dead_float_loads_" + cc, wat, opts);
+        auto ci = Instance::create(region, m, no_imports());
+        REQUIRE(ci.ok());
+        Instance &in = **ci;
+        for (const char *f : {"overwritten32", "overwritten64", "negneg", "copysign_self", "abs_abs"}) {
+            INFO(cc << " " << f);
+            expect_trap(run(in, f, {70000}), LUCET_TRAP_HEAP_OOB);
+            CHECK(run(in, f, {16}).kind == RunResult::Kind::Returned);
+        }
+    }
+}
+
 TEST_CASE("a failed instantiation's writes to imported tables stay callable", "[runtime][compiled][link]") {
     auto exp_mod = compile_wat("tab_exporter", R"WAT(
 (module

@@ -106,6 +106,17 @@ void Instance::terminate(uint32_t exit_code) {
     lucet_context_set(rs->host_sp);
 }
 
+void Instance::stop_if_killed() {
+    if (!kill_pending()) return;
+    RunState *rs = tls_run;
+    // Only the innermost run on this thread can be unwound from here.
+    if (!rs || rs->inst != impl_.get()) return;
+    rs->kind = RunResult::Kind::Exited;
+    rs->exit_code = 0;
+    rs->killed = true;
+    lucet_context_set(rs->host_sp);
+}
+
 RunResult Instance::run(std::string_view export_name, std::span<const Val> args) {
     // Embedders call the same export over and over: remember the last one
     // (a short compare instead of hashing the name).

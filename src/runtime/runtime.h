@@ -169,9 +169,10 @@ struct InstanceOptions {
 // run ends otherwise): the guest stops within ~1 ms of the host function
 // returning. Host functions are never cut short. The handler has
 // SA_RESTART: a blocking read/write restarts; ppoll/nanosleep fail with
-// EINTR (the WASI layer retries them, so a guest blocked in a WASI sleep or
-// read stops only after the call completes, unless the host function checks
-// Instance::kill_pending()). Only the innermost run on a thread is stopped
+// EINTR, so a host function that waits in ppoll can check
+// Instance::kill_pending() and return early (the WASI layer does: a guest
+// blocked in a WASI sleep, poll, or read/write/accept on a pipe, terminal or
+// socket stops within a few milliseconds). Only the innermost run on a thread is stopped
 // by the signal; a kill aimed at an enclosing run (a host function running
 // another instance) takes effect once that host function returns.
 class KillSwitch {
@@ -238,6 +239,13 @@ public:
     // millisecond while a kill is pending; it can check this and return
     // early (the guest is then stopped as soon as it is back in module code).
     bool kill_pending() const;
+    // Inside a host function called by this instance's guest, with no C++
+    // object of the host function's still alive (the guest's stack is
+    // abandoned): if a kill is pending, stops the guest now and run()
+    // returns Kind::Exited with killed set; otherwise returns. The WASI
+    // layer calls it after every call, whose blocking waits give up early
+    // when a kill is pending.
+    void stop_if_killed();
 
     // Runs an exported function on the guest stack. Arguments are checked
     // against its type. Traps come back as Kind::Trapped; the process goes on

@@ -31,6 +31,13 @@ struct Call {
     WasiCtx &ctx;
     GuestMem mem;
     Abi abi = Abi::Preview1;
+    // Whether to give up a blocking wait (the runtime's kill switch is
+    // pending for the calling instance); null: never. A wait interrupted by
+    // a signal asks this and returns INTR, which the guest never sees: the
+    // host-function wrapper then stops the guest (imports.cpp).
+    bool (*cancelled)(void *) = nullptr;
+    void *cancel_arg = nullptr;
+    bool cancel_requested() const { return cancelled && cancelled(cancel_arg); }
 };
 
 // hostcalls_env.cpp
@@ -118,6 +125,11 @@ bool write_filestat(const Call &c, uint32_t ptr, const struct stat &st);
 // Translates a guest (c)iovec array into host iovecs into guest memory
 // (bounds-checked; at most IOV_MAX entries, < 4 GiB in total).
 Errno gather_iovecs(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<struct iovec> &out);
+// Before a read or write on `e` (events POLLIN or POLLOUT): if it is a
+// blocking pipe, terminal, socket or device, waits in ppoll until it is
+// ready. ppoll fails with EINTR on a signal even under SA_RESTART (a blocking
+// read/write would silently restart), so a pending kill is seen: INTR then.
+Errno wait_ready(Call &c, const FdEntry &e, short events);
 // Timestamps for utimensat from a $fstflags request (hostcalls_fd_attr.cpp).
 Errno make_timespecs(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]);
 // The start of every path_* call (hostcalls_path.cpp): looks up directory fd

@@ -1,6 +1,7 @@
 // hostcalls_fd.cpp: operations on open descriptors.
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -20,6 +21,23 @@ Errno fd_lookup(Call &c, uint32_t fd, uint64_t needed, FdEntry *&out) {
     if (!e->has(needed)) return Errno::NOTCAPABLE;
     out = e;
     return Errno::SUCCESS;
+}
+
+Errno wait_ready(Call &c, const FdEntry &e, short events) {
+    if (e.type == Filetype::REGULAR_FILE || e.type == Filetype::DIRECTORY) return Errno::SUCCESS;
+    int fl = fcntl(e.host_fd, F_GETFL);
+    if (fl < 0 || (fl & O_NONBLOCK)) return Errno::SUCCESS;  // the I/O call reports
+    // Not open for this direction (the write end of a pipe never becomes
+    // readable): the I/O call fails at once with EBADF.
+    int mode = fl & O_ACCMODE;
+    if ((events & POLLIN) ? mode == O_WRONLY : mode == O_RDONLY) return Errno::SUCCESS;
+    struct pollfd p = {e.host_fd, events, 0};
+    for (;;) {
+        int n = ppoll(&p, 1, nullptr, nullptr);
+        if (n >= 0) return Errno::SUCCESS;  // ready, hung up or in error: the I/O call tells which
+        if (errno != EINTR) return errno_from_host(errno);
+        if (c.cancel_requested()) return Errno::INTR;
+    }
 }
 
 static uint64_t ts_ns(const struct timespec &ts) {
@@ -83,6 +101,8 @@ Errno do_io(Call &c, Io kind, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uin
     if ((kind == Io::PRead || kind == Io::PWrite) && offset > uint64_t(INT64_MAX)) return Errno::INVAL;
     std::vector<struct iovec> v;
     if (Errno r = gather_iovecs(c, iovs, iovs_len, v); r != Errno::SUCCESS) return r;
+    if (kind == Io::Read || kind == Io::Write)
+        if (Errno r = wait_ready(c, *e, kind == Io::Read ? POLLIN : POLLOUT); r != Errno::SUCCESS) return r;
     ssize_t n;
     int cnt = static_cast<int>(v.size());
     do {

@@ -155,7 +155,10 @@ Errno poll_oneoff(Call &c, uint32_t in, uint32_t out, uint32_t nsubs, uint32_t n
             tsp = &ts;
         }
         int n = ppoll(pfds.empty() ? nullptr : pfds.data(), pfds.size(), tsp, nullptr);
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINTR) {
+            if (c.cancel_requested()) return Errno::INTR;
+            continue;
+        }
         if (n < 0) return errno_from_host(errno);
         // Never report zero events for a wait that had a deadline: should
         // ppoll come back before it (timer slack is only ever late, but a

@@ -5,6 +5,7 @@
 // embedder). Every call checks, in this order: the fd is open (BADF), it is a
 // socket (NOTSOCK), it carries the right (NOTCAPABLE), so a guest probing an
 // ordinary file learns "not a socket" rather than "not allowed".
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 
@@ -51,6 +52,7 @@ Errno sock_accept(Call &c, uint32_t fd, uint32_t flags, uint32_t fd_out) {
     // Only nonblock makes sense for a new connection (as in wasmtime).
     if (flags & ~uint32_t(fdflags::NONBLOCK)) return Errno::INVAL;
     if (!c.mem.in_bounds(fd_out, 4)) return Errno::FAULT;
+    if (Errno r = wait_ready(c, *e, POLLIN); r != Errno::SUCCESS) return r;
     int s = ::accept4(e->host_fd, nullptr, nullptr, SOCK_CLOEXEC | ((flags & fdflags::NONBLOCK) ? SOCK_NONBLOCK : 0));
     if (s < 0) return errno_from_host(errno);
     auto ne = std::make_unique<FdEntry>();
@@ -79,6 +81,7 @@ Errno sock_recv(Call &c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t
     m.msg_iov = v.data();
     m.msg_iovlen = v.size();
     int hf = ((ri_flags & RECV_PEEK) ? MSG_PEEK : 0) | ((ri_flags & RECV_WAITALL) ? MSG_WAITALL : 0);
+    if (Errno r = wait_ready(c, *e, POLLIN); r != Errno::SUCCESS) return r;
     ssize_t n = ::recvmsg(e->host_fd, &m, hf);
     if (n < 0) return errno_from_host(errno);
     c.mem.write<uint32_t>(datalen_out, static_cast<uint32_t>(n));
@@ -96,6 +99,7 @@ Errno sock_send(Call &c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t
     struct msghdr m = {};
     m.msg_iov = v.data();
     m.msg_iovlen = v.size();
+    if (Errno r = wait_ready(c, *e, POLLOUT); r != Errno::SUCCESS) return r;
     // MSG_NOSIGNAL: a closed peer is EPIPE for the guest, never SIGPIPE for the host.
     ssize_t n = ::sendmsg(e->host_fd, &m, MSG_NOSIGNAL);
     if (n < 0) return errno_from_host(errno);

@@ -38,8 +38,18 @@ struct Host<F, ABI> {
         // An instance created without a WasiCtx as embed_ctx has no WASI state
         // to act on.
         if (!ctx) return static_cast<uint32_t>(Errno::NOSYS);
-        Call c{*ctx, wasi::GuestMem(inst->heap(), inst->heap_len()), ABI};
-        return static_cast<uint32_t>(F(c, a...));
+        Errno r;
+        {
+            Call c{*ctx, wasi::GuestMem(inst->heap(), inst->heap_len()), ABI};
+            c.cancelled = [](void *i) { return static_cast<Instance *>(i)->kill_pending(); };
+            c.cancel_arg = inst;
+            r = F(c, a...);
+        }
+        // A kill that arrived during the call (a blocking wait gave up with
+        // INTR) stops the guest here, where nothing of the call is left alive;
+        // the guest never sees INTR.
+        inst->stop_if_killed();
+        return static_cast<uint32_t>(r);
     }
     static FuncType type() { return FuncType{{val_type<A>()...}, {ValType::I32}}; }
 };

@@ -68,6 +68,46 @@ expect 124 "timed out after 300ms" --timeout 300ms "$scratch/spin.wasm"
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 # generous bound: includes compiling the module into the cache
 if [ "$elapsed_ms" -gt 30000 ]; then echo "FAIL: --timeout 300ms took ${elapsed_ms} ms"; fail=1; fi
+# --timeout stops a guest blocked in a WASI call too (the wait gives up when
+# the kill is pending): a 60 s poll_oneoff sleep, a read from a pipe that
+# never gets data, and a loop that spends nearly all its time in host calls.
+cat > "$scratch/sleep.wat" <<'WAT'
+(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store (i32.const 16) (i32.const 1))                 ;; clock: monotonic
+    (i64.store (i32.const 24) (i64.const 60000000000))       ;; timeout: 60 s
+    (drop (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))
+WAT
+cat > "$scratch/read.wat" <<'WAT'
+(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 16))
+    (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))))
+WAT
+cat > "$scratch/hostloop.wat" <<'WAT'
+(module
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $now (param i32 i64 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (loop (drop (call $now (i32.const 1) (i64.const 0) (i32.const 0))) (br 0))))
+WAT
+mkfifo "$scratch/fifo"
+for g in sleep read hostloop; do
+    "$wat2wasm" "$scratch/$g.wat" -o "$scratch/$g.wasm" || { fail=1; continue; }
+    start=$(date +%s%N)
+    # stdin: the FIFO opened read-write, so a read blocks instead of seeing EOF.
+    "$lw" --timeout 300ms "$scratch/$g.wasm" <> "$scratch/fifo" > "$scratch/out" 2> "$scratch/err"
+    st=$?
+    elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    if [ "$st" != 124 ] || ! grep -qF "timed out after 300ms" "$scratch/err"; then
+        echo "FAIL: --timeout 300ms $g: exit $st"; cat "$scratch/err"; fail=1
+    fi
+    # generous bound: includes compiling the module into the cache
+    if [ "$elapsed_ms" -gt 30000 ]; then echo "FAIL: --timeout 300ms $g took ${elapsed_ms} ms"; fail=1; fi
+done
 expect 0 "" --timeout 60s "$hello"
 expect 2 "--timeout: expected a positive duration" --timeout soon "$hello"
 expect 2 "--timeout: expected a positive duration" --timeout 0 "$hello"

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -209,6 +211,63 @@ TEST_CASE("fd_write and fd_read on a pipe; bad fds and iovecs", "[wasi]") {
     // The read end now sees EOF: a 0-byte read.
     REQUIRE(read_str(g, rfd, 100, got) == Errno::SUCCESS);
     CHECK(got.empty());
+}
+
+namespace {
+std::atomic<bool> g_cancel{false};
+void on_usr1(int) {}
+}  // namespace
+
+TEST_CASE("blocking waits give up with INTR once cancelled and only then", "[wasi]") {
+    // The runtime's kill switch re-sends a signal (SA_RESTART) while a kill is
+    // pending; here SIGUSR1 plays that part and g_cancel its kill_pending().
+    struct sigaction sa = {}, old = {};
+    sa.sa_handler = on_usr1;
+    sa.sa_flags = SA_RESTART;
+    REQUIRE(sigaction(SIGUSR1, &sa, &old) == 0);
+    Guest g;
+    int p[2];
+    REQUIRE(pipe(p) == 0);
+    auto r = std::make_unique<FdEntry>();
+    r->host_fd = p[0];
+    r->rights_base = rights::FD_READ | rights::POLL_FD_READWRITE;
+    uint32_t rfd;
+    REQUIRE(g.ctx.insert(std::move(r), rfd) == Errno::SUCCESS);
+    Call c = g.call();
+    c.cancelled = [](void *) { return g_cancel.load(); };
+    g.put32(IOV, BUF);
+    g.put32(IOV + 4, 16);
+    // A sleep subscription of 60 s (monotonic clock) for poll_oneoff.
+    constexpr uint32_t SUB = 0x800, EV = 0x900;
+    std::memset(&g.mem[SUB], 0, 48);
+    g.put32(SUB + 16, 1);
+    uint64_t sixty = 60000000000ull;
+    std::memcpy(&g.mem[SUB + 24], &sixty, 8);
+
+    pthread_t self = pthread_self();
+    for (int which = 0; which < 2; which++) {
+        g_cancel = false;
+        std::atomic<bool> done{false};
+        std::thread kicker([&] {
+            // Signals without a cancel are retried; then cancel and signal on.
+            for (int i = 0; i < 5; i++) { pthread_kill(self, SIGUSR1); usleep(2000); }
+            g_cancel = true;
+            while (!done) { pthread_kill(self, SIGUSR1); usleep(1000); }
+        });
+        auto t0 = std::chrono::steady_clock::now();
+        Errno e = which == 0 ? fd_read(c, rfd, IOV, 1, OUT) : poll_oneoff(c, SUB, EV, 1, OUT);
+        done = true;
+        kicker.join();
+        CHECK(e == Errno::INTR);
+        CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+    }
+    // Data present: the read does not wait at all, cancelled or not.
+    REQUIRE(write(p[1], "x", 1) == 1);
+    CHECK(fd_read(c, rfd, IOV, 1, OUT) == Errno::SUCCESS);
+    CHECK(g.u32(OUT) == 1);
+    close(p[1]);
+    g_cancel = false;
+    sigaction(SIGUSR1, &old, nullptr);
 }
 
 TEST_CASE("preopens: prestat and dir name", "[wasi]") {

@@ -346,7 +346,9 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "lucet-wasi: error: %s\n", region.error().to_string().c_str());
         return kExitFailure;
     }
-    auto inst = lucet::Instance::create(region.value(), module.value(), lucet::wasi_resolver(), &ctx);
+    lucet::InstanceOptions inst_opts;
+    inst_opts.wasi_ctx = &ctx;
+    auto inst = lucet::Instance::create(region.value(), module.value(), lucet::wasi_resolver(), inst_opts);
     if (!inst.ok()) {
         std::fprintf(stderr, "lucet-wasi: error: %s: %s\n", module_path.c_str(),
                      inst.error().to_string().c_str());

@@ -288,8 +288,8 @@ uint8_t *lucet_vmctx_get_heap(struct lucet_vmctx *ctx);
 uint32_t lucet_vmctx_current_memory(struct lucet_vmctx *ctx);
 /* Is [ptr, ptr+len) inside the current heap? ptr is a host address. */
 bool lucet_vmctx_check_heap(struct lucet_vmctx *ctx, const void *ptr, uintptr_t len);
-/* The embedder context given at instance creation (NULL for none and for
- * WASI instances, whose context slot holds the WASI state). */
+/* The embedder context given at instance creation (NULL for none; a WASI
+ * context is separate and never returned here). */
 void *lucet_vmctx_get_delegate(struct lucet_vmctx *ctx);
 /* Stops the guest now: the run returns lucet_error_runtime_terminated with
  * result tag terminated and exit_code. Never returns. Only valid inside a
@@ -350,7 +350,7 @@ enum lucet_error lucet_region_new_instance_with_ctx(const struct lucet_region *r
  * this library's WASI implementation over `wasi_ctx`. Once instantiation is
  * attempted the call consumes wasi_ctx, whether it succeeds or not (its
  * handle is invalid afterwards; the instance owns it). A call rejected
- * before that (lucet_error_invalid_argument or lucet_error_unsupported from
+ * before that (lucet_error_invalid_argument from
  * checking its arguments) consumes nothing. */
 enum lucet_error lucet_region_new_instance_with_wasi_ctx(const struct lucet_region *region,
                                                          const struct lucet_dl_module *module,
@@ -361,8 +361,9 @@ enum lucet_error lucet_region_new_instance_with_wasi_ctx(const struct lucet_regi
  * array and strings are read during this call only; the functions must stay
  * valid while the instance lives), an embedder context (may be NULL), and
  * optionally a WASI context (NULL: none; consumed as above). WASI imports
- * are looked up first. An embedder context together with a WASI context is
- * lucet_error_unsupported (the runtime keeps one context per instance).
+ * are looked up first. An instance may have both contexts: the embedder
+ * context is what lucet_instance_embed_ctx and lucet_vmctx_get_delegate
+ * return, the WASI context is the library's own.
  * Errors: as above, plus invalid_argument for a NULL funcs with nfuncs > 0,
  * an entry with a NULL name or function, or an unknown value type. */
 enum lucet_error lucet_region_new_instance_with_imports(const struct lucet_region *region,
@@ -459,7 +460,7 @@ bool lucet_instance_check_heap(const struct lucet_instance *inst, const void *pt
  * module's maximum, the region's heap_memory_size or the reservation). */
 enum lucet_error lucet_instance_grow_heap(struct lucet_instance *inst, uint32_t additional_pages,
                                           uint32_t *previous_pages_out);
-/* The embedder context (NULL for none, a bad handle, a WASI instance). */
+/* The embedder context (NULL for none or a bad handle). */
 void *lucet_instance_embed_ctx(const struct lucet_instance *inst);
 
 #ifdef __cplusplus

@@ -137,10 +137,4 @@ void set_errored(lucet_result *out);
 // The C API code for a runtime Error, by its ErrorKind.
 lucet_error code_for(const Error &e);
 
-// True if `p` is a WasiCtx owned by a C API instance (lucet_vmctx_get_delegate
-// must not hand a C++ object to C).
-bool is_owned_wasi_ctx(const void *p);
-void register_owned_wasi_ctx(const void *p);
-void unregister_owned_wasi_ctx(const void *p);
-
 }  // namespace lucet::capi

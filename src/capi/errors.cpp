@@ -1,7 +1,5 @@
 // errors.cpp: error codes and names, the per-thread message, value types,
 // the handle tables.
-#include <mutex>
-#include <unordered_set>
 
 #include "capi/capi_internal.h"
 
@@ -65,30 +63,8 @@ lucet_error code_for(const Error &e) {
     return lucet_error_module;
 }
 
-namespace {
-std::mutex g_wasi_mu;
-std::unordered_set<const void *> &owned_wasi() {
-    static auto *s = new std::unordered_set<const void *>;
-    return *s;
-}
-}  // namespace
-
-bool is_owned_wasi_ctx(const void *p) {
-    std::lock_guard<std::mutex> lk(g_wasi_mu);
-    return owned_wasi().count(p) != 0;
-}
-void register_owned_wasi_ctx(const void *p) {
-    std::lock_guard<std::mutex> lk(g_wasi_mu);
-    owned_wasi().insert(p);
-}
-void unregister_owned_wasi_ctx(const void *p) {
-    std::lock_guard<std::mutex> lk(g_wasi_mu);
-    owned_wasi().erase(p);
-}
-
 InstanceBox::~InstanceBox() {
-    inst.reset();
-    if (wasi) unregister_owned_wasi_ctx(wasi.get());
+    inst.reset();  // before the WasiCtx it uses
 }
 
 bool to_valtype(lucet_val_type t, ValType &out) {

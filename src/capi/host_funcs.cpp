@@ -85,8 +85,7 @@ LUCET_API bool lucet_vmctx_check_heap(struct lucet_vmctx *ctx, const void *ptr, 
 
 LUCET_API void *lucet_vmctx_get_delegate(struct lucet_vmctx *ctx) {
     Instance *i = Instance::from_vmctx(ctx);
-    if (!i || is_owned_wasi_ctx(i->embed_ctx())) return nullptr;
-    return i->embed_ctx();
+    return i ? i->embed_ctx() : nullptr;
 }
 
 LUCET_API void lucet_vmctx_terminate(struct lucet_vmctx *ctx, uint32_t exit_code) {

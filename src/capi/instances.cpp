@@ -24,10 +24,6 @@ lucet_error new_instance(const char *fn, const lucet_region *region, const lucet
     if (!m) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live module handle");
     std::vector<HostFunc> hf;
     if (lucet_error e = copy_host_funcs(funcs, nfuncs, hf); e != lucet_error_ok) return e;
-    if (wasi_ctx && embed_ctx)
-        return fail(lucet_error_unsupported,
-                    std::string(fn) + ": an embedder context and a WASI context on one instance are not supported");
-
     auto box = std::make_shared<InstanceBox>();
     ImportResolver resolve = host_func_resolver(std::move(hf));
     if (wasi_ctx) {
@@ -35,14 +31,13 @@ lucet_error new_instance(const char *fn, const lucet_region *region, const lucet
         box->wasi = wasi_ctxs().remove(wasi_ctx);
         if (!box->wasi) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live WASI context handle");
         resolve = wasi_resolver(std::move(resolve));
-        embed_ctx = box->wasi.get();
-        register_owned_wasi_ctx(embed_ctx);
     }
     // The start function runs here rather than inside create, so that its
     // outcome (trap, exit, yield) maps to the same codes as a run.
     InstanceOptions opts;
     opts.run_start = false;
     opts.embed_ctx = embed_ctx;
+    opts.wasi_ctx = box->wasi.get();
     auto inst = Instance::create(r, m, resolve, opts);
     if (!inst) return fail(code_for(inst.error()), inst.error().to_string());
     box->inst = std::move(inst.value());
@@ -268,5 +263,5 @@ LUCET_API enum lucet_error lucet_instance_grow_heap(struct lucet_instance *inst,
 
 LUCET_API void *lucet_instance_embed_ctx(const struct lucet_instance *inst) {
     auto box = instances().get(inst);
-    return box && !box->wasi ? box->inst->embed_ctx() : nullptr;
+    return box ? box->inst->embed_ctx() : nullptr;
 }

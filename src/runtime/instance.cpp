@@ -151,6 +151,7 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     inst->region_ = region;
     inst->module_ = module;
     inst->embed_ctx_ = embed_ctx;
+    inst->wasi_ctx_ = options.wasi_ctx;
     inst->impl_ = std::make_unique<Impl>();
     Impl &im = *inst->impl_;
     im.self = inst.get();

@@ -152,6 +152,10 @@ struct RunResult {
 struct InstanceOptions {
     bool run_start = true;       // run the start function during create (else call Instance::run_start)
     void *embed_ctx = nullptr;   // Instance::embed_ctx()
+    // The system interface's state (a lucet::WasiCtx for the WASI layer),
+    // Instance::wasi_ctx(); the runtime never touches it. Separate from
+    // embed_ctx so that an instance can have both.
+    void *wasi_ctx = nullptr;
 };
 
 // Stops a running instance from any thread (Lucet's kill switch). Obtained
@@ -259,6 +263,7 @@ public:
     lucet_vmctx *vmctx() const { return vmctx_; }
     const std::shared_ptr<DlModule> &module() const { return module_; }
     void *embed_ctx() const { return embed_ctx_; }
+    void *wasi_ctx() const { return wasi_ctx_; }
     uint8_t *heap() const;
     uint64_t heap_len() const;
     // Is [ptr, ptr+len) inside the current heap? (for host functions)
@@ -292,6 +297,7 @@ private:
     std::shared_ptr<DlModule> module_;
     lucet_vmctx *vmctx_ = nullptr;
     void *embed_ctx_ = nullptr;
+    void *wasi_ctx_ = nullptr;
     std::unique_ptr<Impl> impl_;
 };
 

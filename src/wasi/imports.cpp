@@ -34,8 +34,8 @@ template <typename... A, Errno (*F)(Call &, A...), Abi ABI>
 struct Host<F, ABI> {
     static uint32_t call(lucet_vmctx *vm, A... a) {
         Instance *inst = Instance::from_vmctx(vm);
-        auto *ctx = static_cast<WasiCtx *>(inst->embed_ctx());
-        // An instance created without a WasiCtx as embed_ctx has no WASI state
+        auto *ctx = static_cast<WasiCtx *>(inst->wasi_ctx());
+        // An instance created without a WasiCtx (InstanceOptions::wasi_ctx) has no WASI state
         // to act on.
         if (!ctx) return static_cast<uint32_t>(Errno::NOSYS);
         Errno r;

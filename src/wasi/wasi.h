@@ -3,9 +3,11 @@
 //   lucet::WasiCtx ctx;
 //   ctx.set_args({"prog.so", "arg"}); ctx.set_env({"HOME=/"});
 //   ctx.inherit_stdio(); ctx.preopen_dir(".", "/some/dir");
-//   auto inst = lucet::Instance::create(region, module, lucet::wasi_resolver(), &ctx);
+//   lucet::InstanceOptions opts;
+//   opts.wasi_ctx = &ctx;           // opts.embed_ctx stays the embedder's own
+//   auto inst = lucet::Instance::create(region, module, lucet::wasi_resolver(), opts);
 //
-// The WasiCtx must be the instance's embed_ctx and must outlive it.
+// The WasiCtx must outlive the instance.
 #pragma once
 
 #include <string>

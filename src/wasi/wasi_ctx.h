@@ -1,6 +1,6 @@
 // wasi_ctx.h: the per-instance WASI state: arguments, environment and the
 // descriptor table (stdio inherited as 0-2, preopened directories from 3 on).
-// One WasiCtx is the embed_ctx of one Instance; it is not thread-safe (guests
+// One WasiCtx is the wasi_ctx of one Instance (InstanceOptions::wasi_ctx); it is not thread-safe (guests
 // are single-threaded, as in Lucet).
 #pragma once
 

@@ -7,13 +7,15 @@
 
 #include "capi_test_util.h"
 
-static char g_so_main[300], g_so_imports[300], g_so_wasi[300], g_so_start_trap[300], g_so_nomem[300];
+static char g_so_main[300], g_so_imports[300], g_so_wasi[300], g_so_start_trap[300], g_so_nomem[300],
+    g_so_wasi_embed[300];
 
 static int group_setup(void **state) {
     (void)state;
     if (make_temp_dir()) return -1;
     if (build_guest("main", g_so_main) || build_guest("imports", g_so_imports) || build_guest("wasi", g_so_wasi) ||
-        build_guest("start_trap", g_so_start_trap) || build_guest("nomem", g_so_nomem))
+        build_guest("start_trap", g_so_start_trap) || build_guest("nomem", g_so_nomem) ||
+        build_guest("wasi_embed", g_so_wasi_embed))
         return -1;
     return 0;
 }
@@ -623,8 +625,6 @@ static void wasi_instance(void **state) {
     /* Without WASI the imports are missing. */
     assert_int_equal(lucet_region_new_instance(r, m, &i), lucet_error_symbol_not_found);
     assert_non_null(strstr(lucet_error_message(), "wasi_snapshot_preview1"));
-    /* WASI together with an embedder context: refused, nothing consumed. */
-    assert_int_equal(lucet_region_new_instance_with_imports(r, m, NULL, 0, &res, w, &i), lucet_error_unsupported);
     assert_int_equal(lucet_region_new_instance_with_wasi_ctx(r, m, w, &i), lucet_error_ok);
     /* The instance consumed the context. */
     assert_int_equal(lucet_wasi_ctx_destroy(w), lucet_error_invalid_argument);
@@ -650,6 +650,44 @@ static void wasi_instance(void **state) {
         assert_int_equal(lucet_region_new_instance_with_wasi_ctx(r, m, w2, &j), lucet_error_region_full);
         assert_int_equal(lucet_wasi_ctx_destroy(w2), lucet_error_invalid_argument);
     }
+    lucet_instance_release(i);
+    lucet_dl_module_release(m);
+    lucet_region_release(r);
+}
+
+static uint32_t host_tag(struct lucet_vmctx *ctx) {
+    const uint32_t *tag = lucet_vmctx_get_delegate(ctx);
+    return tag ? *tag : 999;
+}
+
+static void wasi_with_embed_ctx(void **state) {
+    struct lucet_region *r = small_region(1);
+    struct lucet_dl_module *m = load(g_so_wasi_embed);
+    struct lucet_instance *i = NULL;
+    struct lucet_wasi_ctx *w = make_wasi_ctx(); /* three args */
+    struct lucet_host_func hf;
+    struct lucet_result res;
+    uint32_t tag = 42;
+    (void)state;
+    memset(&hf, 0, sizeof hf);
+    hf.module_name = "env", hf.field_name = "tag", hf.func = (lucet_host_func_ptr)host_tag;
+    hf.results = t_i32, hf.nresults = 1;
+    /* Both contexts on one instance: WASI works over its own, the host
+     * function and the embedder see theirs. */
+    assert_int_equal(lucet_region_new_instance_with_imports(r, m, &hf, 1, &tag, w, &i), lucet_error_ok);
+    assert_ptr_equal(lucet_instance_embed_ctx(i), &tag);
+    assert_int_equal(lucet_instance_run(i, "both", 0, NULL, &res), lucet_error_ok);
+    assert_int_equal(res.val.returned.values[0].inner_val.as_i32, 3042);
+    tag = 7;
+    assert_int_equal(lucet_instance_run(i, "both", 0, NULL, &res), lucet_error_ok);
+    assert_int_equal(res.val.returned.values[0].inner_val.as_i32, 3007);
+    assert_int_equal(lucet_instance_release(i), lucet_error_ok);
+    /* WASI without an embedder context: the host function sees NULL. */
+    w = make_wasi_ctx();
+    assert_int_equal(lucet_region_new_instance_with_imports(r, m, &hf, 1, NULL, w, &i), lucet_error_ok);
+    assert_null(lucet_instance_embed_ctx(i));
+    assert_int_equal(lucet_instance_run(i, "both", 0, NULL, &res), lucet_error_ok);
+    assert_int_equal(res.val.returned.values[0].inner_val.as_i32, 3999);
     lucet_instance_release(i);
     lucet_dl_module_release(m);
     lucet_region_release(r);
@@ -705,6 +743,7 @@ int main(void) {
         cmocka_unit_test(wasi_ctx_errors),
         cmocka_unit_test(wasi_instance),
         cmocka_unit_test(wasi_inherit_env),
+        cmocka_unit_test(wasi_with_embed_ctx),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
     }

@@ -363,7 +363,6 @@ static void new_instance_with_ctx(void **state) {
     struct fixture *f = *state;
     struct lucet_dl_module *plain = load(g_so_plain);
     struct lucet_instance *i = NULL;
-    struct lucet_wasi_ctx *w = NULL;
     int token = 0;
     assert_int_equal(lucet_region_new_instance_with_ctx(f->r, plain, &token, &i), lucet_error_ok);
     assert_ptr_equal(lucet_instance_embed_ctx(i), &token);
@@ -378,11 +377,6 @@ static void new_instance_with_ctx(void **state) {
     assert_int_equal(lucet_region_new_instance_with_ctx(NULL, plain, &token, &i), lucet_error_invalid_argument);
     assert_int_equal(lucet_region_new_instance_with_ctx(f->r, NULL, &token, &i), lucet_error_invalid_argument);
     assert_int_equal(lucet_region_new_instance_with_ctx(f->r, plain, &token, NULL), lucet_error_invalid_argument);
-    /* An embedder context and a WASI context together: refused, not consumed. */
-    assert_int_equal(lucet_wasi_ctx_create(&w), lucet_error_ok);
-    assert_int_equal(lucet_region_new_instance_with_options(f->r, plain, NULL, 0, &token, w, 0, &i),
-                     lucet_error_unsupported);
-    assert_int_equal(lucet_wasi_ctx_destroy(w), lucet_error_ok);
     assert_int_equal(lucet_dl_module_release(plain), lucet_error_ok);
     assert_int_equal(lucet_region_new_instance_with_ctx(f->r, plain, &token, &i), lucet_error_invalid_argument);
 }

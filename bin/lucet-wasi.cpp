@@ -9,7 +9,6 @@
 // size, missing module); 1 when the module cannot be compiled, loaded or
 // instantiated; 124 when --timeout stopped the guest.
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -26,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/compile_cache.h"
 #include "compiler/compiler.h"
 #include "runtime/runtime.h"
 #include "util/size.h"
@@ -123,77 +123,11 @@ int find_module_arg(int argc, char **argv) {
     return argc;
 }
 
-// 128-bit content hash for the cache key (not cryptographic: the cache is the
-// user's own directory). Two independent 64-bit FNV-1a / multiply-xorshift
-// streams.
-std::string hash_hex(const std::string &data) {
-    uint64_t h1 = 0xcbf29ce484222325ull, h2 = 0x9e3779b97f4a7c15ull ^ data.size();
-    for (unsigned char c : data) {
-        h1 = (h1 ^ c) * 0x100000001b3ull;
-        h2 = (h2 ^ c) * 0xff51afd7ed558ccdull;
-        h2 ^= h2 >> 29;
-    }
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h1),
-                  static_cast<unsigned long long>(h2));
-    return buf;
-}
-
 bool read_file(const std::string &path, std::string &out) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return false;
     out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     return !in.bad();
-}
-
-lucet::Status mkdir_p(const std::string &dir) {
-    std::string cur;
-    size_t i = 0;
-    while (i <= dir.size()) {
-        size_t j = dir.find('/', i);
-        if (j == std::string::npos) j = dir.size();
-        cur = dir.substr(0, j);
-        if (!cur.empty() && mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
-            return lucet::make_error("cannot create cache directory '" + cur + "': " + std::strerror(errno));
-        i = j + 1;
-    }
-    return {};
-}
-
-std::string cache_dir() {
-    const char *xdg = std::getenv("XDG_CACHE_HOME");
-    if (xdg && *xdg) return std::string(xdg) + "/lucet";
-    const char *home = std::getenv("HOME");
-    return std::string(home && *home ? home : ".") + "/.cache/lucet";
-}
-
-// Compiles a .wasm into the cache (once) and returns the .so path. The key
-// covers the content, the compiler version and the options that change code.
-lucet::Result<std::string> compile_cached(const std::string &wasm_path, const std::string &bytes,
-                                          const lucet::CompileOptions &opts) {
-    std::string dir = cache_dir();
-    LUCET_TRY(mkdir_p(dir));
-    std::string key = bytes;
-    key += '\0';
-    key += lucet::compiler_version();
-    key += '\0' + std::to_string(opts.reserved_size) + ":" + std::to_string(opts.guard_size) + ":" +
-           std::to_string(opts.opt_level);
-    std::string so = dir + "/" + hash_hex(key) + ".so";
-    if (access(so.c_str(), R_OK) == 0) return so;
-    // Compile under a unique name and rename, so concurrent launchers never
-    // load a half-written file.
-    std::string tmp = so + ".tmp." + std::to_string(getpid());
-    lucet::Status st = lucet::compile_file(wasm_path, tmp, opts);
-    if (!st.ok()) {
-        unlink(tmp.c_str());
-        return st.error();
-    }
-    if (rename(tmp.c_str(), so.c_str()) != 0) {
-        int e = errno;
-        unlink(tmp.c_str());
-        return lucet::make_error("cannot store compiled module in '" + so + "': " + std::strerror(e));
-    }
-    return so;
 }
 
 // Parses a size option and checks it is a positive multiple of 4 KiB.
@@ -312,7 +246,7 @@ int main(int argc, char **argv) {
         lucet::CompileOptions opts;
         opts.reserved_size = std::min<uint64_t>(limits.max_heap_size, 4ull << 30);
         opts.guard_size = std::min<uint64_t>(limits.heap_address_space - opts.reserved_size, 4ull << 30);
-        auto so = compile_cached(module_path, bytes, opts);
+        auto so = lucet::compile_cached(module_path, opts);
         if (!so.ok()) {
             std::fprintf(stderr, "lucet-wasi: error: %s\n", so.error().to_string().c_str());
             return kExitFailure;

@@ -181,9 +181,18 @@ enum lucet_error lucet_dl_module_release(struct lucet_dl_module *module);
  * a temporary name and renamed, so a reader never sees half a file), with
  * cc at -O<opt_level> (0..2) and the default 4 GiB + 4 GiB heap layout.
  * Runs the system C compiler: can take seconds. Errors: invalid_argument
- * (NULL path, opt_level out of range), compile (bad module, cc failure; see
- * lucet_error_message), internal (cannot rename). */
+ * (NULL path, opt_level out of range), compile (bad module, cc failure,
+ * cannot write so_path; see lucet_error_message). */
 enum lucet_error lucet_compile_wasm_file(const char *wasm_path, const char *so_path, int opt_level);
+
+/* Loads the module of the .wasm at wasm_path, compiled as by
+ * lucet_compile_wasm_file into the on-disk cache that lucet-wasi uses
+ * ($XDG_CACHE_HOME/lucet, else $HOME/.cache/lucet): the first load of a
+ * module runs the C compiler (seconds), later loads of the same bytes with
+ * the same compiler, C compiler and opt_level reuse the .so (a dlopen).
+ * Errors: invalid_argument (NULL argument, opt_level out of range), compile
+ * (bad module, cc failure, cache directory not writable), dl. */
+enum lucet_error lucet_dl_module_load_wasm(const char *wasm_path, int opt_level, struct lucet_dl_module **mod_out);
 
 /* ------------------------------------------------------------ regions */
 

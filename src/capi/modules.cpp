@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "capi/capi_internal.h"
+#include "compiler/compile_cache.h"
 #include "compiler/compiler.h"
 
 using namespace lucet;
@@ -29,28 +30,37 @@ LUCET_API enum lucet_error lucet_dl_module_release(struct lucet_dl_module *modul
     return ok();
 }
 
+namespace {
+
+lucet_error check_opt_level(const char *fn, int opt_level) {
+    if (opt_level < 0 || opt_level > 2)
+        return fail(lucet_error_invalid_argument,
+                    std::string(fn) + ": opt_level " + std::to_string(opt_level) + " is not 0, 1 or 2");
+    return ok();
+}
+
+}  // namespace
+
 LUCET_API enum lucet_error lucet_compile_wasm_file(const char *wasm_path, const char *so_path, int opt_level) {
     if (!wasm_path || !so_path)
         return fail(lucet_error_invalid_argument, "lucet_compile_wasm_file: NULL wasm_path or so_path");
-    if (opt_level < 0 || opt_level > 2)
-        return fail(lucet_error_invalid_argument,
-                    "lucet_compile_wasm_file: opt_level " + std::to_string(opt_level) + " is not 0, 1 or 2");
+    if (lucet_error e = check_opt_level("lucet_compile_wasm_file", opt_level); e != lucet_error_ok) return e;
     CompileOptions opts;
     opts.opt_level = opt_level;
-    // A unique temporary name, renamed into place: a concurrent loader of
-    // so_path never sees a partly written file.
-    std::string tmp = std::string(so_path) + ".tmp." + std::to_string(getpid()) + "." +
-                      std::to_string(reinterpret_cast<uintptr_t>(&opts));
-    Status st = compile_file(wasm_path, tmp, opts);
-    if (!st) {
-        unlink(tmp.c_str());
-        return fail(lucet_error_compile, st.error().to_string());
-    }
-    if (std::rename(tmp.c_str(), so_path) != 0) {
-        int e = errno;
-        unlink(tmp.c_str());
-        return fail(lucet_error_internal,
-                    std::string("lucet_compile_wasm_file: cannot write ") + so_path + ": " + std::strerror(e));
-    }
+    Status st = compile_file_atomic(wasm_path, so_path, opts);
+    if (!st) return fail(lucet_error_compile, st.error().to_string());
     return ok();
+}
+
+LUCET_API enum lucet_error lucet_dl_module_load_wasm(const char *wasm_path, int opt_level,
+                                                     struct lucet_dl_module **mod_out) {
+    if (!wasm_path || !mod_out)
+        return fail(lucet_error_invalid_argument, "lucet_dl_module_load_wasm: NULL wasm_path or mod_out");
+    *mod_out = nullptr;
+    if (lucet_error e = check_opt_level("lucet_dl_module_load_wasm", opt_level); e != lucet_error_ok) return e;
+    CompileOptions opts;
+    opts.opt_level = opt_level;
+    auto so = compile_cached(wasm_path, opts);
+    if (!so) return fail(lucet_error_compile, so.error().to_string());
+    return lucet_dl_module_load(so.value().c_str(), mod_out);
 }

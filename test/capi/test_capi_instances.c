@@ -4,6 +4,7 @@
  * lucet_compile_wasm_file in the group setup. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include "capi_test_util.h"
 
@@ -59,6 +60,66 @@ static void compile_errors(void **state) {
     assert_int_equal(lucet_compile_wasm_file(bad, so, 0), lucet_error_compile);
     assert_non_null(strstr(lucet_error_message(), "bad.wasm"));
     assert_int_equal(lucet_compile_wasm_file("/nonexistent/a.wasm", so, 0), lucet_error_compile);
+}
+
+static int count_cached(const char *dir) {
+    char cmd[400];
+    FILE *p;
+    int n = -1;
+    snprintf(cmd, sizeof cmd, "ls '%s'/*.so 2>/dev/null | wc -l", dir);
+    p = popen(cmd, "r");
+    if (p && fscanf(p, "%d", &n) != 1) n = -1;
+    if (p) pclose(p);
+    return n;
+}
+
+static void load_wasm_through_the_cache(void **state) {
+    char cache_home[300], cache[320], wasm[300], bad[300];
+    struct lucet_dl_module *m = NULL, *m2 = NULL;
+    struct stat st1, st2;
+    char so[400];
+    FILE *p;
+    (void)state;
+    snprintf(cache_home, sizeof cache_home, "%s/xdg", g_dir);
+    snprintf(cache, sizeof cache, "%s/lucet", cache_home);
+    snprintf(wasm, sizeof wasm, "%s/main.wasm", g_dir);
+    snprintf(bad, sizeof bad, "%s/bad.wasm", g_dir);
+    setenv("XDG_CACHE_HOME", cache_home, 1);
+    assert_int_equal(lucet_dl_module_load_wasm(NULL, 0, &m), lucet_error_invalid_argument);
+    assert_int_equal(lucet_dl_module_load_wasm(wasm, 0, NULL), lucet_error_invalid_argument);
+    assert_int_equal(lucet_dl_module_load_wasm(wasm, 3, &m), lucet_error_invalid_argument);
+    assert_int_equal(lucet_dl_module_load_wasm(bad, 0, &m), lucet_error_compile); /* from compile_errors */
+    assert_null(m);
+    assert_int_equal(lucet_dl_module_load_wasm("/nonexistent/a.wasm", 0, &m), lucet_error_compile);
+    assert_non_null(strstr(lucet_error_message(), "/nonexistent/a.wasm"));
+    /* First load compiles into the cache, the second reuses the file. */
+    assert_int_equal(lucet_dl_module_load_wasm(wasm, 0, &m), lucet_error_ok);
+    assert_int_equal(count_cached(cache), 1);
+    snprintf(so, sizeof so, "ls '%s'/*.so", cache);
+    p = popen(so, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(so, sizeof so, p));
+    pclose(p);
+    so[strcspn(so, "\n")] = 0;
+    assert_int_equal(stat(so, &st1), 0);
+    assert_int_equal(lucet_dl_module_load_wasm(wasm, 0, &m2), lucet_error_ok);
+    assert_int_equal(stat(so, &st2), 0);
+    assert_int_equal(st1.st_ino, st2.st_ino);
+    assert_int_equal(st1.st_mtime, st2.st_mtime);
+    /* Another opt level is another entry. */
+    assert_int_equal(lucet_dl_module_release(m2), lucet_error_ok);
+    assert_int_equal(lucet_dl_module_load_wasm(wasm, 1, &m2), lucet_error_ok);
+    assert_int_equal(count_cached(cache), 2);
+    {
+        struct lucet_region *r = small_region(1);
+        struct lucet_instance *i = NULL;
+        assert_int_equal(lucet_region_new_instance(r, m, &i), lucet_error_ok);
+        lucet_instance_release(i);
+        lucet_region_release(r);
+    }
+    lucet_dl_module_release(m);
+    lucet_dl_module_release(m2);
+    unsetenv("XDG_CACHE_HOME");
 }
 
 /* ------------------------------------------------------------ regions */
@@ -725,6 +786,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(module_load_and_release),
         cmocka_unit_test(compile_errors),
+        cmocka_unit_test(load_wasm_through_the_cache),
         cmocka_unit_test(region_create_and_release),
         cmocka_unit_test(region_full_and_slot_reuse),
         cmocka_unit_test(region_too_small_for_module),

@@ -94,6 +94,14 @@ private:
     // height are stale and ignored.
     enum : uint8_t { kNone = 0, kRaw = 1, kDerived = 2 };
     std::vector<uint8_t> pend_;
+    // Every operand-stack entry below pend_min_ is kNone, so force_pending()
+    // costs nothing when nothing is pending (else it would cost stack height
+    // x instructions: 500,000 constants on the stack took over a minute).
+    uint32_t pend_min_ = UINT32_MAX;
+    void mark_pending(uint32_t depth, uint8_t p) {
+        pend_[depth] = p;
+        if (p != kNone && depth < pend_min_) pend_min_ = depth;
+    }
     bool calls_out_ = false;   // calls a function, a runtime helper or libc
     uint32_t dead_depth_ = 0;  // blocks opened inside the unreachable region
 
@@ -197,13 +205,14 @@ private:
     }
     // Forces every pending value on the operand stack (see pend_).
     void force_pending() {
-        for (uint32_t d = 0; d < stack_.size(); d++) {
+        for (uint32_t d = pend_min_; d < stack_.size(); d++) {
             if (pend_[d] == kNone) continue;
             body_ += "LUCET_FORCE_READ_FLOAT(";
             slot(body_, d, stack_[d]);
             body_ += ");\n";
             pend_[d] = kNone;
         }
+        pend_min_ = UINT32_MAX;  // entries above the stack are stale: push() clears them
     }
     static bool is_float(ValType t) { return t == ValType::F32 || t == ValType::F64; }
     bool keeps_pending(const Instr &in) const;
@@ -376,7 +385,7 @@ void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
         const char *helper = op.helper;
         if (op.type == ValType::F32 || op.type == ValType::F64) {
             helper = op.type == ValType::F32 ? "lucet_ldnf_f32" : "lucet_ldnf_f64";
-            pend_[stack_.size() - 1] = kRaw;
+            mark_pending(static_cast<uint32_t>(stack_.size()) - 1, kRaw);
         }
         fmt::format_to(std::back_inserter(body_), "{} = {}(mem + {});\n", d, helper, addr);
     }
@@ -458,7 +467,7 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
             fmt::format_to(out, fmt::runtime(s->tmpl), a, b);
         }
         body_ += ";\n";
-        pend_[stack_.size() - 1] = p;
+        mark_pending(static_cast<uint32_t>(stack_.size()) - 1, p);
         return {};
     }
     if (const MemOp *mo = find_mem_op(in.op)) {

@@ -24,12 +24,23 @@ using detail::ByteReader;
 
 constexpr uint64_t kMaxLocals = 50000;
 
+// Implementation limit on the parameters and on the results of a function
+// type (the JS API's limits, which every browser engine enforces). Without
+// one, validation and code generation cost (body size x arity): a 4-byte
+// `block (type t) unreachable end` moves every value of t twice, so a 40 KB
+// type and a 400 KB body took minutes.
+constexpr uint32_t kMaxFuncTypeArity = 1000;
+
 // Function::locals is expanded (one byte per local), and a 6-byte body can
 // declare 50000 locals, so the per-function cap alone would let a small file
 // claim gigabytes. The module-wide total is therefore capped too, at a bound
 // far above what real modules use (compilers emit a few dozen locals per
-// function) that grows with the input size.
-uint64_t max_module_locals(size_t input_size) { return (uint64_t(1) << 24) + 4 * uint64_t(input_size); }
+// function, well under one local per byte of code) that grows with the input
+// size. Every local becomes a C variable: 2^20 of them are 20 MB of C that
+// take cc -O0 18 s and 800 MB, so the fixed part stays at 2^18 (a 2.6 KB
+// module declaring 16 M locals made 340 MB of C under the former 2^24 + 4 per
+// byte).
+uint64_t max_module_locals(size_t input_size) { return (uint64_t(1) << 18) + uint64_t(input_size); }
 
 Error err(const std::string &msg, size_t at) { return make_error(msg, static_cast<std::ptrdiff_t>(at)); }
 
@@ -132,6 +143,7 @@ Status Decoder::limits(ByteReader &s, Limits &out) {
     LUCET_TRY(s.u8(flag));
     if (flag & 0x80) return err("integer representation too long", at);  // an LEB-encoded flag
     if (flag > 1) return err("integer too large", at);  // limits flag: 0 or 1 in 2.0 (no shared/64-bit)
+    out.offset = at;
     uint32_t v = 0;
     LUCET_TRY(s.u32(v));
     out.min = v;
@@ -218,10 +230,20 @@ Status Decoder::type_section(ByteReader &s) {
         if (form != 0x60) return err("malformed function type (expected 0x60)", at);
         FuncType &ft = m_.types[i];
         uint32_t np = 0, nr = 0;
+        size_t np_at = s.pos();
         LUCET_TRY(count(s, np));
+        if (np > kMaxFuncTypeArity)
+            return err("too many parameters in type " + std::to_string(i) + ": " + std::to_string(np) +
+                           " (implementation limit " + std::to_string(kMaxFuncTypeArity) + ")",
+                       np_at);
         ft.params.resize(np);
         for (auto &t : ft.params) LUCET_TRY(valtype(s, t));
+        size_t nr_at = s.pos();
         LUCET_TRY(count(s, nr));
+        if (nr > kMaxFuncTypeArity)
+            return err("too many results in type " + std::to_string(i) + ": " + std::to_string(nr) +
+                           " (implementation limit " + std::to_string(kMaxFuncTypeArity) + ")",
+                       nr_at);
         ft.results.resize(nr);
         for (auto &t : ft.results) LUCET_TRY(valtype(s, t));
     }
@@ -237,6 +259,7 @@ Status Decoder::import_section(ByteReader &s) {
         LUCET_TRY(name(s, im.module));
         LUCET_TRY(name(s, im.field));
         size_t at = s.pos();
+        im.offset = at;
         uint8_t kind = 0;
         LUCET_TRY(s.u8(kind));
         switch (kind) {
@@ -328,6 +351,7 @@ Status Decoder::export_section(ByteReader &s) {
     m_.exports.resize(n);
     for (uint32_t i = 0; i < n; ++i) {
         Export &e = m_.exports[i];
+        e.offset = s.pos();
         LUCET_TRY(name(s, e.name));
         size_t at = s.pos();
         uint8_t kind = 0;
@@ -341,6 +365,7 @@ Status Decoder::export_section(ByteReader &s) {
 
 Status Decoder::start_section(ByteReader &s) {
     uint32_t f = 0;
+    m_.start_offset = s.pos();
     LUCET_TRY(s.u32(f));
     m_.start = f;
     return {};

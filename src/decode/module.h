@@ -7,6 +7,7 @@
 // globals) include imports first, as in the spec.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -41,6 +42,7 @@ uint64_t packed_signature_id(const FuncType &ft);
 struct Limits {
     uint64_t min = 0;
     std::optional<uint64_t> max;
+    size_t offset = 0;  // byte offset of the limits in Module::bytes, for the validator's messages
 };
 
 struct TableType {
@@ -68,6 +70,7 @@ struct Import {
     TableType table;         // kind == Table
     MemoryType memory;       // kind == Memory
     GlobalType global;       // kind == Global
+    size_t offset = 0;       // byte offset of the import's kind byte, for the validator's messages
 };
 
 // A constant expression (WebAssembly 2.0: exactly one instruction then `end`).
@@ -88,6 +91,7 @@ struct Export {
     std::string name;
     ExternKind kind = ExternKind::Func;
     uint32_t index = 0;
+    size_t offset = 0;  // byte offset of the export entry, for the validator's messages
 };
 
 enum class SegmentMode : uint8_t { Active, Passive, Declarative };
@@ -138,6 +142,7 @@ struct Module {
     std::vector<Global> globals;            // defined globals (index - num_imported_globals)
     std::vector<Export> exports;
     std::optional<uint32_t> start;
+    size_t start_offset = 0;                // byte offset of the start section's function index
     std::vector<ElemSegment> elems;
     std::vector<DataSegment> datas;
     std::optional<uint32_t> data_count;     // from the DataCount section

@@ -17,6 +17,22 @@ namespace {
 // Operand-stack entries: a ValType byte, or Unknown (the bottom type).
 constexpr uint8_t kUnknown = 0;
 
+// Implementation limit on the operand values moved by multi-value blocks,
+// branches and calls (spans of a type's params/results), for the whole module.
+// One instruction of two to four bytes can move up to 2000 values (arity is
+// capped at 1000 by the decoder), so without a budget a few MB of
+// `block (type t) unreachable end` took minutes to validate, and 20 KB of
+// calls to a function of 1000 params made 200 MB of C (about 12 bytes of C
+// per value moved). Real code moves a few values per call or block, well
+// under one per byte; the budget is 1 M values plus 8 per byte of the module.
+// Implementation limit on the operand stack height: every stack depth in use
+// becomes a C variable, like a local (and locals are capped at 50,000 per
+// function by the decoder). 500,000 constants on the stack made 13 MB of C and
+// cost cc 680 MB; compilers keep a handful of values on the stack.
+constexpr size_t kMaxStackHeight = 50000;
+
+uint64_t span_budget(size_t module_size) { return (uint64_t(1) << 20) + 8 * uint64_t(module_size); }
+
 // Single-type result lists for `block (result t)`, stable storage for spans.
 const ValType kOne[7] = {ValType::I32, ValType::I64, ValType::F32, ValType::F64,
                          ValType::V128, ValType::FuncRef, ValType::ExternRef};
@@ -92,10 +108,12 @@ private:
         return {};
     }
     Status pop_span(Span s) {
+        span_values_ += s.n;
         for (uint32_t i = s.n; i-- > 0;) LUCET_TRY(pop(s.p[i]));
         return {};
     }
     void push_span(Span s) {
+        span_values_ += s.n;
         for (uint32_t i = 0; i < s.n; ++i) push(s.p[i]);
     }
 
@@ -144,6 +162,11 @@ private:
         t = f_->locals[j];
         return {};
     }
+    Status check_budget() const {
+        if (span_values_ <= span_budget_) return {};
+        return fail("implementation limit: multi-value blocks, branches and calls move more than " +
+                    std::to_string(span_budget_) + " operand values in this module");
+    }
     Status load_store(ValType t, uint32_t natural_log2, bool store);
     Status numeric();
     Status step();
@@ -157,6 +180,8 @@ private:
     std::vector<uint8_t> vals_;
     std::vector<Frame> ctrls_;
     std::vector<uint8_t> scratch_;
+    uint64_t span_values_ = 0;  // values moved by spans so far, in all bodies
+    uint64_t span_budget_ = span_budget(m_.bytes.size());
 };
 
 Status FuncValidator::block_sig(const BlockType &bt, Span &params, Span &results) {
@@ -298,6 +323,10 @@ Status FuncValidator::step() {
             if (s.n != arity) return fail("type mismatch: br_table targets have different arities");
             // Pop the label's types and push back what was actually popped
             // (Unknown stays Unknown), as the spec algorithm does.
+            // A br_table alone can have millions of targets: check the
+            // budget per target, not only per instruction.
+            span_values_ += 2 * uint64_t(s.n);
+            LUCET_TRY(check_budget());
             scratch_.resize(s.n);
             for (uint32_t i = s.n; i-- > 0;) {
                 uint8_t got = 0;
@@ -521,6 +550,10 @@ Status FuncValidator::run(const Function &f) {
         at_ = ins_.offset;
         if (ctrls_.empty()) return fail("instruction after the function's final end");
         LUCET_TRY(step());
+        LUCET_TRY(check_budget());
+        if (vals_.size() > kMaxStackHeight)
+            return fail("implementation limit: operand stack deeper than " + std::to_string(kMaxStackHeight) +
+                        " values");
     }
     if (!ctrls_.empty()) return fail("END opcode expected at the end of the function");
     return {};

@@ -16,10 +16,38 @@ namespace {
 using validate_detail::ModuleContext;
 
 constexpr uint64_t kMaxPages = 65536;
-// Module items the decoder records no offset for (imports, exports, ...).
-constexpr size_t kNoOffset = static_cast<size_t>(-1);
 
 Error err(const std::string &msg, size_t at) { return make_error(msg, static_cast<std::ptrdiff_t>(at)); }
+
+// A name from the module, quoted for a message. Names are any UTF-8, control
+// characters included, and a message must stay on one line, so bytes below
+// 0x20, '"', '\\' and DEL are escaped as \xx (the text format's escapes).
+std::string quoted(const std::string &name) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out = "\"";
+    for (unsigned char c : name) {
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+            out += '\\';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
+
+// Where function `i`'s type index was given: its import, or its code entry.
+size_t func_offset(const Module &m, size_t i) {
+    if (i >= m.num_imported_funcs) {
+        size_t d = i - m.num_imported_funcs;
+        return d < m.code.size() ? m.code[d].code_offset : 0;
+    }
+    size_t k = 0;
+    for (const Import &im : m.imports)
+        if (im.kind == ExternKind::Func && k++ == i) return im.offset;
+    return 0;
+}
 
 Status check_limits(const Limits &l, uint64_t bound, const char *too_big, size_t at) {
     if (l.min > bound || (l.max && *l.max > bound)) return err(too_big, at);
@@ -75,23 +103,20 @@ Status validate_module_items(const Module &m, std::vector<bool> &refs) {
     const size_t nfuncs = m.func_types.size();
     // Function types of imports and definitions.
     for (size_t i = 0; i < nfuncs; ++i)
-        if (m.func_types[i] >= m.types.size()) {
-            size_t at = kNoOffset;
-            if (i >= m.num_imported_funcs && i - m.num_imported_funcs < m.code.size())
-                at = m.code[i - m.num_imported_funcs].code_offset;
+        if (m.func_types[i] >= m.types.size())
             return err("unknown type " + std::to_string(m.func_types[i]) + " (function " + std::to_string(i) + ")",
-                       at);
-        }
+                       func_offset(m, i));
     for (size_t i = 0; i < m.tables.size(); ++i) {
-        Status st = check_table(m.tables[i], kNoOffset);
-        if (!st.ok()) return err(st.error().message + " (table " + std::to_string(i) + ")", kNoOffset);
+        Status st = check_table(m.tables[i], m.tables[i].limits.offset);
+        if (!st.ok()) return err(st.error().message + " (table " + std::to_string(i) + ")", st.error().offset);
     }
     for (size_t i = 0; i < m.memories.size(); ++i) {
-        Status st = check_memory(m.memories[i], kNoOffset);
-        if (!st.ok()) return err(st.error().message + " (memory " + std::to_string(i) + ")", kNoOffset);
+        Status st = check_memory(m.memories[i], m.memories[i].limits.offset);
+        if (!st.ok()) return err(st.error().message + " (memory " + std::to_string(i) + ")", st.error().offset);
     }
     if (m.memories.size() > 1)
-        return err("multiple memories (" + std::to_string(m.memories.size()) + " declared or imported)", kNoOffset);
+        return err("multiple memories (" + std::to_string(m.memories.size()) + " declared or imported)",
+                   m.memories[1].limits.offset);
 
     // C.refs before anything that could mention ref.func.
     for (const Global &g : m.globals) note_ref(refs, g.init);
@@ -115,15 +140,17 @@ Status validate_module_items(const Module &m, std::vector<bool> &refs) {
         case ExternKind::Memory: limit = m.memories.size(); what = "unknown memory "; break;
         case ExternKind::Global: limit = m.global_types.size(); what = "unknown global "; break;
         }
-        if (e.index >= limit) return err(what + std::to_string(e.index) + " in export \"" + e.name + "\"", kNoOffset);
-        if (!names.insert(e.name).second) return err("duplicate export name \"" + e.name + "\"", kNoOffset);
+        if (e.index >= limit) return err(what + std::to_string(e.index) + " in export " + quoted(e.name), e.offset);
+        if (!names.insert(e.name).second) return err("duplicate export name " + quoted(e.name), e.offset);
     }
 
     // Start function: [] -> [].
     if (m.start) {
-        if (*m.start >= nfuncs) return err("unknown function " + std::to_string(*m.start) + " (start)", kNoOffset);
+        if (*m.start >= nfuncs)
+            return err("unknown function " + std::to_string(*m.start) + " (start)", m.start_offset);
         const FuncType &ft = m.func_type(*m.start);
-        if (!ft.params.empty() || !ft.results.empty()) return err("start function must have type [] -> []", kNoOffset);
+        if (!ft.params.empty() || !ft.results.empty())
+            return err("start function must have type [] -> []", m.start_offset);
     }
 
     // Element segments.

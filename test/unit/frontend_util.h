@@ -2,6 +2,7 @@
 // running wat2wasm / wast2json, building binaries by hand.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -64,6 +65,37 @@ inline std::vector<uint8_t> wat(const std::string &text, bool check = true) {
                       shell_quote(base + ".err");
     if (std::system(cmd.c_str()) != 0) return {};
     return read_file(base + ".wasm");
+}
+
+// The binary modules wast2json writes for the core spec suite (all .wast
+// files but simd_*, from $LUCET_SPEC_DIR), converted once per test binary
+// into the scratch directory; sorted, so callers see a stable order. Empty if
+// the suite or wast2json is missing.
+inline const std::vector<std::string> &spec_wasm_files() {
+    static const std::vector<std::string> files = [] {
+        namespace fs = std::filesystem;
+        std::vector<std::string> out;
+        std::string spec = tool("LUCET_SPEC_DIR", "/work/shared/spec-testsuite");
+        std::string wast2json = tool("LUCET_TEST_WAST2JSON", "wast2json");
+        std::string dir = temp_dir() + "/spec-bin";
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        std::vector<std::string> wasts;
+        for (const auto &e : fs::directory_iterator(spec, ec)) {
+            std::string n = e.path().filename().string();
+            if (n.size() > 5 && n.substr(n.size() - 5) == ".wast" && n.rfind("simd_", 0) != 0) wasts.push_back(n);
+        }
+        for (const std::string &n : wasts) {
+            std::string cmd = shell_quote(wast2json) + " " + shell_quote(spec + "/" + n) + " -o " +
+                              shell_quote(dir + "/" + n.substr(0, n.size() - 5) + ".json") + " >/dev/null 2>&1";
+            if (std::system(cmd.c_str()) != 0) continue;
+        }
+        for (const auto &e : fs::directory_iterator(dir, ec))
+            if (e.path().extension() == ".wasm") out.push_back(e.path().string());
+        std::sort(out.begin(), out.end());
+        return out;
+    }();
+    return files;
 }
 
 // Binary building blocks.

@@ -583,6 +583,22 @@ TEST_CASE("extreme: a function with 20,000 locals", "[extreme]") {
     compile_extreme("20000-locals", mb.build());
 }
 
+TEST_CASE("extreme: 50,000 values on the operand stack", "[extreme]") {
+    // The validator's cap. Float loads on top of the deep stack, then drops:
+    // every drop forces pending loads, which once scanned the whole stack.
+    ModuleBuilder mb;
+    uint32_t t = mb.type({I32}, {I32});
+    mb.memory = {0x00, 0x01};
+    Bytes c;
+    for (uint32_t i = 0; i < 49998; i++) c.u8(0x41).sleb(i);
+    c.u8(0x20).uleb(0).u8(0x2a).uleb(2).uleb(0);  // local.get 0; f32.load
+    c.u8(0x1a);                                   // drop
+    for (uint32_t i = 0; i < 49997; i++) c.u8(0x1a);
+    mb.func(t, body({0}, c));
+    mb.export_func("f", 0);
+    compile_extreme("deep-stack", mb.build());
+}
+
 TEST_CASE("extreme: 5,000 nested blocks", "[extreme]") {
     ModuleBuilder mb;
     uint32_t t = mb.type({I32}, {I32});

@@ -1,7 +1,11 @@
 // test_decode.cpp: the binary decoder and InstrReader.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <iterator>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -348,6 +352,34 @@ TEST_CASE("decode: bogus huge counts do not allocate", "[decode]") {
     CHECK(ok->code[0].locals.size() == 50000);
 }
 
+// Regression (mutation fuzzing): function types of huge arity made
+// validation cost (body size x arity). Params and results are capped at 1000
+// each, the JS API's limits.
+TEST_CASE("decode: function type arity is capped at 1000", "[decode]") {
+    auto type_with = [](uint32_t np, uint32_t nr) {
+        auto m = header();
+        std::vector<uint8_t> t{1, 0x60};
+        leb(t, np);
+        t.insert(t.end(), np, 0x7f);
+        leb(t, nr);
+        t.insert(t.end(), nr, 0x7e);
+        section(m, 1, t);
+        return m;
+    };
+    auto ok = decode_module(type_with(1000, 1000));
+    REQUIRE(ok.ok());
+    CHECK(ok->types[0].params.size() == 1000);
+    CHECK(ok->types[0].results.size() == 1000);
+    auto p = decode_module(type_with(1001, 0));
+    REQUIRE_FALSE(p.ok());
+    CHECK(p.error().message == "too many parameters in type 0: 1001 (implementation limit 1000)");
+    CHECK(p.error().offset == 13);
+    auto r = decode_module(type_with(0, 50000));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message == "too many results in type 0: 50000 (implementation limit 1000)");
+    CHECK(r.error().offset == 15);
+}
+
 TEST_CASE("decode: 10000 nested blocks, no recursion", "[decode]") {
     std::vector<uint8_t> body{0x00};
     const int depth = 10000;
@@ -505,4 +537,325 @@ TEST_CASE("decode: module-wide locals cap bounds memory", "[decode]") {
     // A few such functions are fine.
     auto ok = decode_module(one_func({0x01, 0xd0, 0x86, 0x03, 0x7f, 0x0b}));
     CHECK(ok.ok());
+}
+
+// Regression (fuzzing lucetc end to end): the module-wide cap used to be
+// 2^24 + 4 per input byte, so a 2.6 KB module of 330 bodies with 50000 locals
+// each (16.5 M locals) decoded, and lucetc wrote 340 MB of C that cc could not
+// compile in reasonable time or memory. The cap is now 2^18 + 1 per byte.
+TEST_CASE("decode: module-wide locals cap is small for small modules", "[decode]") {
+    auto build = [](int n) {
+        auto m = header();
+        section(m, 1, {1, 0x60, 0, 0});
+        std::vector<uint8_t> fs;
+        leb(fs, n);
+        fs.insert(fs.end(), n, 0);
+        section(m, 3, fs);
+        std::vector<uint8_t> code;
+        leb(code, n);
+        for (int i = 0; i < n; ++i) code.insert(code.end(), {0x06, 0x01, 0xd0, 0x86, 0x03, 0x7e, 0x0b});
+        section(m, 10, code);
+        return m;
+    };
+    auto big = decode_module(build(330));
+    REQUIRE_FALSE(big.ok());
+    CHECK(starts_with(big.error().message, "too many locals in the module (300000 in total, limit "));
+    auto five = decode_module(build(5));  // 250000 locals
+    REQUIRE(five.ok());
+    CHECK(validate_module(*five).ok());
+}
+
+namespace {
+
+// Mutation operators for the spec-module sweep below. A deterministic
+// xorshift64 so the same mutants come out on every platform and run.
+struct MutRng {
+    uint64_t s;
+    uint32_t next() {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        return static_cast<uint32_t>(s >> 11);
+    }
+    size_t below(size_t n) { return n ? next() % n : 0; }
+};
+
+bool read_uleb(const std::vector<uint8_t> &b, size_t p, uint64_t &v, size_t &len) {
+    v = 0;
+    for (size_t i = 0; i < 10 && p + i < b.size(); ++i) {
+        v |= uint64_t(b[p + i] & 0x7f) << (7 * i);
+        if (!(b[p + i] & 0x80)) {
+            len = i + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+struct Sec {
+    uint8_t id;
+    std::vector<uint8_t> payload;
+};
+
+bool split_sections(const std::vector<uint8_t> &b, std::vector<Sec> &out) {
+    out.clear();
+    if (b.size() < 8) return false;
+    size_t p = 8;
+    while (p < b.size()) {
+        uint8_t id = b[p++];
+        uint64_t n = 0;
+        size_t len = 0;
+        if (!read_uleb(b, p, n, len) || n > b.size() - p - len) return false;
+        p += len;
+        out.push_back({id, std::vector<uint8_t>(b.begin() + p, b.begin() + p + n)});
+        p += n;
+    }
+    return true;
+}
+
+std::vector<uint8_t> join_sections(const std::vector<Sec> &secs) {
+    auto m = header();
+    for (const Sec &s : secs) section(m, s.id, s.payload);
+    return m;
+}
+
+const uint8_t kInterestingBytes[] = {0x00, 0x01, 0x7f, 0x80, 0xff, 0x40, 0x60, 0x70, 0x6f,
+                                     0x7b, 0x0b, 0x05, 0x02, 0x3f, 0xfc, 0xfd, 0x10};
+const uint64_t kInterestingValues[] = {0,     1,     2,          0x3f,       0x40,       0x7f,      0x80,
+                                       65535, 65536, 0x7fffffff, 0x80000000, 0xffffffff, 1ull << 35};
+// Whole instructions to insert into bodies (control, stack, memory, tables).
+const std::vector<std::vector<uint8_t>> kInstrs = {
+    {0x00}, {0x01}, {0x0b}, {0x05}, {0x1a}, {0x0f}, {0x0c, 0x00}, {0x0c, 0x01}, {0x0d, 0x00}, {0x02, 0x40},
+    {0x03, 0x40}, {0x04, 0x40}, {0x02, 0x7f}, {0x02, 0x00}, {0x41, 0x00}, {0x42, 0x00}, {0x20, 0x00},
+    {0x21, 0x00}, {0x23, 0x00}, {0x24, 0x00}, {0x10, 0x00}, {0x11, 0x00, 0x00}, {0x1b}, {0x1c, 0x01, 0x7f},
+    {0x1c, 0x01, 0x70}, {0x28, 0x02, 0x00}, {0x36, 0x02, 0x00}, {0x3f, 0x00}, {0x40, 0x00}, {0x6a}, {0xa7},
+    {0xd0, 0x70}, {0xd1}, {0xd2, 0x00}, {0x25, 0x00}, {0x26, 0x00}, {0xfc, 0x00}, {0xfc, 0x08, 0x00, 0x00},
+    {0xfc, 0x09, 0x00}, {0xfc, 0x0a, 0x00, 0x00}, {0xfc, 0x0c, 0x00, 0x00}, {0xfc, 0x0e, 0x00, 0x00},
+    {0x0e, 0x01, 0x00, 0x01},
+};
+
+struct Seed {
+    std::vector<uint8_t> bytes;
+    std::optional<Module> module;  // when the seed decodes
+};
+
+class Mutator {
+public:
+    Mutator(const std::vector<Seed> &seeds, uint64_t seed) : seeds_(seeds), r_{seed} {}
+
+    std::vector<uint8_t> mutate() {
+        const Seed &s = seeds_[r_.below(seeds_.size())];
+        std::vector<uint8_t> b = s.bytes;
+        switch (r_.below(10)) {
+        case 0: case 1: {
+            int n = 1 + int(r_.below(3));
+            for (int i = 0; i < n; ++i) raw(b);
+            return b;
+        }
+        case 2: case 3: case 4: case 5:
+            if (s.module && code_edit(*s.module, b)) return b;
+            raw(b);
+            return b;
+        default: {
+            std::vector<Sec> secs;
+            if (!split_sections(b, secs) || secs.empty()) {
+                raw(b);
+                return b;
+            }
+            section_edit(secs);
+            return join_sections(secs);
+        }
+        }
+    }
+
+private:
+    size_t pos(const std::vector<uint8_t> &b) { return b.size() > 8 ? 8 + r_.below(b.size() - 8) : 0; }
+
+    void raw(std::vector<uint8_t> &b) {
+        if (b.empty()) {
+            b.push_back(uint8_t(r_.next()));
+            return;
+        }
+        size_t p = pos(b);
+        switch (r_.below(6)) {
+        case 0: b[p] ^= uint8_t(1u << r_.below(8)); break;
+        case 1: b[p] = kInterestingBytes[r_.below(sizeof kInterestingBytes)]; break;
+        case 2: b.erase(b.begin() + p); break;
+        case 3: b.insert(b.begin() + p, uint8_t(r_.next())); break;
+        case 4: b.resize(r_.below(b.size() + 1)); break;
+        default: {  // re-encode an LEB128: another value, or the same one padded
+            uint64_t v = 0;
+            size_t len = 0;
+            if (!read_uleb(b, p, v, len)) break;
+            std::vector<uint8_t> enc;
+            if (r_.below(3) == 0) {
+                for (size_t i = 0; i < len + 1 + r_.below(4); ++i) enc.push_back(uint8_t(((v >> (7 * i)) & 0x7f) | 0x80));
+                enc.back() &= 0x7f;
+            } else {
+                leb(enc, kInterestingValues[r_.below(std::size(kInterestingValues))]);
+            }
+            b.erase(b.begin() + p, b.begin() + p + len);
+            b.insert(b.begin() + p, enc.begin(), enc.end());
+        }
+        }
+    }
+
+    void section_edit(std::vector<Sec> &secs) {
+        size_t i = r_.below(secs.size());
+        switch (r_.below(4)) {
+        case 0: {  // change the item count at the start of the payload
+            uint64_t v = 0;
+            size_t len = 0;
+            if (secs[i].id == 0 || !read_uleb(secs[i].payload, 0, v, len)) break;
+            std::vector<uint8_t> enc;
+            uint64_t nv[] = {v + 1, v ? v - 1 : 0, 0, 0xffffffff, v * 1000};
+            leb(enc, nv[r_.below(std::size(nv))]);
+            auto &pl = secs[i].payload;
+            pl.erase(pl.begin(), pl.begin() + len);
+            pl.insert(pl.begin(), enc.begin(), enc.end());
+            break;
+        }
+        case 1: {  // replace with (or add) a section of the same id from another module
+            std::vector<Sec> other;
+            if (!split_sections(seeds_[r_.below(seeds_.size())].bytes, other) || other.empty()) break;
+            const Sec &o = other[r_.below(other.size())];
+            for (Sec &s : secs)
+                if (s.id == o.id) {
+                    s.payload = o.payload;
+                    return;
+                }
+            secs.insert(secs.begin() + i, o);
+            break;
+        }
+        case 2:  // drop or duplicate a section
+            if (r_.below(2)) secs.erase(secs.begin() + i);
+            else secs.insert(secs.begin() + i, secs[i]);
+            break;
+        default: {  // a byte edit inside the payload, sizes kept consistent
+            auto &pl = secs[i].payload;
+            if (pl.empty()) break;
+            size_t p = r_.below(pl.size());
+            if (r_.below(2)) pl[p] = kInterestingBytes[r_.below(sizeof kInterestingBytes)];
+            else pl.erase(pl.begin() + p);
+        }
+        }
+    }
+
+    // Removes, duplicates, inserts or splices whole instructions in one body
+    // of a module that decodes, then fixes the body and section sizes, so the
+    // mutant reaches the validator.
+    bool code_edit(const Module &m, std::vector<uint8_t> &out) {
+        if (m.code.empty()) return false;
+        std::vector<Sec> secs;
+        if (!split_sections(m.bytes, secs)) return false;
+        std::vector<std::vector<uint8_t>> bodies;
+        for (const Function &f : m.code) {
+            uint64_t size = 0;
+            size_t len = 0;
+            if (!read_uleb(m.bytes, f.code_offset, size, len)) return false;
+            bodies.emplace_back(m.bytes.begin() + f.code_offset + len, m.bytes.begin() + f.body_end);
+        }
+        size_t k = r_.below(m.code.size());
+        const Function &f = m.code[k];
+        size_t base = f.body_end - bodies[k].size();  // offset of bodies[k][0] in m.bytes
+        std::vector<std::pair<size_t, size_t>> ins;  // instruction extents, relative to the body
+        InstrReader ir(m, f);
+        Instr in;
+        while (!ir.done()) {
+            size_t a = ir.position();
+            if (!ir.next(in).ok()) return false;
+            ins.emplace_back(a - base, ir.position() - base);
+        }
+        if (ins.empty()) return false;
+        auto [a, e] = ins[r_.below(ins.size())];
+        std::vector<uint8_t> &body = bodies[k];
+        std::vector<uint8_t> piece;
+        switch (r_.below(5)) {
+        case 0: body.erase(body.begin() + a, body.begin() + e); break;
+        case 1: piece.assign(body.begin() + a, body.begin() + e); body.insert(body.begin() + a, piece.begin(), piece.end()); break;
+        case 2: piece = kInstrs[r_.below(kInstrs.size())]; body.insert(body.begin() + a, piece.begin(), piece.end()); break;
+        case 3:
+            piece = kInstrs[r_.below(kInstrs.size())];
+            body.erase(body.begin() + a, body.begin() + e);
+            body.insert(body.begin() + a, piece.begin(), piece.end());
+            break;
+        default: {  // another instruction of the same body
+            auto [a2, e2] = ins[r_.below(ins.size())];
+            piece.assign(body.begin() + a2, body.begin() + e2);
+            body.insert(body.begin() + a, piece.begin(), piece.end());
+        }
+        }
+        std::vector<uint8_t> payload;
+        leb(payload, bodies.size());
+        for (const auto &bd : bodies) {
+            leb(payload, bd.size());
+            payload.insert(payload.end(), bd.begin(), bd.end());
+        }
+        for (Sec &s : secs)
+            if (s.id == 10) s.payload = payload;
+        out = join_sections(secs);
+        return true;
+    }
+
+    const std::vector<Seed> &seeds_;
+    MutRng r_;
+};
+
+}  // namespace
+
+// Mutants of every spec-suite binary (valid, invalid and malformed ones):
+// bit flips, byte edits, LEB128 re-encodings, truncation, count edits, section
+// splicing/dropping/duplication, and whole-instruction edits inside bodies with
+// sizes fixed up. Each must come back as a module or an error value with an
+// offset inside the input and a one-line message, quickly; a module that
+// validates must read cleanly. Fixed seed: the same mutants every run.
+TEST_CASE("decode: mutants of the spec modules decode and validate cleanly", "[decode][spec]") {
+    const auto &files = spec_wasm_files();
+    REQUIRE(files.size() > 1000);
+    std::vector<Seed> seeds;
+    for (const std::string &f : files) {
+        Seed s{read_file(f), std::nullopt};
+        auto r = decode_module(s.bytes);
+        if (r.ok()) s.module = std::move(*r);
+        seeds.push_back(std::move(s));
+    }
+    Mutator mut(seeds, 0x5eed1234abcdULL);
+    const int kMutants = 10000;
+    int decoded = 0, validated = 0;
+    double worst = 0;
+    auto start = std::chrono::steady_clock::now();
+    for (int it = 0; it < kMutants; ++it) {
+        std::vector<uint8_t> b = mut.mutate();
+        auto t0 = std::chrono::steady_clock::now();
+        auto r = decode_module(b);
+        Status st;
+        if (r.ok()) {
+            ++decoded;
+            st = validate_module(*r);
+        }
+        worst = std::max(worst, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        const Error *e = !r.ok() ? &r.error() : !st.ok() ? &st.error() : nullptr;
+        if (e) {
+            INFO("mutant " << it << ": " << e->to_string());
+            REQUIRE(e->offset >= 0);
+            REQUIRE(size_t(e->offset) <= b.size());
+            REQUIRE_FALSE(e->message.empty());
+            REQUIRE(e->message.find('\n') == std::string::npos);
+            continue;
+        }
+        ++validated;
+        for (const Function &f : r->code) {
+            InstrReader ir(*r, f);
+            Instr ins;
+            while (!ir.done()) REQUIRE(ir.next(ins).ok());
+            REQUIRE(ins.op == Op::End);
+        }
+    }
+    double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("spec mutants: %d, %d decoded, %d valid, slowest %.3f s, total %.1f s\n", kMutants, decoded, validated,
+                worst, total);
+    CHECK(decoded > kMutants / 4);
+    CHECK(validated > kMutants / 40);
+    CHECK(worst < 1.0);
+    CHECK(total < 30.0);
 }

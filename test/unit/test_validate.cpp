@@ -5,6 +5,7 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -31,6 +32,17 @@ std::string check_wat(const std::string &text) {
 }
 
 bool starts_with(const std::string &s, const std::string &p) { return s.rfind(p, 0) == 0; }
+
+// The validator's error for a well-formed module (wat2wasm --no-check).
+Error validate_error(const std::string &text, size_t *size = nullptr) {
+    auto bytes = wat(text, /*check=*/false);
+    if (bytes.empty()) return make_error("wat2wasm failed");
+    if (size) *size = bytes.size();
+    auto r = decode_module(std::move(bytes));
+    if (!r.ok()) return make_error("decode: " + r.error().message);
+    Status st = validate_module(*r);
+    return st.ok() ? make_error("") : st.error();
+}
 
 #define VALID(text) CHECK(check_wat(text) == "")
 #define INVALID(text, prefix)                    \
@@ -201,6 +213,143 @@ TEST_CASE("validate: bulk memory and table ops", "[validate]") {
     VALID("(module (table 1 funcref) (func (result i32) (table.grow 0 (ref.null func) (i32.const 1))))");
     INVALID("(module (table 1 funcref) (func (result i32) (table.grow 0 (ref.null extern) (i32.const 1))))",
             "type mismatch");
+}
+
+// Regression (mutation fuzzing): errors about imports, exports, tables,
+// memories and the start function had no offset, so lucetc printed them
+// without "at offset", and an export name with a newline split the message.
+TEST_CASE("validate: module-level errors name an offset and stay on one line", "[validate]") {
+    const char *cases[][2] = {
+        {"(module (func) (export \"a\" (func 0)) (export \"a\" (func 0)))", "duplicate export name \"a\""},
+        {"(module (export \"x\" (func 4)))", "unknown function 4 in export \"x\""},
+        {"(module (export \"x\" (table 0)))", "unknown table 0"},
+        {"(module (export \"x\" (memory 1)))", "unknown memory 1"},
+        {"(module (export \"x\" (global 0)))", "unknown global 0"},
+        {"(module (start 2))", "unknown function 2 (start)"},
+        {"(module (func (param i32)) (start 0))", "start function must have type [] -> []"},
+        {"(module (memory 65537))", "memory size must be at most 65536 pages"},
+        {"(module (import \"a\" \"m\" (memory 2 1)))", "size minimum must not be greater than maximum"},
+        {"(module (table 2 1 funcref))", "size minimum must not be greater than maximum"},
+        {"(module (import \"a\" \"m\" (memory 0)) (memory 0))", "multiple memories"},
+        {"(module (func (export \"a\\0ab\\\"\")) (export \"a\\0ab\\\"\" (func 0)))",
+         "duplicate export name \"a\\0ab\\22\""},
+    };
+    for (auto &c : cases) {
+        size_t size = 0;
+        Error e = validate_error(c[0], &size);
+        INFO(c[0] << " -> " << e.message);
+        CHECK(starts_with(e.message, c[1]));
+        CHECK(e.offset > 8);
+        CHECK(size_t(e.offset) < size);
+        CHECK(e.message.find('\n') == std::string::npos);
+        CHECK(e.to_string().find("at offset 0x") == 0);
+    }
+    // An imported function of an unknown type: the offset is its import.
+    auto m = header();
+    section(m, 2, {1, 1, 'a', 1, 'f', 0x00, 7});
+    auto r = decode_module(m);
+    REQUIRE(r.ok());
+    Status st = validate_module(*r);
+    REQUIRE_FALSE(st.ok());
+    CHECK(starts_with(st.error().message, "unknown type 7 (function 0)"));
+    CHECK(st.error().offset == 15);
+}
+
+// Regression (mutation fuzzing): a 4-byte `block (type t) unreachable end`
+// moves all of t's params and results, so a few hundred KB of them with a
+// type of arity 1000 took seconds per MB (and with larger arities, minutes).
+// The validator caps the values moved by spans per module.
+TEST_CASE("validate: multi-value work is bounded", "[validate]") {
+    auto build = [](uint32_t arity, uint32_t nblocks) {
+        auto m = header();
+        std::vector<uint8_t> types{2, 0x60};
+        leb(types, arity);
+        types.insert(types.end(), arity, 0x7f);
+        leb(types, arity);
+        types.insert(types.end(), arity, 0x7f);
+        types.insert(types.end(), {0x60, 0});
+        leb(types, arity);
+        types.insert(types.end(), arity, 0x7f);
+        section(m, 1, types);
+        section(m, 3, {1, 1});
+        std::vector<uint8_t> body{0x00, 0x00};  // no locals; unreachable
+        for (uint32_t i = 0; i < nblocks; ++i) body.insert(body.end(), {0x02, 0x00, 0x00, 0x0b});
+        body.push_back(0x0b);
+        std::vector<uint8_t> code{1};
+        leb(code, body.size());
+        code.insert(code.end(), body.begin(), body.end());
+        section(m, 10, code);
+        return m;
+    };
+    // Moderate use is valid.
+    auto ok = decode_module(build(100, 1000));
+    REQUIRE(ok.ok());
+    CHECK(validate_module(*ok).ok());
+    // 1.75 M blocks of arity 1000 (7 MB): rejected, quickly.
+    auto t0 = std::chrono::steady_clock::now();
+    auto big = decode_module(build(1000, 1750000));
+    REQUIRE(big.ok());
+    Status st = validate_module(*big);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    REQUIRE_FALSE(st.ok());
+    CHECK(starts_with(st.error().message, "implementation limit: multi-value blocks, branches and calls move"));
+    CHECK(st.error().offset > 0);
+    CHECK(secs < 5.0);
+
+    // One br_table of 2 M targets to a label of arity 1000 (2 MB): the budget
+    // is checked per target, not only after the instruction (that took 18 s).
+    auto m = header();
+    std::vector<uint8_t> types{2, 0x60, 0};
+    leb(types, 1000);
+    types.insert(types.end(), 1000, 0x7f);
+    types.insert(types.end(), {0x60, 0, 0});
+    section(m, 1, types);
+    section(m, 3, {1, 1});
+    std::vector<uint8_t> body{0x00, 0x02, 0x00, 0x00, 0x0e};  // block (type 0) unreachable br_table
+    leb(body, 2000000);
+    body.insert(body.end(), 2000000 + 1, 0x00);
+    body.push_back(0x0b);
+    body.insert(body.end(), 1000, 0x1a);
+    body.push_back(0x0b);
+    std::vector<uint8_t> code{1};
+    leb(code, body.size());
+    code.insert(code.end(), body.begin(), body.end());
+    section(m, 10, code);
+    t0 = std::chrono::steady_clock::now();
+    auto brt = decode_module(m);
+    REQUIRE(brt.ok());
+    st = validate_module(*brt);
+    secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    REQUIRE_FALSE(st.ok());
+    CHECK(starts_with(st.error().message, "implementation limit: multi-value blocks, branches and calls move"));
+    CHECK(secs < 5.0);
+}
+
+TEST_CASE("validate: the operand stack height is capped at 50000", "[validate]") {
+    // (func (result) i32.const 0 x n, drop x n)
+    auto build = [](uint32_t n) {
+        auto m = header();
+        section(m, 1, {1, 0x60, 0, 0});
+        section(m, 3, {1, 0});
+        std::vector<uint8_t> body{0x00};
+        for (uint32_t i = 0; i < n; ++i) body.insert(body.end(), {0x41, 0x00});
+        body.insert(body.end(), n, 0x1a);
+        body.push_back(0x0b);
+        std::vector<uint8_t> code{1};
+        leb(code, body.size());
+        code.insert(code.end(), body.begin(), body.end());
+        section(m, 10, code);
+        return m;
+    };
+    auto ok = decode_module(build(50000));
+    REQUIRE(ok.ok());
+    CHECK(validate_module(*ok).ok());
+    auto deep = decode_module(build(50001));
+    REQUIRE(deep.ok());
+    Status st = validate_module(*deep);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().message == "implementation limit: operand stack deeper than 50000 values");
+    CHECK(st.error().offset > 0);
 }
 
 // Every module wast2json produces from the core spec suite (minus SIMD):

@@ -134,7 +134,10 @@ Errno wait_ready(Call &c, const FdEntry &e, short events);
 Errno make_timespecs(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]);
 // The start of every path_* call (hostcalls_path.cpp): looks up directory fd
 // `fd` with `needed` rights, reads the guest path and resolves it beneath it.
-Errno resolve_in(Call &c, uint32_t fd, uint64_t needed, uint32_t path, uint32_t path_len, bool follow,
+Errno resolve_in(Call &c, uint32_t fd, uint64_t needed, uint32_t path, uint32_t path_len, FinalLink final_link,
                  ResolvedPath &out);
+// For a call that creates an entry named "x/" or "x/.": EXIST when x exists
+// (as Linux answers, also for a dangling symlink x), else the lookup's errno.
+Errno slash_create_target(const ResolvedPath &rp);
 
 }  // namespace lucet::wasi

@@ -13,14 +13,34 @@
 
 namespace lucet::wasi {
 
-Errno resolve_in(Call &c, uint32_t fd, uint64_t needed, uint32_t path, uint32_t path_len, bool follow,
+Errno resolve_in(Call &c, uint32_t fd, uint64_t needed, uint32_t path, uint32_t path_len, FinalLink final_link,
                  ResolvedPath &out) {
     FdEntry *d;
     if (Errno r = fd_lookup(c, fd, needed, d); r != Errno::SUCCESS) return r;
     if (d->type != Filetype::DIRECTORY) return Errno::NOTDIR;
     std::string_view p;
     if (!c.mem.string(path, path_len, p)) return Errno::FAULT;
-    return resolve_path(d->host_fd, p, follow, out);
+    return resolve_path(d->host_fd, p, final_link, out);
+}
+
+namespace {
+
+FinalLink follow_if(uint32_t lookup) {
+    return (lookup & lookupflags::SYMLINK_FOLLOW) ? FinalLink::Follow : FinalLink::NoFollow;
+}
+
+// The resolved entry itself (never a symlink's target).
+Errno lstat_entry(const ResolvedPath &rp, struct stat &st) {
+    return fstatat(rp.dirfd, rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? Errno::SUCCESS
+                                                                             : errno_from_host(errno);
+}
+
+}  // namespace
+
+Errno slash_create_target(const ResolvedPath &rp) {
+    struct stat st;
+    Errno r = lstat_entry(rp, st);
+    return r == Errno::SUCCESS ? Errno::EXIST : r;
 }
 
 Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint32_t path_len, uint32_t of,
@@ -41,9 +61,11 @@ Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint3
     uint64_t inheriting = rights_inheriting & d->rights_inheriting;
 
     ResolvedPath rp;
-    if (Errno r = resolve_in(c, dirfd, needed, path, path_len, dirflags & lookupflags::SYMLINK_FOLLOW, rp);
-        r != Errno::SUCCESS)
+    if (Errno r = resolve_in(c, dirfd, needed, path, path_len, follow_if(dirflags), rp); r != Errno::SUCCESS)
         return r;
+    // "x/" with creat: Linux says EISDIR whatever x is (openat with
+    // O_CREAT | O_DIRECTORY would be EINVAL, or create a file on old kernels).
+    if (rp.must_be_dir && (of & oflags::CREAT)) return Errno::ISDIR;
 
     bool want_read = base & (rights::FD_READ | rights::FD_READDIR);
     bool want_write = base & (rights::FD_WRITE | rights::FD_DATASYNC | rights::FD_ALLOCATE |
@@ -95,7 +117,7 @@ Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint3
 
 Errno path_filestat_get(Call &c, uint32_t fd, uint32_t flags, uint32_t path, uint32_t path_len, uint32_t out) {
     ResolvedPath rp;
-    if (Errno r = resolve_in(c, fd, rights::PATH_FILESTAT_GET, path, path_len, flags & lookupflags::SYMLINK_FOLLOW, rp);
+    if (Errno r = resolve_in(c, fd, rights::PATH_FILESTAT_GET, path, path_len, follow_if(flags), rp);
         r != Errno::SUCCESS)
         return r;
     struct stat st;
@@ -106,21 +128,29 @@ Errno path_filestat_get(Call &c, uint32_t fd, uint32_t flags, uint32_t path, uin
 
 Errno path_create_directory(Call &c, uint32_t fd, uint32_t path, uint32_t path_len) {
     ResolvedPath rp;
-    if (Errno r = resolve_in(c, fd, rights::PATH_CREATE_DIRECTORY, path, path_len, false, rp); r != Errno::SUCCESS)
+    if (Errno r = resolve_in(c, fd, rights::PATH_CREATE_DIRECTORY, path, path_len, FinalLink::Entry, rp);
+        r != Errno::SUCCESS)
         return r;
+    if (rp.dot_final) {
+        // "d/." names d itself: EXIST, or NOTDIR when d is a file.
+        struct stat st;
+        if (Errno r = lstat_entry(rp, st); r != Errno::SUCCESS) return r;
+        return S_ISDIR(st.st_mode) ? Errno::EXIST : Errno::NOTDIR;
+    }
     if (mkdirat(rp.dirfd, rp.name.c_str(), 0777) != 0) return errno_from_host(errno);
     return Errno::SUCCESS;
 }
 
 Errno path_unlink_file(Call &c, uint32_t fd, uint32_t path, uint32_t path_len) {
     ResolvedPath rp;
-    if (Errno r = resolve_in(c, fd, rights::PATH_UNLINK_FILE, path, path_len, false, rp); r != Errno::SUCCESS)
+    if (Errno r = resolve_in(c, fd, rights::PATH_UNLINK_FILE, path, path_len, FinalLink::Entry, rp);
+        r != Errno::SUCCESS)
         return r;
     if (rp.must_be_dir) {
-        // "x/" names a directory: unlinking it as a file is ISDIR if it is
-        // one, NOTDIR otherwise (POSIX).
+        // "x/" or "x/." names a directory: unlinking it as a file is ISDIR if
+        // it is one, NOTDIR otherwise (a symlink "x" included, as on Linux).
         struct stat st;
-        if (fstatat(rp.dirfd, rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno_from_host(errno);
+        if (Errno r = lstat_entry(rp, st); r != Errno::SUCCESS) return r;
         return S_ISDIR(st.st_mode) ? Errno::ISDIR : Errno::NOTDIR;
     }
     if (unlinkat(rp.dirfd, rp.name.c_str(), 0) != 0) return errno_from_host(errno);
@@ -129,8 +159,15 @@ Errno path_unlink_file(Call &c, uint32_t fd, uint32_t path, uint32_t path_len) {
 
 Errno path_remove_directory(Call &c, uint32_t fd, uint32_t path, uint32_t path_len) {
     ResolvedPath rp;
-    if (Errno r = resolve_in(c, fd, rights::PATH_REMOVE_DIRECTORY, path, path_len, false, rp); r != Errno::SUCCESS)
+    if (Errno r = resolve_in(c, fd, rights::PATH_REMOVE_DIRECTORY, path, path_len, FinalLink::Entry, rp);
+        r != Errno::SUCCESS)
         return r;
+    if (rp.dot_final) {
+        // POSIX: a final "." or ".." is INVAL (after NOTDIR for "file/.").
+        struct stat st;
+        if (Errno r = lstat_entry(rp, st); r != Errno::SUCCESS) return r;
+        return S_ISDIR(st.st_mode) ? Errno::INVAL : Errno::NOTDIR;
+    }
     if (unlinkat(rp.dirfd, rp.name.c_str(), AT_REMOVEDIR) != 0) return errno_from_host(errno);
     return Errno::SUCCESS;
 }

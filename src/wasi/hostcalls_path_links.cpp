@@ -32,7 +32,7 @@ Errno path_filestat_set_times(Call &c, uint32_t fd, uint32_t flags, uint32_t pat
     if (Errno r = make_timespecs(atim, mtim, fst, ts); r != Errno::SUCCESS) return r;
     ResolvedPath rp;
     if (Errno r = resolve_in(c, fd, rights::PATH_FILESTAT_SET_TIMES, path, path_len,
-                             flags & lookupflags::SYMLINK_FOLLOW, rp);
+                             (flags & lookupflags::SYMLINK_FOLLOW) ? FinalLink::Follow : FinalLink::NoFollow, rp);
         r != Errno::SUCCESS)
         return r;
     if (utimensat(rp.dirfd, rp.name.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) return errno_from_host(errno);
@@ -42,12 +42,15 @@ Errno path_filestat_set_times(Call &c, uint32_t fd, uint32_t flags, uint32_t pat
 Errno path_rename(Call &c, uint32_t fd, uint32_t old_path, uint32_t old_len, uint32_t new_fd, uint32_t new_path,
                   uint32_t new_len) {
     ResolvedPath src, dst;
-    if (Errno r = resolve_in(c, fd, rights::PATH_RENAME_SOURCE, old_path, old_len, false, src); r != Errno::SUCCESS)
+    if (Errno r = resolve_in(c, fd, rights::PATH_RENAME_SOURCE, old_path, old_len, FinalLink::Entry, src);
+        r != Errno::SUCCESS)
         return r;
-    if (Errno r = resolve_in(c, new_fd, rights::PATH_RENAME_TARGET, new_path, new_len, false, dst);
+    if (Errno r = resolve_in(c, new_fd, rights::PATH_RENAME_TARGET, new_path, new_len, FinalLink::Entry, dst);
         r != Errno::SUCCESS)
         return r;
     if (Errno r = check_dir_slash(src, dst); r != Errno::SUCCESS) return r;
+    // A dot entry cannot move or be replaced: Linux says BUSY (POSIX allows it).
+    if (src.dot_final || dst.dot_final) return Errno::BUSY;
     if (renameat(src.dirfd, src.name.c_str(), dst.dirfd, dst.name.c_str()) != 0) return errno_from_host(errno);
     return Errno::SUCCESS;
 }
@@ -56,13 +59,14 @@ Errno path_link(Call &c, uint32_t old_fd, uint32_t old_flags, uint32_t old_path,
                 uint32_t new_path, uint32_t new_len) {
     ResolvedPath src, dst;
     if (Errno r = resolve_in(c, old_fd, rights::PATH_LINK_SOURCE, old_path, old_len,
-                             old_flags & lookupflags::SYMLINK_FOLLOW, src);
+                             (old_flags & lookupflags::SYMLINK_FOLLOW) ? FinalLink::Follow : FinalLink::NoFollow, src);
         r != Errno::SUCCESS)
         return r;
-    if (Errno r = resolve_in(c, new_fd, rights::PATH_LINK_TARGET, new_path, new_len, false, dst);
+    if (Errno r = resolve_in(c, new_fd, rights::PATH_LINK_TARGET, new_path, new_len, FinalLink::Entry, dst);
         r != Errno::SUCCESS)
         return r;
-    if (src.must_be_dir || dst.must_be_dir) return Errno::NOTDIR;  // no hard links to directories
+    if (src.must_be_dir) return Errno::NOTDIR;  // no hard links to directories
+    if (dst.must_be_dir) return slash_create_target(dst);
     // The source symlink (if any) was already resolved by resolve_path; flags 0 links the final name itself.
     if (linkat(src.dirfd, src.name.c_str(), dst.dirfd, dst.name.c_str(), 0) != 0) return errno_from_host(errno);
     return Errno::SUCCESS;
@@ -76,9 +80,11 @@ Errno path_symlink(Call &c, uint32_t old_path, uint32_t old_len, uint32_t fd, ui
     // host program following it later would be led out of the preopen.
     if (!target.empty() && target.front() == '/') return Errno::NOTCAPABLE;
     ResolvedPath dst;
-    if (Errno r = resolve_in(c, fd, rights::PATH_SYMLINK, new_path, new_len, false, dst); r != Errno::SUCCESS)
+    if (Errno r = resolve_in(c, fd, rights::PATH_SYMLINK, new_path, new_len, FinalLink::Entry, dst);
+        r != Errno::SUCCESS)
         return r;
-    if (dst.must_be_dir) return Errno::NOENT;  // "link/" names a directory that does not exist yet
+    // "link/" names a directory: EXIST if the name is taken, else NOENT.
+    if (dst.must_be_dir) return slash_create_target(dst);
     std::string t(target);
     if (symlinkat(t.c_str(), dst.dirfd, dst.name.c_str()) != 0) return errno_from_host(errno);
     return Errno::SUCCESS;
@@ -89,7 +95,8 @@ Errno path_readlink(Call &c, uint32_t fd, uint32_t path, uint32_t path_len, uint
     uint8_t *out = c.mem.span(buf, buf_len);
     if (!out || !c.mem.in_bounds(used_out, 4)) return Errno::FAULT;
     ResolvedPath rp;
-    if (Errno r = resolve_in(c, fd, rights::PATH_READLINK, path, path_len, false, rp); r != Errno::SUCCESS)
+    if (Errno r = resolve_in(c, fd, rights::PATH_READLINK, path, path_len, FinalLink::NoFollow, rp);
+        r != Errno::SUCCESS)
         return r;
     char tmp[4096];
     ssize_t n = readlinkat(rp.dirfd, rp.name.c_str(), tmp, sizeof tmp);

@@ -58,14 +58,27 @@ struct FdStack {
     }
 };
 
+// True when the last component of `path` (trailing slashes aside) is "." or
+// "..": push_components drops ".", so the requirement that what precedes it be
+// a directory has to be kept separately.
+bool ends_in_dot(std::string_view path) {
+    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    size_t slash = path.rfind('/');
+    std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    return last == "." || last == "..";
+}
+
 }  // namespace
 
-Errno resolve_path(int base_fd, std::string_view path, bool follow_final, ResolvedPath &out) {
+Errno resolve_path(int base_fd, std::string_view path, FinalLink final_link, ResolvedPath &out) {
     if (path.empty()) return Errno::NOENT;
     if (path.find('\0') != std::string_view::npos) return Errno::INVAL;
     if (path.front() == '/') return Errno::NOTCAPABLE;
 
-    bool trailing_slash = path.back() == '/';
+    bool dot_final = ends_in_dot(path);
+    bool trailing_slash = path.back() == '/' || dot_final;
+    bool follow_final = final_link == FinalLink::Follow;
+    bool slash_follows = final_link != FinalLink::Entry;
     std::deque<std::string> q;
     push_components(q, path, false);
 
@@ -79,7 +92,7 @@ Errno resolve_path(int base_fd, std::string_view path, bool follow_final, Resolv
         if (++links > kMaxSymlinks) return Errno::LOOP;
         if (target.empty()) return Errno::NOENT;
         if (target.front() == '/') return Errno::NOTCAPABLE;
-        if (target.back() == '/' && q.empty()) trailing_slash = true;
+        if (q.empty() && (target.back() == '/' || ends_in_dot(target))) trailing_slash = true;
         push_components(q, target, true);
         return Errno::SUCCESS;
     };
@@ -98,7 +111,9 @@ Errno resolve_path(int base_fd, std::string_view path, bool follow_final, Resolv
         int top = stack.fds.back();
         if (last) {
             // A trailing slash resolves a final symlink as POSIX says.
-            if (follow_final || trailing_slash) {
+            // "link/." names what the link points to even for Entry calls:
+            // the link is not the last component there.
+            if (follow_final || (trailing_slash && (slash_follows || dot_final))) {
                 std::string target;
                 if (read_link(top, c, target)) {
                     Errno e = expand(target);
@@ -130,6 +145,7 @@ Errno resolve_path(int base_fd, std::string_view path, bool follow_final, Resolv
 
     out.name = std::move(final_name);
     out.must_be_dir = trailing_slash;
+    out.dot_final = dot_final;
     if (stack.fds.size() > 1) {
         out.dirfd = stack.fds.back();
         out.owned = true;

@@ -27,15 +27,24 @@ public:
 
     int dirfd = -1;           // directory containing the final component
     std::string name;         // final component ("." when the path names dirfd itself)
-    bool must_be_dir = false; // the path had a trailing slash
+    bool must_be_dir = false; // the path had a trailing slash, or ended in "." or ".."
+    bool dot_final = false;   // the path's last component was "." or ".." (POSIX: rmdir and
+                              // rename refuse it; "f/." names no entry of its own)
 
     bool owned = false;       // dirfd is ours to close
 };
 
-// Resolves `path` beneath `base_fd`. follow_final: resolve a symlink in the
-// final component too (lookupflags.symlink_follow); intermediate symlinks are
-// always followed (inside the sandbox).
-Errno resolve_path(int base_fd, std::string_view path, bool follow_final, ResolvedPath &out);
+// How a final symlink is treated. Follow: resolved (lookupflags.symlink_follow).
+// NoFollow: kept, except that a trailing slash resolves it (POSIX pathname
+// resolution, as open and stat do). Entry: kept even with a trailing slash, for
+// calls that act on the directory entry itself (unlink, rmdir, rename, mkdir,
+// link and symlink targets): Linux makes rmdir("link/") ENOTDIR, never removes
+// the directory the link points to.
+enum class FinalLink { NoFollow, Follow, Entry };
+
+// Resolves `path` beneath `base_fd`; intermediate symlinks are always followed
+// (inside the sandbox).
+Errno resolve_path(int base_fd, std::string_view path, FinalLink final_link, ResolvedPath &out);
 
 // Maximum number of symlinks expanded in one resolution (Linux's limit).
 constexpr int kMaxSymlinks = 40;

@@ -139,5 +139,9 @@ Errno resolve_in(Call &c, uint32_t fd, uint64_t needed, uint32_t path, uint32_t 
 // For a call that creates an entry named "x/" or "x/.": EXIST when x exists
 // (as Linux answers, also for a dangling symlink x), else the lookup's errno.
 Errno slash_create_target(const ResolvedPath &rp);
+// For a call on an entry that must be a directory, looked at itself (never a
+// symlink's target): `if_dir` when it is one, NOTDIR when it is something
+// else, the lookup's errno when it is missing.
+Errno entry_dir_or(const ResolvedPath &rp, Errno if_dir);
 
 }  // namespace lucet::wasi

@@ -37,6 +37,12 @@ Errno lstat_entry(const ResolvedPath &rp, struct stat &st) {
 
 }  // namespace
 
+Errno entry_dir_or(const ResolvedPath &rp, Errno if_dir) {
+    struct stat st;
+    if (Errno r = lstat_entry(rp, st); r != Errno::SUCCESS) return r;
+    return S_ISDIR(st.st_mode) ? if_dir : Errno::NOTDIR;
+}
+
 Errno slash_create_target(const ResolvedPath &rp) {
     struct stat st;
     Errno r = lstat_entry(rp, st);
@@ -131,12 +137,8 @@ Errno path_create_directory(Call &c, uint32_t fd, uint32_t path, uint32_t path_l
     if (Errno r = resolve_in(c, fd, rights::PATH_CREATE_DIRECTORY, path, path_len, FinalLink::Entry, rp);
         r != Errno::SUCCESS)
         return r;
-    if (rp.dot_final) {
-        // "d/." names d itself: EXIST, or NOTDIR when d is a file.
-        struct stat st;
-        if (Errno r = lstat_entry(rp, st); r != Errno::SUCCESS) return r;
-        return S_ISDIR(st.st_mode) ? Errno::EXIST : Errno::NOTDIR;
-    }
+    // "d/." names d itself: EXIST, or NOTDIR when d is a file.
+    if (rp.dot_final) return entry_dir_or(rp, Errno::EXIST);
     if (mkdirat(rp.dirfd, rp.name.c_str(), 0777) != 0) return errno_from_host(errno);
     return Errno::SUCCESS;
 }
@@ -146,13 +148,9 @@ Errno path_unlink_file(Call &c, uint32_t fd, uint32_t path, uint32_t path_len) {
     if (Errno r = resolve_in(c, fd, rights::PATH_UNLINK_FILE, path, path_len, FinalLink::Entry, rp);
         r != Errno::SUCCESS)
         return r;
-    if (rp.must_be_dir) {
-        // "x/" or "x/." names a directory: unlinking it as a file is ISDIR if
-        // it is one, NOTDIR otherwise (a symlink "x" included, as on Linux).
-        struct stat st;
-        if (Errno r = lstat_entry(rp, st); r != Errno::SUCCESS) return r;
-        return S_ISDIR(st.st_mode) ? Errno::ISDIR : Errno::NOTDIR;
-    }
+    // "x/" or "x/." names a directory: unlinking it as a file is ISDIR if it
+    // is one, NOTDIR otherwise (a symlink "x" included, as on Linux).
+    if (rp.must_be_dir) return entry_dir_or(rp, Errno::ISDIR);
     if (unlinkat(rp.dirfd, rp.name.c_str(), 0) != 0) return errno_from_host(errno);
     return Errno::SUCCESS;
 }
@@ -162,12 +160,8 @@ Errno path_remove_directory(Call &c, uint32_t fd, uint32_t path, uint32_t path_l
     if (Errno r = resolve_in(c, fd, rights::PATH_REMOVE_DIRECTORY, path, path_len, FinalLink::Entry, rp);
         r != Errno::SUCCESS)
         return r;
-    if (rp.dot_final) {
-        // POSIX: a final "." or ".." is INVAL (after NOTDIR for "file/.").
-        struct stat st;
-        if (Errno r = lstat_entry(rp, st); r != Errno::SUCCESS) return r;
-        return S_ISDIR(st.st_mode) ? Errno::INVAL : Errno::NOTDIR;
-    }
+    // POSIX: a final "." or ".." is INVAL (after NOTDIR for "file/.").
+    if (rp.dot_final) return entry_dir_or(rp, Errno::INVAL);
     if (unlinkat(rp.dirfd, rp.name.c_str(), AT_REMOVEDIR) != 0) return errno_from_host(errno);
     return Errno::SUCCESS;
 }

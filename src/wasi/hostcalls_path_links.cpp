@@ -19,9 +19,7 @@ namespace {
 // A trailing slash on either side of a rename/link requires a directory.
 Errno check_dir_slash(const ResolvedPath &src, const ResolvedPath &dst) {
     if (!src.must_be_dir && !dst.must_be_dir) return Errno::SUCCESS;
-    struct stat st;
-    if (fstatat(src.dirfd, src.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno_from_host(errno);
-    return S_ISDIR(st.st_mode) ? Errno::SUCCESS : Errno::NOTDIR;
+    return entry_dir_or(src, Errno::SUCCESS);
 }
 
 }  // namespace

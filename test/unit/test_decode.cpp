@@ -52,6 +52,17 @@ const char *kRichWat = R"((module
   (data "passive")
 ))";
 
+// The emitter's guarantee: every body of a valid module reads cleanly to its
+// final end.
+void require_bodies_read(const Module &m) {
+    for (const Function &f : m.code) {
+        InstrReader ir(m, f);
+        Instr ins;
+        while (!ir.done()) REQUIRE(ir.next(ins).ok());
+        REQUIRE(ins.op == Op::End);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("decode: minimal module", "[decode]") {
@@ -505,13 +516,7 @@ TEST_CASE("decode: random mutations never crash, and what validates walks cleanl
         ++decoded;
         if (!validate_module(*r).ok()) continue;
         ++validated;
-        // The emitter's guarantee: every body of a valid module reads cleanly.
-        for (const Function &f : r->code) {
-            InstrReader ir(*r, f);
-            Instr ins;
-            while (!ir.done()) REQUIRE(ir.next(ins).ok());
-            REQUIRE(ins.op == Op::End);
-        }
+        require_bodies_read(*r);
     }
     INFO("decoded " << decoded << ", validated " << validated);
     CHECK(decoded > 100);
@@ -844,12 +849,7 @@ TEST_CASE("decode: mutants of the spec modules decode and validate cleanly", "[d
             continue;
         }
         ++validated;
-        for (const Function &f : r->code) {
-            InstrReader ir(*r, f);
-            Instr ins;
-            while (!ir.done()) REQUIRE(ir.next(ins).ok());
-            REQUIRE(ins.op == Op::End);
-        }
+        require_bodies_read(*r);
     }
     double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("spec mutants: %d, %d decoded, %d valid, slowest %.3f s, total %.1f s\n", kMutants, decoded, validated,

@@ -246,7 +246,7 @@ int main(int argc, char **argv) {
         lucet::CompileOptions opts;
         opts.reserved_size = std::min<uint64_t>(limits.max_heap_size, 4ull << 30);
         opts.guard_size = std::min<uint64_t>(limits.heap_address_space - opts.reserved_size, 4ull << 30);
-        auto so = lucet::compile_cached(module_path, opts);
+        auto so = lucet::compile_cached(module_path, bytes, opts);
         if (!so.ok()) {
             std::fprintf(stderr, "lucet-wasi: error: %s\n", so.error().to_string().c_str());
             return kExitFailure;

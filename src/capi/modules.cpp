@@ -1,10 +1,5 @@
 // modules.cpp: loading module .so files and compiling .wasm files.
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <string>
-
-#include <unistd.h>
 
 #include "capi/capi_internal.h"
 #include "compiler/compile_cache.h"

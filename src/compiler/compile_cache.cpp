@@ -74,8 +74,14 @@ Result<std::string> compile_cached(const std::string &wasm_path, const CompileOp
                                    const std::string &cache_dir) {
     std::ifstream in(wasm_path, std::ios::binary);
     if (!in) return make_error(wasm_path + ": cannot open: " + std::strerror(errno));
-    std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) return make_error(wasm_path + ": cannot read: " + std::strerror(errno));
+    return compile_cached(wasm_path, bytes, opts, cache_dir);
+}
+
+Result<std::string> compile_cached(const std::string &wasm_path, const std::string &bytes, const CompileOptions &opts,
+                                   const std::string &cache_dir) {
+    std::string key = bytes;
     const char *env_cc = std::getenv("CC");
     key += '\0';
     key += compiler_version();

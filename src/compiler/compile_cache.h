@@ -23,5 +23,8 @@ Status compile_file_atomic(const std::string &input, const std::string &output, 
 // both compile, and one result wins whole.
 Result<std::string> compile_cached(const std::string &wasm_path, const CompileOptions &opts,
                                    const std::string &cache_dir = default_cache_dir());
+// The same for a caller that has read the file already: `bytes` is its content.
+Result<std::string> compile_cached(const std::string &wasm_path, const std::string &bytes, const CompileOptions &opts,
+                                   const std::string &cache_dir = default_cache_dir());
 
 }  // namespace lucet

@@ -101,6 +101,13 @@ struct RunState {
     bool pc_is_return = false;  // trap_pc is a return address (helper traps), not a faulting instruction
     bool killed = false;        // Exited by the kill switch
     uint32_t exit_code = 0;
+    // The outcome of terminate (by_kill false) or of the kill switch (exit
+    // code 0, by_kill true). Signal-safe: the kill handler uses it.
+    void set_exited(uint32_t code, bool by_kill) {
+        kind = RunResult::Kind::Exited;
+        exit_code = code;
+        killed = by_kill;
+    }
     Val yielded;                // Yielded: the value given to Instance::yield
     uintptr_t guest_sp = 0;     // Yielded: the suspended guest context
     // The call to make on the guest stack.

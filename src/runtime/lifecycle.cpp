@@ -76,9 +76,7 @@ bool handle_kill_signal(void *uc) {
     // effect when control is back in that run's module code.
     if (im->kill->kill_gen.load(std::memory_order_relaxed) != im->gen) return false;
     if (!module_at_pc(uc_pc(uc))) return false;  // pending: the watchdog signals again
-    rs->kind = RunResult::Kind::Exited;
-    rs->killed = true;
-    rs->exit_code = 0;
+    rs->set_exited(0, true);
     uc_redirect_to_context_set(uc, rs->host_sp);
     return true;
 }

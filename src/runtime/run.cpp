@@ -100,9 +100,7 @@ void Instance::terminate(uint32_t exit_code) {
                      exit_code);
         std::abort();
     }
-    rs->kind = RunResult::Kind::Exited;
-    rs->exit_code = exit_code;
-    rs->killed = false;
+    rs->set_exited(exit_code, false);
     lucet_context_set(rs->host_sp);
 }
 
@@ -111,9 +109,7 @@ void Instance::stop_if_killed() {
     RunState *rs = tls_run;
     // Only the innermost run on this thread can be unwound from here.
     if (!rs || rs->inst != impl_.get()) return;
-    rs->kind = RunResult::Kind::Exited;
-    rs->exit_code = 0;
-    rs->killed = true;
+    rs->set_exited(0, true);
     lucet_context_set(rs->host_sp);
 }
 
@@ -189,9 +185,7 @@ RunResult Instance::Impl::enter(bool fresh) {
     ks.tid.store(current_tid(), std::memory_order_relaxed);
     ks.word.store(gen << 2 | KillSwitch::State::Running, std::memory_order_release);
     if (ks.kill_gen.load(std::memory_order_relaxed) == gen) {
-        rs.kind = RunResult::Kind::Exited;
-        rs.killed = true;
-        rs.exit_code = 0;
+        rs.set_exited(0, true);
     } else {
         // Clear the previous outcome (the RunState is reused).
         rs.kind = RunResult::Kind::Returned;

@@ -25,6 +25,11 @@
 #define LUCET_MODULE_SYMBOL "lucet_module"
 #define LUCET_WASM_PAGE_SIZE 65536u
 
+/* A v128 value in generated code and in the native signatures of functions
+ * (generated and host): a 16-byte GCC/clang vector, passed in an SSE register
+ * on x86-64, its bytes in wasm's little-endian lane order. */
+typedef long long lucet_v128 __attribute__((vector_size(16)));
+
 /* Value types, with their wasm binary encodings. */
 enum lucet_valtype {
     LUCET_VT_I32 = 0x7f,

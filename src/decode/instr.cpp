@@ -16,10 +16,12 @@ namespace {
 struct OpTables {
     std::array<const char *, 256> single{};
     std::array<const char *, 32> fc{};
+    std::array<const char *, 256> fd{};
     constexpr OpTables() {
 #define X(name, code, text)                                        \
     if ((code) < 0x100) single[(code)] = text;                     \
-    else fc[(code) & 0xff] = text;
+    else if (((code) & 0xff00) == 0xfc00) fc[(code) & 0xff] = text; \
+    else fd[(code) & 0xff] = text;
 #include "decode/opcodes.def"
 #undef X
     }
@@ -38,6 +40,7 @@ const char *op_name(Op op) {
     uint32_t c = static_cast<uint32_t>(op);
     if (c < 0x100) return kOps.single[c] ? kOps.single[c] : "<unknown>";
     if ((c & 0xff00) == 0xfc00 && (c & 0xff) < kOps.fc.size() && kOps.fc[c & 0xff]) return kOps.fc[c & 0xff];
+    if ((c & 0xff00) == 0xfd00 && kOps.fd[c & 0xff]) return kOps.fd[c & 0xff];
     return "<unknown>";
 }
 

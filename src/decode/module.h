@@ -75,9 +75,10 @@ struct Import {
 
 // A constant expression (WebAssembly 2.0: exactly one instruction then `end`).
 struct ConstExpr {
-    enum class Kind : uint8_t { I32, I64, F32, F64, RefNull, RefFunc, GlobalGet };
+    enum class Kind : uint8_t { I32, I64, F32, F64, V128, RefNull, RefFunc, GlobalGet };
     Kind kind = Kind::I32;
-    uint64_t value = 0;             // const bits (i32 zero-extended, f32/f64 raw bits), func or global index
+    uint64_t value = 0;             // const bits (i32 zero-extended, f32/f64 raw bits, v128 low 64 bits), func or global index
+    uint64_t value_hi = 0;          // V128: the high 64 bits (bytes 8..15 of the little-endian constant)
     ValType type = ValType::I32;    // RefNull: the reference type; others: the expression's type
     size_t offset = 0;              // byte offset of the expression, for error messages
 };

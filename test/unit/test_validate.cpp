@@ -13,7 +13,6 @@
 
 #include "decode/decoder.h"
 #include "frontend_util.h"
-#include "validate_util.h"
 #include "validate/validator.h"
 
 using namespace lucet;

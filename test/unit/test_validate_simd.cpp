@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "validate_util.h"
+#include "frontend_util.h"
 
 using namespace fe_test;
 

@@ -6,6 +6,13 @@
 
 namespace lucet::cgen {
 
+// The 8-byte slot of a scalar global: in the vmctx for a defined one; an
+// imported one's vmctx slot points to the exporter's slot.
+std::string FuncEmitter::global_slot(uint32_t g) const {
+    return g < m_.num_imported_globals ? fmt::format("(*(uint64_t *)(uintptr_t)ctx->globals[{}])", g)
+                                       : fmt::format("ctx->globals[{}]", g);
+}
+
 void FuncEmitter::global_get(uint32_t g) {
     ValType t = m_.global_types[g].type;
     std::string d = push(t);
@@ -14,9 +21,7 @@ void FuncEmitter::global_get(uint32_t g) {
                        d, g);
         return;
     }
-    std::string slot_expr = g < m_.num_imported_globals
-                                ? fmt::format("(*(uint64_t *)(uintptr_t)ctx->globals[{}])", g)
-                                : fmt::format("ctx->globals[{}]", g);
+    std::string slot_expr = global_slot(g);
     switch (t) {
     case ValType::I32: fmt::format_to(std::back_inserter(body_), "{} = (uint32_t){};\n", d, slot_expr); break;
     case ValType::F32:
@@ -35,9 +40,7 @@ void FuncEmitter::global_set(uint32_t g) {
                        g, v);
         return;
     }
-    std::string slot_expr = g < m_.num_imported_globals
-                                ? fmt::format("(*(uint64_t *)(uintptr_t)ctx->globals[{}])", g)
-                                : fmt::format("ctx->globals[{}]", g);
+    std::string slot_expr = global_slot(g);
     // Whole 8-byte slot, zero-extended: the slot representation of lucet_abi.h.
     switch (t) {
     case ValType::F32: fmt::format_to(std::back_inserter(body_), "{} = lucet_f32_bits({});\n", slot_expr, v); break;

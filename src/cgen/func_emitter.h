@@ -238,6 +238,7 @@ private:
     void mem_access(const MemOp &op, const MemArg &ma);
     void simd_op(const SimdOp &op, const Instr &in);
     void simd_mem_access(const char *helper, const Instr &in);
+    std::string global_slot(uint32_t g) const;
     void global_get(uint32_t g);
     void global_set(uint32_t g);
 };

@@ -29,15 +29,9 @@ const char *kExporterWat = R"WAT(
     (local.get 2) (local.get 3) (local.get 0) (local.get 1))
   ;; 9 v128 and one i32 parameter: 19 argument slots, beyond the inline 16
   (func (export "sum9") (param v128 v128 v128 v128 v128 v128 v128 v128 v128 i32) (result v128)
-    (i32x4.add (local.get 0)
-      (i32x4.add (local.get 1)
-        (i32x4.add (local.get 2)
-          (i32x4.add (local.get 3)
-            (i32x4.add (local.get 4)
-              (i32x4.add (local.get 5)
-                (i32x4.add (local.get 6)
-                  (i32x4.add (local.get 7)
-                    (i32x4.add (local.get 8) (i32x4.splat (local.get 9)))))))))))
+    local.get 0 local.get 1 i32x4.add local.get 2 i32x4.add local.get 3 i32x4.add local.get 4 i32x4.add
+    local.get 5 i32x4.add local.get 6 i32x4.add local.get 7 i32x4.add local.get 8 i32x4.add
+    local.get 9 i32x4.splat i32x4.add)
   (func (export "set_gv") (param v128) (global.set $gv (local.get 0)))
   (func (export "get_gv") (result v128) (global.get $gv))
   (func (export "call_mix") (param v128 v128) (result v128) (call $mix (local.get 0) (i32.const 3) (local.get 1)))

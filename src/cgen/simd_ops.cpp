@@ -42,54 +42,28 @@ const SimdOp *find_simd_op(Op op) {
     case Op::F32x4ReplaceLane: OP(2, V128, "lucet_put_f32({0}, {3}, {1})")
     case Op::F64x2ReplaceLane: OP(2, V128, "lucet_put_f64({0}, {3}, {1})")
 
-    case Op::I8x16Eq: V2("i8x16_eq")
-    case Op::I8x16Ne: V2("i8x16_ne")
-    case Op::I8x16LtS: V2("i8x16_lt")
-    case Op::I8x16LtU: V2("u8x16_lt")
-    case Op::I8x16GtS: V2("i8x16_gt")
-    case Op::I8x16GtU: V2("u8x16_gt")
-    case Op::I8x16LeS: V2("i8x16_le")
-    case Op::I8x16LeU: V2("u8x16_le")
-    case Op::I8x16GeS: V2("i8x16_ge")
-    case Op::I8x16GeU: V2("u8x16_ge")
-    case Op::I16x8Eq: V2("i16x8_eq")
-    case Op::I16x8Ne: V2("i16x8_ne")
-    case Op::I16x8LtS: V2("i16x8_lt")
-    case Op::I16x8LtU: V2("u16x8_lt")
-    case Op::I16x8GtS: V2("i16x8_gt")
-    case Op::I16x8GtU: V2("u16x8_gt")
-    case Op::I16x8LeS: V2("i16x8_le")
-    case Op::I16x8LeU: V2("u16x8_le")
-    case Op::I16x8GeS: V2("i16x8_ge")
-    case Op::I16x8GeU: V2("u16x8_ge")
-    case Op::I32x4Eq: V2("i32x4_eq")
-    case Op::I32x4Ne: V2("i32x4_ne")
-    case Op::I32x4LtS: V2("i32x4_lt")
-    case Op::I32x4LtU: V2("u32x4_lt")
-    case Op::I32x4GtS: V2("i32x4_gt")
-    case Op::I32x4GtU: V2("u32x4_gt")
-    case Op::I32x4LeS: V2("i32x4_le")
-    case Op::I32x4LeU: V2("u32x4_le")
-    case Op::I32x4GeS: V2("i32x4_ge")
-    case Op::I32x4GeU: V2("u32x4_ge")
+    // Comparisons: all-ones / all-zeros lanes; u*_ are the unsigned forms.
+#define ICMP(P, s, u)                                                                          \
+    case Op::P##Eq: V2(s "_eq") case Op::P##Ne: V2(s "_ne") case Op::P##LtS: V2(s "_lt")       \
+    case Op::P##LtU: V2(u "_lt") case Op::P##GtS: V2(s "_gt") case Op::P##GtU: V2(u "_gt")     \
+    case Op::P##LeS: V2(s "_le") case Op::P##LeU: V2(u "_le") case Op::P##GeS: V2(s "_ge")     \
+    case Op::P##GeU: V2(u "_ge")
+#define FCMP(P, s)                                                                             \
+    case Op::P##Eq: V2(s "_eq") case Op::P##Ne: V2(s "_ne") case Op::P##Lt: V2(s "_lt")        \
+    case Op::P##Gt: V2(s "_gt") case Op::P##Le: V2(s "_le") case Op::P##Ge: V2(s "_ge")
+    ICMP(I8x16, "i8x16", "u8x16")
+    ICMP(I16x8, "i16x8", "u16x8")
+    ICMP(I32x4, "i32x4", "u32x4")
+    FCMP(F32x4, "f32x4")
+    FCMP(F64x2, "f64x2")
+#undef ICMP
+#undef FCMP
     case Op::I64x2Eq: V2("i64x2_eq")
     case Op::I64x2Ne: V2("i64x2_ne")
     case Op::I64x2LtS: V2("i64x2_lt")
     case Op::I64x2GtS: V2("i64x2_gt")
     case Op::I64x2LeS: V2("i64x2_le")
     case Op::I64x2GeS: V2("i64x2_ge")
-    case Op::F32x4Eq: V2("f32x4_eq")
-    case Op::F32x4Ne: V2("f32x4_ne")
-    case Op::F32x4Lt: V2("f32x4_lt")
-    case Op::F32x4Gt: V2("f32x4_gt")
-    case Op::F32x4Le: V2("f32x4_le")
-    case Op::F32x4Ge: V2("f32x4_ge")
-    case Op::F64x2Eq: V2("f64x2_eq")
-    case Op::F64x2Ne: V2("f64x2_ne")
-    case Op::F64x2Lt: V2("f64x2_lt")
-    case Op::F64x2Gt: V2("f64x2_gt")
-    case Op::F64x2Le: V2("f64x2_le")
-    case Op::F64x2Ge: V2("f64x2_ge")
 
     case Op::V128Not: V1("v128_not")
     case Op::V128And: V2("v128_and")
@@ -130,7 +104,7 @@ const SimdOp *find_simd_op(Op op) {
     case Op::I32x4ExtaddPairwiseI16x8U: V1("u32x4_extadd_pairwise_u16x8")
     case Op::I16x8Abs: V1("i16x8_abs")
     case Op::I16x8Neg: V1("i16x8_neg")
-    case Op::I16x8Q15mulrSatS: V2("i16x8_q15mulr_sat")
+    case Op::I16x8Q15mulrSatS: H2("i16x8_q15mulr_sat")
     case Op::I16x8AllTrue: B1("i16x8_all_true")
     case Op::I16x8Bitmask: B1("i16x8_bitmask")
     case Op::I16x8NarrowI32x4S: V2("i16x8_narrow_i32x4")
@@ -263,34 +237,32 @@ std::string simd_immediate(const Instr &in) {
     return s;
 }
 
-const SimdMemOp *find_simd_mem_op(Op op) {
-#define M(kind, size, fn) { static const SimdMemOp s{SimdMemOp::Kind::kind, size, fn}; return &s; }
+const char *find_simd_mem_op(Op op) {
     switch (op) {
-    case Op::V128Load: M(Load, 16, "lucet_ld_v128")
-    case Op::V128Load8x8S: M(Load, 8, "lucet_ld_8x8s")
-    case Op::V128Load8x8U: M(Load, 8, "lucet_ld_8x8u")
-    case Op::V128Load16x4S: M(Load, 8, "lucet_ld_16x4s")
-    case Op::V128Load16x4U: M(Load, 8, "lucet_ld_16x4u")
-    case Op::V128Load32x2S: M(Load, 8, "lucet_ld_32x2s")
-    case Op::V128Load32x2U: M(Load, 8, "lucet_ld_32x2u")
-    case Op::V128Load8Splat: M(Load, 1, "lucet_ld_splat8")
-    case Op::V128Load16Splat: M(Load, 2, "lucet_ld_splat16")
-    case Op::V128Load32Splat: M(Load, 4, "lucet_ld_splat32")
-    case Op::V128Load64Splat: M(Load, 8, "lucet_ld_splat64")
-    case Op::V128Load32Zero: M(Load, 4, "lucet_ld_zero32")
-    case Op::V128Load64Zero: M(Load, 8, "lucet_ld_zero64")
-    case Op::V128Store: M(Store, 16, "lucet_st_v128")
-    case Op::V128Load8Lane: M(LoadLane, 1, "lucet_lane8")
-    case Op::V128Load16Lane: M(LoadLane, 2, "lucet_lane16")
-    case Op::V128Load32Lane: M(LoadLane, 4, "lucet_lane32")
-    case Op::V128Load64Lane: M(LoadLane, 8, "lucet_lane64")
-    case Op::V128Store8Lane: M(StoreLane, 1, "lucet_lane8_st")
-    case Op::V128Store16Lane: M(StoreLane, 2, "lucet_lane16_st")
-    case Op::V128Store32Lane: M(StoreLane, 4, "lucet_lane32_st")
-    case Op::V128Store64Lane: M(StoreLane, 8, "lucet_lane64_st")
+    case Op::V128Load: return "lucet_ld_v128";
+    case Op::V128Load8x8S: return "lucet_ld_8x8s";
+    case Op::V128Load8x8U: return "lucet_ld_8x8u";
+    case Op::V128Load16x4S: return "lucet_ld_16x4s";
+    case Op::V128Load16x4U: return "lucet_ld_16x4u";
+    case Op::V128Load32x2S: return "lucet_ld_32x2s";
+    case Op::V128Load32x2U: return "lucet_ld_32x2u";
+    case Op::V128Load8Splat: return "lucet_ld_splat8";
+    case Op::V128Load16Splat: return "lucet_ld_splat16";
+    case Op::V128Load32Splat: return "lucet_ld_splat32";
+    case Op::V128Load64Splat: return "lucet_ld_splat64";
+    case Op::V128Load32Zero: return "lucet_ld_zero32";
+    case Op::V128Load64Zero: return "lucet_ld_zero64";
+    case Op::V128Store: return "lucet_st_v128";
+    case Op::V128Load8Lane: return "lucet_lane8";
+    case Op::V128Load16Lane: return "lucet_lane16";
+    case Op::V128Load32Lane: return "lucet_lane32";
+    case Op::V128Load64Lane: return "lucet_lane64";
+    case Op::V128Store8Lane: return "lucet_lane8_st";
+    case Op::V128Store16Lane: return "lucet_lane16_st";
+    case Op::V128Store32Lane: return "lucet_lane32_st";
+    case Op::V128Store64Lane: return "lucet_lane64_st";
     default: return nullptr;
     }
-#undef M
 }
 
 }  // namespace lucet::cgen

@@ -258,6 +258,12 @@ enum lucet_error lucet_wasi_ctx_inherit_stdio(struct lucet_wasi_ctx *ctx);
 enum lucet_error lucet_wasi_ctx_preopen_dir(struct lucet_wasi_ctx *ctx, const char *host_path,
                                             const char *guest_path);
 
+/* The most fds the guest may have open at once (stdio and preopens count);
+ * beyond it path_open and sock_accept fail with WASI's `nfile`. Default
+ * 1024: keep it under this process's RLIMIT_NOFILE, minus what the host
+ * needs. Errors: invalid_argument (bad handle, 0 or above 1048576). */
+enum lucet_error lucet_wasi_ctx_max_fds(struct lucet_wasi_ctx *ctx, uint32_t max_fds);
+
 /* Destroys a context that was not given to an instance.
  * Errors: invalid_argument (NULL, destroyed, consumed). */
 enum lucet_error lucet_wasi_ctx_destroy(struct lucet_wasi_ctx *ctx);

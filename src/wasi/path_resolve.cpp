@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <deque>
 #include <vector>
 
 #include "wasi/wasi_errno.h"
@@ -18,29 +17,68 @@ ResolvedPath::~ResolvedPath() {
 
 namespace {
 
-// Splits on '/', dropping empty components and ".", which never change where
-// the walk is. `front` pushes in front of what is already queued (a symlink's
-// target replaces the link component).
-void push_components(std::deque<std::string> &q, std::string_view path, bool front) {
-    std::vector<std::string> parts;
-    size_t i = 0;
-    while (i <= path.size()) {
-        size_t j = path.find('/', i);
-        if (j == std::string_view::npos) j = path.size();
-        std::string_view c = path.substr(i, j - i);
-        if (!c.empty() && c != ".") parts.emplace_back(c);
-        i = j + 1;
+// The components still to walk: the guest's path, and on top of it the
+// targets of the symlinks being expanded (each one replaces its link's
+// component). Each segment is consumed left to right and dropped once
+// exhausted, so every byte is looked at a bounded number of times however
+// many components, `..` or links the path has: resolution is linear in the
+// path's length (itself at most kPathMax - 1 bytes, a link target too).
+// Empty components and "." never change where the walk is and are skipped.
+class Components {
+public:
+    explicit Components(std::string_view path) { push(path); }
+    // True when no component is left in any segment.
+    bool empty() const { return segs_.empty(); }
+    // The next component (the caller checks !empty() first).
+    std::string next() {
+        Segment &s = segs_.back();
+        size_t end = component_end(s);
+        std::string c = s.text.substr(s.pos, end - s.pos);
+        s.pos = end;
+        skip();
+        return c;
     }
-    if (front)
-        q.insert(q.begin(), parts.begin(), parts.end());
-    else
-        q.insert(q.end(), parts.begin(), parts.end());
-}
+    // Walks `text` before whatever is left.
+    void push(std::string_view text) {
+        segs_.push_back({std::string(text), 0});
+        skip();
+    }
+
+private:
+    struct Segment {
+        std::string text;
+        size_t pos;
+    };
+    static size_t component_end(const Segment &s) {
+        size_t end = s.text.find('/', s.pos);
+        return end == std::string::npos ? s.text.size() : end;
+    }
+    // Moves past separators and "." components; drops exhausted segments.
+    void skip() {
+        while (!segs_.empty()) {
+            Segment &s = segs_.back();
+            while (s.pos < s.text.size()) {
+                if (s.text[s.pos] == '/') {
+                    s.pos++;
+                    continue;
+                }
+                size_t end = component_end(s);
+                if (end - s.pos == 1 && s.text[s.pos] == '.') {
+                    s.pos = end;
+                    continue;
+                }
+                return;
+            }
+            segs_.pop_back();
+        }
+    }
+    std::vector<Segment> segs_;
+};
 
 // readlinkat into a string. Returns false when `name` is not a symlink (or
 // cannot be read), with errno set.
 bool read_link(int dirfd, const std::string &name, std::string &target) {
-    char buf[4096];
+    char buf[kPathMax];
     ssize_t n = readlinkat(dirfd, name.c_str(), buf, sizeof buf);
     if (n < 0) return false;
     if (static_cast<size_t>(n) >= sizeof buf) {
@@ -59,7 +97,7 @@ struct FdStack {
 };
 
 // True when the last component of `path` (trailing slashes aside) is "." or
-// "..": push_components drops ".", so the requirement that what precedes it be
+// "..": Components skips ".", so the requirement that what precedes it be
 // a directory has to be kept separately.
 bool ends_in_dot(std::string_view path) {
     while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
@@ -71,6 +109,9 @@ bool ends_in_dot(std::string_view path) {
 }  // namespace
 
 Errno resolve_path(int base_fd, std::string_view path, FinalLink final_link, ResolvedPath &out) {
+    // Bounded before anything is copied or split (Linux's PATH_MAX counts the
+    // terminating NUL, so 4095 bytes is the longest path it accepts).
+    if (path.size() >= kPathMax) return Errno::NAMETOOLONG;
     if (path.empty()) return Errno::NOENT;
     if (path.find('\0') != std::string_view::npos) return Errno::INVAL;
     if (path.front() == '/') return Errno::NOTCAPABLE;
@@ -79,8 +120,7 @@ Errno resolve_path(int base_fd, std::string_view path, FinalLink final_link, Res
     bool trailing_slash = path.back() == '/' || dot_final;
     bool follow_final = final_link == FinalLink::Follow;
     bool slash_follows = final_link != FinalLink::Entry;
-    std::deque<std::string> q;
-    push_components(q, path, false);
+    Components q(path);
 
     FdStack stack;
     stack.fds.push_back(base_fd);
@@ -93,13 +133,12 @@ Errno resolve_path(int base_fd, std::string_view path, FinalLink final_link, Res
         if (target.empty()) return Errno::NOENT;
         if (target.front() == '/') return Errno::NOTCAPABLE;
         if (q.empty() && (target.back() == '/' || ends_in_dot(target))) trailing_slash = true;
-        push_components(q, target, true);
+        q.push(target);
         return Errno::SUCCESS;
     };
 
     while (!q.empty()) {
-        std::string c = std::move(q.front());
-        q.pop_front();
+        std::string c = q.next();
         bool last = q.empty();
         if (c == "..") {
             if (stack.fds.size() == 1) return Errno::NOTCAPABLE;

@@ -450,7 +450,7 @@ enum lucet_error lucet_instance_kill_switch(struct lucet_instance *inst, struct 
  * signal); a host function in progress finishes first and the guest stops
  * when it returns to module code. The WASI functions give up a blocking
  * wait (poll_oneoff, a sleep, fd_read/fd_write/sock_* on a pipe, terminal
- * or socket) within about a millisecond of the kill. The run returns
+ * or socket, path_open of a FIFO) within about a millisecond of the kill. The run returns
  * lucet_error_runtime_terminated with result tag terminated, killed = 1.
  * *stopped_out (may be NULL): true if the run will stop (or, not started
  * yet, will return at once when it starts); false if that run already

@@ -89,11 +89,66 @@ bool read_link(int dirfd, const std::string &name, std::string &target) {
     return true;
 }
 
-struct FdStack {
-    std::vector<int> fds;  // fds[0] is the borrowed base
-    ~FdStack() {
-        for (size_t i = 1; i < fds.size(); i++) ::close(fds[i]);
+// The directories walked into, base first, for `..` to go back to. A path
+// of 4095 bytes can be 2047 levels deep, and holding an fd per level would
+// let a guest briefly take that many of the process's fds (beyond its own
+// limit, and beyond the usual RLIMIT_NOFILE of 1024). So only the newest
+// kWindow levels and every kStride-th level keep their fd; going back to a
+// level whose fd was closed reopens it from the nearest level below that
+// kept one, by the names walked (each openat O_NOFOLLOW | O_DIRECTORY from a
+// directory inside the sandbox, so it stays inside), and refills the window:
+// at most kStride reopens per kWindow `..`s, so the walk stays linear.
+class DirStack {
+public:
+    explicit DirStack(int base) { levels_.push_back({std::string(), base}); }
+    DirStack(const DirStack &) = delete;
+    DirStack &operator=(const DirStack &) = delete;
+    ~DirStack() {
+        for (size_t i = 1; i < levels_.size(); i++)
+            if (levels_[i].fd >= 0) ::close(levels_[i].fd);
     }
+    bool at_base() const { return levels_.size() == 1; }
+    int top() const { return levels_.back().fd; }
+    // Enters directory `name`, opened as `fd` (owned from now on).
+    void push(std::string name, int fd) {
+        levels_.push_back({std::move(name), fd});
+        size_t old = levels_.size() - 1;
+        if (old > kWindow) evict(old - kWindow);
+    }
+    // Goes back one level ("..", never above the base).
+    Errno pop() {
+        ::close(levels_.back().fd);
+        levels_.pop_back();
+        if (levels_.back().fd >= 0) return Errno::SUCCESS;
+        size_t from = levels_.size() - 1;
+        while (levels_[from].fd < 0) from--;
+        for (size_t i = from + 1; i < levels_.size(); i++) {
+            int fd = openat(levels_[i - 1].fd, levels_[i].name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0) return errno_from_host(errno);  // renamed meanwhile
+            levels_[i].fd = fd;
+        }
+        return Errno::SUCCESS;
+    }
+    // Hands the top's fd to the caller (owned unless it is the base).
+    int release_top() {
+        int fd = levels_.back().fd;
+        if (!at_base()) levels_.back().fd = -1;
+        return fd;
+    }
+
+private:
+    static constexpr size_t kWindow = 32, kStride = 32;
+    void evict(size_t i) {
+        if (i % kStride != 0 && levels_[i].fd >= 0) {
+            ::close(levels_[i].fd);
+            levels_[i].fd = -1;
+        }
+    }
+    struct Level {
+        std::string name;
+        int fd;
+    };
+    std::vector<Level> levels_;  // levels_[0] is the borrowed base
 };
 
 // True when the last component of `path` (trailing slashes aside) is "." or
@@ -122,8 +177,7 @@ Errno resolve_path(int base_fd, std::string_view path, FinalLink final_link, Res
     bool slash_follows = final_link != FinalLink::Entry;
     Components q(path);
 
-    FdStack stack;
-    stack.fds.push_back(base_fd);
+    DirStack stack(base_fd);
     int links = 0;
     std::string final_name = ".";
 
@@ -141,13 +195,12 @@ Errno resolve_path(int base_fd, std::string_view path, FinalLink final_link, Res
         std::string c = q.next();
         bool last = q.empty();
         if (c == "..") {
-            if (stack.fds.size() == 1) return Errno::NOTCAPABLE;
-            ::close(stack.fds.back());
-            stack.fds.pop_back();
+            if (stack.at_base()) return Errno::NOTCAPABLE;
+            if (Errno e = stack.pop(); e != Errno::SUCCESS) return e;
             final_name = ".";
             continue;
         }
-        int top = stack.fds.back();
+        int top = stack.top();
         if (last) {
             // A trailing slash resolves a final symlink as POSIX says.
             // "link/." names what the link points to even for Entry calls:
@@ -166,7 +219,7 @@ Errno resolve_path(int base_fd, std::string_view path, FinalLink final_link, Res
         }
         int fd = openat(top, c.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd >= 0) {
-            stack.fds.push_back(fd);
+            stack.push(std::move(c), fd);
             final_name = ".";
             continue;
         }
@@ -185,14 +238,8 @@ Errno resolve_path(int base_fd, std::string_view path, FinalLink final_link, Res
     out.name = std::move(final_name);
     out.must_be_dir = trailing_slash;
     out.dot_final = dot_final;
-    if (stack.fds.size() > 1) {
-        out.dirfd = stack.fds.back();
-        out.owned = true;
-        stack.fds.pop_back();
-    } else {
-        out.dirfd = base_fd;
-        out.owned = false;
-    }
+    out.owned = !stack.at_base();
+    out.dirfd = stack.release_top();
     return Errno::SUCCESS;
 }
 

@@ -7,8 +7,10 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -268,4 +270,63 @@ TEST_CASE("a directory opened with fd_write rights is ISDIR", "[wasi][hardening]
     // wasi-libc's opendir asks for every right but the write ones.
     uint64_t libc_ro = ~(rights::FD_DATASYNC | rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE);
     CHECK(open_path(g, 3, "sub", oflags::DIRECTORY, fd, 0, libc_ro) == Errno::SUCCESS);
+}
+
+TEST_CASE("a deep path holds a bounded number of host fds while it resolves", "[wasi][hardening]") {
+    // 600 nested directories "d", then a file "f" at the bottom.
+    TempDir t;
+    int dfd = open(t.path.c_str(), O_RDONLY | O_DIRECTORY);
+    REQUIRE(dfd >= 0);
+    std::vector<ino_t> inode{0};
+    for (int i = 0; i < 600; i++) {
+        REQUIRE(mkdirat(dfd, "d", 0755) == 0);
+        int next = openat(dfd, "d", O_RDONLY | O_DIRECTORY);
+        REQUIRE(next >= 0);
+        struct stat st;
+        REQUIRE(fstat(next, &st) == 0);
+        inode.push_back(st.st_ino);
+        close(dfd);
+        dfd = next;
+    }
+    close(openat(dfd, "f", O_CREAT | O_WRONLY, 0644));
+    close(dfd);
+    int base = open(t.path.c_str(), O_RDONLY | O_DIRECTORY);
+    REQUIRE(base >= 0);
+    // In a child whose RLIMIT_NOFILE leaves 100 fds free: an fd per level
+    // would run out (MFILE).
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl;
+        getrlimit(RLIMIT_NOFILE, &rl);
+        rl.rlim_cur = open_host_fds() + 100;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        auto level_of = [&](const ResolvedPath &rp) {
+            struct stat st;
+            if (fstat(rp.dirfd, &st) != 0) return -1;
+            for (size_t i = 1; i < inode.size(); i++)
+                if (inode[i] == st.st_ino) return int(i);
+            return 0;
+        };
+        int bad = 0;
+        ResolvedPath down;
+        bad |= (resolve_path(base, repeat("d/", 600, "f"), FinalLink::NoFollow, down) != Errno::SUCCESS) << 0;
+        bad |= (down.name != "f" || level_of(down) != 600) << 1;
+        // Down 600, back up 300 (far beyond what stays open), down 5.
+        ResolvedPath back;
+        std::string p = repeat("d/", 600, repeat("../", 300, repeat("d/", 4, "d")));
+        bad |= (resolve_path(base, p, FinalLink::NoFollow, back) != Errno::SUCCESS) << 2;
+        bad |= (back.name != "d" || level_of(back) != 304) << 3;
+        // All the way back up: the base itself.
+        ResolvedPath top;
+        bad |= (resolve_path(base, repeat("d/", 600, repeat("../", 600, "")), FinalLink::NoFollow, top) !=
+                Errno::SUCCESS) << 4;
+        bad |= (top.owned || top.dirfd != base || top.name != ".") << 5;
+        _exit(bad);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);  // a bit per failed check
+    close(base);
 }

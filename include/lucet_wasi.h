@@ -275,6 +275,12 @@ enum lucet_error lucet_wasi_ctx_inherit_stdio(struct lucet_wasi_ctx *ctx);
 enum lucet_error lucet_wasi_ctx_preopen_dir(struct lucet_wasi_ctx *ctx, const char *host_path,
                                             const char *guest_path);
 
+/* The most fds the guest may have open at once (stdio and preopens count);
+ * beyond it path_open and sock_accept fail with WASI's `nfile`. Default
+ * 1024: keep it under this process's RLIMIT_NOFILE, minus what the host
+ * needs. Errors: invalid_argument (bad handle, 0 or above 1048576). */
+enum lucet_error lucet_wasi_ctx_max_fds(struct lucet_wasi_ctx *ctx, uint32_t max_fds);
+
 /* Destroys a context that was not given to an instance.
  * Errors: invalid_argument (NULL, destroyed, consumed). */
 enum lucet_error lucet_wasi_ctx_destroy(struct lucet_wasi_ctx *ctx);
@@ -473,7 +479,7 @@ enum lucet_error lucet_instance_kill_switch(struct lucet_instance *inst, struct 
  * signal); a host function in progress finishes first and the guest stops
  * when it returns to module code. The WASI functions give up a blocking
  * wait (poll_oneoff, a sleep, fd_read/fd_write/sock_* on a pipe, terminal
- * or socket) within about a millisecond of the kill. The run returns
+ * or socket, path_open of a FIFO) within about a millisecond of the kill. The run returns
  * lucet_error_runtime_terminated with result tag terminated, killed = 1.
  * *stopped_out (may be NULL): true if the run will stop (or, not started
  * yet, will return at once when it starts); false if that run already

@@ -8,7 +8,13 @@ set -u
 harness=$(realpath "$1") seconds=$2 artifacts=$(realpath -m "$3")
 shift 3
 work=$(mktemp -d "${TMPDIR:-/tmp}/lucet-libfuzzer.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
+# fuzz_wasi's sandbox: on tmpfs when there is one (see fuzz_wasi.cpp), and
+# removed here even when a crash skipped the harness's own cleanup.
+shm=/dev/shm
+[ -d "$shm" ] && [ -w "$shm" ] || shm=$work
+export LUCET_FUZZ_SCRATCH
+LUCET_FUZZ_SCRATCH=$(mktemp -d "$shm/lucet-libfuzzer-scratch.XXXXXX") || exit 1
+trap 'rm -rf "$work" "$LUCET_FUZZ_SCRATCH"' EXIT
 mkdir -p "$work/corpus" "$work/seeds" "$artifacts"
 for f in "$@"; do cp "$f" "$work/seeds/"; done
 cd "$work" || exit 1

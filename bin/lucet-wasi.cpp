@@ -160,6 +160,31 @@ bool parse_size_opt(const char *opt, const std::string &text, uint64_t &out, std
     return true;
 }
 
+// The compile cache's options (a .wasm module is compiled through the cache).
+struct CacheOptions {
+    bool clear = false;
+};
+
+void add_cache_options(CLI::App &app, CacheOptions &co) {
+    app.add_flag("--cache-clear", co.clear,
+                 "Remove every compiled module from the .wasm compile cache (then run the module, if one is given)");
+}
+
+// Handles --cache-clear; false (after a message) when it failed.
+bool run_cache_options(const CacheOptions &co) {
+    if (!co.clear) return true;
+    std::string dir = lucet::default_cache_dir();
+    auto removed = lucet::cache::clear(dir);
+    if (!removed.ok()) {
+        std::fprintf(stderr, "lucet-wasi: error: %s\n", removed.error().to_string().c_str());
+        return false;
+    }
+    std::fprintf(stderr, "lucet-wasi: cache cleared: %llu modules (%s) removed from %s\n",
+                 static_cast<unsigned long long>(removed.value().entries),
+                 lucet::format_size(removed.value().bytes).c_str(), dir.c_str());
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -195,7 +220,9 @@ int main(int argc, char **argv) {
     CLI::Option *max_fds_opt = app.add_option("--max-fds", max_fds_text,
                    "Most fds the guest may have open at once, stdio and preopens included (then errno nfile) [default: 1024]")
         ->option_text("<n>");
-    app.add_option("lucet_module", module_path, "Path to the `lucetc`-compiled WASI module")->required();
+    CacheOptions cache_opts;
+    add_cache_options(app, cache_opts);
+    app.add_option("lucet_module", module_path, "Path to the `lucetc`-compiled WASI module");
     app.add_option("guest_args", guest_args, "Arguments to the WASI `main` function");
 
     // Hand CLI11 only our part of the command line (up to the module path);
@@ -216,6 +243,11 @@ int main(int argc, char **argv) {
         return usage_error(e.what());
     }
     guest_args.insert(guest_args.end(), extra.begin(), extra.end());
+    if (!run_cache_options(cache_opts)) return kExitFailure;
+    if (module_path.empty()) {
+        if (cache_opts.clear) return 0;
+        return usage_error("lucet_module is required");
+    }
 
     // Limits.
     lucet::RegionLimits limits;

@@ -53,13 +53,6 @@ std::string gcc_only_flags(const std::string &cc, int level) {
     return level < 2 ? " -fno-tree-dse -fno-dse" : " -fno-tree-dse -fno-dse -fvect-cost-model=cheap";
 }
 
-std::string cc_command(const CompileOptions &opts) {
-    if (!opts.cc.empty()) return opts.cc;
-    const char *env = std::getenv("CC");
-    if (env && *env) return env;
-    return "cc";
-}
-
 Result<std::vector<uint8_t>> read_file(const std::string &path) {
     FILE *f = std::fopen(path.c_str(), "rb");
     if (!f) return make_error(std::string("cannot open: ") + std::strerror(errno));
@@ -164,6 +157,23 @@ Result<Module> decode_and_validate(std::vector<uint8_t> wasm) {
 }
 
 }  // namespace
+
+std::string cc_command(const CompileOptions &opts) {
+    if (!opts.cc.empty()) return opts.cc;
+    const char *env = std::getenv("CC");
+    if (env && *env) return env;
+    return "cc";
+}
+
+std::string code_fingerprint(const CompileOptions &opts) {
+    const std::string cc = cc_command(opts);
+    std::string fp = "opt=" + std::to_string(opts.opt_level) + " reserved=" + std::to_string(opts.reserved_size) +
+                     " guard=" + std::to_string(opts.guard_size) +
+                     " emit=" + std::to_string(static_cast<int>(opts.emit)) + " cflags=" + kCFlags;
+    // Units above a size are compiled at a lower level: every level's flags.
+    for (int level = 0; level <= opts.opt_level; level++) fp += " |" + gcc_only_flags(cc, level);
+    return fp;
+}
 
 Status check_bytes(std::vector<uint8_t> wasm) {
     auto m = decode_and_validate(std::move(wasm));

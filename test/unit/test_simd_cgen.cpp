@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "cgen/emitter.h"
+#include "cgen/ops_table.h"
 #include "compiler/compiler.h"
 #include "decode/decoder.h"
+#include "decode/simd_ops.h"
 #include "rt_test_modules.h"
 
 using namespace lucet;
@@ -356,6 +358,49 @@ TEST_CASE("auto-vectorized C computes what its scalar build computes", "[simd]")
         sums[simd] = ret(*instantiate(*dl), "checksum", {});
     }
     CHECK(sums[1] == sums[0]);
+}
+
+// Leaf functions with small frames skip the stack check; the frame estimate
+// counts a v128 as two 8-byte slots, so 150 v128 locals (2.4 KiB) are not small.
+TEST_CASE("v128 locals count double in the leaf frame estimate", "[simd][emit]") {
+    auto leaf = [](const char *type) {
+        return std::string("(module (func (export \"f\") (param i32) (result i32) (local ") +
+               [&] { std::string l; for (int i = 0; i < 150; i++) (l += type) += ' '; return l; }() +
+               ") local.get 0))";
+    };
+    auto has_check = [](const std::vector<CUnit> &units) {
+        for (const CUnit &u : units)
+            if (u.source.find("sp_probe_") != std::string::npos) return true;
+        return false;
+    };
+    CHECK_FALSE(has_check(emit("leaf_i64", leaf("i64"))));
+    CHECK(has_check(emit("leaf_v128", leaf("v128"))));
+}
+
+TEST_CASE("every SIMD opcode has a translation", "[simd][emit]") {
+    int n = 0;
+    for (uint32_t sub = 0; sub < 256; sub++) {
+        if (simd_info(sub).sig == SimdSig::Invalid) continue;
+        Op op = static_cast<Op>(0xfd00 | sub);
+        INFO(op_name(op));
+        bool mem = cgen::find_simd_mem_op(op) != nullptr;
+        CHECK((cgen::find_simd_op(op) != nullptr) != mem);
+        SimdSig sig = simd_info(sub).sig;
+        if (const cgen::SimdOp *so = cgen::find_simd_op(op)) {
+            // Operands popped and result pushed agree with the typing rule.
+            int arity = sig == SimdSig::Const ? 0
+                        : sig == SimdSig::Binary || sig == SimdSig::Shift || sig == SimdSig::Replace ? 2
+                        : sig == SimdSig::Ternary ? 3 : 1;
+            ValType result = sig == SimdSig::Test ? ValType::I32
+                             : sig == SimdSig::Extract ? simd_info(sub).scalar : ValType::V128;
+            CHECK(so->arity == arity);
+            CHECK(so->result == result);
+        }
+        CHECK(mem == (sig == SimdSig::Load || sig == SimdSig::Store || sig == SimdSig::LoadLane ||
+                      sig == SimdSig::StoreLane));
+        n++;
+    }
+    CHECK(n == 236);
 }
 
 TEST_CASE("only units with SIMD functions include SIMDe", "[simd][emit]") {

@@ -19,7 +19,11 @@ Binaryen 108 facts this relies on (src/tools/execution-results.h):
 Floats are printed as the shortest text that reads back as the same double, "nan",
 "-nan:0x<payload>", "inf", "-0". NaNs compare loosely: a NaN's sign and payload are
 nondeterministic in wasm, so any NaN equals any NaN. Text that does not parse is
-skipped, not reported.
+skipped, not reported. A v128 (with --simd: -ttf then also imports "log-v128") is
+printed as "i32x4 0x<lane0> 0x<lane1> 0x<lane2> 0x<lane3>" and compared lane by lane,
+exactly except that NaNs compare loosely as above: a 32-bit lane that is a NaN as an
+f32 on both sides, or a 64-bit half that is a NaN as an f64 on both sides, matches
+(the lanes' types are unknown). binaryen 108's --denan leaves v128 values alone.
 
 Modules made with reference types enabled are often invalid in standard wasm
 (binaryen 108 emits typed function references and subtyping); those are checked
@@ -42,8 +46,8 @@ BASE_FEATURES = ['-mvp', '--enable-sign-ext', '--enable-mutable-globals', '--ena
 REFTYPES_EVERY = 8  # every Nth seed also enables reference types
 
 
-def features_for(seed):
-    feats = list(BASE_FEATURES)
+def features_for(seed, simd=False):
+    feats = list(BASE_FEATURES) + (['--enable-simd'] if simd else [])
     if seed % REFTYPES_EVERY == 0:
         feats.append('--enable-reference-types')
     return feats
@@ -80,6 +84,17 @@ def run(cmd, timeout, cwd=None):
 
 # ---------------------------------------------------------------- parsing
 
+def merge_v128(tokens):
+    """binaryen's whitespace-separated log values with each v128's five tokens joined into one."""
+    out = []
+    for t in tokens:
+        if out and out[-1].startswith('i32x4') and len(out[-1].split()) < 5:
+            out[-1] += ' ' + t
+        else:
+            out.append(t)
+    return out
+
+
 def parse_binaryen(text):
     """List of calls: (name, [events]); events ('log', [tokens]), ('result', [tokens]), ('trap', msg),
     ('hostlimit', msg). A leading ('instantiate-trap', msg) call when instantiation trapped."""
@@ -88,7 +103,7 @@ def parse_binaryen(text):
         if line.startswith('[fuzz-exec] calling '):
             calls.append((line[len('[fuzz-exec] calling '):].strip(), []))
         elif line.startswith('[LoggingExternalInterface logging'):
-            toks = line[len('[LoggingExternalInterface logging'):].rstrip(']').split()
+            toks = merge_v128(line[len('[LoggingExternalInterface logging'):].rstrip(']').split())
             if calls:
                 calls[-1][1].append(('log', toks))
         elif line.startswith('[fuzz-exec] note result: '):
@@ -149,9 +164,41 @@ def parse_float_text(t):
         return None
 
 
+def f32_is_nan(bits):
+    return (bits & 0x7f800000) == 0x7f800000 and (bits & 0x007fffff) != 0
+
+
+def f64_is_nan(bits):
+    return (bits & 0x7ff0000000000000) == 0x7ff0000000000000 and (bits & 0x000fffffffffffff) != 0
+
+
+def v128_matches(ours, theirs):
+    """ours: 'v128:L0:L1:L2:L3' (hex 32-bit lanes); theirs: 'i32x4 0xL0 0xL1 0xL2 0xL3'."""
+    parts = theirs.split()
+    if len(parts) != 5 or parts[0] != 'i32x4':
+        return False
+    try:
+        t = [int(p, 16) for p in parts[1:]]
+    except ValueError:
+        return None
+    o = [int(x, 16) for x in ours.split(':')[1:]]
+    for half in (0, 2):
+        o64, t64 = o[half] | o[half + 1] << 32, t[half] | t[half + 1] << 32
+        if o64 == t64 or (f64_is_nan(o64) and f64_is_nan(t64)):
+            continue
+        for lane in (half, half + 1):
+            if o[lane] != t[lane] and not (f32_is_nan(o[lane]) and f32_is_nan(t[lane])):
+                return False
+    return True
+
+
 def value_matches(ours, theirs):
-    """ours: 'i32:-5' | 'f32:0x...' | 'f64:0x...' | 'ref'; theirs: binaryen's text.
+    """ours: 'i32:-5' | 'f32:0x...' | 'f64:0x...' | 'v128:...' | 'ref'; theirs: binaryen's text.
     True, False, or None (binaryen's text is ambiguous: skip)."""
+    if ours.startswith('v128:'):
+        return v128_matches(ours, theirs)
+    if theirs.startswith('i32x4'):
+        return False
     if ours == 'ref':
         return None if parse_float_text(theirs) is not None else True
     kind, _, val = ours.partition(':')
@@ -244,13 +291,14 @@ class Tools:
         self.opt_levels = [int(x) for x in args.opt_levels.split(',')]
         self.timeout = args.timeout
         self.keep_dir = args.keep_dir
+        self.simd = args.simd
 
 
 def fuzz_seed(seed, tools, workroot):
     """(status, message); status in ok, skip, fail."""
     d = os.path.join(workroot, f'seed-{seed}')
     os.makedirs(d, exist_ok=True)
-    feats = features_for(seed)
+    feats = features_for(seed, tools.simd)
     rnd, wasm = os.path.join(d, 'random.bin'), os.path.join(d, 'm.wasm')
     with open(rnd, 'wb') as f:
         f.write(random_bytes(seed))
@@ -343,6 +391,7 @@ def main():
     ap.add_argument('--opt-levels', default='0,2')
     ap.add_argument('--timeout', type=int, default=60, help='seconds per interpreter/harness run')
     ap.add_argument('--keep-dir', default='fuzz-failures', help='where failing seeds are kept')
+    ap.add_argument('--simd', action='store_true', help='modules with SIMD (wasm-opt --enable-simd)')
     ap.add_argument('-v', '--verbose', action='store_true')
     args = ap.parse_args()
     tools = Tools(args)

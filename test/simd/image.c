@@ -1,8 +1,9 @@
 /* image.c: saturating u8 arithmetic on a generated 8-bit image: brightness
  * up and down (u8x16.add_sat/sub_sat), the rounding average of two images
- * (u8x16.avgr), and an alpha blend widened to u16 lanes (extend_low/high,
- * i16x8.mul/add, u16x8.shr) and narrowed back (u8x16.narrow_i16x8), each
- * checked against plain C. */
+ * (u8x16.avgr), an alpha blend widened to u16 lanes (extend_low/high,
+ * i16x8.mul/add, u16x8.shr) and narrowed back (u8x16.narrow_i16x8), and a
+ * contrast stretch whose narrowing saturates both ways, each checked against
+ * plain C. */
 #include <string.h>
 
 #include "simd_compat.h"
@@ -25,6 +26,10 @@ static void average_ref(const uint8_t *a, const uint8_t *b, uint8_t *o) {
 }
 static void blend_ref(const uint8_t *a, const uint8_t *b, const uint8_t *al, uint8_t *o) {
     for (int i = 0; i < NPIX; i++) o[i] = (uint8_t)((a[i] * al[i] + b[i] * (255 - al[i]) + 255) >> 8);
+}
+
+static void contrast_ref(const uint8_t *in, uint8_t *o) {
+    for (int i = 0; i < NPIX; i++) o[i] = sat_u8((in[i] - 128) * 3 + 128);
 }
 
 /* ---- SIMD ---- */
@@ -57,6 +62,19 @@ static void blend_simd(const uint8_t *a, const uint8_t *b, const uint8_t *al, ui
     }
 }
 
+/* (p - 128) * 3 + 128 in i16 lanes (-256..511), narrowed with saturation */
+static v128_t contrast8(v128_t p) {
+    return wasm_i16x8_add(wasm_i16x8_mul(wasm_i16x8_sub(p, wasm_i16x8_splat(128)), wasm_i16x8_splat(3)),
+                          wasm_i16x8_splat(128));
+}
+static void contrast_simd(const uint8_t *in, uint8_t *o) {
+    for (int i = 0; i < NPIX; i += 16) {
+        v128_t p = wasm_v128_load(in + i);
+        wasm_v128_store(o + i, wasm_u8x16_narrow_i16x8(contrast8(wasm_u16x8_extend_low_u8x16(p)),
+                                                       contrast8(wasm_u16x8_extend_high_u8x16(p))));
+    }
+}
+
 /* A gradient with noise, so that some pixels saturate and some do not. */
 static void make_image(uint8_t *p, uint32_t seed) {
     uint32_t s = seed;
@@ -86,6 +104,8 @@ int main(void) {
         h = h * 31 + digest(out, NPIX);
         blend_simd(img_a, img_b, alpha, out);
         h = h * 31 + digest(out, NPIX);
+        contrast_simd(img_b, out);
+        h = h * 31 + digest(out, NPIX);
         img_a[r % NPIX] ^= (uint8_t)r;
     }
 
@@ -99,6 +119,9 @@ int main(void) {
     average_simd(img_a, img_b, out);
     average_ref(img_a, img_b, ref);
     bad |= report("average (avgr)", memcmp(out, ref, NPIX) == 0);
+    contrast_simd(img_b, out);
+    contrast_ref(img_b, ref);
+    bad |= report("contrast (saturating narrow)", memcmp(out, ref, NPIX) == 0);
     blend_simd(img_a, img_b, alpha, out);
     blend_ref(img_a, img_b, alpha, ref);
     bad |= report("alpha blend (extend, mul, narrow)", memcmp(out, ref, NPIX) == 0);

@@ -19,7 +19,7 @@
 namespace lucet::cgen {
 namespace {
 
-constexpr int kNumClasses = 5;  // i j f d r
+constexpr int kNumClasses = 6;  // i j f d r v
 
 int class_index(ValType t) {
     switch (t) {
@@ -27,6 +27,7 @@ int class_index(ValType t) {
     case ValType::I64: return 1;
     case ValType::F32: return 2;
     case ValType::F64: return 3;
+    case ValType::V128: return 5;
     default: return 4;
     }
 }
@@ -103,6 +104,7 @@ private:
         if (p != kNone && depth < pend_min_) pend_min_ = depth;
     }
     bool calls_out_ = false;   // calls a function, a runtime helper or libc
+    bool uses_simd_ = false;   // needs the SIMD helpers (and so SIMDe)
     uint32_t dead_depth_ = 0;  // blocks opened inside the unreachable region
 
     // --- slots ---
@@ -228,7 +230,10 @@ private:
     // call(first)`: see call_indirect.
     void finish_call(const FuncType &ft, const std::string &callee_expr, const std::string &first_arg,
                      const std::string &likely_first_arg = {});
+    std::string address(const std::string &a, const MemArg &ma, uint32_t size);
     void mem_access(const MemOp &op, const MemArg &ma);
+    void simd_op(const SimdOp &op, const Instr &in);
+    void simd_mem_access(const SimdMemOp &op, const Instr &in);
     void global_get(uint32_t g);
     void global_set(uint32_t g);
 };
@@ -271,6 +276,11 @@ void FuncEmitter::do_end(bool &finished) {
 void FuncEmitter::global_get(uint32_t g) {
     ValType t = m_.global_types[g].type;
     std::string d = push(t);
+    if (t == ValType::V128) {  // the slot holds a pointer to the 16 bytes (lucet_abi.h)
+        fmt::format_to(std::back_inserter(body_), "__builtin_memcpy(&{}, (const void *)(uintptr_t)ctx->globals[{}], 16);\n",
+                       d, g);
+        return;
+    }
     std::string slot_expr = g < m_.num_imported_globals
                                 ? fmt::format("(*(uint64_t *)(uintptr_t)ctx->globals[{}])", g)
                                 : fmt::format("ctx->globals[{}]", g);
@@ -287,6 +297,11 @@ void FuncEmitter::global_get(uint32_t g) {
 void FuncEmitter::global_set(uint32_t g) {
     ValType t = m_.global_types[g].type;
     std::string v = pop();
+    if (t == ValType::V128) {
+        fmt::format_to(std::back_inserter(body_), "__builtin_memcpy((void *)(uintptr_t)ctx->globals[{}], &{}, 16);\n",
+                       g, v);
+        return;
+    }
     std::string slot_expr = g < m_.num_imported_globals
                                 ? fmt::format("(*(uint64_t *)(uintptr_t)ctx->globals[{}])", g)
                                 : fmt::format("ctx->globals[{}]", g);
@@ -354,13 +369,22 @@ void FuncEmitter::call_indirect(uint32_t type_index, uint32_t table) {
     body_ += "}\n";
 }
 
-void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
-    // The guard region absorbs any 33-bit address iff reservation + guard
-    // covers 2^32 + offset + size; otherwise check against the current size.
+// The effective address of an access of `size` bytes at `a` + offset, after
+// emitting its bounds check if one is needed: the guard region absorbs any
+// 33-bit address iff reservation + guard covers 2^32 + offset + size;
+// otherwise the whole access is checked against the current size.
+std::string FuncEmitter::address(const std::string &a, const MemArg &ma, uint32_t size) {
     unsigned __int128 covered = (unsigned __int128)opts_.reserved_size + opts_.guard_size;
-    unsigned __int128 needed = ((unsigned __int128)1 << 32) + ma.offset + op.size;
-    bool check = covered < needed;
-    if (check) stats_.checked_any = true;
+    unsigned __int128 needed = ((unsigned __int128)1 << 32) + ma.offset + size;
+    std::string addr = fmt::format("(uint64_t){} + {}ull", a, ma.offset);
+    if (covered < needed) {
+        stats_.checked_any = true;
+        fmt::format_to(std::back_inserter(body_), "lucet_chk(ctx, {}, {});\n", addr, size);
+    }
+    return addr;
+}
+
+void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
     if (op.store) {
         // A raw loaded value stored back may be a no-op copy (store p (load
         // p)) that cc deletes together with the load: force it. A derived
@@ -373,21 +397,46 @@ void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
             body_ += ");\n";
         }
         std::string v = pop();
-        std::string a = pop();
-        std::string addr = fmt::format("(uint64_t){} + {}ull", a, ma.offset);
-        if (check) fmt::format_to(std::back_inserter(body_), "lucet_chk(ctx, {}, {});\n", addr, op.size);
+        std::string addr = address(pop(), ma, op.size);
         fmt::format_to(std::back_inserter(body_), "{}(mem + {}, {});\n", op.helper, addr, v);
     } else {
         std::string a = pop();
         std::string d = push(op.type);
-        std::string addr = fmt::format("(uint64_t){} + {}ull", a, ma.offset);
-        if (check) fmt::format_to(std::back_inserter(body_), "lucet_chk(ctx, {}, {});\n", addr, op.size);
+        std::string addr = address(a, ma, op.size);
         const char *helper = op.helper;
         if (op.type == ValType::F32 || op.type == ValType::F64) {
             helper = op.type == ValType::F32 ? "lucet_ldnf_f32" : "lucet_ldnf_f64";
             mark_pending(static_cast<uint32_t>(stack_.size()) - 1, kRaw);
         }
         fmt::format_to(std::back_inserter(body_), "{} = {}(mem + {});\n", d, helper, addr);
+    }
+}
+
+void FuncEmitter::simd_op(const SimdOp &op, const Instr &in) {
+    uses_simd_ = true;
+    std::string args[3];
+    for (int i = op.arity - 1; i >= 0; i--) args[i] = pop();
+    std::string d = push(op.result);
+    body_ += d;
+    body_ += " = ";
+    fmt::format_to(std::back_inserter(body_), fmt::runtime(op.tmpl), args[0], args[1], args[2], in.index,
+                   simd_immediate(in));
+    body_ += ";\n";
+}
+
+void FuncEmitter::simd_mem_access(const SimdMemOp &op, const Instr &in) {
+    uses_simd_ = true;
+    auto out = std::back_inserter(body_);
+    using K = SimdMemOp::Kind;
+    std::string v = op.kind == K::Load ? std::string() : pop();
+    std::string addr = address(pop(), in.mem, op.size);
+    switch (op.kind) {
+    case K::Load: fmt::format_to(out, "{} = {}(mem + {});\n", push(ValType::V128), op.helper, addr); break;
+    case K::Store: fmt::format_to(out, "{}(mem + {}, {});\n", op.helper, addr, v); break;
+    case K::LoadLane:
+        fmt::format_to(out, "{} = {}(mem + {}, {}, {});\n", push(ValType::V128), op.helper, addr, v, in.index);
+        break;
+    case K::StoreLane: fmt::format_to(out, "{}(mem + {}, {}, {});\n", op.helper, addr, v, in.index); break;
     }
 }
 
@@ -472,6 +521,14 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
     }
     if (const MemOp *mo = find_mem_op(in.op)) {
         mem_access(*mo, in.mem);
+        return {};
+    }
+    if (const SimdOp *so = find_simd_op(in.op)) {
+        simd_op(*so, in);
+        return {};
+    }
+    if (const SimdMemOp *sm = find_simd_mem_op(in.op)) {
+        simd_mem_access(*sm, in);
         return {};
     }
 
@@ -726,9 +783,9 @@ Status FuncEmitter::run(std::string &out) {
     for (size_t i = 0; i < ft_.params.size(); i++) fmt::format_to(o, ", {} l{}", c_type(ft_.params[i]), i);
     out += ") {\n";
     for (size_t i = ft_.params.size(); i < locals_.size(); i++)
-        fmt::format_to(o, "{} l{} = 0;\n", c_type(locals_[i]), i);
+        fmt::format_to(o, "{} l{} = {};\n", c_type(locals_[i]), i, locals_[i] == ValType::V128 ? "{0}" : "0");
     static const ValType class_types[kNumClasses] = {ValType::I32, ValType::I64, ValType::F32, ValType::F64,
-                                                     ValType::FuncRef};
+                                                     ValType::FuncRef, ValType::V128};
     for (int c = 0; c < kNumClasses; c++) {
         bool any = false;
         for (size_t d = 0; d < used_[c].size(); d++) {
@@ -761,6 +818,7 @@ Status FuncEmitter::run(std::string &out) {
                "  lucet_trap(ctx, LUCET_TRAP_STACK_OVERFLOW); }\n";
     out += body_;
     out += "}\n\n";
+    stats_.func_uses_simd = uses_simd_;
     return {};
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "decode/instr.h"
 
@@ -24,5 +25,29 @@ struct MemOp {
     const char *helper;
 };
 const MemOp *find_mem_op(Op op);
+
+// A fixed-width SIMD instruction (simd_ops.cpp): pops `arity` operands,
+// pushes one `result`. In `tmpl`, {0} {1} {2} are the operands (deepest
+// first), {3} the lane index (Instr::index) and {4} simd_immediate(instr).
+// The C names used are defined in simd_helpers.inc.
+struct SimdOp {
+    uint8_t arity;
+    ValType result;
+    const char *tmpl;
+};
+const SimdOp *find_simd_op(Op op);
+// The C text of v128.const's value or i8x16.shuffle's 16 lane indices.
+std::string simd_immediate(const Instr &in);
+
+// SIMD loads and stores. Load: address -> v128; Store: address, v128 ->;
+// LoadLane: address, v128 -> v128; StoreLane: address, v128 ->. Lane forms
+// pass the lane as a third helper argument. `size` is the bytes accessed.
+struct SimdMemOp {
+    enum class Kind : uint8_t { Load, Store, LoadLane, StoreLane };
+    Kind kind;
+    uint32_t size;
+    const char *helper;
+};
+const SimdMemOp *find_simd_mem_op(Op op);
 
 }  // namespace lucet::cgen

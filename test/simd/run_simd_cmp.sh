@@ -7,9 +7,10 @@
 #
 #   run_simd_cmp.sh LUCET_WASI WASM_CC NATIVE_CC SOURCE.c [guest args...]
 #
-# Environment: XDG_CACHE_HOME (lucet-wasi's .wasm compile cache; a scratch
-# directory when unset), WASM_OBJDUMP (wabt's wasm-objdump, for the SIMD
-# instruction count; default: from PATH).
+# lucet-wasi's .wasm compile cache is a fresh scratch directory: the cache
+# key does not cover the compiler's own code, so a shared cache could answer
+# with a module compiled by an older lucetc. Environment: WASM_OBJDUMP
+# (wabt's wasm-objdump, for the SIMD instruction count; default: from PATH).
 set -u
 if [ $# -lt 4 ]; then
     echo "usage: run_simd_cmp.sh LUCET_WASI WASM_CC NATIVE_CC SOURCE.c [guest args...]" >&2
@@ -21,7 +22,7 @@ inc=$(dirname "$src")
 name=$(basename "$src" .c)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/lucet-simd-test.XXXXXX") || exit 1
 trap 'rm -rf "$scratch"' EXIT
-export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$scratch/cache}
+export XDG_CACHE_HOME=$scratch/cache
 
 fail() { echo "FAIL ($name): $*"; exit 1; }
 

@@ -82,6 +82,18 @@ const char *lucet_error_message(void);
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *lucet_version(void);
 
+/* The version of this API's binary interface: it changes when a struct's
+ * layout or a function's signature changes, so that an embedder (or a
+ * binding mirroring these structs, as examples/embed-* do) can check it
+ * was written for the library it links.
+ *   1: the first version.
+ *   2: v128 values: lucet_val_type_v128, lucet_val_inner.as_v128;
+ *      struct lucet_val grew from 16 to 24 bytes (alignment 8 unchanged),
+ *      and struct lucet_result with it. */
+#define LUCET_WASI_API_VERSION 2
+/* LUCET_WASI_API_VERSION of the library actually linked. */
+int lucet_api_version(void);
+
 /* ------------------------------------------------------------ values */
 
 /* WebAssembly value types (their wasm binary encodings). */
@@ -90,6 +102,7 @@ enum lucet_val_type {
     lucet_val_type_i64 = 0x7e,
     lucet_val_type_f32 = 0x7d,
     lucet_val_type_f64 = 0x7c,
+    lucet_val_type_v128 = 0x7b,     /* 16 bytes, in as_v128 */
     lucet_val_type_externref = 0x6f /* an opaque 64-bit value, 0 = null */
 };
 
@@ -99,9 +112,13 @@ union lucet_val_inner {
     float as_f32;
     double as_f64;
     uint64_t as_externref;
+    /* v128: the 16 bytes in WebAssembly's order (little-endian lanes: i32
+     * lane k is bytes 4k..4k+3, low byte first), as v128.store writes them. */
+    uint8_t as_v128[16];
 };
 
-/* 16 bytes: the type, 4 bytes of padding, the value. */
+/* 24 bytes: the type, 4 bytes of padding, the value (16 bytes, 8-aligned;
+ * 16 bytes in total before LUCET_WASI_API_VERSION 2). */
 struct lucet_val {
     enum lucet_val_type ty;
     union lucet_val_inner inner_val;
@@ -267,13 +284,25 @@ enum lucet_error lucet_wasi_ctx_destroy(struct lucet_wasi_ctx *ctx);
 /* The instance context a host function receives first. */
 struct lucet_vmctx;
 
+/* A v128 as host functions take and return it: a 16-byte GCC/clang vector
+ * (passed in an SSE register on x86-64, like __m128i), its bytes in
+ * WebAssembly's order. The same type as lucetc's generated code uses.
+ * Convert with memcpy to and from lucet_val_inner.as_v128. */
+#if defined(__GNUC__)
+#ifndef LUCET_V128_DEFINED
+#define LUCET_V128_DEFINED
+typedef long long lucet_v128 __attribute__((vector_size(16)));
+#endif
+#endif
+
 /*
  * A host function the embedder provides for an import. `func` has the C
  * signature of the guest's import with a leading struct lucet_vmctx*:
  *   (func (param i32 i64) (result f64))  ->
  *   double my_fn(struct lucet_vmctx *ctx, uint32_t a, uint64_t b);
  * i32 -> uint32_t, i64 -> uint64_t, f32 -> float, f64 -> double, externref
- * -> uint64_t; no result: void; at most one result. It is called directly
+ * -> uint64_t, v128 -> lucet_v128 (by value); no result: void; at most one
+ * result. It is called directly
  * from generated code, on the guest's stack (keep deep recursion and large
  * locals out of it: 32 KiB is reserved for host calls). It must not
  * longjmp or throw; it leaves early with lucet_vmctx_terminate.

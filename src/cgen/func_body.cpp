@@ -15,6 +15,7 @@
 #include "cgen/cgen_internal.h"
 #include "cgen/ops_table.h"
 #include "decode/instr.h"
+#include "decode/simd_ops.h"
 
 namespace lucet::cgen {
 namespace {
@@ -233,7 +234,7 @@ private:
     std::string address(const std::string &a, const MemArg &ma, uint32_t size);
     void mem_access(const MemOp &op, const MemArg &ma);
     void simd_op(const SimdOp &op, const Instr &in);
-    void simd_mem_access(const SimdMemOp &op, const Instr &in);
+    void simd_mem_access(const char *helper, const Instr &in);
     void global_get(uint32_t g);
     void global_set(uint32_t g);
 };
@@ -424,19 +425,19 @@ void FuncEmitter::simd_op(const SimdOp &op, const Instr &in) {
     body_ += ";\n";
 }
 
-void FuncEmitter::simd_mem_access(const SimdMemOp &op, const Instr &in) {
+void FuncEmitter::simd_mem_access(const char *helper, const Instr &in) {
     uses_simd_ = true;
     auto out = std::back_inserter(body_);
-    using K = SimdMemOp::Kind;
-    std::string v = op.kind == K::Load ? std::string() : pop();
-    std::string addr = address(pop(), in.mem, op.size);
-    switch (op.kind) {
-    case K::Load: fmt::format_to(out, "{} = {}(mem + {});\n", push(ValType::V128), op.helper, addr); break;
-    case K::Store: fmt::format_to(out, "{}(mem + {}, {});\n", op.helper, addr, v); break;
-    case K::LoadLane:
-        fmt::format_to(out, "{} = {}(mem + {}, {}, {});\n", push(ValType::V128), op.helper, addr, v, in.index);
+    const SimdOpInfo &info = simd_info(in.op);
+    std::string v = info.sig == SimdSig::Load ? std::string() : pop();
+    std::string addr = address(pop(), in.mem, 1u << info.access_log2);
+    switch (info.sig) {
+    case SimdSig::Load: fmt::format_to(out, "{} = {}(mem + {});\n", push(ValType::V128), helper, addr); break;
+    case SimdSig::LoadLane:
+        fmt::format_to(out, "{} = {}(mem + {}, {}, {});\n", push(ValType::V128), helper, addr, v, in.index);
         break;
-    case K::StoreLane: fmt::format_to(out, "{}(mem + {}, {}, {});\n", op.helper, addr, v, in.index); break;
+    case SimdSig::StoreLane: fmt::format_to(out, "{}(mem + {}, {}, {});\n", helper, addr, v, in.index); break;
+    default: fmt::format_to(out, "{}(mem + {}, {});\n", helper, addr, v); break;  // Store
     }
 }
 
@@ -527,8 +528,8 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         simd_op(*so, in);
         return {};
     }
-    if (const SimdMemOp *sm = find_simd_mem_op(in.op)) {
-        simd_mem_access(*sm, in);
+    if (const char *helper = find_simd_mem_op(in.op)) {
+        simd_mem_access(helper, in);
         return {};
     }
 

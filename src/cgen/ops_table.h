@@ -39,15 +39,9 @@ const SimdOp *find_simd_op(Op op);
 // The C text of v128.const's value or i8x16.shuffle's 16 lane indices.
 std::string simd_immediate(const Instr &in);
 
-// SIMD loads and stores. Load: address -> v128; Store: address, v128 ->;
-// LoadLane: address, v128 -> v128; StoreLane: address, v128 ->. Lane forms
-// pass the lane as a third helper argument. `size` is the bytes accessed.
-struct SimdMemOp {
-    enum class Kind : uint8_t { Load, Store, LoadLane, StoreLane };
-    Kind kind;
-    uint32_t size;
-    const char *helper;
-};
-const SimdMemOp *find_simd_mem_op(Op op);
+// The helper of a SIMD load or store (simd_helpers.inc); its operands and
+// access size come from simd_info(). Load: helper(p) -> v128; Store:
+// helper(p, v); LoadLane: helper(p, v, lane) -> v128; StoreLane: helper(p, v, lane).
+const char *find_simd_mem_op(Op op);
 
 }  // namespace lucet::cgen

@@ -130,7 +130,7 @@ const SimdOp *find_simd_op(Op op) {
     case Op::I32x4ExtaddPairwiseI16x8U: V1("u32x4_extadd_pairwise_u16x8")
     case Op::I16x8Abs: V1("i16x8_abs")
     case Op::I16x8Neg: V1("i16x8_neg")
-    case Op::I16x8Q15mulrSatS: V2("i16x8_q15mulr_sat")
+    case Op::I16x8Q15mulrSatS: H2("i16x8_q15mulr_sat")
     case Op::I16x8AllTrue: B1("i16x8_all_true")
     case Op::I16x8Bitmask: B1("i16x8_bitmask")
     case Op::I16x8NarrowI32x4S: V2("i16x8_narrow_i32x4")
@@ -263,34 +263,32 @@ std::string simd_immediate(const Instr &in) {
     return s;
 }
 
-const SimdMemOp *find_simd_mem_op(Op op) {
-#define M(kind, size, fn) { static const SimdMemOp s{SimdMemOp::Kind::kind, size, fn}; return &s; }
+const char *find_simd_mem_op(Op op) {
     switch (op) {
-    case Op::V128Load: M(Load, 16, "lucet_ld_v128")
-    case Op::V128Load8x8S: M(Load, 8, "lucet_ld_8x8s")
-    case Op::V128Load8x8U: M(Load, 8, "lucet_ld_8x8u")
-    case Op::V128Load16x4S: M(Load, 8, "lucet_ld_16x4s")
-    case Op::V128Load16x4U: M(Load, 8, "lucet_ld_16x4u")
-    case Op::V128Load32x2S: M(Load, 8, "lucet_ld_32x2s")
-    case Op::V128Load32x2U: M(Load, 8, "lucet_ld_32x2u")
-    case Op::V128Load8Splat: M(Load, 1, "lucet_ld_splat8")
-    case Op::V128Load16Splat: M(Load, 2, "lucet_ld_splat16")
-    case Op::V128Load32Splat: M(Load, 4, "lucet_ld_splat32")
-    case Op::V128Load64Splat: M(Load, 8, "lucet_ld_splat64")
-    case Op::V128Load32Zero: M(Load, 4, "lucet_ld_zero32")
-    case Op::V128Load64Zero: M(Load, 8, "lucet_ld_zero64")
-    case Op::V128Store: M(Store, 16, "lucet_st_v128")
-    case Op::V128Load8Lane: M(LoadLane, 1, "lucet_lane8")
-    case Op::V128Load16Lane: M(LoadLane, 2, "lucet_lane16")
-    case Op::V128Load32Lane: M(LoadLane, 4, "lucet_lane32")
-    case Op::V128Load64Lane: M(LoadLane, 8, "lucet_lane64")
-    case Op::V128Store8Lane: M(StoreLane, 1, "lucet_lane8_st")
-    case Op::V128Store16Lane: M(StoreLane, 2, "lucet_lane16_st")
-    case Op::V128Store32Lane: M(StoreLane, 4, "lucet_lane32_st")
-    case Op::V128Store64Lane: M(StoreLane, 8, "lucet_lane64_st")
+    case Op::V128Load: return "lucet_ld_v128";
+    case Op::V128Load8x8S: return "lucet_ld_8x8s";
+    case Op::V128Load8x8U: return "lucet_ld_8x8u";
+    case Op::V128Load16x4S: return "lucet_ld_16x4s";
+    case Op::V128Load16x4U: return "lucet_ld_16x4u";
+    case Op::V128Load32x2S: return "lucet_ld_32x2s";
+    case Op::V128Load32x2U: return "lucet_ld_32x2u";
+    case Op::V128Load8Splat: return "lucet_ld_splat8";
+    case Op::V128Load16Splat: return "lucet_ld_splat16";
+    case Op::V128Load32Splat: return "lucet_ld_splat32";
+    case Op::V128Load64Splat: return "lucet_ld_splat64";
+    case Op::V128Load32Zero: return "lucet_ld_zero32";
+    case Op::V128Load64Zero: return "lucet_ld_zero64";
+    case Op::V128Store: return "lucet_st_v128";
+    case Op::V128Load8Lane: return "lucet_lane8";
+    case Op::V128Load16Lane: return "lucet_lane16";
+    case Op::V128Load32Lane: return "lucet_lane32";
+    case Op::V128Load64Lane: return "lucet_lane64";
+    case Op::V128Store8Lane: return "lucet_lane8_st";
+    case Op::V128Store16Lane: return "lucet_lane16_st";
+    case Op::V128Store32Lane: return "lucet_lane32_st";
+    case Op::V128Store64Lane: return "lucet_lane64_st";
     default: return nullptr;
     }
-#undef M
 }
 
 }  // namespace lucet::cgen

@@ -29,15 +29,9 @@ const char *kExporterWat = R"WAT(
     (local.get 2) (local.get 3) (local.get 0) (local.get 1))
   ;; 9 v128 and one i32 parameter: 19 argument slots, beyond the inline 16
   (func (export "sum9") (param v128 v128 v128 v128 v128 v128 v128 v128 v128 i32) (result v128)
-    (i32x4.add (local.get 0)
-      (i32x4.add (local.get 1)
-        (i32x4.add (local.get 2)
-          (i32x4.add (local.get 3)
-            (i32x4.add (local.get 4)
-              (i32x4.add (local.get 5)
-                (i32x4.add (local.get 6)
-                  (i32x4.add (local.get 7)
-                    (i32x4.add (local.get 8) (i32x4.splat (local.get 9)))))))))))
+    local.get 0 local.get 1 i32x4.add local.get 2 i32x4.add local.get 3 i32x4.add local.get 4 i32x4.add
+    local.get 5 i32x4.add local.get 6 i32x4.add local.get 7 i32x4.add local.get 8 i32x4.add
+    local.get 9 i32x4.splat i32x4.add)
   (func (export "set_gv") (param v128) (global.set $gv (local.get 0)))
   (func (export "get_gv") (result v128) (global.get $gv))
   (func (export "call_mix") (param v128 v128) (result v128) (call $mix (local.get 0) (i32.const 3) (local.get 1)))
@@ -287,4 +281,55 @@ TEST_CASE("v128 globals are exported to and imported by another instance", "[run
     bad = Instance::create(reg, compile_wat("simd_wrong_type", wrong_type), from_exp);
     REQUIRE_FALSE(bad);
     CHECK_THAT(bad.error().message, Catch::Contains("expected mut v128, got mut i64"));
+}
+
+namespace {
+
+// A hand-written descriptor with two globals: a v128 and one initialised
+// from `init` (for the loader's checks of v128 global inits).
+std::string globals_only_module(const char *second_type, const char *init) {
+    return std::string(rt_test::kPrelude) + "static uint64_t type_ids[1];\n" +
+           "static const lucet_global_desc globals[] = {\n"
+           "  {LUCET_VT_V128, 0, {LUCET_INIT_CONST, 0, 1, 2}},\n"
+           "  {" + second_type + ", 0, " + init + "},\n};\n" +
+           R"C(
+__attribute__((visibility("default"))) lucet_module_desc lucet_module = {
+    .abi_version = LUCET_ABI_VERSION, .reserved_size = 4ull << 30, .guard_size = 4ull << 30,
+    .compiler_version = "hand-written", .rt = &lucet_rt, .type_ids = type_ids,
+    .num_globals = 2, .globals = globals,
+};
+)C";
+}
+
+}  // namespace
+
+TEST_CASE("the loader refuses v128 global inits it cannot evaluate", "[runtime][simd]") {
+    // A scalar global copying a v128 global's slot would hand the guest the
+    // host address of the v128's storage.
+    std::string leak = rt_test::build_so("v128_leak", globals_only_module("LUCET_VT_I64", "{LUCET_INIT_GLOBAL_GET, 0, 0}"));
+    REQUIRE(!leak.empty());
+    auto m = DlModule::load(leak);
+    REQUIRE_FALSE(m);
+    CHECK(m.error().kind == ErrorKind::Module);
+    CHECK_THAT(m.error().message, Catch::Contains("malformed module descriptor: global 1's init reads a global of another type"));
+
+    std::string ref = rt_test::build_so("v128_ref", globals_only_module("LUCET_VT_V128", "{LUCET_INIT_REF_NULL, 0, 0}"));
+    REQUIRE(!ref.empty());
+    m = DlModule::load(ref);
+    REQUIRE_FALSE(m);
+    CHECK_THAT(m.error().message, Catch::Contains("global 1 is a v128 initialised with a reference"));
+
+    std::string later = rt_test::build_so("v128_later", globals_only_module("LUCET_VT_V128", "{LUCET_INIT_GLOBAL_GET, 0, 1}"));
+    REQUIRE(!later.empty());
+    m = DlModule::load(later);
+    REQUIRE_FALSE(m);
+    CHECK_THAT(m.error().message, Catch::Contains("global 1's init reads global 1, not an earlier one"));
+
+    // The well-formed version: a v128 copied from the first.
+    std::string good = rt_test::build_so("v128_good", globals_only_module("LUCET_VT_V128", "{LUCET_INIT_GLOBAL_GET, 0, 0}"));
+    REQUIRE(!good.empty());
+    auto ok = DlModule::load(good);
+    if (!ok) FAIL(ok.error().to_string());
+    auto inst = Instance::create(region(), *ok, exporter_imports);
+    REQUIRE(inst);
 }

@@ -18,7 +18,7 @@ usage() {
     cat <<'EOF'
 usage: run_bench.sh --lucetc PATH --lucet-wasi PATH [options]
   --kernels DIR       directory of kernel .c files (default: next to this script); repeatable
-  --cflags FLAGS      extra flags for both builds, split at spaces (e.g. '-Idir -DREPS=25')
+  --cflags FLAGS      extra flags for both builds, split at spaces (e.g. '-Idir -DSIMD_REPS=25')
   --wasm-cflags FLAGS extra flags for the wasm build only (e.g. -msimd128)
   --work DIR          scratch directory, kept (env BENCH_WORK; default: a temp dir, removed)
   --runs N            timed runs per variant (default 5; env BENCH_RUNS)

@@ -12,6 +12,7 @@
  *   load_splat    v128.load32_splat at end - 3
  *   store         v128.store at end - 15
  *   store64_lane  v128.store64_lane at end - 1
+ *   top           v128.load at 0xfffffff8 (the 4 GiB address space ends inside it)
  * Output: one line per in-bounds access, "straddling: MODE", then nothing
  * more: the trap ends the program (lucet-wasi exits with 134). */
 #include <stdlib.h>
@@ -79,6 +80,8 @@ int main(int argc, char **argv) {
     } else if (strcmp(mode, "store64_lane") == 0) {
         wasm_v128_store64_lane(end - 1, z, 1);
         v = wasm_v128_load(end - 16);
+    } else if (strcmp(mode, "top") == 0) {
+        v = wasm_v128_load((const void *)(uintptr_t)0xfffffff8u);
     } else {
         fprintf(stderr, "oob: unknown mode %s\n", mode);
         return 2;

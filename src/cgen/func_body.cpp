@@ -470,9 +470,13 @@ Status FuncEmitter::run(std::string &out) {
     // (no function, runtime helper or libc routine), so the deepest stack use
     // they add is their own frame, below a caller that passed its check;
     // should that reach the guard page, the fault is a stack-overflow trap.
-    size_t frame_vars = locals_.size() + extra_decls_.size();
+    // Counted in 8-byte units: a v128 counts twice.
+    auto units = [](ValType t) -> size_t { return t == ValType::V128 ? 2 : 1; };
+    size_t frame_vars = 0;
+    for (ValType t : locals_) frame_vars += units(t);
+    for (auto &[t, name] : extra_decls_) frame_vars += units(t);
     for (int c = 0; c < kNumClasses; c++)
-        for (uint8_t u : used_[c]) frame_vars += u;
+        for (uint8_t u : used_[c]) frame_vars += u * units(class_types[c]);
     constexpr size_t kLeafMaxVars = 256;  // <= 2 KiB of spill slots
     if (calls_out_ || frame_vars > kLeafMaxVars)
         out += "{ char sp_probe_; if (LUCET_UNLIKELY((uintptr_t)&sp_probe_ < ctx->stack_limit))\n"

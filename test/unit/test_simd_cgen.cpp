@@ -360,6 +360,23 @@ TEST_CASE("auto-vectorized C computes what its scalar build computes", "[simd]")
     CHECK(sums[1] == sums[0]);
 }
 
+// Leaf functions with small frames skip the stack check; the frame estimate
+// counts a v128 as two 8-byte slots, so 150 v128 locals (2.4 KiB) are not small.
+TEST_CASE("v128 locals count double in the leaf frame estimate", "[simd][emit]") {
+    auto leaf = [](const char *type) {
+        return std::string("(module (func (export \"f\") (param i32) (result i32) (local ") +
+               [&] { std::string l; for (int i = 0; i < 150; i++) (l += type) += ' '; return l; }() +
+               ") local.get 0))";
+    };
+    auto has_check = [](const std::vector<CUnit> &units) {
+        for (const CUnit &u : units)
+            if (u.source.find("sp_probe_") != std::string::npos) return true;
+        return false;
+    };
+    CHECK_FALSE(has_check(emit("leaf_i64", leaf("i64"))));
+    CHECK(has_check(emit("leaf_v128", leaf("v128"))));
+}
+
 TEST_CASE("every SIMD opcode has a translation", "[simd][emit]") {
     int n = 0;
     for (uint32_t sub = 0; sub < 256; sub++) {

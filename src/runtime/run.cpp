@@ -134,7 +134,9 @@ RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
         return error_result("no function " + std::to_string(func_index) + " in " + module_->path(),
                             ErrorKind::NotFound);
     }
-    const FuncType &ft = module_->impl_->sigs[im.func_sig[func_index]];
+    const uint32_t sig = im.func_sig[func_index];
+    const DlModule::Impl &mi = *module_->impl_;
+    const FuncType &ft = mi.sigs[sig];
     if (args.size() != ft.params.size())
         return error_result("function " + std::to_string(func_index) + " " + describe_functype(ft) + " takes " +
                             std::to_string(ft.params.size()) + " arguments, got " + std::to_string(args.size()));
@@ -153,7 +155,7 @@ RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
     // Argument and result slots live in the Impl (a yielded run returns to
     // its results later) for the usual small signatures. One slot per value,
     // two per v128 (lucet_abi.h).
-    const DlModule::Impl::SigSlots &slots = module_->impl_->sig_slots[im.func_sig[func_index]];
+    const DlModule::Impl::SigSlots &slots = mi.sig_slots[sig];
     uint64_t *argp = im.argbuf;
     im.resp = im.resbuf;
     if (slots.args > Impl::kInline) argp = (im.argvec.resize(slots.args), im.argvec.data());
@@ -169,7 +171,7 @@ RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
 
     const lucet_funcref &f = im.funcs[func_index];
     RunState &rs = im.rs;
-    rs.tramp = module_->desc().sigs[im.func_sig[func_index]].trampoline;
+    rs.tramp = module_->desc().sigs[sig].trampoline;
     rs.fn = f.func;
     rs.fn_ctx = f.vmctx;
     rs.args = argp;

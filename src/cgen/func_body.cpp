@@ -741,24 +741,24 @@ Status FuncEmitter::run(std::string &out) {
     }
     for (auto &[t, name] : extra_decls_) fmt::format_to(o, "{} {};\n", c_type(t), name);
     if (!m_.memories.empty()) out += "uint8_t *mem = ctx->heap; (void)mem;\n";
-    // Guest stack check (the runtime keeps a host-call reserve above
-    // stack_limit). The address of a local stands for the stack pointer: an
-    // asm reading %rsp would stop cc from inlining recursive calls, and
-    // __builtin_frame_address forces a frame pointer. A frame under the
-    // 32 KiB reserve stays inside it; a bigger one probes into the guard page
-    // (-fstack-clash-protection), which traps as a stack overflow.
+    // Guest stack check (LUCET_STACK_CHECK, runtime_helpers.inc): the stack
+    // pointer once the frame is allocated must be at or above stack_limit,
+    // so the host-call reserve below it stays free for whatever this
+    // function calls (host functions, helpers, libc). A frame reaching
+    // the guard page before the check faults in this function (large frames
+    // probe every page: -fstack-clash-protection), a stack-overflow trap.
     //
     // Leaf functions with small frames skip the check: they call nothing
-    // (no function, runtime helper or libc routine), so the deepest stack use
-    // they add is their own frame, below a caller that passed its check;
-    // should that reach the guard page, the fault is a stack-overflow trap.
+    // (no function or runtime helper; at most a libm/libgcc routine cc
+    // emits, e.g. nearbyint, which uses a few hundred bytes), so all they
+    // add is their own frame, below a caller that passed its check: at most
+    // 256 variables (4 KiB with spill slots), well inside the reserve, and
+    // they never run host code there.
     size_t frame_vars = locals_.size() + extra_decls_.size();
     for (int c = 0; c < kNumClasses; c++)
         for (uint8_t u : used_[c]) frame_vars += u;
-    constexpr size_t kLeafMaxVars = 256;  // <= 2 KiB of spill slots
-    if (calls_out_ || frame_vars > kLeafMaxVars)
-        out += "{ char sp_probe_; if (LUCET_UNLIKELY((uintptr_t)&sp_probe_ < ctx->stack_limit))\n"
-               "  lucet_trap(ctx, LUCET_TRAP_STACK_OVERFLOW); }\n";
+    constexpr size_t kLeafMaxVars = 256;
+    if (calls_out_ || frame_vars > kLeafMaxVars) out += "LUCET_STACK_CHECK(ctx);\n";
     out += body_;
     out += "}\n\n";
     return {};

@@ -7,6 +7,7 @@
 // function `uint32_t host(lucet_vmctx *, A...)` of the calling convention in
 // runtime.h; its wasm type is derived from A... (uint32_t -> i32, uint64_t ->
 // i64) so the declared type cannot drift from the implementation.
+#include <new>
 #include <type_traits>
 
 #include "wasi/hostcalls.h"
@@ -30,21 +31,38 @@ using wasi::Abi;
 template <auto F, Abi ABI>
 struct Host;
 
+// The wrapper generated code calls. noexcept, and no exception leaves it:
+// unwinding would run through generated code and the guest's stack. A
+// std::bad_alloc inside a call (which then released all it held on the way
+// out) is the guest's `nomem`, as from an operating system out of memory;
+// any other exception is a bug in the host call, and the guest, which
+// cannot trust that call's effects, stops with a trap whose message says
+// so (raised after the handler has finished, with no C++ object alive).
+// Before anything runs, the stack left below the caller is checked against
+// the host-call reserve (Instance::check_host_stack).
 template <typename... A, Errno (*F)(Call &, A...), Abi ABI>
 struct Host<F, ABI> {
-    static uint32_t call(lucet_vmctx *vm, A... a) {
+    static uint32_t call(lucet_vmctx *vm, A... a) noexcept {
+        const auto caller = reinterpret_cast<uintptr_t>(__builtin_return_address(0));
+        Instance::check_host_stack(caller);
         Instance *inst = Instance::from_vmctx(vm);
         auto *ctx = static_cast<WasiCtx *>(inst->wasi_ctx());
         // An instance created without a WasiCtx (InstanceOptions::wasi_ctx) has no WASI state
         // to act on.
         if (!ctx) return static_cast<uint32_t>(Errno::NOSYS);
-        Errno r;
-        {
+        Errno r = Errno::SUCCESS;
+        bool threw = false;
+        try {
             Call c{*ctx, wasi::GuestMem(inst->heap(), inst->heap_len()), ABI};
             c.cancelled = [](void *i) { return static_cast<Instance *>(i)->kill_pending(); };
             c.cancel_arg = inst;
             r = F(c, a...);
+        } catch (const std::bad_alloc &) {
+            r = Errno::NOMEM;
+        } catch (...) {
+            threw = true;
         }
+        if (threw) Instance::trap_from_host(LUCET_TRAP_UNREACHABLE, "WASI host call failed: C++ exception", caller);
         // A kill that arrived during the call (a blocking wait gave up with
         // INTR) stops the guest here, where nothing of the call is left alive;
         // the guest never sees INTR.
@@ -56,13 +74,13 @@ struct Host<F, ABI> {
 
 // proc_exit does not return: the runtime unwinds the guest (on its own stack)
 // and run() reports Kind::Exited with the code.
-void host_proc_exit(lucet_vmctx *vm, uint32_t code) { Instance::from_vmctx(vm)->terminate(code); }
+void host_proc_exit(lucet_vmctx *vm, uint32_t code) noexcept { Instance::from_vmctx(vm)->terminate(code); }
 
 // proc_raise never delivers a signal to the host process (that would kill
 // every instance in it, or run the host's handlers). A terminating signal
 // ends this instance the way a shell reports a signal death, exit status
 // 128 + signal number; see wasi::raise_action for the rest.
-uint32_t host_proc_raise(lucet_vmctx *vm, uint32_t sig) {
+uint32_t host_proc_raise(lucet_vmctx *vm, uint32_t sig) noexcept {
     int signo = 0;
     switch (wasi::raise_action(sig, signo)) {
     case wasi::RaiseAction::Invalid: return static_cast<uint32_t>(Errno::INVAL);

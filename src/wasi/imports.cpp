@@ -3,13 +3,9 @@
 // implementation; the Abi in each Call selects preview0's encodings where
 // they differ (see hostcalls.h). The wasm-level signatures are identical.
 //
-// Each hostcall in hostcalls.h, `Errno f(Call &, A...)`, becomes the host
-// function `uint32_t host(lucet_vmctx *, A...)` of the calling convention in
-// runtime.h; its wasm type is derived from A... (uint32_t -> i32, uint64_t ->
-// i64) so the declared type cannot drift from the implementation.
-#include <new>
-#include <type_traits>
-
+// Each hostcall in hostcalls.h becomes a host function through the wrapper
+// of host_call.h (stack reserve check, no exception escapes).
+#include "wasi/host_call.h"
 #include "wasi/hostcalls.h"
 #include "wasi/wasi.h"
 
@@ -17,60 +13,9 @@ namespace lucet {
 
 namespace {
 
-using wasi::Call;
-using wasi::Errno;
-
-template <typename T>
-constexpr ValType val_type() {
-    static_assert(std::is_same_v<T, uint32_t> || std::is_same_v<T, uint64_t>);
-    return std::is_same_v<T, uint64_t> ? ValType::I64 : ValType::I32;
-}
-
 using wasi::Abi;
-
-template <auto F, Abi ABI>
-struct Host;
-
-// The wrapper generated code calls. noexcept, and no exception leaves it:
-// unwinding would run through generated code and the guest's stack. A
-// std::bad_alloc inside a call (which then released all it held on the way
-// out) is the guest's `nomem`, as from an operating system out of memory;
-// any other exception is a bug in the host call, and the guest, which
-// cannot trust that call's effects, stops with a trap whose message says
-// so (raised after the handler has finished, with no C++ object alive).
-// Before anything runs, the stack left below the caller is checked against
-// the host-call reserve (Instance::check_host_stack).
-template <typename... A, Errno (*F)(Call &, A...), Abi ABI>
-struct Host<F, ABI> {
-    static uint32_t call(lucet_vmctx *vm, A... a) noexcept {
-        const auto caller = reinterpret_cast<uintptr_t>(__builtin_return_address(0));
-        Instance::check_host_stack(caller);
-        Instance *inst = Instance::from_vmctx(vm);
-        auto *ctx = static_cast<WasiCtx *>(inst->wasi_ctx());
-        // An instance created without a WasiCtx (InstanceOptions::wasi_ctx) has no WASI state
-        // to act on.
-        if (!ctx) return static_cast<uint32_t>(Errno::NOSYS);
-        Errno r = Errno::SUCCESS;
-        bool threw = false;
-        try {
-            Call c{*ctx, wasi::GuestMem(inst->heap(), inst->heap_len()), ABI};
-            c.cancelled = [](void *i) { return static_cast<Instance *>(i)->kill_pending(); };
-            c.cancel_arg = inst;
-            r = F(c, a...);
-        } catch (const std::bad_alloc &) {
-            r = Errno::NOMEM;
-        } catch (...) {
-            threw = true;
-        }
-        if (threw) Instance::trap_from_host(LUCET_TRAP_UNREACHABLE, "WASI host call failed: C++ exception", caller);
-        // A kill that arrived during the call (a blocking wait gave up with
-        // INTR) stops the guest here, where nothing of the call is left alive;
-        // the guest never sees INTR.
-        inst->stop_if_killed();
-        return static_cast<uint32_t>(r);
-    }
-    static FuncType type() { return FuncType{{val_type<A>()...}, {ValType::I32}}; }
-};
+using wasi::Errno;
+using wasi::Host;
 
 // proc_exit does not return: the runtime unwinds the guest (on its own stack)
 // and run() reports Kind::Exited with the code.

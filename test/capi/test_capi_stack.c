@@ -89,11 +89,14 @@ static void put_hostcall(struct buf *b, int mode) {
         put(b, " (call $poll_oneoff (i32.const %d) (i32.const %d) (i32.const 1) (i32.const %d)))", POLL, POLL + 64,
             SCRATCH);
         break;
+    case 7: /* random_get, 4 KiB (uv_random: getrandom) */
+        put(b, "(call $random_get (i32.const %d) (i32.const 4096))", SCRATCH + 64);
+        break;
     default: abort();
     }
 }
 
-#define NMODES 6
+#define NMODES 7
 
 static char *guest_wat(void) {
     struct buf b = {NULL, 0, 0};
@@ -110,6 +113,7 @@ static char *guest_wat(void) {
             " (param i32 i32 i32 i32 i32) (result i32)))\n");
     put(&b, "(import \"wasi_snapshot_preview1\" \"poll_oneoff\" (func $poll_oneoff (param i32 i32 i32 i32)"
             " (result i32)))\n");
+    put(&b, "(import \"wasi_snapshot_preview1\" \"random_get\" (func $random_get (param i32 i32) (result i32)))\n");
     put(&b, "(import \"env\" \"paint\" (func $paint))\n");
     put(&b, "(import \"env\" \"used\" (func $used (result i32)))\n");
     put(&b, "(memory (export \"memory\") 2)\n(data (i32.const %d) \"", PATH_ADDR);
@@ -347,7 +351,7 @@ static void hostcall_near_stack_limit(void **state) {
 static void hostcall_stack_use(void **state) {
     static const char *const names[NMODES + 1] = {
         "", "path_open (4,000-byte path)", "fd_readdir (203 entries)", "path_open (40 symlinks)",
-        "path_readlink", "path_filestat_get (4,000-byte path)", "poll_oneoff (clock)"};
+        "path_readlink", "path_filestat_get (4,000-byte path)", "poll_oneoff (clock)", "random_get (4 KiB)"};
     struct lucet_region *r = region_with_stack(1024 * 1024);
     struct lucet_dl_module *m = load(g_so);
     struct lucet_instance *i = new_instance(r, m);

@@ -6,10 +6,13 @@
  *   calls path_open (a 4,000-byte path) or fd_readdir. Each run either works
  *   or ends in a stack-overflow trap; 1,000 runs in this process leave no fd
  *   behind (/proc/self/fd). Host code that ran past the guard page and was
- *   reported as the guest's trap dropped its frames with two fds open.
+ *   reported as the guest's trap dropped its frames with a directory fd
+ *   open (the old code leaked one per run here).
  * - hostcall_stack_use: measures the stack the heaviest WASI calls use
  *   (painted stack below the call site) and checks it stays under half of
  *   the runtime's 32 KiB host-call reserve.
+ * - host_fault_is_not_a_trap: a host function faulting on a guard page (heap
+ *   reservation, guest stack) crashes the process (SIGSEGV), not a trap.
  * - exceptions_become_errors: C API calls whose sizes make the C++ side
  *   throw return lucet_error_internal with a message instead of aborting.
  *
@@ -18,6 +21,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "capi_test_util.h"
@@ -116,6 +120,7 @@ static char *guest_wat(void) {
     put(&b, "(import \"wasi_snapshot_preview1\" \"random_get\" (func $random_get (param i32 i32) (result i32)))\n");
     put(&b, "(import \"env\" \"paint\" (func $paint))\n");
     put(&b, "(import \"env\" \"used\" (func $used (result i32)))\n");
+    put(&b, "(import \"env\" \"crash\" (func $crash (param i32)))\n");
     put(&b, "(memory (export \"memory\") 2)\n(data (i32.const %d) \"", PATH_ADDR);
     for (k = 1; k < PATH_REPEAT; k++) put(&b, "a/../");
     put(&b, "a/lnk\")\n(data (i32.const %d) \"l0\")\n", LINK_ADDR);
@@ -142,6 +147,7 @@ static char *guest_wat(void) {
             " (if (result i32) (local.get $n)\n"
             "  (then (i32.add (call $rec (i32.sub (local.get $n) (i32.const 1)) (local.get $mode)) (i32.const 0)))\n"
             "  (else (call $big (local.get $mode)))))\n");
+    put(&b, "(func (export \"crash\") (param i32) (call $crash (local.get 0)))\n");
     put(&b, "(func (export \"run\") (param i32 i32) (result i32) (call $rec (local.get 0) (local.get 1)))\n");
     /* measure(mode): paint the stack below, make the call, measure. */
     put(&b, "(func (export \"measure\") (param $mode i32) (result i32) (local $e i32)\n (call $paint)\n");
@@ -179,13 +185,30 @@ static uint32_t host_used(struct lucet_vmctx *ctx) {
     return (uint32_t)(g_paint_top - (const uint8_t *)p);
 }
 
+/* A host function with a bug: mode 0 reads the guest's heap reservation
+ * 1 GiB past its end (a PROT_NONE guard), mode 1 recurses without bound
+ * into the guest stack's guard page. */
+static volatile uint32_t g_sink;
+static uint32_t host_recurse(volatile char *p) {
+    volatile char frame[512];
+    frame[0] = *p;
+    return p == NULL ? 0 : frame[0] + host_recurse(frame) + 1; /* p is never NULL */
+}
+
+static void host_crash(struct lucet_vmctx *ctx, uint32_t mode) {
+    if (mode == 0) g_sink = *(volatile uint8_t *)(lucet_vmctx_get_heap(ctx) + (1ull << 30));
+    else g_sink = host_recurse((volatile char *)&g_sink);
+}
+
 static const enum lucet_val_type t_i32[1] = {lucet_val_type_i32};
 
-static void fill_host_funcs(struct lucet_host_func hf[2]) {
-    memset(hf, 0, 2 * sizeof hf[0]);
+static void fill_host_funcs(struct lucet_host_func hf[3]) {
+    memset(hf, 0, 3 * sizeof hf[0]);
     hf[0].module_name = "env", hf[0].field_name = "paint", hf[0].func = (lucet_host_func_ptr)host_paint;
     hf[1].module_name = "env", hf[1].field_name = "used", hf[1].func = (lucet_host_func_ptr)host_used;
     hf[1].results = t_i32, hf[1].nresults = 1;
+    hf[2].module_name = "env", hf[2].field_name = "crash", hf[2].func = (lucet_host_func_ptr)host_crash;
+    hf[2].params = t_i32, hf[2].nparams = 1;
 }
 
 /* ---------------------------------------------------------------- fixtures */
@@ -259,11 +282,11 @@ static struct lucet_region *region_with_stack(uint64_t stack) {
 static struct lucet_instance *new_instance(struct lucet_region *r, struct lucet_dl_module *m) {
     struct lucet_wasi_ctx *w = NULL;
     struct lucet_instance *i = NULL;
-    struct lucet_host_func hf[2];
+    struct lucet_host_func hf[3];
     fill_host_funcs(hf);
     assert_int_equal(lucet_wasi_ctx_create(&w), lucet_error_ok);
     assert_int_equal(lucet_wasi_ctx_preopen_dir(w, g_pre, "."), lucet_error_ok);
-    assert_int_equal(lucet_region_new_instance_with_options(r, m, hf, 2, NULL, w, 0, &i), lucet_error_ok);
+    assert_int_equal(lucet_region_new_instance_with_options(r, m, hf, 3, NULL, w, 0, &i), lucet_error_ok);
     return i;
 }
 
@@ -375,11 +398,54 @@ static void hostcall_stack_use(void **state) {
     lucet_region_release(r);
 }
 
+/* A fault in host code while a guest runs is a host crash, delivered as
+ * without the runtime (the previous disposition: here SIGSEGV's default
+ * action kills the process), never a trap of the guest that would drop the
+ * host's frames. Run in a fresh process (this program with --crash), whose
+ * previous disposition is the default rather than cmocka's handler. */
+static int crash_child(const char *mode_arg) {
+    struct lucet_region *r = NULL;
+    struct lucet_dl_module *m = NULL;
+    struct lucet_wasi_ctx *w = NULL;
+    struct lucet_instance *i = NULL;
+    struct lucet_host_func hf[3];
+    struct lucet_result res;
+    struct lucet_val a = i32v((uint32_t)atoi(mode_arg));
+    enum lucet_error e;
+    fill_host_funcs(hf);
+    if (lucet_mmap_region_create(1, NULL, &r) || lucet_dl_module_load(g_so, &m) || lucet_wasi_ctx_create(&w) ||
+        lucet_region_new_instance_with_options(r, m, hf, 3, NULL, w, 0, &i)) {
+        fprintf(stderr, "crash child: %s\n", lucet_error_message());
+        return 2;
+    }
+    e = lucet_instance_run(i, "crash", 1, &a, &res);
+    fprintf(stderr, "crash(%s) came back: %s, %s\n", mode_arg, lucet_error_name(e),
+            e == lucet_error_runtime_fault ? lucet_trap_code_name(res.val.faulted.code) : "-");
+    return 0;
+}
+
+static void host_fault_is_not_a_trap(void **state) {
+    const char *mode;
+    (void)state;
+    for (mode = "0"; mode; mode = mode[0] == '0' ? "1" : NULL) {
+        int status = 0;
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            execl("/proc/self/exe", "test_capi_stack", "--crash", mode, g_so, (char *)NULL);
+            _exit(127);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (!WIFSIGNALED(status)) fail_msg("host fault %s: the child exited with %d", mode, WEXITSTATUS(status));
+        assert_int_equal(WTERMSIG(status), SIGSEGV);
+    }
+}
+
 static void exceptions_become_errors(void **state) {
     struct lucet_region *r = region_with_stack(64 * 1024);
     struct lucet_dl_module *m = load(g_so);
     struct lucet_instance *i = NULL;
-    struct lucet_host_func hf[2];
+    struct lucet_host_func hf[3];
     (void)state;
     fill_host_funcs(hf);
     /* More host functions than a std::vector can hold: std::length_error. */
@@ -401,11 +467,16 @@ static void exceptions_become_errors(void **state) {
     lucet_region_release(r);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hostcall_stack_use),
         cmocka_unit_test(hostcall_near_stack_limit),
+        cmocka_unit_test(host_fault_is_not_a_trap),
         cmocka_unit_test(exceptions_become_errors),
     };
+    if (argc == 4 && strcmp(argv[1], "--crash") == 0) {
+        snprintf(g_so, sizeof g_so, "%s", argv[3]);
+        return crash_child(argv[2]);
+    }
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

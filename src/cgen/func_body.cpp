@@ -103,6 +103,7 @@ private:
         if (p != kNone && depth < pend_min_) pend_min_ = depth;
     }
     bool calls_out_ = false;   // calls a function, a runtime helper or libc
+    bool calls_host_ = false;  // ... other than a direct call to a function of this module
     uint32_t dead_depth_ = 0;  // blocks opened inside the unreachable region
 
     // --- slots ---
@@ -434,7 +435,10 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
     switch (in.op) {
     case Op::Call: case Op::CallIndirect: case Op::MemoryGrow: case Op::MemoryInit: case Op::DataDrop:
     case Op::MemoryCopy: case Op::MemoryFill: case Op::TableGet: case Op::TableSet: case Op::TableGrow:
-    case Op::TableFill: case Op::TableCopy: case Op::TableInit: case Op::ElemDrop: calls_out_ = true; break;
+    case Op::TableFill: case Op::TableCopy: case Op::TableInit: case Op::ElemDrop:
+        calls_out_ = true;
+        calls_host_ |= in.op != Op::Call || in.index < m_.num_imported_funcs;
+        break;
     default: break;
     }
 
@@ -741,24 +745,35 @@ Status FuncEmitter::run(std::string &out) {
     }
     for (auto &[t, name] : extra_decls_) fmt::format_to(o, "{} {};\n", c_type(t), name);
     if (!m_.memories.empty()) out += "uint8_t *mem = ctx->heap; (void)mem;\n";
-    // Guest stack check (LUCET_STACK_CHECK, runtime_helpers.inc): the stack
-    // pointer once the frame is allocated must be at or above stack_limit,
-    // so the host-call reserve below it stays free for whatever this
-    // function calls (host functions, helpers, libc). A frame reaching
-    // the guard page before the check faults in this function (large frames
-    // probe every page: -fstack-clash-protection), a stack-overflow trap.
-    //
-    // Leaf functions with small frames skip the check: they call nothing
-    // (no function or runtime helper; at most a libm/libgcc routine cc
-    // emits, e.g. nearbyint, which uses a few hundred bytes), so all they
-    // add is their own frame, below a caller that passed its check: at most
-    // 256 variables (4 KiB with spill slots), well inside the reserve, and
-    // they never run host code there.
+    // Guest stack checks (runtime_helpers.inc) keep the host-call reserve
+    // below stack_limit free for host code:
+    // - LUCET_STACK_CHECK, in functions that may enter host code (imports,
+    //   call_indirect, runtime helpers) or have more than kExactMinVars
+    //   variables: the stack pointer once the frame is allocated must be at
+    //   or above stack_limit, so the whole frame is accounted for (inlined
+    //   callees' too: the stack pointer is the combined frame's bottom).
+    // - LUCET_STACK_PROBE, in functions whose only calls are direct calls to
+    //   this module's functions: the address of a local stands for the stack
+    //   pointer. Reading the stack pointer stops gcc from inlining recursive
+    //   calls (the fib kernel: 0.75 -> 1.17 of native), and these functions
+    //   never enter host code themselves: their callees check again. Their
+    //   frames are small (at most kExactMinVars variables, ~1 KiB, and what
+    //   inlining adds, which gcc bounds at 11x), so with the leaves below
+    //   them (no check, at most kLeafMaxVars variables, calling at most a
+    //   libm/libgcc routine cc emits, e.g. nearbyint, a few hundred bytes)
+    //   they stay well inside the 32 KiB reserve and never reach the guard
+    //   page from outside module code.
+    // A frame reaching the guard page before its check faults in module code
+    // (large frames probe every page: -fstack-clash-protection): a
+    // stack-overflow trap.
     size_t frame_vars = locals_.size() + extra_decls_.size();
     for (int c = 0; c < kNumClasses; c++)
         for (uint8_t u : used_[c]) frame_vars += u;
-    constexpr size_t kLeafMaxVars = 256;
-    if (calls_out_ || frame_vars > kLeafMaxVars) out += "LUCET_STACK_CHECK(ctx);\n";
+    constexpr size_t kLeafMaxVars = 256, kExactMinVars = 64;
+    if (calls_host_ || frame_vars > kLeafMaxVars || (calls_out_ && frame_vars > kExactMinVars))
+        out += "LUCET_STACK_CHECK(ctx);\n";
+    else if (calls_out_)
+        out += "LUCET_STACK_PROBE(ctx);\n";
     out += body_;
     out += "}\n\n";
     return {};

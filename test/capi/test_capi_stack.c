@@ -96,11 +96,15 @@ static void put_hostcall(struct buf *b, int mode) {
     case 7: /* random_get, 4 KiB (uv_random: getrandom) */
         put(b, "(call $random_get (i32.const %d) (i32.const 4096))", SCRATCH + 64);
         break;
+    case 8: /* path_rename of the long path onto itself (two resolutions) */
+        put(b, "(call $path_rename (i32.const 3) (i32.const %d) (i32.const %d) (i32.const 3) (i32.const %d)"
+               " (i32.const %d))", PATH_ADDR, PATH_REPEAT * 5, PATH_ADDR, PATH_REPEAT * 5);
+        break;
     default: abort();
     }
 }
 
-#define NMODES 7
+#define NMODES 8
 
 static char *guest_wat(void) {
     struct buf b = {NULL, 0, 0};
@@ -118,6 +122,8 @@ static char *guest_wat(void) {
     put(&b, "(import \"wasi_snapshot_preview1\" \"poll_oneoff\" (func $poll_oneoff (param i32 i32 i32 i32)"
             " (result i32)))\n");
     put(&b, "(import \"wasi_snapshot_preview1\" \"random_get\" (func $random_get (param i32 i32) (result i32)))\n");
+    put(&b, "(import \"wasi_snapshot_preview1\" \"path_rename\" (func $path_rename (param i32 i32 i32 i32 i32 i32)"
+            " (result i32)))\n");
     put(&b, "(import \"env\" \"paint\" (func $paint))\n");
     put(&b, "(import \"env\" \"used\" (func $used (result i32)))\n");
     put(&b, "(import \"env\" \"crash\" (func $crash (param i32)))\n");
@@ -374,7 +380,8 @@ static void hostcall_near_stack_limit(void **state) {
 static void hostcall_stack_use(void **state) {
     static const char *const names[NMODES + 1] = {
         "", "path_open (4,000-byte path)", "fd_readdir (203 entries)", "path_open (40 symlinks)",
-        "path_readlink", "path_filestat_get (4,000-byte path)", "poll_oneoff (clock)", "random_get (4 KiB)"};
+        "path_readlink", "path_filestat_get (4,000-byte path)", "poll_oneoff (clock)", "random_get (4 KiB)",
+        "path_rename (4,000-byte paths)"};
     struct lucet_region *r = region_with_stack(1024 * 1024);
     struct lucet_dl_module *m = load(g_so);
     struct lucet_instance *i = new_instance(r, m);

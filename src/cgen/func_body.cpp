@@ -436,6 +436,9 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
     case Op::Call: case Op::CallIndirect: case Op::MemoryGrow: case Op::MemoryInit: case Op::DataDrop:
     case Op::MemoryCopy: case Op::MemoryFill: case Op::TableGet: case Op::TableSet: case Op::TableGrow:
     case Op::TableFill: case Op::TableCopy: case Op::TableInit: case Op::ElemDrop:
+    // Rounding: libm calls (floorf, nearbyint...) without SSE4.1.
+    case Op::F32Ceil: case Op::F32Floor: case Op::F32Trunc: case Op::F32Nearest:
+    case Op::F64Ceil: case Op::F64Floor: case Op::F64Trunc: case Op::F64Nearest:
         calls_out_ = true;
         calls_host_ |= in.op != Op::Call || in.index < m_.num_imported_funcs;
         break;
@@ -748,7 +751,7 @@ Status FuncEmitter::run(std::string &out) {
     // Guest stack checks (runtime_helpers.inc) keep the host-call reserve
     // below stack_limit free for host code:
     // - LUCET_STACK_CHECK, in functions that may enter host code (imports,
-    //   call_indirect, runtime helpers) or have more than kExactMinVars
+    //   call_indirect, runtime helpers, libm) or have more than kExactMinVars
     //   variables: the stack pointer once the frame is allocated must be at
     //   or above stack_limit, so the whole frame is accounted for (inlined
     //   callees' too: the stack pointer is the combined frame's bottom).
@@ -759,8 +762,8 @@ Status FuncEmitter::run(std::string &out) {
     //   never enter host code themselves: their callees check again. Their
     //   frames are small (at most kExactMinVars variables, ~1 KiB, and what
     //   inlining adds, which gcc bounds at 11x), so with the leaves below
-    //   them (no check, at most kLeafMaxVars variables, calling at most a
-    //   libm/libgcc routine cc emits, e.g. nearbyint, a few hundred bytes)
+    //   them (no check, at most kLeafMaxVars variables, no call at all but
+    //   possibly a libgcc routine linked into the module, e.g. popcount)
     //   they stay well inside the 32 KiB reserve and never reach the guard
     //   page from outside module code.
     // A frame reaching the guard page before its check faults in module code

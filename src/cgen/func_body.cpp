@@ -144,7 +144,13 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
     switch (in.op) {
     case Op::Call: case Op::CallIndirect: case Op::MemoryGrow: case Op::MemoryInit: case Op::DataDrop:
     case Op::MemoryCopy: case Op::MemoryFill: case Op::TableGet: case Op::TableSet: case Op::TableGrow:
-    case Op::TableFill: case Op::TableCopy: case Op::TableInit: case Op::ElemDrop: calls_out_ = true; break;
+    case Op::TableFill: case Op::TableCopy: case Op::TableInit: case Op::ElemDrop:
+    // Rounding: out-of-line routines (floorf, nearbyint...) without SSE4.1.
+    case Op::F32Ceil: case Op::F32Floor: case Op::F32Trunc: case Op::F32Nearest:
+    case Op::F64Ceil: case Op::F64Floor: case Op::F64Trunc: case Op::F64Nearest:
+        calls_out_ = true;
+        calls_host_ |= in.op != Op::Call || in.index < m_.num_imported_funcs;
+        break;
     default: break;
     }
 
@@ -459,17 +465,28 @@ Status FuncEmitter::run(std::string &out) {
     }
     for (auto &[t, name] : extra_decls_) fmt::format_to(o, "{} {};\n", c_type(t), name);
     if (!m_.memories.empty()) out += "uint8_t *mem = ctx->heap; (void)mem;\n";
-    // Guest stack check (the runtime keeps a host-call reserve above
-    // stack_limit). The address of a local stands for the stack pointer: an
-    // asm reading %rsp would stop cc from inlining recursive calls, and
-    // __builtin_frame_address forces a frame pointer. A frame under the
-    // 32 KiB reserve stays inside it; a bigger one probes into the guard page
-    // (-fstack-clash-protection), which traps as a stack overflow.
-    //
-    // Leaf functions with small frames skip the check: they call nothing
-    // (no function, runtime helper or libc routine), so the deepest stack use
-    // they add is their own frame, below a caller that passed its check;
-    // should that reach the guard page, the fault is a stack-overflow trap.
+    // Guest stack checks (runtime_helpers.inc) keep the host-call reserve
+    // below stack_limit free for host code:
+    // - LUCET_STACK_CHECK, in functions that may enter host code (imports,
+    //   call_indirect, runtime helpers, out-of-line routines) or have more
+    //   than kExactMinVars variables: the stack pointer once the frame is
+    //   allocated must be at or above stack_limit, so the whole frame is
+    //   accounted for (inlined callees' too: the stack pointer is the
+    //   combined frame's bottom).
+    // - LUCET_STACK_PROBE, in functions whose only calls are direct calls to
+    //   this module's functions: the address of a local stands for the stack
+    //   pointer. Reading the stack pointer stops gcc from inlining recursive
+    //   calls (the fib kernel: 0.75 -> 1.17 of native), and these functions
+    //   never enter host code themselves: their callees check again. Their
+    //   frames are small (at most kExactMinVars variables, ~1 KiB, and what
+    //   inlining adds, which gcc bounds at 11x), so with the leaves below
+    //   them (no check, at most kLeafMaxVars variables, no call at all but
+    //   possibly a libgcc routine linked into the module, e.g. popcount)
+    //   they stay well inside the 32 KiB reserve and never reach the guard
+    //   page from outside module code.
+    // A frame reaching the guard page before its check faults in module code
+    // (large frames probe every page: -fstack-clash-protection): a
+    // stack-overflow trap.
     // Counted in 8-byte units: a v128 counts twice.
     auto units = [](ValType t) -> size_t { return t == ValType::V128 ? 2 : 1; };
     size_t frame_vars = 0;
@@ -477,10 +494,11 @@ Status FuncEmitter::run(std::string &out) {
     for (auto &[t, name] : extra_decls_) frame_vars += units(t);
     for (int c = 0; c < kNumClasses; c++)
         for (uint8_t u : used_[c]) frame_vars += u * units(class_types[c]);
-    constexpr size_t kLeafMaxVars = 256;  // <= 2 KiB of spill slots
-    if (calls_out_ || frame_vars > kLeafMaxVars)
-        out += "{ char sp_probe_; if (LUCET_UNLIKELY((uintptr_t)&sp_probe_ < ctx->stack_limit))\n"
-               "  lucet_trap(ctx, LUCET_TRAP_STACK_OVERFLOW); }\n";
+    constexpr size_t kLeafMaxVars = 256, kExactMinVars = 64;
+    if (calls_host_ || frame_vars > kLeafMaxVars || (calls_out_ && frame_vars > kExactMinVars))
+        out += "LUCET_STACK_CHECK(ctx);\n";
+    else if (calls_out_)
+        out += "LUCET_STACK_PROBE(ctx);\n";
     out += body_;
     out += "}\n\n";
     stats_.func_uses_simd = uses_simd_;

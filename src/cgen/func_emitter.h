@@ -108,6 +108,7 @@ private:
         if (p != kNone && depth < pend_min_) pend_min_ = depth;
     }
     bool calls_out_ = false;   // calls a function, a runtime helper or libc
+    bool calls_host_ = false;  // ... other than a direct call to a function of this module
     bool uses_simd_ = false;   // needs the SIMD helpers (and so SIMDe)
     uint32_t dead_depth_ = 0;  // blocks opened inside the unreachable region
 

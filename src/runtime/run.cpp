@@ -113,6 +113,20 @@ void Instance::stop_if_killed() {
     lucet_context_set(rs->host_sp);
 }
 
+void Instance::check_host_stack(uintptr_t caller_pc) {
+    RunState *rs = tls_run;
+    if (!rs) return;  // not inside a run (a host function called directly)
+    // The running stack's limit (this may be another instance's code
+    // running on it), compared with this frame: a host function entered
+    // below it would have less than hostcall_reserve before the guard page.
+    auto sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    if (sp < rs->inst->stack_limit) trap_to_host(LUCET_TRAP_STACK_OVERFLOW, caller_pc);
+}
+
+void Instance::trap_from_host(lucet_trapcode code, const char *text, uintptr_t caller_pc) {
+    trap_to_host(code, caller_pc, text);
+}
+
 RunResult Instance::run(std::string_view export_name, std::span<const Val> args) {
     // Embedders call the same export over and over: remember the last one
     // (a short compare instead of hashing the name).

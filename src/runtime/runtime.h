@@ -254,6 +254,18 @@ public:
     // when a kill is pending.
     void stop_if_killed();
 
+    // First thing in a host function called from guest code: when less than
+    // the region's hostcall_reserve is left on the running stack, leaves the
+    // guest with a stack-overflow trap (reported at caller_pc, the host
+    // function's return address) before any host code runs. Generated code
+    // already keeps the reserve free (func_body.cpp); this guards the WASI
+    // calls against modules from older compilers and guest code of another
+    // instance (whose checks are off on a stack not its own).
+    static void check_host_stack(uintptr_t caller_pc);
+    // Inside a host function, with no C++ object of it still alive: leaves
+    // the guest with a trap whose message is `text` (static storage).
+    [[noreturn]] static void trap_from_host(lucet_trapcode code, const char *text, uintptr_t caller_pc);
+
     // Runs an exported function on the guest stack. Arguments are checked
     // against its type. Traps come back as Kind::Trapped; the process goes on
     // and the instance stays usable (it can be run again).

@@ -28,6 +28,7 @@
 #include "compiler/compile_cache.h"
 #include "compiler/compiler.h"
 #include "runtime/runtime.h"
+#include "util/module_signature.h"
 #include "util/size.h"
 #include "wasi/wasi.h"
 
@@ -44,7 +45,8 @@ constexpr int kExitTimeout = 124;  // what coreutils' timeout(1) gives
 // Options that take a value; the pre-scan below must know them to find where
 // the module path (and so the guest's arguments) begins.
 const char *const kValueOptions[] = {"--entrypoint", "--heap-address-space", "--max-heap-size",
-                                     "--dir", "--stack-size", "--env", "--timeout"};
+                                     "--dir", "--stack-size", "--env", "--timeout",
+                                     "--signature-pk"};
 
 // "10s", "1.5s", "500ms", "2m", "1h", "30" (seconds). Returns false if malformed.
 bool parse_duration(const std::string &text, std::chrono::nanoseconds &out) {
@@ -176,6 +178,13 @@ int main(int argc, char **argv) {
     app.add_option("--timeout", timeout_text,
                    "Stop the guest after this long (e.g. 10s, 500ms, 2m; a bare number is seconds); exit status 124")
         ->option_text("<duration>");
+    // Module signatures (Lucet's options): require a valid signature by a key.
+    bool sig_verify = false;
+    std::string sig_pk_path;
+    app.add_flag("--signature-verify", sig_verify,
+                 "Refuse a module without a valid signature by the --signature-pk key (a .wasm is refused: it cannot carry one)");
+    app.add_option("--signature-pk", sig_pk_path, "Public key file for --signature-verify (from lucetc --signature-keygen)")
+        ->option_text("<public_key_file>");
     app.add_option("lucet_module", module_path, "Path to the `lucetc`-compiled WASI module")->required();
     app.add_option("guest_args", guest_args, "Arguments to the WASI `main` function");
 
@@ -210,6 +219,15 @@ int main(int argc, char **argv) {
                            ") must be >= max heap size (" + lucet::format_size(limits.max_heap_size) + ")");
     if (auto st = limits.validate(); !st.ok()) return usage_error(st.error().to_string());
 
+    lucet::ModuleLoadOptions load_opts;
+    if (sig_verify && sig_pk_path.empty()) return usage_error("--signature-verify needs --signature-pk <public_key_file>");
+    if (!sig_verify && !sig_pk_path.empty()) return usage_error("--signature-pk is only used with --signature-verify");
+    if (sig_verify) {
+        auto pk = lucet::sig::read_public_key(sig_pk_path);
+        if (!pk.ok()) return usage_error("--signature-pk: " + pk.error().to_string());
+        load_opts.signature_public_key = *pk;
+    }
+
     std::chrono::nanoseconds timeout{0};
     if (!timeout_text.empty() && !parse_duration(timeout_text, timeout))
         return usage_error("--timeout: expected a positive duration like 10s, 500ms or 2m, got '" + timeout_text + "'");
@@ -243,6 +261,12 @@ int main(int argc, char **argv) {
         return usage_error("cannot read module '" + module_path + "': " + std::strerror(errno));
     std::string so_path = module_path;
     if (bytes.size() >= 4 && std::memcmp(bytes.data(), "\0asm", 4) == 0) {
+        if (load_opts.signature_public_key) {
+            std::fprintf(stderr, "lucet-wasi: error: %s: refusing to load: --signature-verify runs only signed .so "
+                         "modules, and a .wasm cannot carry a signature (compile it with lucetc --signature-create)\n",
+                         module_path.c_str());
+            return kExitFailure;
+        }
         lucet::CompileOptions opts;
         opts.reserved_size = std::min<uint64_t>(limits.max_heap_size, 4ull << 30);
         opts.guard_size = std::min<uint64_t>(limits.heap_address_space - opts.reserved_size, 4ull << 30);
@@ -270,7 +294,7 @@ int main(int argc, char **argv) {
             return usage_error("--dir: " + st.error().to_string());
     }
 
-    auto module = lucet::DlModule::load(so_path);
+    auto module = lucet::DlModule::load(so_path, load_opts);
     if (!module.ok()) {
         std::fprintf(stderr, "lucet-wasi: error: %s\n", module.error().to_string().c_str());
         return kExitFailure;

@@ -173,6 +173,16 @@ struct lucet_dl_module;
  * lucet module, other ABI version). */
 enum lucet_error lucet_dl_module_load(const char *path, struct lucet_dl_module **mod_out);
 
+/* Like lucet_dl_module_load, but the file must carry a valid Ed25519
+ * signature by `public_key` (32 bytes; a key file from
+ * `lucetc --signature-keygen` holds them as 64 hex digits after
+ * "lucet-ed25519-public-key: "), made by `lucetc --signature-create`. The
+ * signature covers every byte that is loaded. Errors: invalid_argument (NULL
+ * argument, public_key_len not 32), dl (no signature, signed by another key,
+ * modified after signing, or any lucet_dl_module_load error). */
+enum lucet_error lucet_dl_module_load_signed(const char *path, const unsigned char *public_key,
+                                             size_t public_key_len, struct lucet_dl_module **mod_out);
+
 /* Releases the handle. Instances made from the module keep it loaded until
  * they are released. Errors: invalid_argument (NULL, released). */
 enum lucet_error lucet_dl_module_release(struct lucet_dl_module *module);

@@ -37,11 +37,9 @@ void append_c_string_body(std::string &out, std::string_view bytes);
 // concatenated into one C file.
 std::string unit_prelude(const Module &m);
 
-// Per-function translation. `checked_any` is set when at least one memory
-// access needed an explicit bounds check.
-struct FuncEmitStats {
-    bool checked_any = false;
-};
+// Per-function translation; FuncEmitStats collects what the per-function
+// emitters learn about the module as a whole (nothing at the moment).
+struct FuncEmitStats {};
 Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, std::string &out,
                      FuncEmitStats &stats);
 

@@ -360,7 +360,6 @@ void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
     unsigned __int128 covered = (unsigned __int128)opts_.reserved_size + opts_.guard_size;
     unsigned __int128 needed = ((unsigned __int128)1 << 32) + ma.offset + op.size;
     bool check = covered < needed;
-    if (check) stats_.checked_any = true;
     if (op.store) {
         // A raw loaded value stored back may be a no-op copy (store p (load
         // p)) that cc deletes together with the load: force it. A derived

@@ -49,52 +49,36 @@ LUCET_SUPPORT int memcmp(const void *a, const void *b, size_t n) {
     return 0;
 }
 
-/* Rounding, exact for every input (NaNs come back as NaNs). */
-static uint64_t lucet_sup_bits64(double x) { uint64_t u; __builtin_memcpy(&u, &x, 8); return u; }
-static double lucet_sup_from64(uint64_t u) { double x; __builtin_memcpy(&x, &u, 8); return x; }
-static uint32_t lucet_sup_bits32(float x) { uint32_t u; __builtin_memcpy(&u, &x, 4); return u; }
-static float lucet_sup_from32(uint32_t u) { float x; __builtin_memcpy(&x, &u, 4); return x; }
-
-LUCET_SUPPORT double trunc(double x) {
-    uint64_t u = lucet_sup_bits64(x);
-    int e = (int)((u >> 52) & 0x7ff) - 1023;
-    if (e >= 52) return x;                                        /* integral, infinite, NaN */
-    if (e < 0) return lucet_sup_from64(u & 0x8000000000000000ull); /* |x| < 1: signed zero */
-    return lucet_sup_from64(u & ~(0x000fffffffffffffull >> e));
-}
-LUCET_SUPPORT double floor(double x) { double t = trunc(x); return t > x ? t - 1.0 : t; }
-LUCET_SUPPORT double ceil(double x) { double t = trunc(x); return t < x ? t + 1.0 : t; }
-/* Round to nearest, ties to even: |x| < 2^52 plus 2^52 rounds (in the
- * default rounding mode, which wasm code runs in) to an integer; the sign is
- * put back so that -0.4 gives -0. */
-LUCET_SUPPORT double nearbyint(double x) {
-    uint64_t u = lucet_sup_bits64(x);
-    if (((u >> 52) & 0x7ff) >= 1023 + 52) return x;
-    double a = lucet_sup_from64(u & 0x7fffffffffffffffull);
-    double y = (a + 0x1p52) - 0x1p52;
-    return lucet_sup_from64(lucet_sup_bits64(y) | (u & 0x8000000000000000ull));
-}
-LUCET_SUPPORT double rint(double x) { return nearbyint(x); }
-LUCET_SUPPORT double roundeven(double x) { return nearbyint(x); }
-
-LUCET_SUPPORT float truncf(float x) {
-    uint32_t u = lucet_sup_bits32(x);
-    int e = (int)((u >> 23) & 0xff) - 127;
-    if (e >= 23) return x;
-    if (e < 0) return lucet_sup_from32(u & 0x80000000u);
-    return lucet_sup_from32(u & ~(0x007fffffu >> e));
-}
-LUCET_SUPPORT float floorf(float x) { float t = truncf(x); return t > x ? t - 1.0f : t; }
-LUCET_SUPPORT float ceilf(float x) { float t = truncf(x); return t < x ? t + 1.0f : t; }
-LUCET_SUPPORT float nearbyintf(float x) {
-    uint32_t u = lucet_sup_bits32(x);
-    if (((u >> 23) & 0xff) >= 127 + 23) return x;
-    float a = lucet_sup_from32(u & 0x7fffffffu);
-    float y = (a + 0x1p23f) - 0x1p23f;
-    return lucet_sup_from32(lucet_sup_bits32(y) | (u & 0x80000000u));
-}
-LUCET_SUPPORT float rintf(float x) { return nearbyintf(x); }
-LUCET_SUPPORT float roundevenf(float x) { return nearbyintf(x); }
+/* Rounding, exact for every input (NaNs come back as NaNs). T is the float
+ * type, U its bits, S the name suffix, M the mantissa bits, E the exponent
+ * bias; SIGN is the sign bit. trunc clears the fraction bits (|x| < 1 gives
+ * a signed zero); floor/ceil correct trunc by one; nearbyint rounds to
+ * nearest, ties to even: |x| < 2^M plus 2^M rounds (in the default rounding
+ * mode, which wasm code runs in) to an integer, and the sign is put back so
+ * that -0.4 gives -0. */
+#define LUCET_SUP_ROUNDING(T, U, S, M, E, SIGN)                                      \
+    static U lucet_sup_bits##S(T x) { U u; __builtin_memcpy(&u, &x, sizeof u); return u; } \
+    static T lucet_sup_from##S(U u) { T x; __builtin_memcpy(&x, &u, sizeof x); return x; } \
+    LUCET_SUPPORT T trunc##S(T x) {                                                  \
+        U u = lucet_sup_bits##S(x);                                                  \
+        int e = (int)((u & ~(SIGN)) >> M) - E;                                       \
+        if (e >= M) return x;                                                        \
+        if (e < 0) return lucet_sup_from##S(u & (SIGN));                             \
+        return lucet_sup_from##S(u & ~((((U)1 << M) - 1) >> e));                     \
+    }                                                                                \
+    LUCET_SUPPORT T floor##S(T x) { T t = trunc##S(x); return t > x ? t - (T)1 : t; } \
+    LUCET_SUPPORT T ceil##S(T x) { T t = trunc##S(x); return t < x ? t + (T)1 : t; }  \
+    LUCET_SUPPORT T nearbyint##S(T x) {                                              \
+        U u = lucet_sup_bits##S(x);                                                  \
+        if (((u & ~(SIGN)) >> M) >= (U)(E + M)) return x;                            \
+        T two_m = (T)((U)1 << M);                                                    \
+        T y = (lucet_sup_from##S(u & ~(SIGN)) + two_m) - two_m;                      \
+        return lucet_sup_from##S(lucet_sup_bits##S(y) | (u & (SIGN)));               \
+    }                                                                                \
+    LUCET_SUPPORT T rint##S(T x) { return nearbyint##S(x); }                         \
+    LUCET_SUPPORT T roundeven##S(T x) { return nearbyint##S(x); }
+LUCET_SUP_ROUNDING(double, uint64_t, , 52, 1023, 0x8000000000000000ull)
+LUCET_SUP_ROUNDING(float, uint32_t, f, 23, 127, 0x80000000u)
 )C";
 }
 

@@ -96,10 +96,12 @@ constexpr RefusedTag kRefusedTags[] = {
     {DT_TEXTREL, "text relocations would make code writable"},
 };
 
+// What a -nostdlib link (gcc or clang, ld or lld) writes, and nothing the
+// loader would follow without the checks below (no symbol versions, no
+// soname: their tables would be read unchecked).
 constexpr int64_t kHarmlessTags[] = {
-    DT_NULL,    DT_HASH,   DT_GNU_HASH, DT_STRTAB,  DT_SYMTAB,   DT_STRSZ,    DT_SYMENT,    DT_RELA,
-    DT_RELASZ,  DT_RELAENT, DT_RELACOUNT, DT_FLAGS, DT_FLAGS_1,  DT_BIND_NOW, DT_PLTGOT,    DT_PLTRELSZ,
-    DT_PLTREL,  DT_JMPREL, DT_SONAME,   DT_DEBUG,   DT_VERSYM,   DT_VERDEF,   DT_VERDEFNUM,
+    DT_NULL,   DT_HASH,    DT_GNU_HASH,  DT_STRTAB, DT_SYMTAB,  DT_STRSZ,    DT_SYMENT, DT_RELA,  DT_RELASZ,
+    DT_RELAENT, DT_RELACOUNT, DT_FLAGS, DT_FLAGS_1, DT_BIND_NOW, DT_PLTGOT, DT_PLTRELSZ, DT_PLTREL, DT_JMPREL,
 };
 
 class Checker {
@@ -257,6 +259,9 @@ private:
                 return refuse("unexpected dynamic tag " + hex(uint64_t(t)));
         if (dt(DT_FLAGS) & (DF_TEXTREL | DF_STATIC_TLS)) return refuse("DT_FLAGS asks for text relocations or static TLS");
         if (!dt(DT_STRTAB) || !dt(DT_SYMTAB)) return refuse("no dynamic symbol or string table");
+        // The loader may write the first GOT entries (lazy binding set-up).
+        if (dyn_.count(DT_PLTGOT) && !in_writable_memory(dt(DT_PLTGOT), 24))
+            return refuse("DT_PLTGOT is not in a writable segment");
         if (dyn_.count(DT_SYMENT) && dt(DT_SYMENT) != sizeof(Elf64_Sym)) return refuse("bad DT_SYMENT");
         if (dyn_.count(DT_RELAENT) && dt(DT_RELAENT) != sizeof(Elf64_Rela)) return refuse("bad DT_RELAENT");
         if (!strtab_ || dt(DT_STRSZ) == 0) return refuse("the dynamic string table is not in the file");
@@ -327,11 +332,15 @@ private:
     // Number of symbols reachable through the hash table(s), i.e. by dlsym.
     Result<uint64_t> hashed_symbols() const {
         uint64_t count = 0;
+        // dlsym divides by the bucket count and masks with the bloom size:
+        // both must be sane, and every table inside the file.
         if (dt(DT_HASH)) {
-            uint32_t hdr[2];
+            uint32_t hdr[2];  // nbucket, nchain
             auto off = file_range(dt(DT_HASH), sizeof hdr);
             if (!off) return refuse("DT_HASH is not in the file");
             f_.read(*off, hdr);
+            if (hdr[0] == 0 || !file_range(dt(DT_HASH), sizeof hdr + (uint64_t(hdr[0]) + hdr[1]) * 4))
+                return refuse("bad DT_HASH table");
             count = hdr[1];  // nchain = number of symbols
         }
         if (dt(DT_GNU_HASH)) {
@@ -339,6 +348,9 @@ private:
             auto off = file_range(dt(DT_GNU_HASH), sizeof hdr);
             if (!off) return refuse("DT_GNU_HASH is not in the file");
             f_.read(*off, hdr);
+            if (hdr[0] == 0 || hdr[2] == 0 || (hdr[2] & (hdr[2] - 1)) != 0 ||
+                !file_range(dt(DT_GNU_HASH) + sizeof hdr, uint64_t(hdr[2]) * 8))
+                return refuse("bad DT_GNU_HASH table (bucket count, bloom filter)");
             uint64_t buckets_at = dt(DT_GNU_HASH) + sizeof hdr + uint64_t(hdr[2]) * 8;
             auto boff = file_range(buckets_at, uint64_t(hdr[0]) * 4);
             if (!boff) return refuse("the GNU hash buckets are not in the file");

@@ -31,6 +31,7 @@
 #include "compiler/compile_cache.h"
 #include "compiler/compiler.h"
 #include "runtime/runtime.h"
+#include "util/module_signature.h"
 #include "util/size.h"
 #include "wasi/wasi.h"
 
@@ -47,7 +48,8 @@ constexpr int kExitTimeout = 124;  // what coreutils' timeout(1) gives
 // Options that take a value; the pre-scan below must know them to find where
 // the module path (and so the guest's arguments) begins.
 const char *const kValueOptions[] = {"--entrypoint", "--heap-address-space", "--max-heap-size",
-                                     "--dir", "--stack-size", "--env", "--timeout", "--max-fds"};
+                                     "--dir", "--stack-size", "--env", "--timeout", "--max-fds",
+                                     "--signature-pk"};
 
 // The guest may hold max_fds fds: make sure the process may hold them and
 // a margin for its own (the usual soft RLIMIT_NOFILE, 1024, would not),
@@ -216,7 +218,14 @@ int main(int argc, char **argv) {
     app.add_option("--timeout", timeout_text,
                    "Stop the guest after this long (e.g. 10s, 500ms, 2m; a bare number is seconds); exit status 124")
         ->option_text("<duration>");
-    std::string max_fds_text;
+    // Module signatures (Lucet's options): require a valid signature by a key.
+    bool sig_verify = false;
+    std::string sig_pk_path;
+    app.add_flag("--signature-verify", sig_verify,
+                 "Refuse a module without a valid signature by the --signature-pk key (a .wasm is refused: it cannot carry one)");
+    app.add_option("--signature-pk", sig_pk_path, "Public key file for --signature-verify (from lucetc --signature-keygen)")
+        ->option_text("<public_key_file>");
+        std::string max_fds_text;
     CLI::Option *max_fds_opt = app.add_option("--max-fds", max_fds_text,
                    "Most fds the guest may have open at once, stdio and preopens included (then errno nfile) [default: 1024]")
         ->option_text("<n>");
@@ -260,6 +269,15 @@ int main(int argc, char **argv) {
         return usage_error("heap address space (" + lucet::format_size(limits.heap_address_space) +
                            ") must be >= max heap size (" + lucet::format_size(limits.max_heap_size) + ")");
     if (auto st = limits.validate(); !st.ok()) return usage_error(st.error().to_string());
+
+    lucet::ModuleLoadOptions load_opts;
+    if (sig_verify && sig_pk_path.empty()) return usage_error("--signature-verify needs --signature-pk <public_key_file>");
+    if (!sig_verify && !sig_pk_path.empty()) return usage_error("--signature-pk is only used with --signature-verify");
+    if (sig_verify) {
+        auto pk = lucet::sig::read_public_key(sig_pk_path);
+        if (!pk.ok()) return usage_error("--signature-pk: " + pk.error().to_string());
+        load_opts.signature_public_key = *pk;
+    }
 
     std::chrono::nanoseconds timeout{0};
     if (!timeout_text.empty() && !parse_duration(timeout_text, timeout))
@@ -307,6 +325,12 @@ int main(int argc, char **argv) {
         return usage_error("cannot read module '" + module_path + "': " + std::strerror(errno));
     std::string so_path = module_path;
     if (bytes.size() >= 4 && std::memcmp(bytes.data(), "\0asm", 4) == 0) {
+        if (load_opts.signature_public_key) {
+            std::fprintf(stderr, "lucet-wasi: error: %s: refusing to load: --signature-verify runs only signed .so "
+                         "modules, and a .wasm cannot carry a signature (compile it with lucetc --signature-create)\n",
+                         module_path.c_str());
+            return kExitFailure;
+        }
         lucet::CompileOptions opts;
         opts.reserved_size = std::min<uint64_t>(limits.max_heap_size, 4ull << 30);
         opts.guard_size = std::min<uint64_t>(limits.heap_address_space - opts.reserved_size, 4ull << 30);
@@ -335,7 +359,7 @@ int main(int argc, char **argv) {
             return usage_error("--dir: " + st.error().to_string());
     }
 
-    auto module = lucet::DlModule::load(so_path);
+    auto module = lucet::DlModule::load(so_path, load_opts);
     if (!module.ok()) {
         std::fprintf(stderr, "lucet-wasi: error: %s\n", module.error().to_string().c_str());
         return kExitFailure;

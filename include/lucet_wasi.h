@@ -185,10 +185,23 @@ struct lucet_result {
 struct lucet_dl_module;
 
 /* Loads a module .so produced by lucetc. On success *mod_out is a new
- * handle the caller releases with lucet_dl_module_release.
- * Errors: invalid_argument (NULL path or mod_out), dl (cannot load, not a
- * lucet module, other ABI version). */
+ * handle the caller releases with lucet_dl_module_release. The file is
+ * checked before dlopen and refused unless it is linked as lucetc links
+ * modules (no initialisers, needed libraries, undefined symbols...). A .so
+ * is trusted native code: see lucet_dl_module_load_signed.
+ * Errors: invalid_argument (NULL path or mod_out), dl (cannot load, refused
+ * by the check, not a lucet module, other ABI version). */
 enum lucet_error lucet_dl_module_load(const char *path, struct lucet_dl_module **mod_out);
+
+/* Like lucet_dl_module_load, but the file must carry a valid Ed25519
+ * signature by `public_key` (32 bytes; a key file from
+ * `lucetc --signature-keygen` holds them as 64 hex digits after
+ * "lucet-ed25519-public-key: "), made by `lucetc --signature-create`. The
+ * signature covers every byte that is loaded. Errors: invalid_argument (NULL
+ * argument, public_key_len not 32), dl (no signature, signed by another key,
+ * modified after signing, or any lucet_dl_module_load error). */
+enum lucet_error lucet_dl_module_load_signed(const char *path, const unsigned char *public_key,
+                                             size_t public_key_len, struct lucet_dl_module **mod_out);
 
 /* Releases the handle. Instances made from the module keep it loaded until
  * they are released. Errors: invalid_argument (NULL, released). */

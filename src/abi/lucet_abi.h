@@ -276,8 +276,19 @@ typedef struct lucet_elem_desc {
 } lucet_elem_desc;
 
 enum lucet_module_flags {
-    LUCET_MODULE_BOUNDS_CHECKED = 1u /* emitted with explicit heap bounds checks */
+    /* Every heap access of the module is checked explicitly against the
+     * current memory size, so the module is safe in any heap reservation.
+     * Set exactly when the compile-time layout makes every access checked
+     * (LUCET_LAYOUT_CHECKS_EVERY_ACCESS); the loader refuses a descriptor
+     * that claims it with a larger layout. Without it the runtime requires
+     * reserved_size + guard_size of heap address space per instance. */
+    LUCET_MODULE_BOUNDS_CHECKED = 1u
 };
+/* An access at 32-bit address a + offset (size >= 1) is left to the guard
+ * region only when reserved + guard >= 2^32 + offset + size; with at most
+ * 2^32 of reserved + guard, none is. */
+#define LUCET_LAYOUT_CHECKS_EVERY_ACCESS(reserved, guard) \
+    ((uint64_t)(reserved) <= 0x100000000ull && (uint64_t)(guard) <= 0x100000000ull - (uint64_t)(reserved))
 
 typedef struct lucet_module_desc {
     uint32_t abi_version; /* LUCET_ABI_VERSION */

@@ -43,10 +43,9 @@ const char *simd_prelude();
 // missing (the compiler driver turns it into one clean error line).
 extern const char kSimdeMissingMarker[];
 
-// Per-function translation. `checked_any` is set when at least one memory
-// access needed an explicit bounds check.
+// Per-function translation; FuncEmitStats says what the per-function
+// emitter learnt about the function it emitted.
 struct FuncEmitStats {
-    bool checked_any = false;
     bool func_uses_simd = false;  // the last function emitted needs simd_prelude()
 };
 Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, std::string &out,

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "abi/lucet_abi.h"
 #include "cgen/cgen_internal.h"
 
 namespace lucet {
@@ -69,7 +70,9 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     units.reserve(func_units.size() + 2);
     CUnit u0;
     u0.name = "unit0.c";
-    u0.source = prelude + cgen::emit_descriptor(m, opts, stats.checked_any);
+    // The module is "bounds checked" only when every access is: one checked
+    // access (a large offset) among unchecked ones says nothing about the others.
+    u0.source = prelude + cgen::emit_descriptor(m, opts, LUCET_LAYOUT_CHECKS_EVERY_ACCESS(opts.reserved_size, opts.guard_size));
     units.push_back(std::move(u0));
     for (CUnit &u : func_units) {
         u.name = fmt::format("unit{}.c", units.size());

@@ -13,6 +13,7 @@
 #include "cgen/cgen_internal.h"
 #include "cgen/emitter.h"
 #include "compiler/cc_driver.h"
+#include "compiler/module_support.h"
 #include "decode/decoder.h"
 #include "validate/validator.h"
 
@@ -51,6 +52,12 @@ std::string gcc_only_flags(const std::string &cc, int level) {
     if (slash != std::string::npos) base = base.substr(slash + 1);
     if (base.find("clang") != std::string::npos) return "";
     return level < 2 ? " -fno-tree-dse -fno-dse" : " -fno-tree-dse -fno-dse -fvect-cost-model=cheap";
+}
+
+// The support unit's loops must stay loops: gcc would turn them into calls
+// of the very functions they define (clang does not with -fno-builtin).
+std::string gcc_support_flags(const std::string &cc) {
+    return gcc_only_flags(cc, 0).empty() ? "" : " -fno-tree-loop-distribute-patterns";
 }
 
 Result<std::vector<uint8_t>> read_file(const std::string &path) {
@@ -129,6 +136,19 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         jobs.push_back(std::move(job));
         objects += " " + ccdrv::shell_quote(o_path);
     }
+    if (opts.emit == EmitKind::SharedObject) {
+        // libc's few functions that cc calls on its own, inside the module:
+        // the .so links without libc (see the link step).
+        std::string c_path = dir.path() + "/support.c", o_path = dir.path() + "/support.o";
+        LUCET_TRY(ccdrv::write_file(c_path, module_support_source()));
+        ccdrv::Job job;
+        job.what = "support.c";
+        job.stderr_path = c_path + ".log";
+        job.command = cc + " -O2 " + kCFlags + " -fno-builtin" + gcc_only_flags(cc, 2) + gcc_support_flags(cc) +
+                      " -c " + ccdrv::shell_quote(c_path) + " -o " + ccdrv::shell_quote(o_path);
+        jobs.push_back(std::move(job));
+        objects += " " + ccdrv::shell_quote(o_path);
+    }
     unsigned parallel = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
     Status compiled = ccdrv::run_jobs(jobs, parallel);
     if (!compiled.ok()) return simde_missing(compiled.error().message) ? make_error(kSimdeMissing) : compiled;
@@ -139,7 +159,12 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
     if (opts.emit == EmitKind::Object)
         link.command = cc + " -r -nostdlib -o " + ccdrv::shell_quote(tmp_out) + objects;
     else
-        link.command = cc + " -shared -Wl,-z,noexecstack -o " + ccdrv::shell_quote(tmp_out) + objects + " -lm";
+        // No libc, no start files: the module has no initialisers, needs no
+        // library (no DT_NEEDED) and has no undefined symbol (-z defs); the
+        // runtime's ELF check refuses a .so that has any of them. libgcc is
+        // static (cc's helpers such as __popcountdi2).
+        link.command = cc + " -shared -nostdlib -Wl,-z,noexecstack -Wl,-z,defs -o " + ccdrv::shell_quote(tmp_out) +
+                       objects + " -lgcc";
     Status st = ccdrv::run_jobs({link}, 1);
     if (!st.ok()) {
         std::remove(tmp_out.c_str());

@@ -122,11 +122,15 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     Region::Impl &ri = *region->impl_;
     const std::string &mpath = module->path();
 
-    // Module/region compatibility, before taking a slot.
-    if (!(d.flags & LUCET_MODULE_BOUNDS_CHECKED) && d.reserved_size + d.guard_size > lim.heap_address_space)
+    // Module/region compatibility, before taking a slot. The heap layout the
+    // code was compiled for must fit whatever its flags say (a descriptor
+    // flag is no proof that every access is checked; the loader only lets
+    // LUCET_MODULE_BOUNDS_CHECKED through with a layout of at most 4 GiB).
+    if (d.reserved_size > lim.heap_address_space || d.guard_size > lim.heap_address_space - d.reserved_size)
         return make_error(mpath + ": module was compiled for " + format_size(d.reserved_size + d.guard_size) +
                           " of heap address space (reserved " + format_size(d.reserved_size) + " + guard " +
-                          format_size(d.guard_size) + "), region provides " + format_size(lim.heap_address_space),
+                          format_size(d.guard_size) + "), region provides " + format_size(lim.heap_address_space) +
+                              " (lucetc --reserved-size/--guard-size compile it for less, with explicit bounds checks)",
                           ErrorKind::Limits);
     uint64_t nglobals = uint64_t(d.num_imported_globals) + d.num_globals;
     uint64_t vmctx_used = module->impl_->vmctx_used;  // header, global slots, v128 storage
@@ -256,8 +260,9 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
                 return incompatible(
                     "memory " + limits_str(imp.limits.min, imp.limits.has_max ? std::optional<uint64_t>(imp.limits.max) : std::nullopt),
                     "memory " + limits_str(pages, ex.limits.max));
-            // Code compiled without bounds checks relies on the guard region.
-            if (!(d.flags & LUCET_MODULE_BOUNDS_CHECKED) && ex.memory->reserved < d.reserved_size + d.guard_size)
+            // Code compiled without bounds checks relies on the guard region;
+            // checked or not, the memory must give the layout compiled for.
+            if (d.reserved_size > ex.memory->reserved || d.guard_size > ex.memory->reserved - d.reserved_size)
                 return make_error("import " + name + ": the memory reserves " + format_size(ex.memory->reserved) +
                                   " of address space, the module was compiled for " +
                                   format_size(d.reserved_size + d.guard_size), ErrorKind::ImportType);

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/elf_check.h"
 #include "runtime/runtime.h"
 
 // ------------------------------------------------------------ context switch
@@ -196,6 +197,10 @@ struct DlModule::Impl {
     uintptr_t code_lo = 0, code_hi = 0;
     std::once_flag image_once;
     rt::HeapImage image;
+    // The memfd dlopen loaded the module from. Kept open while the module is
+    // loaded (closed after dlclose, by ~DlModule): dlopen matches objects by
+    // name first, so a reused "/proc/self/fd/N" would hand back this module.
+    std::unique_ptr<rt::VerifiedModuleFile> file;
 };
 
 struct Region::Impl {

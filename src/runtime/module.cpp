@@ -11,7 +11,9 @@
 #include <cstring>
 #include <map>
 
+#include "runtime/elf_check.h"
 #include "runtime/internal.h"
+#include "util/size.h"
 
 namespace lucet {
 
@@ -207,6 +209,11 @@ Status check_desc(const std::string &path, const lucet_module_desc &d) {
     auto bad = [&](const std::string &what) {
         return make_error(path + ": malformed module descriptor: " + what, ErrorKind::Module);
     };
+    if (d.flags & ~uint32_t(LUCET_MODULE_BOUNDS_CHECKED)) return bad("unknown flags " + std::to_string(d.flags));
+    if ((d.flags & LUCET_MODULE_BOUNDS_CHECKED) && !LUCET_LAYOUT_CHECKS_EVERY_ACCESS(d.reserved_size, d.guard_size))
+        return bad("it claims every heap access is bounds checked, but its layout (reserved " +
+                   format_size(d.reserved_size) + " + guard " + format_size(d.guard_size) +
+                   ") leaves accesses to the guard region");
     if (d.num_sigs && !d.sigs) return bad("no signature table");
     if (d.num_sigs && !d.type_ids) return bad("no type_ids array");
     if (!d.rt) return bad("no runtime function table");
@@ -316,10 +323,11 @@ void read_symbol_ranges(const std::string &path, uintptr_t bias, uint64_t nfuncs
 
 }  // namespace
 
-Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
-    // dlopen searches the library path for a name without a slash; a module
-    // path is always a file path, so "guest.so" means "./guest.so".
-    std::string open_path = path.find('/') == std::string::npos ? "./" + path : path;
+Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path, const ModuleLoadOptions &options) {
+    // Checked before dlopen, which would run the file's initialisers.
+    auto file = rt::VerifiedModuleFile::open(path, options.signature_public_key);
+    if (!file) return file.error();
+    const std::string &open_path = (*file)->dlopen_path();
     void *h = dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
@@ -329,6 +337,7 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
     m->path_ = path;
     m->handle_ = h;  // from here on the destructor dlcloses
     m->impl_ = std::make_unique<Impl>();
+    m->impl_->file = std::move(*file);
     auto *desc = static_cast<lucet_module_desc *>(dlsym(h, LUCET_MODULE_SYMBOL));
     if (!desc) return make_error(path + " is not a lucet module: it has no symbol " LUCET_MODULE_SYMBOL, ErrorKind::Module);
     // abi_version is the descriptor's first field in every version, so it
@@ -382,7 +391,7 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
     if (search.hi == 0) return make_error(path + ": cannot find the module's executable segment");
     im.code_lo = search.lo;
     im.code_hi = search.hi;
-    read_symbol_ranges(path, lm->l_addr, uint64_t(desc->num_imported_funcs) + desc->num_funcs, im.sym_ranges);
+    read_symbol_ranges(open_path, lm->l_addr, uint64_t(desc->num_imported_funcs) + desc->num_funcs, im.sym_ranges);
     im.code_range = rt::register_code_range(search.lo, search.hi, m.get());
     if (im.code_range < 0) return make_error(path + ": too many modules loaded at once (limit 1024)");
     return m;

@@ -3,6 +3,7 @@
 // The C API (src/capi) and the launcher are shims over this.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,15 +21,27 @@ namespace lucet {
 
 // ---------------------------------------------------------------- modules
 
+// How DlModule::load checks a module file before dlopen.
+struct ModuleLoadOptions {
+    // When set, the file must carry a valid Ed25519 signature by this public
+    // key (util/module_signature.h), or it is refused. Unset: a signature,
+    // if any, is not checked (the .so is trusted native code).
+    std::optional<std::array<uint8_t, 32>> signature_public_key;
+};
+
 // A loaded module .so. Shared by every instance made from it.
 class DlModule {
 public:
-    // dlopen()s `path` (RTLD_NOW | RTLD_LOCAL), finds LUCET_MODULE_SYMBOL, checks
-    // the ABI version ("module was compiled for ABI version N, this runtime
-    // supports M"), fills the module's rt functions and type_ids, records its
-    // code range for the signal handler. Unload happens when the last
-    // shared_ptr goes away.
-    static Result<std::shared_ptr<DlModule>> load(const std::string &path);
+    // Reads `path` once, verifies its signature (if options require one),
+    // refuses a file that is not an ELF shared object as lucetc links it
+    // (runtime/elf_check.h: no initialisers, needed libraries, undefined
+    // symbols, executable stack...), then dlopen()s exactly the checked bytes
+    // (RTLD_NOW | RTLD_LOCAL, through a memfd), finds LUCET_MODULE_SYMBOL,
+    // checks the ABI version ("module was compiled for ABI version N, this
+    // runtime supports M"), fills the module's rt functions and type_ids,
+    // records its code range for the signal handler. Unload happens when the
+    // last shared_ptr goes away.
+    static Result<std::shared_ptr<DlModule>> load(const std::string &path, const ModuleLoadOptions &options = {});
     ~DlModule();
 
     const lucet_module_desc &desc() const { return *desc_; }

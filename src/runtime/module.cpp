@@ -388,7 +388,12 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path, const 
     PhdrSearch search;
     search.base = lm->l_addr;  // the load bias, which dl_iterate_phdr reports as dlpi_addr
     dl_iterate_phdr(find_exec_range, &search);
-    if (search.hi == 0) return make_error(path + ": cannot find the module's executable segment");
+    // No executable segment: a module with no code (descriptor only), where
+    // no PC can ever be the module's.
+    if (search.hi == 0) {
+        if (desc->num_funcs != 0) return make_error(path + ": cannot find the module's executable segment");
+        return m;
+    }
     im.code_lo = search.lo;
     im.code_hi = search.hi;
     read_symbol_ranges(open_path, lm->l_addr, uint64_t(desc->num_imported_funcs) + desc->num_funcs, im.sym_ranges);

@@ -121,11 +121,11 @@ H *to_handle(uint64_t h) {
 }
 
 // Runtime value type <-> C API value type; false for types the C API does
-// not carry (funcref, v128).
+// not carry (funcref).
 bool to_valtype(lucet_val_type t, ValType &out);
 bool from_valtype(ValType t, lucet_val_type &out);
 
-// lucet_val <-> the runtime's Val (64-bit slot representation).
+// lucet_val <-> the runtime's Val (slot representation, v128 in bits + hi).
 bool to_val(const lucet_val &v, Val &out);
 lucet_val from_val(const Val &v);
 

@@ -73,6 +73,7 @@ bool to_valtype(lucet_val_type t, ValType &out) {
     case lucet_val_type_i64: out = ValType::I64; return true;
     case lucet_val_type_f32: out = ValType::F32; return true;
     case lucet_val_type_f64: out = ValType::F64; return true;
+    case lucet_val_type_v128: out = ValType::V128; return true;
     case lucet_val_type_externref: out = ValType::ExternRef; return true;
     }
     return false;
@@ -84,6 +85,7 @@ bool from_valtype(ValType t, lucet_val_type &out) {
     case ValType::I64: out = lucet_val_type_i64; return true;
     case ValType::F32: out = lucet_val_type_f32; return true;
     case ValType::F64: out = lucet_val_type_f64; return true;
+    case ValType::V128: out = lucet_val_type_v128; return true;
     case ValType::ExternRef: out = lucet_val_type_externref; return true;
     default: return false;
     }
@@ -102,7 +104,11 @@ static_assert(int(lucet_trap_code_indirect_call_to_null) == LUCET_TRAP_INDIRECT_
 static_assert(int(lucet_trap_code_bad_signature) == LUCET_TRAP_BAD_SIGNATURE);
 static_assert(int(lucet_trap_code_table_out_of_bounds) == LUCET_TRAP_TABLE_OOB);
 static_assert(int(lucet_trap_code_interrupted) == LUCET_TRAP_INTERRUPTED);
-static_assert(sizeof(lucet_val) == 16 && offsetof(lucet_val, inner_val) == 8);
+// LUCET_WASI_API_VERSION 2's layout, which the embedders' mirrors (Python
+// ctypes, Go, Rust) reproduce.
+static_assert(sizeof(lucet_val) == 24 && alignof(lucet_val) == 8 && offsetof(lucet_val, inner_val) == 8);
+static_assert(int(lucet_val_type_v128) == LUCET_VT_V128);
+static_assert(sizeof(lucet_v128) == 16);
 
 LUCET_API const char *lucet_error_name(enum lucet_error e) {
     switch (e) {
@@ -135,6 +141,8 @@ LUCET_API const char *lucet_error_name(enum lucet_error e) {
 LUCET_API const char *lucet_error_message(void) { return lucet::capi::message_cstr(); }
 
 LUCET_API const char *lucet_version(void) { return LUCET_VERSION; }
+
+LUCET_API int lucet_api_version(void) { return LUCET_WASI_API_VERSION; }
 
 LUCET_API const char *lucet_trap_code_name(enum lucet_trap_code code) {
     if (code <= lucet_trap_code_none || code > lucet_trap_code_interrupted) return "unknown trap code";

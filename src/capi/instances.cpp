@@ -67,7 +67,7 @@ void set_errored(lucet_result *out) {
     out->tag = lucet_result_tag_errored;
 }
 
-// lucet_val <-> the runtime's 64-bit slot representation (lucet_abi.h).
+// lucet_val <-> the runtime's slot representation (lucet_abi.h; a v128 in bits + hi).
 bool to_val(const lucet_val &v, Val &out) {
     ValType t;
     if (!to_valtype(v.ty, t)) return false;
@@ -80,6 +80,10 @@ bool to_val(const lucet_val &v, Val &out) {
         out.bits = b;
         break;
     }
+    case lucet_val_type_v128:
+        std::memcpy(&out.bits, v.inner_val.as_v128, 8);
+        std::memcpy(&out.hi, v.inner_val.as_v128 + 8, 8);
+        break;
     default: out.bits = v.inner_val.as_i64; break;  // i64, f64 and externref share the 8 bytes
     }
     return true;
@@ -96,6 +100,10 @@ lucet_val from_val(const Val &v) {
         std::memcpy(&out.inner_val.as_f32, &b, 4);
         break;
     }
+    case lucet_val_type_v128:
+        std::memcpy(out.inner_val.as_v128, &v.bits, 8);
+        std::memcpy(out.inner_val.as_v128 + 8, &v.hi, 8);
+        break;
     default: out.inner_val.as_i64 = v.bits; break;
     }
     return out;

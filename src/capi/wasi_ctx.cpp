@@ -85,6 +85,17 @@ LUCET_API enum lucet_error lucet_wasi_ctx_preopen_dir(struct lucet_wasi_ctx *ctx
     return ok();
 }
 
+LUCET_API enum lucet_error lucet_wasi_ctx_max_fds(struct lucet_wasi_ctx *ctx, uint32_t max_fds) {
+    lucet_error err;
+    auto c = get_ctx(ctx, "lucet_wasi_ctx_max_fds", err);
+    if (!c) return err;
+    if (max_fds == 0 || max_fds > WasiCtx::kMaxFdsLimit)
+        return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_max_fds: " + std::to_string(max_fds) +
+                                                      " is not in 1.." + std::to_string(WasiCtx::kMaxFdsLimit));
+    c->set_max_fds(max_fds);
+    return ok();
+}
+
 LUCET_API enum lucet_error lucet_wasi_ctx_destroy(struct lucet_wasi_ctx *ctx) {
     if (!wasi_ctxs().remove(ctx))
         return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_destroy: not a live WASI context handle");

@@ -53,13 +53,6 @@ std::string gcc_only_flags(const std::string &cc, int level) {
     return level < 2 ? " -fno-tree-dse -fno-dse" : " -fno-tree-dse -fno-dse -fvect-cost-model=cheap";
 }
 
-std::string cc_command(const CompileOptions &opts) {
-    if (!opts.cc.empty()) return opts.cc;
-    const char *env = std::getenv("CC");
-    if (env && *env) return env;
-    return "cc";
-}
-
 Result<std::vector<uint8_t>> read_file(const std::string &path) {
     FILE *f = std::fopen(path.c_str(), "rb");
     if (!f) return make_error(std::string("cannot open: ") + std::strerror(errno));
@@ -86,6 +79,15 @@ Status rename_into_place(const std::string &tmp, const std::string &output) {
         return make_error("cannot write " + output + ": " + std::strerror(e));
     }
     return {};
+}
+
+// A SIMD unit stops with an #error carrying kSimdeMissingMarker when
+// <simde/wasm/simd128.h> is not on cc's include path (__has_include: free,
+// no extra cc run); that failure becomes this one line.
+constexpr const char *kSimdeMissing =
+    "SIMD needs the SIMDe headers (Debian package libsimde-dev): simde/wasm/simd128.h not found";
+bool simde_missing(const std::string &cc_failure) {
+    return cc_failure.find(cgen::kSimdeMissingMarker) != std::string::npos;
 }
 
 Status build(const Module &m, const std::string &output, const CompileOptions &opts) {
@@ -128,7 +130,8 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         objects += " " + ccdrv::shell_quote(o_path);
     }
     unsigned parallel = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
-    LUCET_TRY(ccdrv::run_jobs(jobs, parallel));
+    Status compiled = ccdrv::run_jobs(jobs, parallel);
+    if (!compiled.ok()) return simde_missing(compiled.error().message) ? make_error(kSimdeMissing) : compiled;
 
     ccdrv::Job link;
     link.what = "the link step";
@@ -148,13 +151,29 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
 Result<Module> decode_and_validate(std::vector<uint8_t> wasm) {
     auto m = decode_module(std::move(wasm));
     if (!m.ok()) return m.error();
-    if (m->uses_simd) return make_error("SIMD is not supported yet");
     Status v = validate_module(*m);
     if (!v.ok()) return v.error();
     return std::move(m).value();
 }
 
 }  // namespace
+
+std::string cc_command(const CompileOptions &opts) {
+    if (!opts.cc.empty()) return opts.cc;
+    const char *env = std::getenv("CC");
+    if (env && *env) return env;
+    return "cc";
+}
+
+std::string code_fingerprint(const CompileOptions &opts) {
+    const std::string cc = cc_command(opts);
+    std::string fp = "opt=" + std::to_string(opts.opt_level) + " reserved=" + std::to_string(opts.reserved_size) +
+                     " guard=" + std::to_string(opts.guard_size) +
+                     " emit=" + std::to_string(static_cast<int>(opts.emit)) + " cflags=" + kCFlags;
+    // Units above a size are compiled at a lower level: every level's flags.
+    for (int level = 0; level <= opts.opt_level; level++) fp += " |" + gcc_only_flags(cc, level);
+    return fp;
+}
 
 Status check_bytes(std::vector<uint8_t> wasm) {
     auto m = decode_and_validate(std::move(wasm));

@@ -155,6 +155,51 @@ bool known_vt(uint8_t b) {
     }
 }
 
+// A descriptor's 32-bit type field (a v128 exactly when == LUCET_VT_V128).
+ValType vt_of(uint32_t t) { return t <= 0xff ? to_vt(static_cast<uint8_t>(t)) : ValType::I32; }
+
+// The value type of every global, imports first.
+std::vector<ValType> global_types(const lucet_module_desc &d) {
+    std::vector<ValType> types;
+    types.reserve(uint64_t(d.num_imported_globals) + d.num_globals);
+    for (uint32_t i = 0; i < d.num_imports; i++)
+        if (d.imports[i].kind == LUCET_EXTERN_GLOBAL) types.push_back(vt_of(d.imports[i].type));
+    for (uint32_t k = 0; k < d.num_globals; k++) types.push_back(vt_of(d.globals[k].type));
+    return types;
+}
+
+// Defined globals: init expressions the runtime can evaluate for their
+// type (a v128 global reads 16 bytes: a v128.const or a global.get of an
+// earlier v128 global; no other global reads a v128, whose slot holds a
+// pointer). Runs after the import checks (types[] has every global).
+template <typename Bad>
+Status check_globals(const lucet_module_desc &d, const Bad &bad) {
+    if (d.num_globals && !d.globals) return bad("no global table");
+    std::vector<ValType> types = global_types(d);
+    for (uint32_t k = 0; k < d.num_globals; k++) {
+        const lucet_global_desc &g = d.globals[k];
+        std::string what = "global " + std::to_string(d.num_imported_globals + k);
+        bool v128 = g.type == LUCET_VT_V128;
+        switch (g.init.kind) {
+        case LUCET_INIT_CONST: break;
+        case LUCET_INIT_GLOBAL_GET:
+            if (g.init.value >= uint64_t(d.num_imported_globals) + k)
+                return bad(what + "'s init reads global " + std::to_string(g.init.value) + ", not an earlier one");
+            if (v128 != (types[g.init.value] == ValType::V128))
+                return bad(what + "'s init reads a global of another type");
+            break;
+        case LUCET_INIT_REF_NULL:
+        case LUCET_INIT_REF_FUNC:
+            if (v128) return bad(what + " is a v128 initialised with a reference");
+            if (g.init.kind == LUCET_INIT_REF_FUNC && g.init.value >= uint64_t(d.num_imported_funcs) + d.num_funcs)
+                return bad(what + " refers to a bad function");
+            break;
+        default: return bad(what + " has an unknown init expression kind");
+        }
+    }
+    return {};
+}
+
 // Structural checks so that a malformed descriptor gives an error instead of
 // a crash later (the .so is native code and trusted, but a stale or foreign
 // one should not take the process down at instantiation).
@@ -205,6 +250,7 @@ Status check_desc(const std::string &path, const lucet_module_desc &d) {
         if (e.index >= n) return bad("export " + std::to_string(i) + " has a bad index");
     }
     if (d.has_start && d.start_func >= nfuncs) return bad("bad start function index");
+    LUCET_TRY(check_globals(d, bad));
     for (uint32_t i = 0; i < d.num_data; i++)
         if (d.data[i].len && !d.data[i].data) return bad("data segment " + std::to_string(i) + " has no bytes");
     for (uint32_t i = 0; i < d.num_elems; i++) {
@@ -285,9 +331,13 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
     m->impl_ = std::make_unique<Impl>();
     auto *desc = static_cast<lucet_module_desc *>(dlsym(h, LUCET_MODULE_SYMBOL));
     if (!desc) return make_error(path + " is not a lucet module: it has no symbol " LUCET_MODULE_SYMBOL, ErrorKind::Module);
+    // abi_version is the descriptor's first field in every version, so it
+    // can be read before anything else is trusted.
     if (desc->abi_version != LUCET_ABI_VERSION)
         return make_error(path + ": module was compiled for ABI version " + std::to_string(desc->abi_version) +
-                          ", this runtime supports " + std::to_string(LUCET_ABI_VERSION) + " (recompile it)");
+                              ", this runtime supports " + std::to_string(LUCET_ABI_VERSION) +
+                              " (recompile it with this version's lucetc)",
+                          ErrorKind::Module);
     LUCET_TRY(check_desc(path, *desc));
     m->desc_ = desc;
     Impl &im = *m->impl_;
@@ -300,8 +350,18 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
         for (uint32_t i = 0; i < s.nparams; i++) ft.params.push_back(to_vt(s.types[i]));
         for (uint32_t i = 0; i < s.nresults; i++) ft.results.push_back(to_vt(s.types[s.nparams + i]));
         desc->type_ids[k] = signature_id(ft);
+        Impl::SigSlots slots;
+        for (ValType t : ft.params) slots.args += t == ValType::V128 ? 2 : 1;
+        for (ValType t : ft.results) slots.results += t == ValType::V128 ? 2 : 1;
+        slots.v128 = slots.args + slots.results != s.nparams + s.nresults;
+        im.sig_slots.push_back(slots);
         im.sigs.push_back(std::move(ft));
     }
+    im.global_types = global_types(*desc);
+    uint64_t nglobals = im.global_types.size(), nv128 = 0;
+    for (uint32_t k = 0; k < desc->num_globals; k++) nv128 += desc->globals[k].type == LUCET_VT_V128;
+    im.v128_storage_off = rt::round_up(LUCET_VMCTX_GLOBALS_OFFSET + 8 * nglobals, 16);
+    im.vmctx_used = nv128 ? im.v128_storage_off + 16 * nv128 : LUCET_VMCTX_GLOBALS_OFFSET + 8 * nglobals;
 
     for (uint32_t i = 0; i < desc->num_funcs; i++)
         im.code_map.emplace_back(reinterpret_cast<uintptr_t>(desc->funcs[i].code), desc->num_imported_funcs + i);

@@ -151,12 +151,21 @@ RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
     if (im.yielded) return error_result("instance is yielded: resume() it or reset() it before running it again");
 
     // Argument and result slots live in the Impl (a yielded run returns to
-    // its results later) for the usual small signatures.
+    // its results later) for the usual small signatures. One slot per value,
+    // two per v128 (lucet_abi.h).
+    const DlModule::Impl::SigSlots &slots = module_->impl_->sig_slots[im.func_sig[func_index]];
     uint64_t *argp = im.argbuf;
     im.resp = im.resbuf;
-    if (args.size() > Impl::kInline) argp = (im.argvec.resize(args.size()), im.argvec.data());
-    if (ft.results.size() > Impl::kInline) im.resp = (im.resvec.resize(ft.results.size()), im.resvec.data());
-    for (size_t i = 0; i < args.size(); i++) argp[i] = args[i].bits;
+    if (slots.args > Impl::kInline) argp = (im.argvec.resize(slots.args), im.argvec.data());
+    if (slots.results > Impl::kInline) im.resp = (im.resvec.resize(slots.results), im.resvec.data());
+    if (!slots.v128) {
+        for (size_t i = 0; i < args.size(); i++) argp[i] = args[i].bits;
+    } else {
+        for (size_t i = 0, s = 0; i < args.size(); i++) {
+            argp[s++] = args[i].bits;
+            if (args[i].type == ValType::V128) argp[s++] = args[i].hi;
+        }
+    }
 
     const lucet_funcref &f = im.funcs[func_index];
     RunState &rs = im.rs;
@@ -166,6 +175,7 @@ RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
     rs.args = argp;
     rs.results = im.resp;
     im.run_type = &ft;
+    im.run_slots = &slots;
     return im.enter(true);
 }
 
@@ -243,7 +253,15 @@ RunResult Instance::Impl::enter(bool fresh) {
         const FuncType &ft = *run_type;
         if (!ft.results.empty()) {
             r.values.resize(ft.results.size());
-            for (size_t i = 0; i < ft.results.size(); i++) r.values[i] = Val{ft.results[i], resp[i]};
+            if (!run_slots->v128) {
+                for (size_t i = 0; i < ft.results.size(); i++) r.values[i] = Val{ft.results[i], resp[i]};
+            } else {
+                for (size_t i = 0, s = 0; i < ft.results.size(); i++) {
+                    ValType t = ft.results[i];
+                    r.values[i] = Val{t, resp[s], t == ValType::V128 ? resp[s + 1] : 0};
+                    s += t == ValType::V128 ? 2 : 1;
+                }
+            }
         }
         break;
     }

@@ -90,9 +90,11 @@ private:
 
 struct Val {
     ValType type = ValType::I32;
-    uint64_t bits = 0;  // representation of lucet_abi.h
+    uint64_t bits = 0;  // representation of lucet_abi.h; v128: bytes 0..7 (little-endian lane order)
+    uint64_t hi = 0;    // v128: bytes 8..15; 0 for every other type
     static Val i32(uint32_t v) { return {ValType::I32, v}; }
     static Val i64(uint64_t v) { return {ValType::I64, v}; }
+    static Val v128(uint64_t lo, uint64_t hi) { return {ValType::V128, lo, hi}; }
 };
 
 class Instance;
@@ -111,7 +113,8 @@ struct Extern {
     // matching, the current size counts as its minimum; only `max` is read,
     // and for tables lucet_table.max already says it).
     Limits limits;
-    // Global: pointer to the 8-byte slot holding the value
+    // Global: pointer to the 8-byte slot holding the value (v128: to the
+    // 16 bytes of storage, see lucet_abi.h)
     GlobalType global_type;
     uint64_t *global = nullptr;
     // Keeps the owner alive while an importer uses it (may be null for host externs).

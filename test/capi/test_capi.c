@@ -104,5 +104,6 @@ int main(void) {
         cmocka_unit_test(result_tag_names),
         cmocka_unit_test(value_layout_is_fixed),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* cmocka returns the number of failed tests: 77 would read as "skipped". */
+    return cmocka_run_group_tests(tests, NULL, NULL) == 0 ? 0 : 1;
 }

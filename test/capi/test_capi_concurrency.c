@@ -182,6 +182,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(many_threads_many_instances),
         };
-        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+        /* cmocka returns the number of failed tests: 77 would read as "skipped". */
+        return cmocka_run_group_tests(tests, group_setup, group_teardown) == 0 ? 0 : 1;
     }
 }

@@ -807,6 +807,7 @@ int main(void) {
         cmocka_unit_test(wasi_inherit_env),
         cmocka_unit_test(wasi_with_embed_ctx),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    /* cmocka returns the number of failed tests: 77 would read as "skipped". */
+    return cmocka_run_group_tests(tests, group_setup, group_teardown) == 0 ? 0 : 1;
     }
 }

@@ -397,6 +397,7 @@ int main(void) {
             cmocka_unit_test_setup_teardown(call_indirect_traps, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(new_instance_with_ctx, life_setup, life_teardown),
         };
-        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+        /* cmocka returns the number of failed tests: 77 would read as "skipped". */
+        return cmocka_run_group_tests(tests, group_setup, group_teardown) == 0 ? 0 : 1;
     }
 }

@@ -167,5 +167,6 @@ int main(void) {
         cmocka_unit_test(v128_host_function),
         cmocka_unit_test(v128_yield_and_resume),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    /* cmocka returns the number of failed tests: 77 would read as "skipped". */
+    return cmocka_run_group_tests(tests, group_setup, group_teardown) == 0 ? 0 : 1;
 }

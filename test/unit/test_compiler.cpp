@@ -4,7 +4,9 @@
 //     dlopen'd; its `lucet_module` descriptor is checked and exports are run
 //     through their trampolines on a hand-made vmctx (traps longjmp back here).
 // (2) [extreme] valid modules built as bytes: each must compile at -O2 in
-//     under 60 s and 2 GB (wall time, and peak RSS of the cc children).
+//     under 60 s and 2 GB (wall time, and peak RSS of the cc children), and
+//     then run with the real runtime: computed results checked against a
+//     model on the host, data segments byte for byte (run_checks.h).
 #include <catch2/catch.hpp>
 #include <dlfcn.h>
 #include <sys/resource.h>
@@ -25,6 +27,8 @@
 #include "cgen/cgen_internal.h"
 #include "compiler/compiler.h"
 #include "decode/decoder.h"
+#include "run_checks.h"
+#include "wasm_builder.h"
 
 namespace fs = std::filesystem;
 
@@ -403,91 +407,10 @@ TEST_CASE("emit c and obj outputs, and errors", "[compiler]") {
 
 namespace {
 
-// A tiny binary writer: just enough to build the extreme modules directly.
-struct Bytes {
-    std::vector<uint8_t> b;
-    Bytes &u8(uint8_t x) { b.push_back(x); return *this; }
-    Bytes &uleb(uint64_t x) {
-        do {
-            uint8_t c = x & 0x7f;
-            x >>= 7;
-            b.push_back(c | (x ? 0x80 : 0));
-        } while (x);
-        return *this;
-    }
-    Bytes &sleb(int64_t x) {
-        for (;;) {
-            uint8_t c = x & 0x7f;
-            x >>= 7;
-            bool done = (x == 0 && !(c & 0x40)) || (x == -1 && (c & 0x40));
-            b.push_back(c | (done ? 0 : 0x80));
-            if (done) return *this;
-        }
-    }
-    Bytes &raw(const std::vector<uint8_t> &o) { b.insert(b.end(), o.begin(), o.end()); return *this; }
-    Bytes &str(const std::string &s) { uleb(s.size()); b.insert(b.end(), s.begin(), s.end()); return *this; }
-};
+using namespace wasm_builder;
 
-struct ModuleBuilder {
-    std::vector<std::vector<uint8_t>> types;  // encoded functypes
-    std::vector<uint32_t> funcs;              // type index per defined function
-    std::vector<std::vector<uint8_t>> bodies; // locals + code + end, without size
-    std::vector<uint8_t> table, memory, globals, exports, elems, datas;
-    uint32_t nglobals = 0, nexports = 0, nelems = 0, ndatas = 0;
-
-    uint32_t type(std::vector<uint8_t> params, std::vector<uint8_t> results) {
-        Bytes t;
-        t.u8(0x60).uleb(params.size()).raw(params).uleb(results.size()).raw(results);
-        types.push_back(t.b);
-        return static_cast<uint32_t>(types.size() - 1);
-    }
-    uint32_t func(uint32_t type, std::vector<uint8_t> body) {
-        funcs.push_back(type);
-        bodies.push_back(std::move(body));
-        return static_cast<uint32_t>(funcs.size() - 1);
-    }
-    void export_func(const std::string &name, uint32_t idx) {
-        Bytes e;
-        e.str(name).u8(0).uleb(idx);
-        exports.insert(exports.end(), e.b.begin(), e.b.end());
-        nexports++;
-    }
-    static void section(Bytes &out, uint8_t id, uint32_t count, const std::vector<uint8_t> &payload) {
-        Bytes s;
-        s.uleb(count).raw(payload);
-        out.u8(id).uleb(s.b.size()).raw(s.b);
-    }
-    std::vector<uint8_t> build() const {
-        Bytes out;
-        out.raw({0, 'a', 's', 'm', 1, 0, 0, 0});
-        std::vector<uint8_t> tp;
-        for (auto &t : types) tp.insert(tp.end(), t.begin(), t.end());
-        section(out, 1, static_cast<uint32_t>(types.size()), tp);
-        Bytes fs_;
-        for (uint32_t t : funcs) fs_.uleb(t);
-        section(out, 3, static_cast<uint32_t>(funcs.size()), fs_.b);
-        if (!table.empty()) section(out, 4, 1, table);
-        if (!memory.empty()) section(out, 5, 1, memory);
-        if (nglobals) section(out, 6, nglobals, globals);
-        if (nexports) section(out, 7, nexports, exports);
-        if (nelems) section(out, 9, nelems, elems);
-        Bytes code;
-        for (auto &body : bodies) code.uleb(body.size()).raw(body);
-        section(out, 10, static_cast<uint32_t>(bodies.size()), code.b);
-        if (ndatas) section(out, 11, ndatas, datas);
-        return out.b;
-    }
-};
-
-constexpr uint8_t I32 = 0x7f;
-
-struct Figures {
-    double seconds;
-    long child_maxrss_kb;
-    long self_maxrss_kb;
-};
-
-Figures compile_extreme(const std::string &name, const std::vector<uint8_t> &wasm) {
+// Compiles, checks the figures, and instantiates the module with the runtime.
+std::shared_ptr<lucet::Instance> compile_extreme(const std::string &name, const std::vector<uint8_t> &wasm) {
     std::string out = scratch_dir() + "/" + name + ".so";
     if (const char *keep = std::getenv("LUCET_TEST_KEEP_WASM")) {  // for investigating a slow case by hand
         std::ofstream(std::string(keep) + "/" + name + ".wasm", std::ios::binary)
@@ -522,36 +445,45 @@ Figures compile_extreme(const std::string &name, const std::vector<uint8_t> &was
     REQUIRE(desc != nullptr);
     CHECK(desc->abi_version == LUCET_ABI_VERSION);
     dlclose(so);
+    auto inst = run_checks::instantiate(out);
     fs::remove(out);
-    return {secs, children.ru_maxrss, self.ru_maxrss};
-}
-
-std::vector<uint8_t> body(std::vector<uint8_t> locals_decl, const Bytes &code) {
-    Bytes b;
-    b.raw(locals_decl).raw(code.b).u8(0x0b);
-    return b.b;
+    return inst;
 }
 
 }  // namespace
 
 TEST_CASE("extreme: 20,000 functions", "[extreme]") {
+    // f_i(x) = x + i, and every 7th one then calls f_{i+1} with that.
     ModuleBuilder mb;
     uint32_t t = mb.type({I32}, {I32});
-    for (uint32_t i = 0; i < 20000; i++) {
+    constexpr uint32_t kFuncs = 20000;
+    auto calls_next = [](uint32_t i) { return i + 1 < kFuncs && i % 7 == 0; };
+    for (uint32_t i = 0; i < kFuncs; i++) {
         Bytes c;
         c.u8(0x20).uleb(0).u8(0x41).sleb(i).u8(0x6a);  // local.get 0; i32.const i; i32.add
-        if (i + 1 < 20000 && i % 7 == 0) c.u8(0x10).uleb(i + 1);  // call the next one
+        if (calls_next(i)) c.u8(0x10).uleb(i + 1);       // call the next one
         mb.func(t, body({0}, c));
     }
-    mb.export_func("f0", 0);
-    compile_extreme("20000-functions", mb.build());
+    const uint32_t exported[] = {0, 1, 6, 7, 13999, 19992, 19999};
+    for (uint32_t i : exported) mb.export_func("f" + std::to_string(i), i);
+    auto inst = compile_extreme("20000-functions", mb.build());
+    for (uint32_t i : exported) {
+        for (uint32_t x : {0u, 5u, 0xfffffff0u}) {
+            uint32_t want = x + i;
+            if (calls_next(i)) want += i + 1;
+            CHECK(run_checks::run_i32(*inst, ("f" + std::to_string(i)).c_str(), {x}) == want);
+        }
+    }
 }
 
 TEST_CASE("extreme: one function of 300,000 instructions", "[extreme]") {
     ModuleBuilder mb;
     uint32_t t = mb.type({I32}, {I32});
     mb.memory = {0x00, 0x01};
+    std::vector<uint8_t> mem = pseudo_random_bytes(65536, 777);  // what the loads read
+    mb.data(0, mem);
     Bytes c;
+    std::vector<uint32_t> iters;  // the model: per xor step, i
     size_t n = 0;
     for (uint32_t i = 0; n < 300000; i++) {
         // local.get 0; i32.const k; i32.mul; i32.load offset; local.get 1; i32.xor; local.set 1; ...
@@ -563,11 +495,22 @@ TEST_CASE("extreme: one function of 300,000 instructions", "[extreme]") {
             c.u8(0x20).uleb(1).u8(0x04).u8(0x40).u8(0x20).uleb(0).u8(0x41).sleb(1).u8(0x6a).u8(0x21).uleb(0).u8(0x0b);
             n += 7;
         }
+        iters.push_back(i);
     }
     c.u8(0x20).uleb(1);
     mb.func(t, body({1, 1, I32}, c));
     mb.export_func("big", 0);
-    compile_extreme("300000-instructions", mb.build());
+    auto inst = compile_extreme("300000-instructions", mb.build());
+    for (uint32_t x0 : {0u, 1000u, 12345u}) {
+        uint32_t x = x0, acc = 0;
+        for (uint32_t i : iters) {
+            uint32_t ea = x + i * 2654435761u % 1000 + i % 4096, v;
+            std::memcpy(&v, mem.data() + ea, 4);
+            acc ^= v;
+            if (i % 50 == 0 && acc) x++;
+        }
+        CHECK(run_checks::run_i32(*inst, "big", {x0}) == acc);
+    }
 }
 
 TEST_CASE("extreme: a function with 20,000 locals", "[extreme]") {
@@ -580,7 +523,8 @@ TEST_CASE("extreme: a function with 20,000 locals", "[extreme]") {
     locals.uleb(1).uleb(20000).u8(I32);
     mb.func(t, body(locals.b, c));
     mb.export_func("f", 0);
-    compile_extreme("20000-locals", mb.build());
+    auto inst = compile_extreme("20000-locals", mb.build());
+    for (uint32_t x : {0u, 7u, 0xffffffffu}) CHECK(run_checks::run_i32(*inst, "f", {x}) == x + 200010000u);
 }
 
 TEST_CASE("extreme: 50,000 values on the operand stack", "[extreme]") {
@@ -590,31 +534,54 @@ TEST_CASE("extreme: 50,000 values on the operand stack", "[extreme]") {
     uint32_t t = mb.type({I32}, {I32});
     mb.memory = {0x00, 0x01};
     Bytes c;
-    for (uint32_t i = 0; i < 49998; i++) c.u8(0x41).sleb(i);
+    for (uint32_t i = 0; i < 49998; i++) c.u8(0x41).sleb(i == 0 ? 0x2468ace : i);  // the bottom one is returned
     c.u8(0x20).uleb(0).u8(0x2a).uleb(2).uleb(0);  // local.get 0; f32.load
     c.u8(0x1a);                                   // drop
     for (uint32_t i = 0; i < 49997; i++) c.u8(0x1a);
     mb.func(t, body({0}, c));
     mb.export_func("f", 0);
-    compile_extreme("deep-stack", mb.build());
+    auto inst = compile_extreme("deep-stack", mb.build());
+    CHECK(run_checks::run_i32(*inst, "f", {0}) == 0x2468ace);
+    CHECK(run_checks::run_i32(*inst, "f", {65532}) == 0x2468ace);
+    // The dropped load still happens, and traps out of bounds.
+    run_checks::expect_trap(run_checks::run(*inst, "f", {65533}), LUCET_TRAP_HEAP_OOB);
 }
 
 TEST_CASE("extreme: 5,000 nested blocks", "[extreme]") {
+    // Block i (counted from the innermost) holds `br_if d_i` on x & i, then
+    // x += 1; a taken branch skips the increments of blocks i..i+d_i.
     ModuleBuilder mb;
     uint32_t t = mb.type({I32}, {I32});
+    constexpr uint32_t kDepth = 5000;
+    auto depth = [](uint32_t i) { return (i % 97) % (kDepth - i); };
     Bytes c;
-    for (int i = 0; i < 5000; i++) c.u8(0x02).u8(0x40);
-    for (int i = 0; i < 5000; i++) {
-        // local.get 0; br_if i % 97; local.get 0; i32.const 1; i32.add; local.set 0; end
-        c.u8(0x20).uleb(0).u8(0x0d).uleb((i % 97) % (5000 - i));
+    for (uint32_t i = 0; i < kDepth; i++) c.u8(0x02).u8(0x40);
+    for (uint32_t i = 0; i < kDepth; i++) {
+        // local.get 0; i32.const i; i32.and; br_if d; local.get 0; i32.const 1; i32.add; local.set 0; end
+        c.u8(0x20).uleb(0).u8(0x41).sleb(i).u8(0x71).u8(0x0d).uleb(depth(i));
         c.u8(0x20).uleb(0).u8(0x41).sleb(1).u8(0x6a).u8(0x21).uleb(0).u8(0x0b);
     }
     c.u8(0x20).uleb(0);
     mb.func(t, body({0}, c));
-    compile_extreme("5000-nested-blocks", mb.build());
+    mb.export_func("f", 0);
+    auto inst = compile_extreme("5000-nested-blocks", mb.build());
+    for (uint32_t x0 : {0u, 1u, 64u, 4096u, 0x12345678u}) {
+        uint32_t x = x0;
+        for (uint32_t i = 0; i < kDepth;) {
+            if (x & i) {
+                i += depth(i) + 1;
+            } else {
+                x++;
+                i++;
+            }
+        }
+        CHECK(run_checks::run_i32(*inst, "f", {x0}) == x);
+    }
 }
 
 TEST_CASE("extreme: a br_table with 100,000 targets", "[extreme]") {
+    // Index i < 100,000 branches out of block (i * 7919) % 16, others out of
+    // block 15; leaving block k adds k, k + 1, ..., 15 to x.
     ModuleBuilder mb;
     uint32_t t = mb.type({I32}, {I32});
     Bytes c;
@@ -625,24 +592,54 @@ TEST_CASE("extreme: a br_table with 100,000 targets", "[extreme]") {
     for (int i = 0; i < 16; i++) c.u8(0x0b).u8(0x41).sleb(i).u8(0x20).uleb(0).u8(0x6a).u8(0x21).uleb(0);
     c.u8(0x20).uleb(0);
     mb.func(t, body({0}, c));
-    compile_extreme("br_table-100000", mb.build());
+    mb.export_func("bt", 0);
+    auto inst = compile_extreme("br_table-100000", mb.build());
+    for (uint32_t x : {0u, 1u, 2u, 15u, 16u, 12345u, 50001u, 99998u, 99999u, 100000u, 100001u, 0xffffffffu}) {
+        uint32_t k = x < 100000 ? (x * 7919u) % 16 : 15, want = x;
+        for (uint32_t j = k; j < 16; j++) want += j;
+        CHECK(run_checks::run_i32(*inst, "bt", {x}) == want);
+    }
 }
 
 TEST_CASE("extreme: 20,000 globals", "[extreme]") {
+    // g_i = i, each exported; f(x) adds x to every third global, returns g_19998.
     ModuleBuilder mb;
     uint32_t t = mb.type({I32}, {I32});
+    constexpr uint32_t kGlobals = 20000;
     Bytes g;
-    for (uint32_t i = 0; i < 20000; i++) g.u8(I32).u8(1).u8(0x41).sleb(i).u8(0x0b);
+    for (uint32_t i = 0; i < kGlobals; i++) g.u8(I32).u8(1).u8(0x41).sleb(i).u8(0x0b);
     mb.globals = g.b;
-    mb.nglobals = 20000;
+    mb.nglobals = kGlobals;
+    for (uint32_t i = 0; i < kGlobals; i++) mb.export_global("g" + std::to_string(i), i);
     Bytes c;
-    for (uint32_t i = 0; i < 20000; i += 3) c.u8(0x23).uleb(i).u8(0x20).uleb(0).u8(0x6a).u8(0x24).uleb(i);
-    c.u8(0x23).uleb(19999);
-    mb.func(t, body({0}, c));
-    compile_extreme("20000-globals", mb.build());
+    for (uint32_t i = 0; i < kGlobals; i += 3) c.u8(0x23).uleb(i).u8(0x20).uleb(0).u8(0x6a).u8(0x24).uleb(i);
+    c.u8(0x23).uleb(19998);
+    mb.export_func("f", mb.func(t, body({0}, c)));
+    auto inst = compile_extreme("20000-globals", mb.build());
+    std::vector<uint32_t> model(kGlobals);
+    for (uint32_t i = 0; i < kGlobals; i++) model[i] = i;
+    auto check_all = [&] {
+        uint32_t wrong = 0, first_wrong = kGlobals;
+        for (uint32_t i = 0; i < kGlobals; i++) {
+            auto v = inst->get_global("g" + std::to_string(i));
+            if (!v || static_cast<uint32_t>(v->bits) != model[i]) {
+                wrong++;
+                first_wrong = std::min(first_wrong, i);
+            }
+        }
+        INFO("first wrong global: " << first_wrong);
+        CHECK(wrong == 0);
+    };
+    check_all();
+    for (uint32_t x : {5u, 0x10000u}) {
+        for (uint32_t i = 0; i < kGlobals; i += 3) model[i] += x;
+        CHECK(run_checks::run_i32(*inst, "f", {x}) == model[19998]);
+        check_all();
+    }
 }
 
 TEST_CASE("extreme: a table with 20,000 entries", "[extreme]") {
+    // Entry e holds f_{e % 8}(x) = x + e % 8; ci(x) calls entry x with x.
     ModuleBuilder mb;
     uint32_t t = mb.type({I32}, {I32});
     for (int i = 0; i < 8; i++) {
@@ -652,37 +649,52 @@ TEST_CASE("extreme: a table with 20,000 entries", "[extreme]") {
     }
     Bytes c;
     c.u8(0x20).uleb(0).u8(0x20).uleb(0).u8(0x11).uleb(t).uleb(0);
-    mb.func(t, body({0}, c));
+    mb.export_func("ci", mb.func(t, body({0}, c)));
     mb.table = {0x70, 0x00, 0xa0, 0x9c, 0x01};  // funcref, min 20000
     Bytes e;
     e.u8(0x00).u8(0x41).sleb(0).u8(0x0b).uleb(20000);
     for (uint32_t i = 0; i < 20000; i++) e.uleb(i % 8);
     mb.elems = e.b;
     mb.nelems = 1;
-    compile_extreme("table-20000", mb.build());
+    auto inst = compile_extreme("table-20000", mb.build());
+    for (uint32_t x : {0u, 1u, 7u, 8u, 13u, 9999u, 12345u, 19998u, 19999u})
+        CHECK(run_checks::run_i32(*inst, "ci", {x}) == x + x % 8);
+    run_checks::expect_trap(run_checks::run(*inst, "ci", {20000}), LUCET_TRAP_TABLE_OOB);
 }
 
 TEST_CASE("extreme: 20 MiB of data segments", "[extreme]") {
+    // Segments sized to cross the emitter's unit bound (8 MiB) in every way:
+    // exactly full (4 + 4 MiB), one byte starting a new unit, one segment
+    // larger than a unit, an empty one, and one overlapping its predecessor
+    // (the later segment wins). The bytes mix pseudo-random data (every byte
+    // value: escapes), zero runs of 31, 32 and 33 bytes at and across
+    // 2,048-byte chunk bounds, and long zero runs (`.zero`).
     ModuleBuilder mb;
-    uint32_t t = mb.type({}, {I32});
+    uint32_t t = mb.type({}, {I32}), tsum = mb.type({I32, I32}, {I32});
     Bytes c;
     c.u8(0x41).sleb(0).u8(0x28).uleb(2).uleb(0);
     mb.func(t, body({0}, c));
+    mb.export_func("fnv1a", mb.func(tsum, fnv1a_body()));
     mb.memory = {0x00, 0x90, 0x03};  // 400 pages = 25 MiB
-    Bytes d;
-    uint32_t x = 12345;
-    const uint32_t kSegments = 5, kSegSize = 4u << 20;
-    for (uint32_t s = 0; s < kSegments; s++) {
-        d.u8(0x00).u8(0x41).sleb(static_cast<int64_t>(s) * kSegSize).u8(0x0b).uleb(kSegSize);
-        for (uint32_t i = 0; i < kSegSize; i++) {
-            // Mostly pseudo-random bytes (the worst case for escaping), some zero runs.
-            x = x * 1103515245u + 12345u;
-            d.u8((i / 4096) % 8 == 0 ? 0 : static_cast<uint8_t>(x >> 16));
-        }
+    std::vector<uint8_t> mem(400u << 16, 0);
+    const struct { uint32_t offset, size; } segs[] = {
+        {0, 4u << 20}, {4u << 20, 4u << 20}, {8u << 20, 1}, {(8u << 20) + 1, 9u << 20},
+        {20u << 20, 0}, {16u << 20, 3u << 20},
+    };
+    uint32_t seed = 1;
+    for (auto s : segs) {
+        std::vector<uint8_t> bytes = data_bytes(s.size, seed++);
+        mb.data(s.offset, bytes);
+        std::copy(bytes.begin(), bytes.end(), mem.begin() + s.offset);
     }
-    mb.datas = d.b;
-    mb.ndatas = kSegments;
-    compile_extreme("20MiB-data", mb.build());
+    auto inst = compile_extreme("20MiB-data", mb.build());
+    REQUIRE(inst->heap_len() == mem.size());
+    // Every byte, as the host sees it...
+    auto diff = std::mismatch(mem.begin(), mem.end(), inst->heap());
+    CHECK(diff.first - mem.begin() == static_cast<ptrdiff_t>(mem.size()));
+    // ...and as the compiled code reads it.
+    CHECK(run_checks::run_i32(*inst, "fnv1a", {0, static_cast<uint32_t>(mem.size())}) ==
+          run_checks::fnv1a(mem.data(), mem.size()));
 }
 
 TEST_CASE("large br_table goes through its lookup array", "[compiler]") {

@@ -2,6 +2,7 @@
 // linking, and the forwarding of faults that are not the guest's.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 
 #include "compiler/compiler.h"
 #include "rt_test_modules.h"
+#include "run_checks.h"
 
 using namespace lucet;
 using rt_test::main_module;
@@ -36,29 +38,9 @@ std::shared_ptr<Instance> make_instance(const std::shared_ptr<Region> &region) {
     return *inst;
 }
 
-uint32_t run_i32(Instance &inst, const char *name, std::initializer_list<uint32_t> args) {
-    std::vector<Val> v;
-    for (uint32_t a : args) v.push_back(Val::i32(a));
-    RunResult r = inst.run(name, v);
-    if (r.kind != RunResult::Kind::Returned) {
-        FAIL(std::string(name) + " did not return: " + (r.kind == RunResult::Kind::Trapped ? r.trap.to_string() : r.error.to_string()));
-    }
-    REQUIRE(r.values.size() == 1);
-    REQUIRE(r.values[0].type == ValType::I32);
-    return static_cast<uint32_t>(r.values[0].bits);
-}
-
-RunResult run(Instance &inst, const char *name, std::initializer_list<uint32_t> args) {
-    std::vector<Val> v;
-    for (uint32_t a : args) v.push_back(Val::i32(a));
-    return inst.run(name, v);
-}
-
-void expect_trap(const RunResult &r, lucet_trapcode code) {
-    INFO("kind " << int(r.kind) << ": " << (r.kind == RunResult::Kind::Trapped ? r.trap.to_string() : r.error.to_string()));
-    REQUIRE(r.kind == RunResult::Kind::Trapped);
-    CHECK(r.trap.code == code);
-}
+using run_checks::expect_trap;
+using run_checks::run;
+using run_checks::run_i32;
 
 }  // namespace
 
@@ -489,7 +471,28 @@ TEST_CASE("imports are linked and checked; memory is shared; terminate exits", "
 // ------------------------------------------------------------ foreign faults
 
 namespace {
-void custom_segv(int, siginfo_t *, void *) { _exit(42); }
+// The embedder's handler of the "custom" mode: it records what it was given,
+// makes the faulting page writable and returns, so the faulting store is
+// retried and succeeds. Only a correct forward passes the child's checks: the
+// right signal, the original siginfo (code and address), the original context
+// to return to (the store lands), and one call per fault.
+struct CustomFault {
+    volatile sig_atomic_t calls, sig, code;
+    void *volatile addr;
+    char *page;
+};
+CustomFault g_custom;
+
+void custom_segv(int sig, siginfo_t *info, void *) {
+    g_custom.calls = g_custom.calls + 1;
+    g_custom.sig = sig;
+    g_custom.code = info ? info->si_code : 0;
+    g_custom.addr = info ? info->si_addr : nullptr;
+    if (mprotect(g_custom.page, 4096, PROT_READ | PROT_WRITE) != 0) _exit(50);
+}
+
+// Exit statuses of the "custom" child, 42 meaning every check passed.
+enum CustomExit { kCustomOk = 42, kCustomCalls, kCustomSig, kCustomAddr, kCustomCode, kCustomStore };
 }  // namespace
 
 // Run in a fresh child process (see the next test): the custom handler must
@@ -497,7 +500,11 @@ void custom_segv(int, siginfo_t *, void *) { _exit(42); }
 TEST_CASE("child: host fault reaches the earlier handler", "[.child]") {
     const char *mode = getenv("LUCET_RT_CHILD_MODE");
     REQUIRE(mode != nullptr);
-    if (std::strcmp(mode, "custom") == 0) {
+    bool custom = std::strcmp(mode, "custom") == 0;
+    if (custom) {
+        void *page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        REQUIRE(page != MAP_FAILED);
+        g_custom.page = static_cast<char *>(page);
         struct sigaction sa {};
         sa.sa_sigaction = custom_segv;
         sa.sa_flags = SA_SIGINFO;
@@ -509,6 +516,16 @@ TEST_CASE("child: host fault reaches the earlier handler", "[.child]") {
     REQUIRE(run_i32(*inst, "answer", {}) == 42);
     expect_trap(run(*inst, "load", {0x7fffffff}), LUCET_TRAP_HEAP_OOB);
     // A fault outside any instance, in host code.
+    if (custom) {
+        volatile int *target = reinterpret_cast<volatile int *>(g_custom.page + 64);
+        *target = 1234;  // faults once; the handler makes the page writable
+        if (g_custom.calls != 1) _exit(kCustomCalls);
+        if (g_custom.sig != SIGSEGV) _exit(kCustomSig);
+        if (g_custom.addr != g_custom.page + 64) _exit(kCustomAddr);
+        if (g_custom.code != SEGV_ACCERR) _exit(kCustomCode);
+        if (*target != 1234) _exit(kCustomStore);
+        _exit(kCustomOk);
+    }
     static volatile uintptr_t bad_addr = 16;  // volatile: cc cannot see it is invalid
     *reinterpret_cast<volatile int *>(bad_addr) = 1;
     _exit(0);  // not reached
@@ -532,7 +549,10 @@ TEST_CASE("faults outside guest code reach the previous handler", "[runtime][sig
     };
     int custom = spawn("custom");
     REQUIRE(WIFEXITED(custom));
-    CHECK(WEXITSTATUS(custom) == 42);  // the embedder's handler ran
+    // The embedder's handler ran once with SIGSEGV, the fault's address and
+    // code, and returned to the faulting store (43..47: which check failed,
+    // see CustomExit).
+    CHECK(WEXITSTATUS(custom) == kCustomOk);
     int dfl = spawn("default");
     REQUIRE(WIFSIGNALED(dfl));
     CHECK(WTERMSIG(dfl) == SIGSEGV);  // default action: killed by the real signal

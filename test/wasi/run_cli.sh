@@ -5,9 +5,13 @@
 #
 #   run_cli.sh LUCET_WASI HELLO_WASM WAT2WASM
 set -u
+# Meson reads exit status 77 as "skipped" (and 99 as a harness error): every
+# failure, whatever its status, exits 1.
+cleanup() { :; }
+trap 'st=$?; cleanup; [ "$st" = 0 ] || exit 1' EXIT
 lw=$1 hello=$2 wat2wasm=$3
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/lucet-wasi-cli.XXXXXX") || exit 1
-trap 'rm -rf "$scratch"' EXIT
+cleanup() { rm -rf "$scratch"; }
 export XDG_CACHE_HOME=$scratch/cache
 fail=0
 

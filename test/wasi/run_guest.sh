@@ -16,10 +16,14 @@
 # Environment: EXPECT_STDERR (substring stderr must contain), XDG_CACHE_HOME
 # (where lucet-wasi caches compiled .wasm; the scratch dir when unset).
 set -u
+# Meson reads exit status 77 as "skipped" (and 99 as a harness error): every
+# failure, whatever its status, exits 1.
+cleanup() { :; }
+trap 'st=$?; cleanup; [ "$st" = 0 ] || exit 1' EXIT
 lucet_wasi=$1 want_status=$2 want_stdout=$3
 shift 3
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/lucet-wasi-test.XXXXXX") || exit 1
-trap 'rm -rf "$scratch"' EXIT
+cleanup() { rm -rf "$scratch"; }
 mkdir -p "$scratch/pre" "$scratch/sandbox/sub"
 printf inside > "$scratch/sandbox/file"
 printf secret > "$scratch/secret"

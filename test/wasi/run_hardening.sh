@@ -12,9 +12,13 @@
 #
 #   run_hardening.sh LUCET_WASI HARDENING_WASM
 set -u
+# Meson reads exit status 77 as "skipped" (and 99 as a harness error): every
+# failure, whatever its status, exits 1.
+cleanup() { :; }
+trap 'st=$?; cleanup; [ "$st" = 0 ] || exit 1' EXIT
 lw=$1 wasm=$2
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/lucet-hardening.XXXXXX") || exit 1
-trap 'rm -rf "$scratch"' EXIT
+cleanup() { rm -rf "$scratch"; }
 export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$scratch/cache}
 mkdir -p "$scratch/pre"
 fail=0

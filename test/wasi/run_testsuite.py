@@ -51,6 +51,12 @@ def main():
     # Absolute: the guests run with their test directory as cwd.
     lucetc, lucet_wasi = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     dirs = sys.argv[3:]
+    # A missing suite is a failure, never a silent pass or skip.
+    missing = [d for d in dirs if not os.path.isdir(d)]
+    if missing:
+        print("wasi-testsuite: missing folder(s): " + ", ".join(missing) + " (the suite's tests/"
+              "{c,assemblyscript}/testsuite folders from github.com/WebAssembly/wasi-testsuite)")
+        return 1
     passed, failed, skipped = [], [], []
     with tempfile.TemporaryDirectory(prefix="lucet-wasi-testsuite.") as tmp:
         for d in dirs:
@@ -103,8 +109,12 @@ def main():
     for t, why in failed:
         print(f"FAIL {t}: {why}")
     print(f"wasi-testsuite: {len(passed)} passed, {len(failed)} failed, {len(skipped)} skipped")
+    if not passed:
+        print("wasi-testsuite: no test ran (no *.wasm in " + ", ".join(dirs) + ")")
+        return 1
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Any failure exits 1: Meson reads 77 as "skipped" (uncaught exceptions exit 1).
+    sys.exit(0 if main() == 0 else 1)

@@ -89,5 +89,5 @@ int main() {
     };
     double with_call = per_iter("call_nop");
     bench::report("guest -> host call of a no-op host function (per loop iteration)", with_call, "ns", 10);
-    return 0;
+    return bench::exit_status();
 }

@@ -46,5 +46,5 @@ int main() {
     double us_small = measure(small, 3000) / 1000;
     bench::report("instantiate + run empty + release, 1 MiB data (CoW image)", us_big, "us", 10);
     std::printf("%-60s median %10.1f us\n", "instantiate + run empty + release, 2 KiB data (copied)", us_small);
-    return 0;
+    return bench::exit_status();
 }

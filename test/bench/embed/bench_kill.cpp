@@ -74,5 +74,5 @@ int main() {
     bench::report("kill switch: terminate() -> run() returns, loop br 0 guest", spin, "us", 10000);
     std::printf("%-60s median %10.1f us\n", "  killed during a 2 ms host function: terminate() -> return", host_total);
     std::printf("%-60s median %10.1f us\n", "  ... of which after the host function returned", after_host);
-    return 0;
+    return bench::exit_status();
 }

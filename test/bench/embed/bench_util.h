@@ -68,9 +68,23 @@ inline lucet::ImportResolver no_imports() {
     };
 }
 
+// Targets missed so far by report().
+inline int g_missed = 0;
+
 inline void report(const char *what, double value, const char *unit, double target) {
+    bool met = value < target;
     std::printf("%-60s median %10.1f %s   (target < %g %s: %s)\n", what, value, unit, target, unit,
-                value < target ? "met" : "MISSED");
+                met ? "met" : "MISSED");
+    if (!met) g_missed++;
+}
+
+// main's exit status: 1 when any reported target was missed (so
+// `meson test --benchmark` fails), else 0.
+inline int exit_status() {
+    std::fflush(stdout);
+    if (g_missed == 0) return 0;
+    std::fprintf(stderr, "embed bench: %d target(s) MISSED\n", g_missed);
+    return 1;
 }
 
 }  // namespace bench

@@ -485,5 +485,5 @@ int main(int argc, char **argv) {
         snprintf(g_so, sizeof g_so, "%s", argv[3]);
         return crash_child(argv[2]);
     }
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown) == 0 ? 0 : 1;
 }

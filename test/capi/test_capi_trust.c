@@ -178,5 +178,5 @@ int main(void) {
         cmocka_unit_test(test_constructor_so_refused_before_dlopen),
         cmocka_unit_test(test_default_layout_refused_by_small_region),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, teardown) == 0 ? 0 : 1;
 }

@@ -145,15 +145,21 @@ pid_t current_tid();
 // signal carrying g_kill_marker. Returns true if it redirected the context.
 bool handle_kill_signal(void *uc);
 
-// The copy-on-write image of a module's initial heap (heap_image.cpp).
+// Where a module's data segments lie in its .so file (heap_image.cpp).
 struct HeapImage {
-    int fd = -1;
-    uint64_t len = 0;  // bytes mapped from offset 0 of the heap (page multiple); 0: no image, copy segments
+    int fd = -1;                    // the .so the loader mapped; -1: copy every segment
+    std::vector<int64_t> file_off;  // per data segment: file offset of its bytes, -1: copy it
 };
-// Builds the image the first time (thread-safe); returns it or a no-image.
+// Finds it the first time (thread-safe); returns it or a copy-everything image.
 const HeapImage &heap_image(const DlModule &m, DlModule::Impl &im);
+// Writes active data segment s at heap + off (in bounds, checked by the
+// caller): its whole pages mapped copy-on-write from the file when possible
+// (mapped_end != null and the offsets agree), the rest copied. Raises
+// *mapped_end to the end of what it mapped.
+Status write_data_segment(const HeapImage &img, uint32_t s, const lucet_data_desc &ds, uint8_t *heap, uint64_t off,
+                          uint64_t *mapped_end);
 // Returns [heap, heap + touched) to PROT_NONE and fresh zero pages, undoing
-// an image mapping of image_len bytes at the start.
+// file mappings of data (write_data_segment) up to image_len.
 void reset_heap(uint8_t *heap, uint64_t touched, uint64_t image_len);
 
 // ucontext access (sysdeps_linux.cpp).
@@ -234,7 +240,7 @@ struct Instance::Impl {
     std::atomic<bool> running{false};
     bool yielded = false;       // a run is suspended in Instance::yield
     uintptr_t stack_limit = 0;  // vmctx->stack_limit while this instance's run owns the stack
-    uint64_t image_len = 0;     // heap bytes mapped from the module's heap image
+    uint64_t image_len = 0;     // end of the heap bytes mapped from the module file
 
     // The run in progress or suspended, and its argument/result slots.
     rt::RunState rs;

@@ -109,29 +109,50 @@ const HeapImage &heap_image(const DlModule &m, DlModule::Impl &im) {
     return im.image;
 }
 
-Status write_data_segment(const HeapImage &img, uint32_t s, const lucet_data_desc &ds, uint8_t *heap, uint64_t off,
-                          uint64_t *mapped_end) {
+Status DataWriter::flush() {
+    if (run_hi == run_lo) return {};
+    void *p = mmap(heap + run_lo, run_hi - run_lo, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, img.fd,
+                   static_cast<off_t>(file_lo));
+    if (p == MAP_FAILED)
+        return make_error("cannot map " + std::to_string(run_hi - run_lo) + " bytes of data segments from the module file: " +
+                          std::strerror(errno));
+    if (mapped_end) *mapped_end = std::max(*mapped_end, run_hi);
+    run_lo = run_hi = 0;
+    return {};
+}
+
+Status DataWriter::write(uint32_t s, const lucet_data_desc &ds, uint64_t off) {
     uint64_t len = ds.len;
     int64_t foff = img.fd >= 0 && s < img.file_off.size() ? img.file_off[s] : -1;
     // Mappable when the heap offset and the file offset agree modulo the
     // page size (always so for what lucetc emits; a non-constant offset may
-    // happen to agree).
+    // happen to agree). The pending run of mapped pages is flushed before
+    // any copy, which may overlap it: segments apply in order.
     if (!mapped_end || foff < 0 || (off - static_cast<uint64_t>(foff)) % kPage != 0) {
+        LUCET_TRY(flush());
         if (len) std::memcpy(heap + off, ds.data, len);
         return {};
     }
     uint64_t head = std::min(len, (kPage - off % kPage) % kPage);
     uint64_t mid = (len - head) / kPage * kPage;
-    if (head) std::memcpy(heap + off, ds.data, head);
-    if (mid) {
-        void *p = mmap(heap + off + head, mid, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, img.fd,
-                       static_cast<off_t>(static_cast<uint64_t>(foff) + head));
-        if (p == MAP_FAILED)
-            return make_error("cannot map data segment " + std::to_string(s) + " (" + std::to_string(mid) +
-                              " bytes) from the module file: " + std::strerror(errno));
-        *mapped_end = std::max(*mapped_end, off + head + mid);
+    if (head) {
+        LUCET_TRY(flush());
+        std::memcpy(heap + off, ds.data, head);
     }
-    if (len > head + mid) std::memcpy(heap + off + head + mid, ds.data + head + mid, len - head - mid);
+    if (mid) {
+        uint64_t lo = off + head, flo = static_cast<uint64_t>(foff) + head;
+        // Segments adjacent in the heap and in the file: one mmap.
+        if (run_hi == run_lo || run_hi != lo || file_lo + (run_hi - run_lo) != flo) {
+            LUCET_TRY(flush());
+            run_lo = lo;
+            file_lo = flo;
+        }
+        run_hi = lo + mid;
+    }
+    if (len > head + mid) {
+        LUCET_TRY(flush());
+        std::memcpy(heap + off + head + mid, ds.data + head + mid, len - head - mid);
+    }
     return {};
 }
 

@@ -387,7 +387,8 @@ Status Instance::Impl::init_state() {
 
     // Data: whole pages of the segments of the defined memory are mapped
     // copy-on-write from the module file (heap_image.cpp), the rest copied.
-    const HeapImage &img = heap_image(*inst.module_, *inst.module_->impl_);
+    DataWriter data{heap_image(*inst.module_, *inst.module_->impl_), ctx->mem ? ctx->mem->base : nullptr,
+                    im.has_own_memory ? &im.image_len : nullptr};
     for (uint32_t s = 0; s < d.num_data; s++) {
         const lucet_data_desc &ds = d.data[s];
         if (ds.mode != LUCET_SEG_ACTIVE) continue;
@@ -399,10 +400,10 @@ Status Instance::Impl::init_state() {
                                   std::to_string(off) + " + " + std::to_string(ds.len) + " exceeds memory size " +
                                   std::to_string(m->size),
                               ErrorKind::Instantiate);
-        LUCET_TRY(write_data_segment(img, s, ds, m->base, off, im.has_own_memory ? &im.image_len : nullptr));
+        LUCET_TRY(data.write(s, ds, off));
         im.data_dropped[s] = 1;
     }
-    return {};
+    return data.flush();
 }
 
 void Instance::Impl::clear_state() {

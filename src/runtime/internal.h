@@ -152,12 +152,19 @@ struct HeapImage {
 };
 // Finds it the first time (thread-safe); returns it or a copy-everything image.
 const HeapImage &heap_image(const DlModule &m, DlModule::Impl &im);
-// Writes active data segment s at heap + off (in bounds, checked by the
-// caller): its whole pages mapped copy-on-write from the file when possible
-// (mapped_end != null and the offsets agree), the rest copied. Raises
-// *mapped_end to the end of what it mapped.
-Status write_data_segment(const HeapImage &img, uint32_t s, const lucet_data_desc &ds, uint8_t *heap, uint64_t off,
-                          uint64_t *mapped_end);
+// Writes the active data segments, in order, into one heap: their whole
+// pages mapped copy-on-write from the file when possible (mapped_end != null,
+// the memory is the instance's own, and the offsets agree), adjacent ones in
+// one mmap, the rest copied. *mapped_end: end of what was mapped.
+struct DataWriter {
+    const HeapImage &img;
+    uint8_t *heap;
+    uint64_t *mapped_end;
+    uint64_t run_lo = 0, run_hi = 0, file_lo = 0;  // pages to map, not yet mapped
+    // Segment s at heap + off (in bounds, checked by the caller).
+    Status write(uint32_t s, const lucet_data_desc &ds, uint64_t off);
+    Status flush();  // after the last segment
+};
 // Returns [heap, heap + touched) to PROT_NONE and fresh zero pages, undoing
 // file mappings of data (write_data_segment) up to image_len.
 void reset_heap(uint8_t *heap, uint64_t touched, uint64_t image_len);

@@ -111,6 +111,16 @@ const HeapImage &heap_image(const DlModule &m, DlModule::Impl &im) {
 
 Status DataWriter::flush() {
     if (run_hi == run_lo) return {};
+    uint64_t len = run_hi - run_lo;
+    // Each mapping splits the heap's VMA: few and large ones only, so that
+    // many instances of a module with many segments stay far below the
+    // kernel's map count limit. The rest is copied.
+    if (len < kMinMapped || runs >= kMaxMapped) {
+        std::memcpy(heap + run_lo, run_src, len);
+        run_lo = run_hi = 0;
+        return {};
+    }
+    runs++;
     void *p = mmap(heap + run_lo, run_hi - run_lo, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, img.fd,
                    static_cast<off_t>(file_lo));
     if (p == MAP_FAILED)
@@ -142,10 +152,12 @@ Status DataWriter::write(uint32_t s, const lucet_data_desc &ds, uint64_t off) {
     if (mid) {
         uint64_t lo = off + head, flo = static_cast<uint64_t>(foff) + head;
         // Segments adjacent in the heap and in the file: one mmap.
-        if (run_hi == run_lo || run_hi != lo || file_lo + (run_hi - run_lo) != flo) {
+        if (run_hi == run_lo || run_hi != lo || file_lo + (run_hi - run_lo) != flo ||
+            run_src + (run_hi - run_lo) != ds.data + head) {
             LUCET_TRY(flush());
             run_lo = lo;
             file_lo = flo;
+            run_src = ds.data + head;
         }
         run_hi = lo + mid;
     }

@@ -160,7 +160,11 @@ struct DataWriter {
     const HeapImage &img;
     uint8_t *heap;
     uint64_t *mapped_end;
-    uint64_t run_lo = 0, run_hi = 0, file_lo = 0;  // pages to map, not yet mapped
+    static constexpr uint64_t kMinMapped = 64 << 10;  // smaller runs of whole pages are copied
+    static constexpr unsigned kMaxMapped = 8;          // mappings per instance, at most
+    uint64_t run_lo = 0, run_hi = 0, file_lo = 0;     // pages to map, not yet mapped
+    const uint8_t *run_src = nullptr;                 // their bytes in the loader's mapping
+    unsigned runs = 0;
     // Segment s at heap + off (in bounds, checked by the caller).
     Status write(uint32_t s, const lucet_data_desc &ds, uint64_t off);
     Status flush();  // after the last segment

@@ -9,12 +9,15 @@
 // size, missing module); 1 when the module cannot be compiled, loaded or
 // instantiated; 124 when --timeout stopped the guest.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <chrono>
 #include <condition_variable>
@@ -30,6 +33,7 @@
 #include "compiler/compile_cache.h"
 #include "compiler/compiler.h"
 #include "runtime/runtime.h"
+#include "util/module_signature.h"
 #include "util/size.h"
 #include "wasi/wasi.h"
 
@@ -46,7 +50,20 @@ constexpr int kExitTimeout = 124;  // what coreutils' timeout(1) gives
 // Options that take a value; the pre-scan below must know them to find where
 // the module path (and so the guest's arguments) begins.
 const char *const kValueOptions[] = {"--entrypoint", "--heap-address-space", "--max-heap-size",
-                                     "--dir", "--stack-size", "--env", "--timeout"};
+                                     "--dir", "--stack-size", "--env", "--timeout", "--max-fds",
+                                     "--signature-pk"};
+
+// The guest may hold max_fds fds: make sure the process may hold them and
+// a margin for its own (the usual soft RLIMIT_NOFILE, 1024, would not),
+// within the hard limit.
+void raise_fd_limit(uint32_t max_fds) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    rlim_t want = rlim_t(max_fds) + 256;
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want) return;
+    rl.rlim_cur = (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) ? rl.rlim_max : want;
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
 
 // "10s", "1.5s", "500ms", "2m", "1h", "30" (seconds). Returns false if malformed.
 bool parse_duration(const std::string &text, std::chrono::nanoseconds &out) {
@@ -152,6 +169,31 @@ bool parse_size_opt(const char *opt, const std::string &text, uint64_t &out, std
     return true;
 }
 
+// The compile cache's options (a .wasm module is compiled through the cache).
+struct CacheOptions {
+    bool clear = false;
+};
+
+void add_cache_options(CLI::App &app, CacheOptions &co) {
+    app.add_flag("--cache-clear", co.clear,
+                 "Remove every compiled module from the .wasm compile cache (then run the module, if one is given)");
+}
+
+// Handles --cache-clear; false (after a message) when it failed.
+bool run_cache_options(const CacheOptions &co) {
+    if (!co.clear) return true;
+    std::string dir = lucet::default_cache_dir();
+    auto removed = lucet::cache::clear(dir);
+    if (!removed.ok()) {
+        std::fprintf(stderr, "lucet-wasi: error: %s\n", removed.error().to_string().c_str());
+        return false;
+    }
+    std::fprintf(stderr, "lucet-wasi: cache cleared: %llu modules (%s) removed from %s\n",
+                 static_cast<unsigned long long>(removed.value().entries),
+                 lucet::format_size(removed.value().bytes).c_str(), dir.c_str());
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -183,7 +225,20 @@ int main(int argc, char **argv) {
     app.add_option("--timeout", timeout_text,
                    "Stop the guest after this long (e.g. 10s, 500ms, 2m; a bare number is seconds); exit status 124")
         ->option_text("<duration>");
-    app.add_option("lucet_module", module_path, "Path to the `lucetc`-compiled WASI module")->required();
+    // Module signatures (Lucet's options): require a valid signature by a key.
+    bool sig_verify = false;
+    std::string sig_pk_path;
+    app.add_flag("--signature-verify", sig_verify,
+                 "Refuse a module without a valid signature by the --signature-pk key (a .wasm is refused: it cannot carry one)");
+    app.add_option("--signature-pk", sig_pk_path, "Public key file for --signature-verify (from lucetc --signature-keygen)")
+        ->option_text("<public_key_file>");
+        std::string max_fds_text;
+    CLI::Option *max_fds_opt = app.add_option("--max-fds", max_fds_text,
+                   "Most fds the guest may have open at once, stdio and preopens included (then errno nfile) [default: 1024]")
+        ->option_text("<n>");
+    CacheOptions cache_opts;
+    add_cache_options(app, cache_opts);
+    app.add_option("lucet_module", module_path, "Path to the `lucetc`-compiled WASI module");
     app.add_option("guest_args", guest_args, "Arguments to the WASI `main` function");
 
     // Hand CLI11 only our part of the command line (up to the module path);
@@ -204,6 +259,11 @@ int main(int argc, char **argv) {
         return usage_error(e.what());
     }
     guest_args.insert(guest_args.end(), extra.begin(), extra.end());
+    if (!run_cache_options(cache_opts)) return kExitFailure;
+    if (module_path.empty()) {
+        if (cache_opts.clear) return 0;
+        return usage_error("lucet_module is required");
+    }
 
     // Limits.
     lucet::RegionLimits limits;
@@ -217,9 +277,31 @@ int main(int argc, char **argv) {
                            ") must be >= max heap size (" + lucet::format_size(limits.max_heap_size) + ")");
     if (auto st = limits.validate(); !st.ok()) return usage_error(st.error().to_string());
 
+    lucet::ModuleLoadOptions load_opts;
+    if (sig_verify && sig_pk_path.empty()) return usage_error("--signature-verify needs --signature-pk <public_key_file>");
+    if (!sig_verify && !sig_pk_path.empty()) return usage_error("--signature-pk is only used with --signature-verify");
+    if (sig_verify) {
+        auto pk = lucet::sig::read_public_key(sig_pk_path);
+        if (!pk.ok()) return usage_error("--signature-pk: " + pk.error().to_string());
+        load_opts.signature_public_key = *pk;
+    }
+
     std::chrono::nanoseconds timeout{0};
     if (!timeout_text.empty() && !parse_duration(timeout_text, timeout))
         return usage_error("--timeout: expected a positive duration like 10s, 500ms or 2m, got '" + timeout_text + "'");
+
+    uint32_t max_fds = lucet::WasiCtx::kDefaultMaxFds;
+    if (max_fds_opt->count() > 0) {
+        char *end = nullptr;
+        errno = 0;
+        unsigned long long v = std::strtoull(max_fds_text.c_str(), &end, 10);
+        if (max_fds_text.empty() || !std::isdigit(static_cast<unsigned char>(max_fds_text[0])) || errno || *end || v == 0 ||
+            v > lucet::WasiCtx::kMaxFdsLimit)
+            return usage_error("--max-fds: expected a number from 1 to " +
+                               std::to_string(lucet::WasiCtx::kMaxFdsLimit) + ", got '" + max_fds_text + "'");
+        max_fds = static_cast<uint32_t>(v);
+    }
+    raise_fd_limit(max_fds);
 
     // Guest environment: ours, then --env (a later NAME replaces an earlier one).
     std::vector<std::string> env;
@@ -250,6 +332,12 @@ int main(int argc, char **argv) {
         return usage_error("cannot read module '" + module_path + "': " + std::strerror(errno));
     std::string so_path = module_path;
     if (bytes.size() >= 4 && std::memcmp(bytes.data(), "\0asm", 4) == 0) {
+        if (load_opts.signature_public_key) {
+            std::fprintf(stderr, "lucet-wasi: error: %s: refusing to load: --signature-verify runs only signed .so "
+                         "modules, and a .wasm cannot carry a signature (compile it with lucetc --signature-create)\n",
+                         module_path.c_str());
+            return kExitFailure;
+        }
         if (!read_file(module_path, bytes))
             return usage_error("cannot read module '" + module_path + "': " + std::strerror(errno));
         lucet::CompileOptions opts;
@@ -270,6 +358,7 @@ int main(int argc, char **argv) {
     args.insert(args.end(), guest_args.begin(), guest_args.end());
     ctx.set_args(std::move(args));
     ctx.set_env(std::move(env));
+    ctx.set_max_fds(max_fds);
     if (auto st = ctx.inherit_stdio(); !st.ok()) {
         std::fprintf(stderr, "lucet-wasi: error: %s\n", st.error().to_string().c_str());
         return kExitFailure;
@@ -279,7 +368,7 @@ int main(int argc, char **argv) {
             return usage_error("--dir: " + st.error().to_string());
     }
 
-    auto module = lucet::DlModule::load(so_path);
+    auto module = lucet::DlModule::load(so_path, load_opts);
     if (!module.ok()) {
         std::fprintf(stderr, "lucet-wasi: error: %s\n", module.error().to_string().c_str());
         return kExitFailure;

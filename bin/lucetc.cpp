@@ -2,15 +2,21 @@
 //
 //   lucetc INPUT.wasm -o OUTPUT.so [--opt-level 0|1|2] [--reserved-size SIZE]
 //          [--guard-size SIZE] [--emit so|c|obj] [-j N] [--keep-temps]
+//          [--signature-create --signature-sk SK_FILE]
+//   lucetc --signature-keygen --signature-sk SK_FILE --signature-pk PK_FILE
 //
 // Exit status: 0 success, 1 bad module or compiler failure, 2 bad usage.
 #include <CLI/CLI.hpp>
 
+#include <sodium.h>
+
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "compiler/compiler.h"
+#include "util/module_signature.h"
 #include "util/size.h"
 
 namespace {
@@ -37,8 +43,8 @@ int main(int argc, char **argv) {
     int opt_level = 2;
     unsigned jobs = 0;
     bool keep_temps = false;
-    app.add_option("input", input, "WebAssembly module (.wasm)")->required()->check(CLI::ExistingFile);
-    app.add_option("-o,--output", output, "output file (.so, or .c / .o with --emit)")->required();
+    app.add_option("input", input, "WebAssembly module (.wasm)")->check(CLI::ExistingFile);
+    app.add_option("-o,--output", output, "output file (.so, or .c / .o with --emit)");
     app.add_option("--opt-level", opt_level, "C compiler optimisation level")
         ->check(CLI::IsMember({0, 1, 2}))
         ->capture_default_str();
@@ -52,12 +58,51 @@ int main(int argc, char **argv) {
     app.add_option("-j,--jobs", jobs, "parallel C compiler processes (default: number of cores)")
         ->check(CLI::Range(1u, 1024u));
     app.add_flag("--keep-temps", keep_temps, "keep the generated C and object files");
+    // Module signatures (Lucet's option names; format in util/module_signature.h).
+    bool sig_keygen = false, sig_create = false;
+    std::string sig_sk, sig_pk;
+    app.add_flag("--signature-keygen", sig_keygen,
+                 "create an Ed25519 key pair in the --signature-sk and --signature-pk files, and exit");
+    app.add_flag("--signature-create", sig_create, "sign the output .so with the --signature-sk key");
+    app.add_option("--signature-sk", sig_sk, "secret key file");
+    app.add_option("--signature-pk", sig_pk, "public key file");
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : 2;
+    }
+
+    auto usage = [](const std::string &msg) {
+        std::fprintf(stderr, "lucetc: error: %s\nRun with --help for more information.\n", msg.c_str());
+        return 2;
+    };
+    if (sig_keygen) {
+        if (sig_sk.empty() || sig_pk.empty()) return usage("--signature-keygen needs --signature-sk and --signature-pk");
+        if (!input.empty() || !output.empty() || sig_create)
+            return usage("--signature-keygen only makes a key pair: give no module, -o or --signature-create");
+        lucet::Status st = lucet::sig::generate_key_files(sig_sk, sig_pk);
+        if (!st.ok()) {
+            std::fprintf(stderr, "lucetc: %s\n", st.error().to_string().c_str());
+            return 1;
+        }
+        return 0;
+    }
+    if (input.empty()) return usage("input is required");
+    if (output.empty()) return usage("--output is required");
+    if (sig_create && sig_sk.empty()) return usage("--signature-create needs --signature-sk");
+    if (sig_create && emit != "so") return usage("--signature-create signs a .so: it cannot be used with --emit " + emit);
+    if (!sig_create && !sig_sk.empty()) return usage("--signature-sk is only used with --signature-create or --signature-keygen");
+    if (!sig_pk.empty()) return usage("--signature-pk is only used with --signature-keygen");
+    std::optional<lucet::sig::SecretKey> sk;
+    if (sig_create) {
+        auto k = lucet::sig::read_secret_key(sig_sk);
+        if (!k.ok()) {
+            std::fprintf(stderr, "lucetc: %s\n", k.error().to_string().c_str());
+            return 1;
+        }
+        sk = *k;
     }
 
     lucet::CompileOptions opts;
@@ -69,6 +114,8 @@ int main(int argc, char **argv) {
     opts.keep_temps = keep_temps;
 
     lucet::Status st = lucet::compile_file(input, output, opts);
+    if (st.ok() && sk) st = lucet::sig::sign_file(output, *sk);
+    if (sk) sodium_memzero(sk->data(), sk->size());
     if (!st.ok()) {
         std::fprintf(stderr, "lucetc: %s\n", st.error().to_string().c_str());
         return 1;

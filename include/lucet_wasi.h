@@ -82,6 +82,18 @@ const char *lucet_error_message(void);
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *lucet_version(void);
 
+/* The version of this API's binary interface: it changes when a struct's
+ * layout or a function's signature changes, so that an embedder (or a
+ * binding mirroring these structs, as examples/embed-* do) can check it
+ * was written for the library it links.
+ *   1: the first version.
+ *   2: v128 values: lucet_val_type_v128, lucet_val_inner.as_v128;
+ *      struct lucet_val grew from 16 to 24 bytes (alignment 8 unchanged),
+ *      and struct lucet_result with it. */
+#define LUCET_WASI_API_VERSION 2
+/* LUCET_WASI_API_VERSION of the library actually linked. */
+int lucet_api_version(void);
+
 /* ------------------------------------------------------------ values */
 
 /* WebAssembly value types (their wasm binary encodings). */
@@ -90,6 +102,7 @@ enum lucet_val_type {
     lucet_val_type_i64 = 0x7e,
     lucet_val_type_f32 = 0x7d,
     lucet_val_type_f64 = 0x7c,
+    lucet_val_type_v128 = 0x7b,     /* 16 bytes, in as_v128 */
     lucet_val_type_externref = 0x6f /* an opaque 64-bit value, 0 = null */
 };
 
@@ -99,9 +112,13 @@ union lucet_val_inner {
     float as_f32;
     double as_f64;
     uint64_t as_externref;
+    /* v128: the 16 bytes in WebAssembly's order (little-endian lanes: i32
+     * lane k is bytes 4k..4k+3, low byte first), as v128.store writes them. */
+    uint8_t as_v128[16];
 };
 
-/* 16 bytes: the type, 4 bytes of padding, the value. */
+/* 24 bytes: the type, 4 bytes of padding, the value (16 bytes, 8-aligned;
+ * 16 bytes in total before LUCET_WASI_API_VERSION 2). */
 struct lucet_val {
     enum lucet_val_type ty;
     union lucet_val_inner inner_val;
@@ -168,10 +185,23 @@ struct lucet_result {
 struct lucet_dl_module;
 
 /* Loads a module .so produced by lucetc. On success *mod_out is a new
- * handle the caller releases with lucet_dl_module_release.
- * Errors: invalid_argument (NULL path or mod_out), dl (cannot load, not a
- * lucet module, other ABI version). */
+ * handle the caller releases with lucet_dl_module_release. The file is
+ * checked before dlopen and refused unless it is linked as lucetc links
+ * modules (no initialisers, needed libraries, undefined symbols...). A .so
+ * is trusted native code: see lucet_dl_module_load_signed.
+ * Errors: invalid_argument (NULL path or mod_out), dl (cannot load, refused
+ * by the check, not a lucet module, other ABI version). */
 enum lucet_error lucet_dl_module_load(const char *path, struct lucet_dl_module **mod_out);
+
+/* Like lucet_dl_module_load, but the file must carry a valid Ed25519
+ * signature by `public_key` (32 bytes; a key file from
+ * `lucetc --signature-keygen` holds them as 64 hex digits after
+ * "lucet-ed25519-public-key: "), made by `lucetc --signature-create`. The
+ * signature covers every byte that is loaded. Errors: invalid_argument (NULL
+ * argument, public_key_len not 32), dl (no signature, signed by another key,
+ * modified after signing, or any lucet_dl_module_load error). */
+enum lucet_error lucet_dl_module_load_signed(const char *path, const unsigned char *public_key,
+                                             size_t public_key_len, struct lucet_dl_module **mod_out);
 
 /* Releases the handle. Instances made from the module keep it loaded until
  * they are released. Errors: invalid_argument (NULL, released). */
@@ -258,6 +288,12 @@ enum lucet_error lucet_wasi_ctx_inherit_stdio(struct lucet_wasi_ctx *ctx);
 enum lucet_error lucet_wasi_ctx_preopen_dir(struct lucet_wasi_ctx *ctx, const char *host_path,
                                             const char *guest_path);
 
+/* The most fds the guest may have open at once (stdio and preopens count);
+ * beyond it path_open and sock_accept fail with WASI's `nfile`. Default
+ * 1024: keep it under this process's RLIMIT_NOFILE, minus what the host
+ * needs. Errors: invalid_argument (bad handle, 0 or above 1048576). */
+enum lucet_error lucet_wasi_ctx_max_fds(struct lucet_wasi_ctx *ctx, uint32_t max_fds);
+
 /* Destroys a context that was not given to an instance.
  * Errors: invalid_argument (NULL, destroyed, consumed). */
 enum lucet_error lucet_wasi_ctx_destroy(struct lucet_wasi_ctx *ctx);
@@ -267,13 +303,25 @@ enum lucet_error lucet_wasi_ctx_destroy(struct lucet_wasi_ctx *ctx);
 /* The instance context a host function receives first. */
 struct lucet_vmctx;
 
+/* A v128 as host functions take and return it: a 16-byte GCC/clang vector
+ * (passed in an SSE register on x86-64, like __m128i), its bytes in
+ * WebAssembly's order. The same type as lucetc's generated code uses.
+ * Convert with memcpy to and from lucet_val_inner.as_v128. */
+#if defined(__GNUC__)
+#ifndef LUCET_V128_DEFINED
+#define LUCET_V128_DEFINED
+typedef long long lucet_v128 __attribute__((vector_size(16)));
+#endif
+#endif
+
 /*
  * A host function the embedder provides for an import. `func` has the C
  * signature of the guest's import with a leading struct lucet_vmctx*:
  *   (func (param i32 i64) (result f64))  ->
  *   double my_fn(struct lucet_vmctx *ctx, uint32_t a, uint64_t b);
  * i32 -> uint32_t, i64 -> uint64_t, f32 -> float, f64 -> double, externref
- * -> uint64_t; no result: void; at most one result. It is called directly
+ * -> uint64_t, v128 -> lucet_v128 (by value); no result: void; at most one
+ * result. It is called directly
  * from generated code, on the guest's stack (keep deep recursion and large
  * locals out of it: 32 KiB is reserved for host calls). It must not
  * longjmp or throw; it leaves early with lucet_vmctx_terminate.
@@ -444,7 +492,7 @@ enum lucet_error lucet_instance_kill_switch(struct lucet_instance *inst, struct 
  * signal); a host function in progress finishes first and the guest stops
  * when it returns to module code. The WASI functions give up a blocking
  * wait (poll_oneoff, a sleep, fd_read/fd_write/sock_* on a pipe, terminal
- * or socket) within about a millisecond of the kill. The run returns
+ * or socket, path_open of a FIFO) within about a millisecond of the kill. The run returns
  * lucet_error_runtime_terminated with result tag terminated, killed = 1.
  * *stopped_out (may be NULL): true if the run will stop (or, not started
  * yet, will return at once when it starts); false if that run already

@@ -14,8 +14,8 @@ import ctypes
 import os
 import subprocess
 
-I32, I64, F32, F64, EXTERNREF = 0x7F, 0x7E, 0x7D, 0x7C, 0x6F
-_TYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64", EXTERNREF: "externref"}
+I32, I64, F32, F64, V128, EXTERNREF = 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x6F
+_TYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64", V128: "v128", EXTERNREF: "externref"}
 _CTYPES = {I32: ctypes.c_uint32, I64: ctypes.c_uint64, F32: ctypes.c_float, F64: ctypes.c_double,
            EXTERNREF: ctypes.c_uint64}
 
@@ -47,10 +47,16 @@ def _find_library():
 
 _lib = ctypes.CDLL(_find_library())
 
+# The struct layouts below are those of LUCET_WASI_API_VERSION 2 (lucet_wasi.h).
+API_VERSION = 2
+_lib.lucet_api_version.restype = ctypes.c_int
+if _lib.lucet_api_version() != API_VERSION:
+    raise ImportError(f"liblucet_wasi has C API version {_lib.lucet_api_version()}, lucet.py mirrors {API_VERSION}")
+
 
 class _ValInner(ctypes.Union):
     _fields_ = [("as_i32", ctypes.c_uint32), ("as_i64", ctypes.c_uint64), ("as_f32", ctypes.c_float),
-                ("as_f64", ctypes.c_double), ("as_externref", ctypes.c_uint64)]
+                ("as_f64", ctypes.c_double), ("as_externref", ctypes.c_uint64), ("as_v128", ctypes.c_uint8 * 16)]
 
 
 class _Val(ctypes.Structure):
@@ -167,6 +173,7 @@ def i32(v): return Val(I32, v)
 def i64(v): return Val(I64, v)
 def f32(v): return Val(F32, v)
 def f64(v): return Val(F64, v)
+def v128(b): return Val(V128, bytes(b))  # 16 bytes, wasm's little-endian lane order
 
 
 def _to_c(v, out):
@@ -183,6 +190,10 @@ def _to_c(v, out):
         out.inner_val.as_f32 = v.value
     elif v.ty == F64:
         out.inner_val.as_f64 = v.value
+    elif v.ty == V128:
+        if len(v.value) != 16:
+            raise ValueError(f"a v128 is 16 bytes, got {len(v.value)}")
+        ctypes.memmove(out.inner_val.as_v128, v.value, 16)
     else:
         raise TypeError(f"unknown value type {v.ty}")
 
@@ -200,6 +211,8 @@ def _from_c(v):
         return v.inner_val.as_f32
     if v.ty == F64:
         return v.inner_val.as_f64
+    if v.ty == V128:
+        return bytes(v.inner_val.as_v128)
     return v.inner_val.as_externref
 
 
@@ -273,6 +286,9 @@ class HostFunc:
     def __init__(self, fn, params, results=()):
         if len(results) > 1:
             raise ValueError("a host function returns at most one value")
+        if V128 in params or V128 in results:
+            # The C host function takes lucet_v128 in an SSE register, which ctypes cannot express.
+            raise TypeError("ctypes cannot pass a v128 to or from a host function (write that one in C)")
         self.fn, self.params, self.results = fn, list(params), list(results)
 
     def _callback(self):

@@ -13,6 +13,22 @@
  * its IEEE bits in the low 32 bits, f64 its bits, funcref a
  * `const lucet_funcref*` (NULL = ref.null), externref an opaque uintptr_t
  * (0 = ref.null).
+ *
+ * v128 (ABI version 2) is the exception, in three places:
+ *  - trampoline argument/result arrays: a v128 takes TWO consecutive slots,
+ *    bytes 0..7 (little-endian lane order) in the first, bytes 8..15 in the
+ *    second; the slots of the values after it shift by one. A signature
+ *    without v128 keeps exactly one slot per value, so the host->guest call
+ *    path of such signatures is unchanged;
+ *  - globals: a v128 global, defined or imported, keeps its one 8-byte slot
+ *    in lucet_vmctx.globals, and that slot holds a pointer to 16 bytes of
+ *    storage (16-byte aligned). For a defined global the runtime places the
+ *    storage in the instance's vmctx area after the global slots and fills
+ *    it from the init expression (again on reset); for an imported one the
+ *    pointer is the exporter's storage. Generated code reads
+ *    memcpy(&v, (const void *)(uintptr_t)ctx->globals[g], 16);
+ *  - init expressions: LUCET_INIT_CONST carries the low half in `value` and
+ *    the high half in `value_hi`.
  */
 #ifndef LUCET_ABI_H
 #define LUCET_ABI_H
@@ -20,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LUCET_ABI_VERSION 1u
+#define LUCET_ABI_VERSION 2u
 /* Name of the exported descriptor symbol in every module .so. */
 #define LUCET_MODULE_SYMBOL "lucet_module"
 #define LUCET_WASM_PAGE_SIZE 65536u
@@ -28,7 +44,10 @@
 /* A v128 value in generated code and in the native signatures of functions
  * (generated and host): a 16-byte GCC/clang vector, passed in an SSE register
  * on x86-64, its bytes in wasm's little-endian lane order. */
+#ifndef LUCET_V128_DEFINED
+#define LUCET_V128_DEFINED
 typedef long long lucet_v128 __attribute__((vector_size(16)));
+#endif
 
 /* Value types, with their wasm binary encodings. */
 enum lucet_valtype {
@@ -104,7 +123,9 @@ typedef struct lucet_memory {
  * argument. It lives in the instance's region slot. Offsets are fixed: the
  * emitter relies on them. Globals are stored inline after the header, one
  * 8-byte slot each, indexed by global index (imports first). An imported
- * global's slot holds a pointer (uint64_t*) to the exporter's slot. */
+ * global's slot holds a pointer (uint64_t*) to the exporter's slot. A v128
+ * global's slot (defined or imported) holds a pointer to its 16 bytes (see
+ * the top of this file). */
 struct lucet_vmctx {
     uint8_t *heap;               /*  0: memory 0 base (== mem->base), NULL if no memory */
     lucet_memory *mem;           /*  8: memory 0 */
@@ -151,7 +172,8 @@ typedef struct lucet_rt_fns {
  * against an immediate:
  *   id = 1 (sentinel), then for each param: id = id<<3 | code(t),
  *   then id = id<<3 | 7 (separator), then for each result: id = id<<3 | code(t)
- *   code: i32 1, i64 2, f32 3, f64 4, funcref 5, externref 6 (v128 unsupported).
+ *   code: i32 1, i64 2, f32 3, f64 4, funcref 5, externref 6; v128 has no code:
+ *   a signature with a v128 always gets a registry id.
  * The sentinel then sits at bit 1 + 3 * (n + 1) - 1 <= 60, so bit 63 is always 0. Longer signatures get an id from the runtime's
  * process-wide registry, with bit 63 set; generated code reads those from the
  * module's writable `type_ids` array, which the loader fills in.
@@ -162,7 +184,7 @@ typedef struct lucet_rt_fns {
 
 /* Per-signature trampoline: calls `fn` (a generated function or an imported
  * funcref's code) with arguments from `args` and stores results to `results`
- * (one uint64_t slot each, representation as above). */
+ * (one uint64_t slot each, two for a v128; representation as above). */
 typedef void (*lucet_trampoline)(void *fn, lucet_vmctx *ctx, const uint64_t *args, uint64_t *results);
 
 typedef struct lucet_sig_desc {
@@ -174,7 +196,7 @@ typedef struct lucet_sig_desc {
 
 /* Constant expressions (WebAssembly 2.0: one instruction). */
 enum lucet_init_kind {
-    LUCET_INIT_CONST = 0,      /* value: the bits (i32/i64/f32/f64) */
+    LUCET_INIT_CONST = 0,      /* value: the bits (i32/i64/f32/f64; v128: bytes 0..7, value_hi bytes 8..15) */
     LUCET_INIT_GLOBAL_GET = 1, /* value: global index */
     LUCET_INIT_REF_NULL = 2,   /* value: unused */
     LUCET_INIT_REF_FUNC = 3    /* value: function index */
@@ -183,6 +205,7 @@ typedef struct lucet_init_expr {
     uint32_t kind;
     uint32_t pad;
     uint64_t value;
+    uint64_t value_hi; /* LUCET_INIT_CONST of a v128: the high 64 bits; 0 otherwise */
 } lucet_init_expr;
 
 enum lucet_extern_kind { LUCET_EXTERN_FUNC = 0, LUCET_EXTERN_TABLE = 1, LUCET_EXTERN_MEMORY = 2, LUCET_EXTERN_GLOBAL = 3 };
@@ -253,8 +276,19 @@ typedef struct lucet_elem_desc {
 } lucet_elem_desc;
 
 enum lucet_module_flags {
-    LUCET_MODULE_BOUNDS_CHECKED = 1u /* emitted with explicit heap bounds checks */
+    /* Every heap access of the module is checked explicitly against the
+     * current memory size, so the module is safe in any heap reservation.
+     * Set exactly when the compile-time layout makes every access checked
+     * (LUCET_LAYOUT_CHECKS_EVERY_ACCESS); the loader refuses a descriptor
+     * that claims it with a larger layout. Without it the runtime requires
+     * reserved_size + guard_size of heap address space per instance. */
+    LUCET_MODULE_BOUNDS_CHECKED = 1u
 };
+/* An access at 32-bit address a + offset (size >= 1) is left to the guard
+ * region only when reserved + guard >= 2^32 + offset + size; with at most
+ * 2^32 of reserved + guard, none is. */
+#define LUCET_LAYOUT_CHECKS_EVERY_ACCESS(reserved, guard) \
+    ((uint64_t)(reserved) <= 0x100000000ull && (uint64_t)(guard) <= 0x100000000ull - (uint64_t)(reserved))
 
 typedef struct lucet_module_desc {
     uint32_t abi_version; /* LUCET_ABI_VERSION */

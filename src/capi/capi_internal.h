@@ -23,6 +23,25 @@ const char *message_cstr();
 // Clears the message and returns lucet_error_ok.
 lucet_error ok();
 
+// No C++ exception crosses the C boundary: every C API body is a
+// function-try-block ending in one of the handlers below, e.g.
+//   LUCET_API enum lucet_error lucet_x(...) try { ... } LUCET_CAPI_CATCH
+// The exception in flight becomes lucet_error_internal (the API has no
+// out-of-memory code) with this thread's message naming the function and
+// the exception ("lucet_x: out of memory (std::bad_alloc)", "lucet_x:
+// internal error: vector::reserve"). Functions without an error code return
+// a neutral value (LUCET_CAPI_CATCH_RETURN) with the message set; the
+// lucet_vmctx calls that cannot return one (terminate, yield) abort, as they
+// do on misuse. test/capi/check_guards.py checks every body has a handler.
+lucet_error exception_error(const char *func) noexcept;  // call inside a catch handler only
+[[noreturn]] void exception_abort(const char *func) noexcept;
+#define LUCET_CAPI_CATCH \
+    catch (...) { return ::lucet::capi::exception_error(__func__); }
+#define LUCET_CAPI_CATCH_RETURN(value) \
+    catch (...) { ::lucet::capi::exception_error(__func__); return value; }
+#define LUCET_CAPI_CATCH_ABORT \
+    catch (...) { ::lucet::capi::exception_abort(__func__); }
+
 // ------------------------------------------------------------ handles
 //
 // A handle is not a pointer: it is (kind << 56) | (generation << 24) | index
@@ -121,11 +140,11 @@ H *to_handle(uint64_t h) {
 }
 
 // Runtime value type <-> C API value type; false for types the C API does
-// not carry (funcref, v128).
+// not carry (funcref).
 bool to_valtype(lucet_val_type t, ValType &out);
 bool from_valtype(ValType t, lucet_val_type &out);
 
-// lucet_val <-> the runtime's Val (64-bit slot representation).
+// lucet_val <-> the runtime's Val (slot representation, v128 in bits + hi).
 bool to_val(const lucet_val &v, Val &out);
 lucet_val from_val(const Val &v);
 

@@ -1,6 +1,11 @@
 // errors.cpp: error codes and names, the per-thread message, value types,
 // the handle tables.
 
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <new>
+
 #include "capi/capi_internal.h"
 
 namespace lucet::capi {
@@ -20,6 +25,32 @@ const char *message_cstr() { return t_message.c_str(); }
 lucet_error ok() {
     t_message.clear();
     return lucet_error_ok;
+}
+
+lucet_error exception_error(const char *func) noexcept {
+    try {
+        try {
+            throw;
+        } catch (const std::bad_alloc &) {
+            t_message = std::string(func) + ": out of memory (std::bad_alloc)";
+        } catch (const std::exception &e) {
+            t_message = std::string(func) + ": internal error: " + e.what();
+        } catch (...) {
+            t_message = std::string(func) + ": internal error: unknown C++ exception";
+        }
+    } catch (...) {
+        // No memory even for the message: a short one needs none (it fits
+        // std::string's inline buffer, or the capacity already there).
+        t_message.clear();
+        t_message.append("out of memory");
+    }
+    return lucet_error_internal;
+}
+
+void exception_abort(const char *func) noexcept {
+    exception_error(func);
+    std::fprintf(stderr, "%s; aborting\n", t_message.c_str());
+    std::abort();
 }
 
 // Function-local statics: constructed on first use, so no static
@@ -73,6 +104,7 @@ bool to_valtype(lucet_val_type t, ValType &out) {
     case lucet_val_type_i64: out = ValType::I64; return true;
     case lucet_val_type_f32: out = ValType::F32; return true;
     case lucet_val_type_f64: out = ValType::F64; return true;
+    case lucet_val_type_v128: out = ValType::V128; return true;
     case lucet_val_type_externref: out = ValType::ExternRef; return true;
     }
     return false;
@@ -84,6 +116,7 @@ bool from_valtype(ValType t, lucet_val_type &out) {
     case ValType::I64: out = lucet_val_type_i64; return true;
     case ValType::F32: out = lucet_val_type_f32; return true;
     case ValType::F64: out = lucet_val_type_f64; return true;
+    case ValType::V128: out = lucet_val_type_v128; return true;
     case ValType::ExternRef: out = lucet_val_type_externref; return true;
     default: return false;
     }
@@ -102,9 +135,13 @@ static_assert(int(lucet_trap_code_indirect_call_to_null) == LUCET_TRAP_INDIRECT_
 static_assert(int(lucet_trap_code_bad_signature) == LUCET_TRAP_BAD_SIGNATURE);
 static_assert(int(lucet_trap_code_table_out_of_bounds) == LUCET_TRAP_TABLE_OOB);
 static_assert(int(lucet_trap_code_interrupted) == LUCET_TRAP_INTERRUPTED);
-static_assert(sizeof(lucet_val) == 16 && offsetof(lucet_val, inner_val) == 8);
+// LUCET_WASI_API_VERSION 2's layout, which the embedders' mirrors (Python
+// ctypes, Go, Rust) reproduce.
+static_assert(sizeof(lucet_val) == 24 && alignof(lucet_val) == 8 && offsetof(lucet_val, inner_val) == 8);
+static_assert(int(lucet_val_type_v128) == LUCET_VT_V128);
+static_assert(sizeof(lucet_v128) == 16);
 
-LUCET_API const char *lucet_error_name(enum lucet_error e) {
+LUCET_API const char *lucet_error_name(enum lucet_error e) try {
     switch (e) {
 #define N(x) \
     case x:  \
@@ -130,18 +167,20 @@ LUCET_API const char *lucet_error_name(enum lucet_error e) {
 #undef N
     }
     return "lucet_error_unknown";
-}
+} LUCET_CAPI_CATCH_RETURN("")
 
-LUCET_API const char *lucet_error_message(void) { return lucet::capi::message_cstr(); }
+LUCET_API const char *lucet_error_message(void) try { return lucet::capi::message_cstr(); } LUCET_CAPI_CATCH_RETURN("")
 
-LUCET_API const char *lucet_version(void) { return LUCET_VERSION; }
+LUCET_API const char *lucet_version(void) try { return LUCET_VERSION; } LUCET_CAPI_CATCH_RETURN("")
 
-LUCET_API const char *lucet_trap_code_name(enum lucet_trap_code code) {
+LUCET_API int lucet_api_version(void) try { return LUCET_WASI_API_VERSION; } LUCET_CAPI_CATCH_RETURN(0)
+
+LUCET_API const char *lucet_trap_code_name(enum lucet_trap_code code) try {
     if (code <= lucet_trap_code_none || code > lucet_trap_code_interrupted) return "unknown trap code";
     return lucet::trapcode_name(static_cast<lucet_trapcode>(code));
-}
+} LUCET_CAPI_CATCH_RETURN("")
 
-LUCET_API const char *lucet_result_tag_name(enum lucet_result_tag tag) {
+LUCET_API const char *lucet_result_tag_name(enum lucet_result_tag tag) try {
     switch (tag) {
     case lucet_result_tag_returned: return "lucet_result_tag_returned";
     case lucet_result_tag_faulted: return "lucet_result_tag_faulted";
@@ -150,4 +189,4 @@ LUCET_API const char *lucet_result_tag_name(enum lucet_result_tag tag) {
     case lucet_result_tag_yielded: return "lucet_result_tag_yielded";
     }
     return "lucet_result_tag_unknown";
-}
+} LUCET_CAPI_CATCH_RETURN("")

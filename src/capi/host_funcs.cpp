@@ -68,36 +68,36 @@ ImportResolver host_func_resolver(std::vector<HostFunc> funcs) {
 // The vmctx calls run inside host functions, on the guest's stack, on the
 // hot path: no handle lookup, just the runtime's back pointer.
 
-LUCET_API uint8_t *lucet_vmctx_get_heap(struct lucet_vmctx *ctx) {
+LUCET_API uint8_t *lucet_vmctx_get_heap(struct lucet_vmctx *ctx) try {
     Instance *i = Instance::from_vmctx(ctx);
     return i ? i->heap() : nullptr;
-}
+} LUCET_CAPI_CATCH_RETURN(nullptr)
 
-LUCET_API uint32_t lucet_vmctx_current_memory(struct lucet_vmctx *ctx) {
+LUCET_API uint32_t lucet_vmctx_current_memory(struct lucet_vmctx *ctx) try {
     Instance *i = Instance::from_vmctx(ctx);
     return i ? static_cast<uint32_t>(i->heap_len() / LUCET_WASM_PAGE_SIZE) : 0;
-}
+} LUCET_CAPI_CATCH_RETURN(0)
 
-LUCET_API bool lucet_vmctx_check_heap(struct lucet_vmctx *ctx, const void *ptr, uintptr_t len) {
+LUCET_API bool lucet_vmctx_check_heap(struct lucet_vmctx *ctx, const void *ptr, uintptr_t len) try {
     Instance *i = Instance::from_vmctx(ctx);
     return i && check_host_range(*i, ptr, len);
-}
+} LUCET_CAPI_CATCH_RETURN(false)
 
-LUCET_API void *lucet_vmctx_get_delegate(struct lucet_vmctx *ctx) {
+LUCET_API void *lucet_vmctx_get_delegate(struct lucet_vmctx *ctx) try {
     Instance *i = Instance::from_vmctx(ctx);
     return i ? i->embed_ctx() : nullptr;
-}
+} LUCET_CAPI_CATCH_RETURN(nullptr)
 
-LUCET_API void lucet_vmctx_terminate(struct lucet_vmctx *ctx, uint32_t exit_code) {
+LUCET_API void lucet_vmctx_terminate(struct lucet_vmctx *ctx, uint32_t exit_code) try {
     Instance *i = Instance::from_vmctx(ctx);
     if (!i) {
         std::fprintf(stderr, "lucet_vmctx_terminate: not an instance's vmctx; aborting\n");
         std::abort();
     }
     i->terminate(exit_code);  // aborts itself when the instance is not running
-}
+} LUCET_CAPI_CATCH_ABORT
 
-LUCET_API struct lucet_val lucet_vmctx_yield(struct lucet_vmctx *ctx, struct lucet_val value) {
+LUCET_API struct lucet_val lucet_vmctx_yield(struct lucet_vmctx *ctx, struct lucet_val value) try {
     Instance *i = Instance::from_vmctx(ctx);
     Val v;
     if (!i || !to_val(value, v)) {
@@ -107,4 +107,4 @@ LUCET_API struct lucet_val lucet_vmctx_yield(struct lucet_vmctx *ctx, struct luc
     }
     // Aborts itself when not called from a host function of this instance.
     return from_val(i->yield(v));
-}
+} LUCET_CAPI_CATCH_ABORT

@@ -67,7 +67,7 @@ void set_errored(lucet_result *out) {
     out->tag = lucet_result_tag_errored;
 }
 
-// lucet_val <-> the runtime's 64-bit slot representation (lucet_abi.h).
+// lucet_val <-> the runtime's slot representation (lucet_abi.h; a v128 in bits + hi).
 bool to_val(const lucet_val &v, Val &out) {
     ValType t;
     if (!to_valtype(v.ty, t)) return false;
@@ -80,6 +80,10 @@ bool to_val(const lucet_val &v, Val &out) {
         out.bits = b;
         break;
     }
+    case lucet_val_type_v128:
+        std::memcpy(&out.bits, v.inner_val.as_v128, 8);
+        std::memcpy(&out.hi, v.inner_val.as_v128 + 8, 8);
+        break;
     default: out.bits = v.inner_val.as_i64; break;  // i64, f64 and externref share the 8 bytes
     }
     return true;
@@ -96,6 +100,10 @@ lucet_val from_val(const Val &v) {
         std::memcpy(&out.inner_val.as_f32, &b, 4);
         break;
     }
+    case lucet_val_type_v128:
+        std::memcpy(out.inner_val.as_v128, &v.bits, 8);
+        std::memcpy(out.inner_val.as_v128 + 8, &v.hi, 8);
+        break;
     default: out.inner_val.as_i64 = v.bits; break;
     }
     return out;
@@ -145,53 +153,53 @@ lucet_error report_run(RunResult &rr, const std::string &what, lucet_result *res
 
 LUCET_API enum lucet_error lucet_region_new_instance(const struct lucet_region *region,
                                                      const struct lucet_dl_module *module,
-                                                     struct lucet_instance **inst_out) {
+                                                     struct lucet_instance **inst_out) try {
     return new_instance("lucet_region_new_instance", region, module, nullptr, 0, nullptr, nullptr, 0, inst_out);
-}
+} LUCET_CAPI_CATCH
 
 LUCET_API enum lucet_error lucet_region_new_instance_with_ctx(const struct lucet_region *region,
                                                               const struct lucet_dl_module *module, void *embed_ctx,
-                                                              struct lucet_instance **inst_out) {
+                                                              struct lucet_instance **inst_out) try {
     return new_instance("lucet_region_new_instance_with_ctx", region, module, nullptr, 0, embed_ctx, nullptr,
                         0, inst_out);
-}
+} LUCET_CAPI_CATCH
 
 LUCET_API enum lucet_error lucet_region_new_instance_with_wasi_ctx(const struct lucet_region *region,
                                                                    const struct lucet_dl_module *module,
                                                                    struct lucet_wasi_ctx *wasi_ctx,
-                                                                   struct lucet_instance **inst_out) {
+                                                                   struct lucet_instance **inst_out) try {
     if (!wasi_ctx)
         return fail(lucet_error_invalid_argument, "lucet_region_new_instance_with_wasi_ctx: NULL wasi_ctx");
     return new_instance("lucet_region_new_instance_with_wasi_ctx", region, module, nullptr, 0, nullptr, wasi_ctx,
                         0, inst_out);
-}
+} LUCET_CAPI_CATCH
 
 LUCET_API enum lucet_error lucet_region_new_instance_with_imports(const struct lucet_region *region,
                                                                   const struct lucet_dl_module *module,
                                                                   const struct lucet_host_func *funcs, size_t nfuncs,
                                                                   void *embed_ctx, struct lucet_wasi_ctx *wasi_ctx,
-                                                                  struct lucet_instance **inst_out) {
+                                                                  struct lucet_instance **inst_out) try {
     return new_instance("lucet_region_new_instance_with_imports", region, module, funcs, nfuncs, embed_ctx, wasi_ctx,
                         0, inst_out);
-}
+} LUCET_CAPI_CATCH
 
 LUCET_API enum lucet_error lucet_region_new_instance_with_options(const struct lucet_region *region,
                                                                   const struct lucet_dl_module *module,
                                                                   const struct lucet_host_func *funcs, size_t nfuncs,
                                                                   void *embed_ctx, struct lucet_wasi_ctx *wasi_ctx,
-                                                                  uint32_t flags, struct lucet_instance **inst_out) {
+                                                                  uint32_t flags, struct lucet_instance **inst_out) try {
     return new_instance("lucet_region_new_instance_with_options", region, module, funcs, nfuncs, embed_ctx, wasi_ctx,
                         flags, inst_out);
-}
+} LUCET_CAPI_CATCH
 
-LUCET_API enum lucet_error lucet_instance_release(struct lucet_instance *inst) {
+LUCET_API enum lucet_error lucet_instance_release(struct lucet_instance *inst) try {
     if (!instances().remove(inst))
         return fail(lucet_error_invalid_argument, "lucet_instance_release: not a live instance handle");
     return ok();
-}
+} LUCET_CAPI_CATCH
 
 LUCET_API enum lucet_error lucet_instance_run(struct lucet_instance *inst, const char *entrypoint, size_t argc,
-                                              const struct lucet_val *argv, struct lucet_result *result_out) {
+                                              const struct lucet_val *argv, struct lucet_result *result_out) try {
     set_errored(result_out);
     // Holding the box keeps the instance alive for the whole run even if
     // another thread releases the handle meanwhile.
@@ -229,25 +237,25 @@ LUCET_API enum lucet_error lucet_instance_run(struct lucet_instance *inst, const
 
     RunResult rr = in.run(entrypoint, std::span<const Val>(args, argc));
     return report_run(rr, entrypoint, result_out);
-}
+} LUCET_CAPI_CATCH
 
-LUCET_API uint8_t *lucet_instance_heap(const struct lucet_instance *inst) {
+LUCET_API uint8_t *lucet_instance_heap(const struct lucet_instance *inst) try {
     auto box = instances().get(inst);
     return box ? box->inst->heap() : nullptr;
-}
+} LUCET_CAPI_CATCH_RETURN(nullptr)
 
-LUCET_API uint64_t lucet_instance_heap_len(const struct lucet_instance *inst) {
+LUCET_API uint64_t lucet_instance_heap_len(const struct lucet_instance *inst) try {
     auto box = instances().get(inst);
     return box ? box->inst->heap_len() : 0;
-}
+} LUCET_CAPI_CATCH_RETURN(0)
 
-LUCET_API bool lucet_instance_check_heap(const struct lucet_instance *inst, const void *ptr, uintptr_t len) {
+LUCET_API bool lucet_instance_check_heap(const struct lucet_instance *inst, const void *ptr, uintptr_t len) try {
     auto box = instances().get(inst);
     return box && check_host_range(*box->inst, ptr, len);
-}
+} LUCET_CAPI_CATCH_RETURN(false)
 
 LUCET_API enum lucet_error lucet_instance_grow_heap(struct lucet_instance *inst, uint32_t additional_pages,
-                                                    uint32_t *previous_pages_out) {
+                                                    uint32_t *previous_pages_out) try {
     auto box = instances().get(inst);
     if (!box) return fail(lucet_error_invalid_argument, "lucet_instance_grow_heap: not a live instance handle");
     Instance &in = *box->inst;
@@ -259,9 +267,9 @@ LUCET_API enum lucet_error lucet_instance_grow_heap(struct lucet_instance *inst,
                                                      " pages (module maximum, heap_memory_size or reservation)");
     if (previous_pages_out) *previous_pages_out = old;
     return ok();
-}
+} LUCET_CAPI_CATCH
 
-LUCET_API void *lucet_instance_embed_ctx(const struct lucet_instance *inst) {
+LUCET_API void *lucet_instance_embed_ctx(const struct lucet_instance *inst) try {
     auto box = instances().get(inst);
     return box ? box->inst->embed_ctx() : nullptr;
-}
+} LUCET_CAPI_CATCH_RETURN(nullptr)

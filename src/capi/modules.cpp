@@ -1,4 +1,6 @@
 // modules.cpp: loading module .so files and compiling .wasm files.
+#include <array>
+#include <cstring>
 #include <string>
 
 #include "capi/capi_internal.h"
@@ -8,22 +10,46 @@
 using namespace lucet;
 using namespace lucet::capi;
 
-LUCET_API enum lucet_error lucet_dl_module_load(const char *path, struct lucet_dl_module **mod_out) {
-    if (!path || !mod_out) return fail(lucet_error_invalid_argument, "lucet_dl_module_load: NULL path or mod_out");
-    *mod_out = nullptr;
-    auto m = DlModule::load(path);
+namespace {
+
+lucet_error load_module(const char *fn, const char *path, const ModuleLoadOptions &opts,
+                        struct lucet_dl_module **mod_out) {
+    auto m = DlModule::load(path, opts);
     if (!m) return fail(lucet_error_dl, m.error().to_string());
     uint64_t h = modules().insert(std::move(m.value()));
-    if (!h) return fail(lucet_error_internal, "lucet_dl_module_load: too many module handles");
+    if (!h) return fail(lucet_error_internal, std::string(fn) + ": too many module handles");
     *mod_out = to_handle<lucet_dl_module>(h);
     return ok();
 }
 
-LUCET_API enum lucet_error lucet_dl_module_release(struct lucet_dl_module *module) {
+}  // namespace
+
+LUCET_API enum lucet_error lucet_dl_module_load(const char *path, struct lucet_dl_module **mod_out) try {
+    if (!path || !mod_out) return fail(lucet_error_invalid_argument, "lucet_dl_module_load: NULL path or mod_out");
+    *mod_out = nullptr;
+    return load_module("lucet_dl_module_load", path, {}, mod_out);
+} LUCET_CAPI_CATCH
+
+LUCET_API enum lucet_error lucet_dl_module_load_signed(const char *path, const unsigned char *public_key,
+                                                       size_t public_key_len, struct lucet_dl_module **mod_out) try {
+    if (!path || !public_key || !mod_out)
+        return fail(lucet_error_invalid_argument, "lucet_dl_module_load_signed: NULL path, public_key or mod_out");
+    *mod_out = nullptr;
+    ModuleLoadOptions opts;
+    std::array<uint8_t, 32> pk;
+    if (public_key_len != pk.size())
+        return fail(lucet_error_invalid_argument, "lucet_dl_module_load_signed: public_key_len is " +
+                                                      std::to_string(public_key_len) + ", an Ed25519 public key has 32 bytes");
+    std::memcpy(pk.data(), public_key, pk.size());
+    opts.signature_public_key = pk;
+    return load_module("lucet_dl_module_load_signed", path, opts, mod_out);
+} LUCET_CAPI_CATCH
+
+LUCET_API enum lucet_error lucet_dl_module_release(struct lucet_dl_module *module) try {
     if (!modules().remove(module))
         return fail(lucet_error_invalid_argument, "lucet_dl_module_release: not a live module handle");
     return ok();
-}
+} LUCET_CAPI_CATCH
 
 namespace {
 
@@ -36,7 +62,7 @@ lucet_error check_opt_level(const char *fn, int opt_level) {
 
 }  // namespace
 
-LUCET_API enum lucet_error lucet_compile_wasm_file(const char *wasm_path, const char *so_path, int opt_level) {
+LUCET_API enum lucet_error lucet_compile_wasm_file(const char *wasm_path, const char *so_path, int opt_level) try {
     if (!wasm_path || !so_path)
         return fail(lucet_error_invalid_argument, "lucet_compile_wasm_file: NULL wasm_path or so_path");
     if (lucet_error e = check_opt_level("lucet_compile_wasm_file", opt_level); e != lucet_error_ok) return e;
@@ -45,10 +71,10 @@ LUCET_API enum lucet_error lucet_compile_wasm_file(const char *wasm_path, const 
     Status st = compile_file_atomic(wasm_path, so_path, opts);
     if (!st) return fail(lucet_error_compile, st.error().to_string());
     return ok();
-}
+} LUCET_CAPI_CATCH
 
 LUCET_API enum lucet_error lucet_dl_module_load_wasm(const char *wasm_path, int opt_level,
-                                                     struct lucet_dl_module **mod_out) {
+                                                     struct lucet_dl_module **mod_out) try {
     if (!wasm_path || !mod_out)
         return fail(lucet_error_invalid_argument, "lucet_dl_module_load_wasm: NULL wasm_path or mod_out");
     *mod_out = nullptr;
@@ -58,4 +84,4 @@ LUCET_API enum lucet_error lucet_dl_module_load_wasm(const char *wasm_path, int 
     auto so = compile_cached(wasm_path, opts);
     if (!so) return fail(lucet_error_compile, so.error().to_string());
     return lucet_dl_module_load(so.value().c_str(), mod_out);
-}
+} LUCET_CAPI_CATCH

@@ -18,16 +18,16 @@ std::shared_ptr<WasiCtx> get_ctx(const void *h, const char *fn, lucet_error &err
 }
 }  // namespace
 
-LUCET_API enum lucet_error lucet_wasi_ctx_create(struct lucet_wasi_ctx **ctx_out) {
+LUCET_API enum lucet_error lucet_wasi_ctx_create(struct lucet_wasi_ctx **ctx_out) try {
     if (!ctx_out) return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_create: NULL ctx_out");
     *ctx_out = nullptr;
     uint64_t h = wasi_ctxs().insert(std::make_shared<WasiCtx>());
     if (!h) return fail(lucet_error_internal, "lucet_wasi_ctx_create: too many WASI context handles");
     *ctx_out = to_handle<lucet_wasi_ctx>(h);
     return ok();
-}
+} LUCET_CAPI_CATCH
 
-LUCET_API enum lucet_error lucet_wasi_ctx_args(struct lucet_wasi_ctx *ctx, size_t argc, const char *const *argv) {
+LUCET_API enum lucet_error lucet_wasi_ctx_args(struct lucet_wasi_ctx *ctx, size_t argc, const char *const *argv) try {
     lucet_error err;
     auto c = get_ctx(ctx, "lucet_wasi_ctx_args", err);
     if (!c) return err;
@@ -39,9 +39,9 @@ LUCET_API enum lucet_error lucet_wasi_ctx_args(struct lucet_wasi_ctx *ctx, size_
     args.insert(args.end(), argv, argv + argc);
     c->set_args(std::move(args));
     return ok();
-}
+} LUCET_CAPI_CATCH
 
-LUCET_API enum lucet_error lucet_wasi_ctx_inherit_env(struct lucet_wasi_ctx *ctx) {
+LUCET_API enum lucet_error lucet_wasi_ctx_inherit_env(struct lucet_wasi_ctx *ctx) try {
     lucet_error err;
     auto c = get_ctx(ctx, "lucet_wasi_ctx_inherit_env", err);
     if (!c) return err;
@@ -49,9 +49,9 @@ LUCET_API enum lucet_error lucet_wasi_ctx_inherit_env(struct lucet_wasi_ctx *ctx
     for (char **e = environ; e && *e; e++) env.emplace_back(*e);
     c->set_env(std::move(env));
     return ok();
-}
+} LUCET_CAPI_CATCH
 
-LUCET_API enum lucet_error lucet_wasi_ctx_env(struct lucet_wasi_ctx *ctx, const char *name, const char *value) {
+LUCET_API enum lucet_error lucet_wasi_ctx_env(struct lucet_wasi_ctx *ctx, const char *name, const char *value) try {
     lucet_error err;
     auto c = get_ctx(ctx, "lucet_wasi_ctx_env", err);
     if (!c) return err;
@@ -63,18 +63,18 @@ LUCET_API enum lucet_error lucet_wasi_ctx_env(struct lucet_wasi_ctx *ctx, const 
     env.push_back(std::string(name) + "=" + value);
     c->set_env(std::move(env));
     return ok();
-}
+} LUCET_CAPI_CATCH
 
-LUCET_API enum lucet_error lucet_wasi_ctx_inherit_stdio(struct lucet_wasi_ctx *ctx) {
+LUCET_API enum lucet_error lucet_wasi_ctx_inherit_stdio(struct lucet_wasi_ctx *ctx) try {
     lucet_error err;
     auto c = get_ctx(ctx, "lucet_wasi_ctx_inherit_stdio", err);
     if (!c) return err;
     if (Status st = c->inherit_stdio(); !st) return fail(lucet_error_internal, st.error().to_string());
     return ok();
-}
+} LUCET_CAPI_CATCH
 
 LUCET_API enum lucet_error lucet_wasi_ctx_preopen_dir(struct lucet_wasi_ctx *ctx, const char *host_path,
-                                                      const char *guest_path) {
+                                                      const char *guest_path) try {
     lucet_error err;
     auto c = get_ctx(ctx, "lucet_wasi_ctx_preopen_dir", err);
     if (!c) return err;
@@ -83,10 +83,21 @@ LUCET_API enum lucet_error lucet_wasi_ctx_preopen_dir(struct lucet_wasi_ctx *ctx
     if (Status st = c->preopen_dir(guest_path, host_path); !st)
         return fail(lucet_error_internal, st.error().to_string());
     return ok();
-}
+} LUCET_CAPI_CATCH
 
-LUCET_API enum lucet_error lucet_wasi_ctx_destroy(struct lucet_wasi_ctx *ctx) {
+LUCET_API enum lucet_error lucet_wasi_ctx_max_fds(struct lucet_wasi_ctx *ctx, uint32_t max_fds) try {
+    lucet_error err;
+    auto c = get_ctx(ctx, "lucet_wasi_ctx_max_fds", err);
+    if (!c) return err;
+    if (max_fds == 0 || max_fds > WasiCtx::kMaxFdsLimit)
+        return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_max_fds: " + std::to_string(max_fds) +
+                                                      " is not in 1.." + std::to_string(WasiCtx::kMaxFdsLimit));
+    c->set_max_fds(max_fds);
+    return ok();
+} LUCET_CAPI_CATCH
+
+LUCET_API enum lucet_error lucet_wasi_ctx_destroy(struct lucet_wasi_ctx *ctx) try {
     if (!wasi_ctxs().remove(ctx))
         return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_destroy: not a live WASI context handle");
     return ok();
-}
+} LUCET_CAPI_CATCH

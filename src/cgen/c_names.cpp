@@ -10,6 +10,7 @@ const char *c_type(ValType t) {
     case ValType::I64: return "uint64_t";
     case ValType::F32: return "float";
     case ValType::F64: return "double";
+    case ValType::V128: return "lucet_v128";
     default: return "uint64_t";  // funcref / externref bits
     }
 }
@@ -20,6 +21,7 @@ char type_letter(ValType t) {
     case ValType::I64: return 'j';
     case ValType::F32: return 'f';
     case ValType::F64: return 'd';
+    case ValType::V128: return 'v';
     default: return 'r';
     }
 }

@@ -18,7 +18,7 @@ const char *version_string();
 
 // C type of a wasm value type in generated code (refs are uint64_t bits).
 const char *c_type(ValType t);
-// One letter per C value class, used in slot and struct names: i j f d r.
+// One letter per C value class, used in slot and struct names: i j f d v r.
 char type_letter(ValType t);
 
 // C return type of a function with these results: "void", a scalar type, or a
@@ -36,11 +36,17 @@ void append_c_string_body(std::string &out, std::string_view bytes);
 // multi-value structs and the inline helpers). Guarded, so that units can be
 // concatenated into one C file.
 std::string unit_prelude(const Module &m);
+// The SIMD helpers (and the SIMDe include), pasted after the prelude only in
+// units holding a function that uses SIMD instructions. Guarded as well.
+const char *simd_prelude();
+// Marker in the #error text a unit stops with when the SIMDe headers are
+// missing (the compiler driver turns it into one clean error line).
+extern const char kSimdeMissingMarker[];
 
-// Per-function translation. `checked_any` is set when at least one memory
-// access needed an explicit bounds check.
+// Per-function translation; FuncEmitStats says what the per-function
+// emitter learnt about the function it emitted.
 struct FuncEmitStats {
-    bool checked_any = false;
+    bool func_uses_simd = false;  // the last function emitted needs simd_prelude()
 };
 Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, std::string &out,
                      FuncEmitStats &stats);

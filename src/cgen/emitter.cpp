@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "abi/lucet_abi.h"
 #include "cgen/cgen_internal.h"
 
 namespace lucet {
@@ -24,22 +25,26 @@ constexpr size_t kMaxFunctionsPerUnit = 1500;
 }  // namespace
 
 Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
-    if (m.uses_simd) return make_error("SIMD is not supported yet");
-    for (const GlobalType &g : m.global_types)
-        if (g.type == ValType::V128) return make_error("SIMD is not supported yet");
-
     const std::string prelude = cgen::unit_prelude(m);
     std::vector<CUnit> func_units;
     cgen::FuncEmitStats stats;
 
+    // Only units with a function using SIMD instructions include SIMDe (a
+    // large header): MVP modules produce the same C as without SIMD support.
+    auto add_unit = [&](CUnit &&u, bool simd) {
+        if (simd) u.source.insert(0, cgen::simd_prelude());
+        func_units.push_back(std::move(u));
+    };
     CUnit cur;
     size_t cur_bytes = 0, cur_funcs = 0;
+    bool cur_simd = false;
     auto flush = [&]() {
         if (cur_bytes == 0 && cur.source.empty()) return;
-        func_units.push_back(std::move(cur));
+        add_unit(std::move(cur), cur_simd);
         cur = CUnit{};
         cur_bytes = 0;
         cur_funcs = 0;
+        cur_simd = false;
     };
     for (uint32_t i = 0; i < m.code.size(); i++) {
         const Function &f = m.code[i];
@@ -49,12 +54,13 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
             CUnit big;
             big.max_opt_level = size >= kHugeFunctionBytes ? 0 : 1;
             LUCET_TRY(cgen::emit_function(m, fidx, opts, big.source, stats));
-            func_units.push_back(std::move(big));
+            add_unit(std::move(big), stats.func_uses_simd);
             continue;
         }
         if (cur_bytes > 0 && (cur_bytes + size > opts.max_code_bytes_per_unit || cur_funcs >= kMaxFunctionsPerUnit))
             flush();
         LUCET_TRY(cgen::emit_function(m, fidx, opts, cur.source, stats));
+        cur_simd = cur_simd || stats.func_uses_simd;
         cur_bytes += size + 1;
         cur_funcs++;
     }
@@ -64,7 +70,9 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     units.reserve(func_units.size() + 2);
     CUnit u0;
     u0.name = "unit0.c";
-    u0.source = prelude + cgen::emit_descriptor(m, opts, stats.checked_any);
+    // The module is "bounds checked" only when every access is: one checked
+    // access (a large offset) among unchecked ones says nothing about the others.
+    u0.source = prelude + cgen::emit_descriptor(m, opts, LUCET_LAYOUT_CHECKS_EVERY_ACCESS(opts.reserved_size, opts.guard_size));
     units.push_back(std::move(u0));
     for (CUnit &u : func_units) {
         u.name = fmt::format("unit{}.c", units.size());

@@ -2,6 +2,7 @@
 // trampolines and the tables it points to) and the data segment units.
 #include <fmt/format.h>
 
+#include "abi/lucet_abi.h"
 #include "cgen/cgen_internal.h"
 
 #ifndef LUCET_VERSION
@@ -13,7 +14,8 @@ namespace lucet::cgen {
 const char *version_string() {
 #define LUCET_STR2(x) #x
 #define LUCET_STR(x) LUCET_STR2(x)
-    return "lucetc " LUCET_VERSION " abi " LUCET_STR(1);
+    static_assert(LUCET_ABI_VERSION == 2, "keep the version string's ABI number in step");
+    return "lucetc " LUCET_VERSION " abi " LUCET_STR(2);
 }
 
 namespace {
@@ -30,6 +32,7 @@ std::string init_expr(const ConstExpr &e) {
     case ConstExpr::Kind::RefNull: return "{LUCET_INIT_REF_NULL, 0, 0}";
     case ConstExpr::Kind::RefFunc: return fmt::format("{{LUCET_INIT_REF_FUNC, 0, {}ull}}", e.value);
     case ConstExpr::Kind::GlobalGet: return fmt::format("{{LUCET_INIT_GLOBAL_GET, 0, {}ull}}", e.value);
+    case ConstExpr::Kind::V128: return fmt::format("{{LUCET_INIT_CONST, 0, 0x{:x}ull, 0x{:x}ull}}", e.value, e.value_hi);
     default: return fmt::format("{{LUCET_INIT_CONST, 0, 0x{:x}ull}}", e.value);
     }
 }
@@ -43,17 +46,32 @@ const char *unpack_arg(ValType t) {
     case ValType::I32: return "(uint32_t)args[{}]";
     case ValType::F32: return "lucet_f32_from((uint32_t)args[{}])";
     case ValType::F64: return "lucet_f64_from(args[{}])";
+    case ValType::V128: return "lucet_tramp_v128_in(args + {})";
     default: return "args[{}]";
     }
 }
 
-const char *pack_result(ValType t) {
+// Stores result `expr` into results[slot].
+void pack_result(std::string &out, ValType t, size_t slot, const std::string &expr) {
+    auto o = std::back_inserter(out);
     switch (t) {
-    case ValType::I32: return "(uint64_t)({})";
-    case ValType::F32: return "(uint64_t)lucet_f32_bits({})";
-    case ValType::F64: return "lucet_f64_bits({})";
-    default: return "{}";
+    case ValType::I32: fmt::format_to(o, "  results[{}] = (uint64_t)({});\n", slot, expr); break;
+    case ValType::F32: fmt::format_to(o, "  results[{}] = (uint64_t)lucet_f32_bits({});\n", slot, expr); break;
+    case ValType::F64: fmt::format_to(o, "  results[{}] = lucet_f64_bits({});\n", slot, expr); break;
+    case ValType::V128: fmt::format_to(o, "  __builtin_memcpy(results + {}, &{}, 16);\n", slot, expr); break;
+    default: fmt::format_to(o, "  results[{}] = {};\n", slot, expr); break;
     }
+}
+
+// Slots a value takes in a trampoline array (lucet_abi.h: two for a v128).
+size_t slots_of(ValType t) { return t == ValType::V128 ? 2 : 1; }
+
+bool has_v128(const FuncType &ft) {
+    for (ValType t : ft.params)
+        if (t == ValType::V128) return true;
+    for (ValType t : ft.results)
+        if (t == ValType::V128) return true;
+    return false;
 }
 
 void emit_trampoline(std::string &out, const FuncType &ft, size_t k) {
@@ -63,21 +81,17 @@ void emit_trampoline(std::string &out, const FuncType &ft, size_t k) {
                    k);
     if (!ft.results.empty()) fmt::format_to(o, "{} r = ", result_c_type(ft.results));
     fmt::format_to(o, "((lucet_ft{})fn)(ctx", k);
-    for (size_t i = 0; i < ft.params.size(); i++) {
+    size_t slot = 0;
+    for (ValType t : ft.params) {
         out += ", ";
-        fmt::format_to(o, fmt::runtime(unpack_arg(ft.params[i])), i);
+        fmt::format_to(o, fmt::runtime(unpack_arg(t)), slot);
+        slot += slots_of(t);
     }
     out += ");\n";
-    if (ft.results.size() == 1) {
-        out += "  results[0] = ";
-        fmt::format_to(o, fmt::runtime(pack_result(ft.results[0])), "r");
-        out += ";\n";
-    } else {
-        for (size_t i = 0; i < ft.results.size(); i++) {
-            fmt::format_to(o, "  results[{}] = ", i);
-            fmt::format_to(o, fmt::runtime(pack_result(ft.results[i])), fmt::format("r.r{}", i));
-            out += ";\n";
-        }
+    slot = 0;
+    for (size_t i = 0; i < ft.results.size(); i++) {
+        pack_result(out, ft.results[i], slot, ft.results.size() == 1 ? std::string("r") : fmt::format("r.r{}", i));
+        slot += slots_of(ft.results[i]);
     }
     out += "}\n";
 }
@@ -91,6 +105,11 @@ std::string emit_descriptor(const Module &m, const EmitOptions &opts, bool bound
     fmt::format_to(o, "LUCET_HIDDEN uint64_t lucet_type_ids[{}];\n", std::max<size_t>(1, m.types.size()));
 
     // Signatures and trampolines.
+    bool any_v128 = false;
+    for (const FuncType &ft : m.types) any_v128 = any_v128 || has_v128(ft);
+    if (any_v128)
+        out += "static inline lucet_v128 lucet_tramp_v128_in(const uint64_t *p) {\n"
+               "  lucet_v128 v; __builtin_memcpy(&v, p, 16); return v;\n}\n";
     for (size_t k = 0; k < m.types.size(); k++) {
         const FuncType &ft = m.types[k];
         emit_trampoline(out, ft, k);

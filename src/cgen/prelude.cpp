@@ -15,7 +15,14 @@ const char kAbiHeader[] =
 const char kHelpers[] =
 #include "cgen/runtime_helpers.inc"
     ;
+const char kSimdHelpers[] =
+#include "cgen/simd_helpers.inc"
+    ;
 }  // namespace
+
+const char kSimdeMissingMarker[] = "LUCET_SIMDE_MISSING: ";
+
+const char *simd_prelude() { return kSimdHelpers; }
 
 std::string unit_prelude(const Module &m) {
     std::string out;

@@ -152,4 +152,15 @@ Status run_jobs(const std::vector<Job> &jobs, unsigned parallel) {
     return failure;
 }
 
+Result<std::string> capture_output(const std::string &command, const std::string &what, size_t max_bytes) {
+    TempDir dir;
+    LUCET_TRY(dir.create());
+    Job job;
+    job.command = command;
+    job.stderr_path = dir.path() + "/output";
+    job.what = what;
+    LUCET_TRY(run_jobs({job}, 1));
+    return read_tail(job.stderr_path, max_bytes);
+}
+
 }  // namespace lucet::ccdrv

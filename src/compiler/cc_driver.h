@@ -42,4 +42,8 @@ Status run_jobs(const std::vector<Job> &jobs, unsigned parallel);
 
 Status write_file(const std::string &path, const std::string &data);
 
+// Runs `command` through /bin/sh and returns its stdout and stderr together
+// (at most `max_bytes`); an error when it cannot start or exits non-zero.
+Result<std::string> capture_output(const std::string &command, const std::string &what, size_t max_bytes);
+
 }  // namespace lucet::ccdrv

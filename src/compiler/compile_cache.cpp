@@ -1,6 +1,7 @@
 // compile_cache.cpp: see compile_cache.h.
 #include "compiler/compile_cache.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,40 +10,107 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <vector>
+
+#include "compiler/cache_key.h"
+#include "util/size.h"
 
 namespace lucet {
 
 namespace {
 
-// 128-bit content hash for the cache key (not cryptographic: the cache is the
-// user's own directory). Two independent 64-bit FNV-1a / multiply-xorshift
-// streams.
-std::string hash_hex(const std::string &data) {
-    uint64_t h1 = 0xcbf29ce484222325ull, h2 = 0x9e3779b97f4a7c15ull ^ data.size();
-    for (unsigned char c : data) {
-        h1 = (h1 ^ c) * 0x100000001b3ull;
-        h2 = (h2 ^ c) * 0xff51afd7ed558ccdull;
-        h2 ^= h2 >> 29;
-    }
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h1),
-                  static_cast<unsigned long long>(h2));
-    return buf;
+std::string unique_temp(const std::string &path) {
+    static std::atomic<uint64_t> counter{0};
+    return path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
 }
 
-Status mkdir_p(const std::string &dir) {
-    size_t i = 0;
-    while (i <= dir.size()) {
-        size_t j = dir.find('/', i);
-        if (j == std::string::npos) j = dir.size();
-        std::string cur = dir.substr(0, j);
-        if (!cur.empty() && mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
-            return make_error("cannot create cache directory '" + cur + "': " + std::strerror(errno));
-        i = j + 1;
+Status rename_over(const std::string &tmp, const std::string &path) {
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        int e = errno;
+        unlink(tmp.c_str());
+        return make_error("cannot write '" + path + "': " + std::strerror(e));
     }
     return {};
+}
+
+// The checksum recorded for an entry, or "" when there is none.
+Result<std::string> read_sum(const std::string &sum_path) {
+    int fd = open(sum_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return std::string();
+        return make_error("cannot open cache entry '" + sum_path + "': " + std::strerror(errno));
+    }
+    char buf[128];
+    ssize_t n = read(fd, buf, sizeof buf);
+    close(fd);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+enum class Lookup { Hit, Miss };
+
+// A hit only when both files pass the ownership checks and the .so's BLAKE2b
+// is the recorded one; a hit refreshes the .so's mtime (the LRU clock). An
+// entry that fails the checks is an error; a corrupt one is removed (a miss).
+Result<Lookup> lookup(const std::string &so, const std::string &sum) {
+    struct stat st;
+    if (lstat(so.c_str(), &st) != 0) {
+        if (errno == ENOENT) return Lookup::Miss;
+        return make_error("cannot inspect cache entry '" + so + "': " + std::strerror(errno));
+    }
+    LUCET_TRY(cache::check_entry_file(so));
+    if (lstat(sum.c_str(), &st) == 0) LUCET_TRY(cache::check_entry_file(sum));
+    auto want = read_sum(sum);
+    if (!want.ok()) return want.error();
+    int fd = open(so.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return make_error("cannot open cache entry '" + so + "': " + std::strerror(errno));
+    auto have = cache::blake2b_hex_fd(fd);
+    if (have.ok() && have.value() == want.value()) {
+        futimens(fd, nullptr);
+        close(fd);
+        return Lookup::Hit;
+    }
+    close(fd);
+    unlink(sum.c_str());
+    unlink(so.c_str());
+    return Lookup::Miss;
+}
+
+// Compiles `bytes` into <key>.so and records its checksum in <key>.sum: both
+// written under temporary names with mode 0600 and renamed into place, the
+// checksum first (a reader between the renames sees a mismatch: a miss).
+Status store(const std::string &name, const std::string &bytes, const CompileOptions &opts, const std::string &so,
+             const std::string &sum) {
+    std::string tmp_so = unique_temp(so), tmp_sum = unique_temp(sum);
+    Status st = compile_bytes(std::vector<uint8_t>(bytes.begin(), bytes.end()), tmp_so, opts);
+    if (!st.ok()) {
+        unlink(tmp_so.c_str());
+        return make_error(name + ": " + st.error().to_string());
+    }
+    int fd = open(tmp_so.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    Result<std::string> digest = fd < 0 ? Result<std::string>(make_error(std::strerror(errno)))
+                                        : cache::blake2b_hex_fd(fd);
+    bool moded = fd >= 0 && fchmod(fd, 0600) == 0;
+    if (fd >= 0) close(fd);
+    if (!digest.ok() || !moded) {
+        unlink(tmp_so.c_str());
+        return make_error("cannot checksum the new cache entry '" + tmp_so + "': " +
+                          (digest.ok() ? std::strerror(errno) : digest.error().to_string()));
+    }
+    int sfd = open(tmp_sum.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    bool written = sfd >= 0 && write(sfd, digest.value().data(), digest.value().size()) ==
+                                   static_cast<ssize_t>(digest.value().size());
+    int e = errno;
+    if (sfd >= 0 && close(sfd) != 0) written = false;
+    if (!written) {
+        unlink(tmp_sum.c_str());
+        unlink(tmp_so.c_str());
+        return make_error("cannot write cache entry '" + tmp_sum + "': " + std::strerror(e));
+    }
+    if (Status r = rename_over(tmp_sum, sum); !r.ok()) {
+        unlink(tmp_so.c_str());
+        return r;
+    }
+    return rename_over(tmp_so, so);
 }
 
 }  // namespace
@@ -54,45 +122,56 @@ std::string default_cache_dir() {
     return std::string(home && *home ? home : ".") + "/.cache/lucet";
 }
 
+Result<uint64_t> default_cache_max_size() {
+    const char *env = std::getenv("LUCET_CACHE_MAX_SIZE");
+    if (!env || !*env) return kDefaultCacheMaxSize;
+    auto r = parse_size(env);
+    if (!r.ok()) return make_error("LUCET_CACHE_MAX_SIZE: " + r.error().to_string());
+    return r.value();
+}
+
 Status compile_file_atomic(const std::string &input, const std::string &output, const CompileOptions &opts) {
-    static std::atomic<uint64_t> counter{0};
-    std::string tmp = output + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+    std::string tmp = unique_temp(output);
     Status st = compile_file(input, tmp, opts);
     if (!st) {
         unlink(tmp.c_str());
         return st;
     }
-    if (std::rename(tmp.c_str(), output.c_str()) != 0) {
-        int e = errno;
-        unlink(tmp.c_str());
-        return make_error("cannot write '" + output + "': " + std::strerror(e));
-    }
-    return {};
+    return rename_over(tmp, output);
 }
 
-Result<std::string> compile_cached(const std::string &wasm_path, const CompileOptions &opts,
-                                   const std::string &cache_dir) {
-    std::ifstream in(wasm_path, std::ios::binary);
-    if (!in) return make_error(wasm_path + ": cannot open: " + std::strerror(errno));
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) return make_error(wasm_path + ": cannot read: " + std::strerror(errno));
-    return compile_cached(wasm_path, bytes, opts, cache_dir);
-}
-
-Result<std::string> compile_cached(const std::string &wasm_path, const std::string &bytes, const CompileOptions &opts,
-                                   const std::string &cache_dir) {
-    std::string key = bytes;
-    const char *env_cc = std::getenv("CC");
-    key += '\0';
-    key += compiler_version();
-    key += '\0' + (opts.cc.empty() ? std::string(env_cc && *env_cc ? env_cc : "cc") : opts.cc);
-    key += '\0' + std::to_string(opts.reserved_size) + ":" + std::to_string(opts.guard_size) + ":" +
-           std::to_string(opts.opt_level);
-    LUCET_TRY(mkdir_p(cache_dir));
-    std::string so = cache_dir + "/" + hash_hex(key) + ".so";
-    if (access(so.c_str(), R_OK) == 0) return so;
-    LUCET_TRY(compile_file_atomic(wasm_path, so, opts));
+Result<std::string> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts,
+                                   const std::string &cache_dir, uint64_t max_size) {
+    auto key = cache::cache_key(bytes, opts);
+    if (!key.ok()) return key.error();
+    LUCET_TRY(cache::ensure_private_dir(cache_dir));
+    std::string so = cache_dir + "/" + key.value() + ".so", sum = cache_dir + "/" + key.value() + ".sum";
+    auto found = lookup(so, sum);
+    if (!found.ok()) return found.error();
+    if (found.value() == Lookup::Hit) return so;
+    LUCET_TRY(store(name, bytes, opts, so, sum));
+    auto evicted = cache::evict(cache_dir, max_size, key.value());
+    if (!evicted.ok()) return evicted.error();
     return so;
+}
+
+Result<std::string> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts) {
+    auto max_size = default_cache_max_size();
+    if (!max_size.ok()) return max_size.error();
+    return compile_cached(name, bytes, opts, default_cache_dir(), max_size.value());
+}
+
+Result<std::string> compile_cached(const std::string &wasm_path, const CompileOptions &opts) {
+    FILE *f = std::fopen(wasm_path.c_str(), "rb");
+    if (!f) return make_error(wasm_path + ": cannot open: " + std::strerror(errno));
+    std::string bytes;
+    char buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.append(buf, n);
+    bool err = std::ferror(f);
+    std::fclose(f);
+    if (err) return make_error(wasm_path + ": cannot read");
+    return compile_cached(wasm_path, bytes, opts);
 }
 
 }  // namespace lucet

@@ -1,7 +1,18 @@
 // compile_cache.h: compiled modules kept on disk, keyed by content. The
 // launcher runs a .wasm through it, and the C API's lucet_dl_module_load_wasm.
+//
+// Layout: <dir>/<key>.so and <dir>/<key>.sum (the BLAKE2b of the .so), where
+// <key> is cache::cache_key (module bytes, compiler build, cc and its
+// version, code-changing options). Trust: the directory and every entry must
+// be owned by the effective user and not group- or world-writable, else the
+// cache is refused with an error (never silently used); a new directory is
+// made 0700, entries 0600. An entry whose .so does not match its checksum
+// (truncated, corrupted, half-written) is recompiled, never loaded. A hit
+// refreshes the entry's mtime, and after each store the least recently used
+// entries are evicted until the cache fits its size bound.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "compiler/compiler.h"
@@ -12,19 +23,48 @@ namespace lucet {
 // $XDG_CACHE_HOME/lucet, else $HOME/.cache/lucet, else ./.cache/lucet.
 std::string default_cache_dir();
 
+// The size bound: $LUCET_CACHE_MAX_SIZE ("1 GiB", "500MiB", ...; 0 means
+// unbounded), else 1 GiB. An error when the variable is malformed.
+constexpr uint64_t kDefaultCacheMaxSize = 1ull << 30;
+Result<uint64_t> default_cache_max_size();
+
 // Compiles `input` to `output` under a unique temporary name and renames it
 // into place, so that a concurrent reader never sees half a file.
 Status compile_file_atomic(const std::string &input, const std::string &output, const CompileOptions &opts);
 
-// The .so for the .wasm at `wasm_path` in `cache_dir` (created if missing),
-// compiled on first use. The key covers the module's bytes, the compiler
-// version, the C compiler command and every option that changes the code, so
-// a changed module or toolchain is compiled afresh; concurrent callers may
-// both compile, and one result wins whole.
-Result<std::string> compile_cached(const std::string &wasm_path, const CompileOptions &opts,
-                                   const std::string &cache_dir = default_cache_dir());
-// The same for a caller that has read the file already: `bytes` is its content.
-Result<std::string> compile_cached(const std::string &wasm_path, const std::string &bytes, const CompileOptions &opts,
-                                   const std::string &cache_dir = default_cache_dir());
+// The .so in `cache_dir` (created 0700 if missing) for the module `bytes`
+// (`name` is used in messages only), compiled from exactly these bytes on a
+// miss. Concurrent callers may both compile; one result wins whole.
+Result<std::string> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts,
+                                   const std::string &cache_dir, uint64_t max_size);
+// The same with the default directory and bound.
+Result<std::string> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts);
+// Reads the file at `wasm_path` once and compiles those bytes.
+Result<std::string> compile_cached(const std::string &wasm_path, const CompileOptions &opts);
+
+// cache_dir.cpp: the directory's checks, eviction and clearing.
+namespace cache {
+
+// Creates `dir` (and missing parents) 0700 and checks it is a directory owned
+// by the effective user and not group/world-writable.
+Status ensure_private_dir(const std::string &dir);
+// Checks an existing entry file: a regular file (not a symlink), owned by the
+// effective user, not group/world-writable.
+Status check_entry_file(const std::string &path);
+
+struct CacheStats {
+    uint64_t entries = 0;
+    uint64_t bytes = 0;
+};
+// Removes the least recently used entries (oldest .so mtime first) until the
+// entries total at most `max_size` bytes (0: no bound); the entry `keep` (a
+// key) stays even if it alone is larger. Stale temporary files (over an hour
+// old) are removed too. Returns what was removed.
+Result<CacheStats> evict(const std::string &dir, uint64_t max_size, const std::string &keep);
+// Removes every entry and temporary file of the cache in `dir` (other files
+// are left alone); a missing directory is an empty cache.
+Result<CacheStats> clear(const std::string &dir);
+
+}  // namespace cache
 
 }  // namespace lucet

@@ -13,6 +13,7 @@
 #include "cgen/cgen_internal.h"
 #include "cgen/emitter.h"
 #include "compiler/cc_driver.h"
+#include "compiler/module_support.h"
 #include "decode/decoder.h"
 #include "validate/validator.h"
 
@@ -53,11 +54,10 @@ std::string gcc_only_flags(const std::string &cc, int level) {
     return level < 2 ? " -fno-tree-dse -fno-dse" : " -fno-tree-dse -fno-dse -fvect-cost-model=cheap";
 }
 
-std::string cc_command(const CompileOptions &opts) {
-    if (!opts.cc.empty()) return opts.cc;
-    const char *env = std::getenv("CC");
-    if (env && *env) return env;
-    return "cc";
+// The support unit's loops must stay loops: gcc would turn them into calls
+// of the very functions they define (clang does not with -fno-builtin).
+std::string gcc_support_flags(const std::string &cc) {
+    return gcc_only_flags(cc, 0).empty() ? "" : " -fno-tree-loop-distribute-patterns";
 }
 
 Result<std::vector<uint8_t>> read_file(const std::string &path) {
@@ -86,6 +86,15 @@ Status rename_into_place(const std::string &tmp, const std::string &output) {
         return make_error("cannot write " + output + ": " + std::strerror(e));
     }
     return {};
+}
+
+// A SIMD unit stops with an #error carrying kSimdeMissingMarker when
+// <simde/wasm/simd128.h> is not on cc's include path (__has_include: free,
+// no extra cc run); that failure becomes this one line.
+constexpr const char *kSimdeMissing =
+    "SIMD needs the SIMDe headers (Debian package libsimde-dev): simde/wasm/simd128.h not found";
+bool simde_missing(const std::string &cc_failure) {
+    return cc_failure.find(cgen::kSimdeMissingMarker) != std::string::npos;
 }
 
 Status build(const Module &m, const std::string &output, const CompileOptions &opts) {
@@ -127,8 +136,22 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         jobs.push_back(std::move(job));
         objects += " " + ccdrv::shell_quote(o_path);
     }
+    if (opts.emit == EmitKind::SharedObject) {
+        // libc's few functions that cc calls on its own, inside the module:
+        // the .so links without libc (see the link step).
+        std::string c_path = dir.path() + "/support.c", o_path = dir.path() + "/support.o";
+        LUCET_TRY(ccdrv::write_file(c_path, module_support_source()));
+        ccdrv::Job job;
+        job.what = "support.c";
+        job.stderr_path = c_path + ".log";
+        job.command = cc + " -O2 " + kCFlags + " -fno-builtin" + gcc_only_flags(cc, 2) + gcc_support_flags(cc) +
+                      " -c " + ccdrv::shell_quote(c_path) + " -o " + ccdrv::shell_quote(o_path);
+        jobs.push_back(std::move(job));
+        objects += " " + ccdrv::shell_quote(o_path);
+    }
     unsigned parallel = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
-    LUCET_TRY(ccdrv::run_jobs(jobs, parallel));
+    Status compiled = ccdrv::run_jobs(jobs, parallel);
+    if (!compiled.ok()) return simde_missing(compiled.error().message) ? make_error(kSimdeMissing) : compiled;
 
     ccdrv::Job link;
     link.what = "the link step";
@@ -136,7 +159,12 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
     if (opts.emit == EmitKind::Object)
         link.command = cc + " -r -nostdlib -o " + ccdrv::shell_quote(tmp_out) + objects;
     else
-        link.command = cc + " -shared -Wl,-z,noexecstack -o " + ccdrv::shell_quote(tmp_out) + objects + " -lm";
+        // No libc, no start files: the module has no initialisers, needs no
+        // library (no DT_NEEDED) and has no undefined symbol (-z defs); the
+        // runtime's ELF check refuses a .so that has any of them. libgcc is
+        // static (cc's helpers such as __popcountdi2).
+        link.command = cc + " -shared -nostdlib -Wl,-z,noexecstack -Wl,-z,defs -o " + ccdrv::shell_quote(tmp_out) +
+                       objects + " -lgcc";
     Status st = ccdrv::run_jobs({link}, 1);
     if (!st.ok()) {
         std::remove(tmp_out.c_str());
@@ -148,13 +176,29 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
 Result<Module> decode_and_validate(std::vector<uint8_t> wasm) {
     auto m = decode_module(std::move(wasm));
     if (!m.ok()) return m.error();
-    if (m->uses_simd) return make_error("SIMD is not supported yet");
     Status v = validate_module(*m);
     if (!v.ok()) return v.error();
     return std::move(m).value();
 }
 
 }  // namespace
+
+std::string cc_command(const CompileOptions &opts) {
+    if (!opts.cc.empty()) return opts.cc;
+    const char *env = std::getenv("CC");
+    if (env && *env) return env;
+    return "cc";
+}
+
+std::string code_fingerprint(const CompileOptions &opts) {
+    const std::string cc = cc_command(opts);
+    std::string fp = "opt=" + std::to_string(opts.opt_level) + " reserved=" + std::to_string(opts.reserved_size) +
+                     " guard=" + std::to_string(opts.guard_size) +
+                     " emit=" + std::to_string(static_cast<int>(opts.emit)) + " cflags=" + kCFlags;
+    // Units above a size are compiled at a lower level: every level's flags.
+    for (int level = 0; level <= opts.opt_level; level++) fp += " |" + gcc_only_flags(cc, level);
+    return fp;
+}
 
 Status check_bytes(std::vector<uint8_t> wasm) {
     auto m = decode_and_validate(std::move(wasm));

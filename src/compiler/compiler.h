@@ -21,6 +21,7 @@ struct CompileOptions {
     unsigned jobs = 0;                    // parallel cc processes; 0 = number of cores
     std::string cc;                       // empty: $CC, else "cc"
     bool keep_temps = false;              // keep the temporary C files (debugging)
+    // A new field that changes the generated code must go into code_fingerprint().
 };
 
 // Decodes, validates, emits C and drives cc. `output` is the .so (or .c / .o).
@@ -32,7 +33,15 @@ Status compile_bytes(std::vector<uint8_t> wasm, const std::string &output, const
 // Decode + validate only (used by the spec runner for assert_invalid/assert_malformed).
 Status check_bytes(std::vector<uint8_t> wasm);
 
-// Version string embedded in every module descriptor and used as a cache key.
+// Version string embedded in every module descriptor.
 const char *compiler_version();
+
+// The C compiler command: opts.cc, else $CC, else "cc".
+std::string cc_command(const CompileOptions &opts);
+
+// Every option that changes the produced code, as text for the compile
+// cache's key: the opt level, heap layout, output kind and the exact flags
+// given to cc. (jobs and keep_temps do not change the code.)
+std::string code_fingerprint(const CompileOptions &opts);
 
 }  // namespace lucet

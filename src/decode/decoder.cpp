@@ -122,7 +122,8 @@ Status Decoder::valtype(ByteReader &s, ValType &out) {
         return {};
     case 0x7b:
         m_.uses_simd = true;
-        return err("SIMD is not supported yet", at);
+        out = ValType::V128;
+        return {};
     default:
         return err("malformed value type", at);
     }
@@ -179,19 +180,20 @@ Status Decoder::const_expr(ByteReader &s, ConstExpr &out) {
     InstrReader ir(m_, s.pos(), s.end());
     int n = 0;
     for (;;) {
-        Status st = ir.next(ins_);
-        if (!st.ok()) {
-            if (st.error().offset >= 0 && static_cast<size_t>(st.error().offset) < m_.bytes.size() &&
-                m_.bytes[st.error().offset] == 0xfd)
-                m_.uses_simd = true;
-            return st;
-        }
+        LUCET_TRY(ir.next(ins_));
         if (ins_.op == Op::End) break;
         switch (ins_.op) {
         case Op::I32Const: out.kind = ConstExpr::Kind::I32; out.type = ValType::I32; out.value = ins_.imm; break;
         case Op::I64Const: out.kind = ConstExpr::Kind::I64; out.type = ValType::I64; out.value = ins_.imm; break;
         case Op::F32Const: out.kind = ConstExpr::Kind::F32; out.type = ValType::F32; out.value = ins_.imm; break;
         case Op::F64Const: out.kind = ConstExpr::Kind::F64; out.type = ValType::F64; out.value = ins_.imm; break;
+        case Op::V128Const:
+            m_.uses_simd = true;
+            out.kind = ConstExpr::Kind::V128;
+            out.type = ValType::V128;
+            out.value = ins_.imm;
+            out.value_hi = ins_.imm2;
+            break;
         case Op::RefNull: out.kind = ConstExpr::Kind::RefNull; out.type = ins_.type; out.value = 0; break;
         case Op::RefFunc: out.kind = ConstExpr::Kind::RefFunc; out.type = ValType::FuncRef; out.value = ins_.index; break;
         case Op::GlobalGet:
@@ -520,20 +522,17 @@ Status Decoder::function_body(Function &f, size_t section_end) {
     ctl_.clear();
     ctl_.push_back(kBlock);  // the function's own block
     while (!ir.done()) {
-        Status st = ir.next(ins_);
-        if (!st.ok()) {
-            if (st.error().offset >= 0 && static_cast<size_t>(st.error().offset) < m_.bytes.size() &&
-                m_.bytes[st.error().offset] == 0xfd)
-                m_.uses_simd = true;
-            return st;
-        }
+        LUCET_TRY(ir.next(ins_));
         switch (ins_.op) {
         case Op::Block:
         case Op::Loop:
-            ctl_.push_back(kBlock);
-            break;
         case Op::If:
-            ctl_.push_back(kIf);
+            ctl_.push_back(ins_.op == Op::If ? kIf : kBlock);
+            if (ins_.block.kind == BlockType::Kind::Value && ins_.block.value == ValType::V128) m_.uses_simd = true;
+            break;
+        case Op::SelectT:
+            for (ValType t : ins_.types)
+                if (t == ValType::V128) m_.uses_simd = true;
             break;
         case Op::Else:
             if (ctl_.back() != kIf) return err("END opcode expected (else outside if)", ins_.offset);
@@ -551,6 +550,7 @@ Status Decoder::function_body(Function &f, size_t section_end) {
             if (!m_.data_count) return err("data count section required", ins_.offset);
             break;
         default:
+            if (static_cast<uint32_t>(ins_.op) >= 0xfd00) m_.uses_simd = true;
             break;
         }
     }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "decode/reader.h"
+#include "decode/simd_ops.h"
 
 namespace lucet {
 
@@ -50,19 +51,15 @@ InstrReader::InstrReader(const Module &m, size_t begin, size_t end) : m_(m), pos
 
 namespace {
 
-Status simd_error(size_t at) { return make_error("SIMD is not supported yet", static_cast<std::ptrdiff_t>(at)); }
-
 // A value type byte in an instruction immediate (block type, select t*).
 Status read_valtype(detail::ByteReader &r, ValType &out) {
     size_t at = r.pos();
     uint8_t b = 0;
     LUCET_TRY(r.u8(b));
     switch (b) {
-    case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x70: case 0x6f:
+    case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x7b: case 0x70: case 0x6f:
         out = static_cast<ValType>(b);
         return {};
-    case 0x7b:
-        return simd_error(at);
     default:
         return make_error("malformed value type " + hex(b), static_cast<std::ptrdiff_t>(at));
     }
@@ -95,8 +92,7 @@ Status read_blocktype(detail::ByteReader &r, BlockType &out) {
         out.kind = BlockType::Kind::Empty;
         return {};
     }
-    if (b == 0x7b) return simd_error(at);
-    if (b == 0x7f || b == 0x7e || b == 0x7d || b == 0x7c || b == 0x70 || b == 0x6f) {
+    if (b == 0x7f || b == 0x7e || b == 0x7d || b == 0x7c || b == 0x7b || b == 0x70 || b == 0x6f) {
         out.kind = BlockType::Kind::Value;
         out.value = static_cast<ValType>(b);
         return {};
@@ -109,6 +105,29 @@ Status read_blocktype(detail::ByteReader &r, BlockType &out) {
     if (v > 0xffffffffll) return make_error("integer too large", static_cast<std::ptrdiff_t>(at));
     out.kind = BlockType::Kind::TypeIndex;
     out.type_index = static_cast<uint32_t>(v);
+    return {};
+}
+
+// The immediates of a SIMD instruction (after its sub-opcode).
+Status read_simd_immediates(detail::ByteReader &r, SimdImm imm, Instr &out) {
+    switch (imm) {
+    case SimdImm::None:
+        return {};
+    case SimdImm::MemArg:
+        return read_memarg(r, out.mem);
+    case SimdImm::MemArgLane:
+        LUCET_TRY(read_memarg(r, out.mem));
+        [[fallthrough]];
+    case SimdImm::Lane: {
+        uint8_t lane = 0;
+        LUCET_TRY(r.u8(lane));
+        out.index = lane;
+        return {};
+    }
+    case SimdImm::Bytes16:
+        LUCET_TRY(r.fixed64(out.imm));
+        return r.fixed64(out.imm2);
+    }
     return {};
 }
 
@@ -180,7 +199,14 @@ Status InstrReader::next(Instr &out) {
             return make_error("illegal opcode 0xfc " + std::to_string(sub), static_cast<std::ptrdiff_t>(at));
         code = 0xfc00 | sub;
     } else if (b == 0xfd) {
-        return simd_error(at);
+        uint32_t sub = 0;
+        LUCET_TRY(r.u32(sub));
+        if (sub > 0xff || !kOps.fd[sub])
+            return make_error("illegal opcode 0xfd " + std::to_string(sub), static_cast<std::ptrdiff_t>(at));
+        out.op = static_cast<Op>(0xfd00 | sub);
+        LUCET_TRY(read_simd_immediates(r, simd_info(sub).imm, out));
+        pos_ = r.pos();
+        return {};
     } else if (!kOps.single[b]) {
         return make_error("illegal opcode " + hex(b), static_cast<std::ptrdiff_t>(at));
     }

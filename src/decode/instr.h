@@ -52,6 +52,13 @@ struct MemArg {
 //   F32Const/F64Const        imm = IEEE bits
 //   RefNull                  type = FuncRef / ExternRef
 //   SelectT                  types = the result types listed (valid: exactly one)
+//   SIMD (0xFD prefix; simd_ops.h says which opcode has which):
+//     v128 loads/stores        mem
+//     v128.load*_lane/store*_lane  mem, index = lane
+//     *.extract_lane/replace_lane  index = lane
+//     V128Const                imm = bytes 0..7, imm2 = bytes 8..15 (little-endian)
+//     I8x16Shuffle             imm = lanes 0..7, imm2 = lanes 8..15 (lane k in bits 8k..8k+7)
+//   Lane immediates are bytes read as is: their range is the validator's.
 struct Instr {
     Op op = Op::Nop;
     size_t offset = 0;  // byte offset of the opcode in Module::bytes
@@ -60,6 +67,7 @@ struct Instr {
     uint32_t index2 = 0;
     MemArg mem;
     uint64_t imm = 0;
+    uint64_t imm2 = 0;  // V128Const / I8x16Shuffle: the high 8 bytes
     ValType type = ValType::FuncRef;
     std::vector<ValType> types;
     std::vector<uint32_t> targets;
@@ -76,8 +84,8 @@ public:
     size_t position() const { return pos_; }
 
     // Decodes the next instruction into `out` (reusing its vectors). Errors name
-    // the byte offset: truncated immediates, bad LEB128, unknown opcodes,
-    // "SIMD is not supported yet", non-zero reserved bytes.
+    // the byte offset: truncated immediates, bad LEB128, unknown opcodes
+    // ("illegal opcode 0xfd 154"), non-zero reserved bytes.
     Status next(Instr &out);
 
 private:

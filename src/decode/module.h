@@ -153,8 +153,9 @@ struct Module {
     // empty if absent or malformed (a bad name section is not an error).
     std::vector<std::string> func_names;
 
-    // Set when the module uses any SIMD instruction or the v128 type: lucetc
-    // rejects such modules with "SIMD is not supported yet".
+    // Set when the module uses any SIMD instruction (0xFD prefix) or the v128
+    // type anywhere (types, locals, globals, block types, select t*): the
+    // emitter includes SIMDe only for such modules.
     bool uses_simd = false;
 
     const FuncType &func_type(uint32_t func_index) const { return types[func_types[func_index]]; }

@@ -11,9 +11,10 @@
 // reading the loader's read-only mapping, which the guest never writes.
 //
 // Once per module the runtime finds, in /proc/self/maps, the file mapping
-// holding each segment (its file offset) and opens that file, keeping the
-// descriptor only if it is the very inode the loader mapped (a .so replaced
-// on disk since dlopen is never used). Anything else is copied as before.
+// holding each segment (its file offset) and opens that file (the loader's
+// memfd, by the /proc/self/fd path dlopen used), keeping the descriptor only
+// if it is the very inode the loader mapped (a file replaced since dlopen is
+// never used). Anything else is copied as before.
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -27,6 +28,7 @@
 #include <cstring>
 #include <string>
 
+#include "runtime/elf_check.h"
 #include "runtime/internal.h"
 
 namespace lucet {
@@ -65,7 +67,22 @@ std::vector<FileMap> file_maps() {
     return maps;
 }
 
-HeapImage build_image(const lucet_module_desc &d) {
+// Opens `path` if it is the file `m` maps.
+int open_mapped(const std::string &path, const FileMap &m) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) return -1;
+    if (fstat(fd, &st) != 0 || st.st_ino != m.inode || major(st.st_dev) != m.dev_major ||
+        minor(st.st_dev) != m.dev_minor) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// loaded_from: the path dlopen loaded the module from (the loader's memfd,
+// "/proc/self/fd/N"), tried first; then the path the mapping names.
+HeapImage build_image(const lucet_module_desc &d, const std::string &loaded_from) {
     HeapImage img;
     bool any = false;
     for (uint32_t s = 0; s < d.num_data; s++) any |= d.data[s].mode == LUCET_SEG_ACTIVE && d.data[s].len >= kPage;
@@ -88,14 +105,9 @@ HeapImage build_image(const lucet_module_desc &d) {
         }
     }
     if (!file) return {};
-    int fd = open(file->path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st;
+    int fd = loaded_from.empty() ? -1 : open_mapped(loaded_from, *file);
+    if (fd < 0) fd = open_mapped(file->path, *file);
     if (fd < 0) return {};
-    if (fstat(fd, &st) != 0 || st.st_ino != file->inode || major(st.st_dev) != file->dev_major ||
-        minor(st.st_dev) != file->dev_minor) {
-        close(fd);
-        return {};
-    }
     img.fd = fd;
     return img;
 }
@@ -105,7 +117,8 @@ HeapImage build_image(const lucet_module_desc &d) {
 namespace rt {
 
 const HeapImage &heap_image(const DlModule &m, DlModule::Impl &im) {
-    std::call_once(im.image_once, [&] { im.image = build_image(m.desc()); });
+    std::call_once(im.image_once,
+                   [&] { im.image = build_image(m.desc(), im.file ? im.file->dlopen_path() : std::string()); });
     return im.image;
 }
 

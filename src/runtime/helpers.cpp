@@ -3,7 +3,8 @@
 // writing anything, as the spec requires, and traps with the spec's code.
 //
 // They run on the guest stack inside the hostcall reserve, so they keep their
-// frames small and never throw.
+// frames small and never throw (noexcept: a throw would end the process
+// rather than unwind through generated code).
 #include <sys/mman.h>
 
 #include <cstring>
@@ -22,7 +23,7 @@ Instance::Impl &impl_of(lucet_vmctx *ctx) { return *static_cast<Instance::Impl *
 // address: a point inside the generated function that called it.
 #define CALLER_PC reinterpret_cast<uintptr_t>(__builtin_return_address(0))
 
-void rt_trap(lucet_vmctx *, uint32_t code) {
+void rt_trap(lucet_vmctx *, uint32_t code) noexcept {
     // Above this frame's saved rbp and return address: the caller's frame,
     // kept for naming the function (see trap_function_name in run.cpp).
     auto *frame = static_cast<const uintptr_t *>(__builtin_frame_address(0));
@@ -30,7 +31,7 @@ void rt_trap(lucet_vmctx *, uint32_t code) {
                  nullptr, frame + 2);
 }
 
-uint32_t rt_memory_grow(lucet_vmctx *ctx, uint32_t delta) {
+uint32_t rt_memory_grow(lucet_vmctx *ctx, uint32_t delta) noexcept {
     lucet_memory *m = ctx->mem;
     if (!m) return UINT32_MAX;
     uint64_t old = m->size / kWasmPage;
@@ -46,7 +47,7 @@ uint32_t rt_memory_grow(lucet_vmctx *ctx, uint32_t delta) {
 
 inline bool in_bounds(uint64_t off, uint64_t n, uint64_t size) { return off <= size && n <= size - off; }
 
-void rt_memory_init(lucet_vmctx *ctx, uint32_t seg, uint32_t dst, uint32_t src, uint32_t n) {
+void rt_memory_init(lucet_vmctx *ctx, uint32_t seg, uint32_t dst, uint32_t src, uint32_t n) noexcept {
     Instance::Impl &im = impl_of(ctx);
     lucet_memory *m = ctx->mem;
     const lucet_data_desc &ds = im.desc->data[seg];
@@ -56,33 +57,33 @@ void rt_memory_init(lucet_vmctx *ctx, uint32_t seg, uint32_t dst, uint32_t src, 
     if (n) std::memcpy(m->base + dst, ds.data + src, n);
 }
 
-void rt_data_drop(lucet_vmctx *ctx, uint32_t seg) { impl_of(ctx).data_dropped[seg] = 1; }
+void rt_data_drop(lucet_vmctx *ctx, uint32_t seg) noexcept { impl_of(ctx).data_dropped[seg] = 1; }
 
-void rt_memory_copy(lucet_vmctx *ctx, uint32_t dst, uint32_t src, uint32_t n) {
+void rt_memory_copy(lucet_vmctx *ctx, uint32_t dst, uint32_t src, uint32_t n) noexcept {
     lucet_memory *m = ctx->mem;
     if (!m || !in_bounds(src, n, m->size) || !in_bounds(dst, n, m->size)) trap_to_host(LUCET_TRAP_HEAP_OOB, CALLER_PC);
     if (n) std::memmove(m->base + dst, m->base + src, n);
 }
 
-void rt_memory_fill(lucet_vmctx *ctx, uint32_t dst, uint32_t val, uint32_t n) {
+void rt_memory_fill(lucet_vmctx *ctx, uint32_t dst, uint32_t val, uint32_t n) noexcept {
     lucet_memory *m = ctx->mem;
     if (!m || !in_bounds(dst, n, m->size)) trap_to_host(LUCET_TRAP_HEAP_OOB, CALLER_PC);
     if (n) std::memset(m->base + dst, static_cast<int>(val & 0xff), n);
 }
 
-uint64_t rt_table_get(lucet_vmctx *ctx, uint32_t table, uint32_t idx) {
+uint64_t rt_table_get(lucet_vmctx *ctx, uint32_t table, uint32_t idx) noexcept {
     lucet_table *t = ctx->tables[table];
     if (idx >= t->size) trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
     return reinterpret_cast<uintptr_t>(t->elems[idx].ref);
 }
 
-void rt_table_set(lucet_vmctx *ctx, uint32_t table, uint32_t idx, uint64_t val) {
+void rt_table_set(lucet_vmctx *ctx, uint32_t table, uint32_t idx, uint64_t val) noexcept {
     lucet_table *t = ctx->tables[table];
     if (idx >= t->size) trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
     t->elems[idx] = make_elem(t->elem_type, val);
 }
 
-uint32_t rt_table_grow(lucet_vmctx *ctx, uint32_t table, uint64_t init, uint32_t delta) {
+uint32_t rt_table_grow(lucet_vmctx *ctx, uint32_t table, uint64_t init, uint32_t delta) noexcept {
     lucet_table *t = ctx->tables[table];
     uint64_t limit = std::min<uint64_t>(t->max, t->capacity);
     uint64_t old = t->size;
@@ -93,14 +94,14 @@ uint32_t rt_table_grow(lucet_vmctx *ctx, uint32_t table, uint64_t init, uint32_t
     return static_cast<uint32_t>(old);
 }
 
-void rt_table_fill(lucet_vmctx *ctx, uint32_t table, uint32_t idx, uint64_t val, uint32_t n) {
+void rt_table_fill(lucet_vmctx *ctx, uint32_t table, uint32_t idx, uint64_t val, uint32_t n) noexcept {
     lucet_table *t = ctx->tables[table];
     if (!in_bounds(idx, n, t->size)) trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
     lucet_table_elem e = make_elem(t->elem_type, val);
     for (uint64_t i = idx; i < uint64_t(idx) + n; i++) t->elems[i] = e;
 }
 
-void rt_table_copy(lucet_vmctx *ctx, uint32_t dst_table, uint32_t src_table, uint32_t dst, uint32_t src, uint32_t n) {
+void rt_table_copy(lucet_vmctx *ctx, uint32_t dst_table, uint32_t src_table, uint32_t dst, uint32_t src, uint32_t n) noexcept {
     lucet_table *dt = ctx->tables[dst_table];
     lucet_table *st = ctx->tables[src_table];
     if (!in_bounds(src, n, st->size) || !in_bounds(dst, n, dt->size))
@@ -108,7 +109,7 @@ void rt_table_copy(lucet_vmctx *ctx, uint32_t dst_table, uint32_t src_table, uin
     if (n) std::memmove(dt->elems + dst, st->elems + src, size_t(n) * sizeof(lucet_table_elem));
 }
 
-void rt_table_init(lucet_vmctx *ctx, uint32_t table, uint32_t seg, uint32_t dst, uint32_t src, uint32_t n) {
+void rt_table_init(lucet_vmctx *ctx, uint32_t table, uint32_t seg, uint32_t dst, uint32_t src, uint32_t n) noexcept {
     Instance::Impl &im = impl_of(ctx);
     lucet_table *t = ctx->tables[table];
     const lucet_elem_desc &es = im.desc->elems[seg];
@@ -118,9 +119,9 @@ void rt_table_init(lucet_vmctx *ctx, uint32_t table, uint32_t seg, uint32_t dst,
     for (uint32_t i = 0; i < n; i++) t->elems[dst + i] = make_elem(t->elem_type, im.eval_init(es.items[src + i]));
 }
 
-void rt_elem_drop(lucet_vmctx *ctx, uint32_t seg) { impl_of(ctx).elem_dropped[seg] = 1; }
+void rt_elem_drop(lucet_vmctx *ctx, uint32_t seg) noexcept { impl_of(ctx).elem_dropped[seg] = 1; }
 
-void rt_interrupted(lucet_vmctx *ctx) {
+void rt_interrupted(lucet_vmctx *ctx) noexcept {
     ctx->interrupt = 0;
     trap_to_host(LUCET_TRAP_INTERRUPTED, CALLER_PC);
 }

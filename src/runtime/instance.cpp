@@ -81,8 +81,18 @@ lucet_table_elem rt::make_elem(uint32_t elem_type, uint64_t v) {
 
 uint64_t *Instance::Impl::global_slot(uint32_t g) const {
     lucet_vmctx *ctx = self->vmctx_;
-    if (g < desc->num_imported_globals) return reinterpret_cast<uint64_t *>(static_cast<uintptr_t>(ctx->globals[g]));
+    if (g < desc->num_imported_globals || self->module_->impl_->global_types[g] == ValType::V128)
+        return reinterpret_cast<uint64_t *>(static_cast<uintptr_t>(ctx->globals[g]));
     return &ctx->globals[g];
+}
+
+void Instance::Impl::eval_init_v128(const lucet_init_expr &e, uint64_t out[2]) const {
+    if (e.kind == LUCET_INIT_GLOBAL_GET) {
+        std::memcpy(out, global_slot(static_cast<uint32_t>(e.value)), 16);  // checked at load: a v128 global
+        return;
+    }
+    out[0] = e.value;  // LUCET_INIT_CONST (the only other kind the loader lets through)
+    out[1] = e.value_hi;
 }
 
 uint64_t Instance::Impl::eval_init(const lucet_init_expr &e) const {
@@ -112,16 +122,20 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     Region::Impl &ri = *region->impl_;
     const std::string &mpath = module->path();
 
-    // Module/region compatibility, before taking a slot.
-    if (!(d.flags & LUCET_MODULE_BOUNDS_CHECKED) && d.reserved_size + d.guard_size > lim.heap_address_space)
+    // Module/region compatibility, before taking a slot. The heap layout the
+    // code was compiled for must fit whatever its flags say (a descriptor
+    // flag is no proof that every access is checked; the loader only lets
+    // LUCET_MODULE_BOUNDS_CHECKED through with a layout of at most 4 GiB).
+    if (d.reserved_size > lim.heap_address_space || d.guard_size > lim.heap_address_space - d.reserved_size)
         return make_error(mpath + ": module was compiled for " + format_size(d.reserved_size + d.guard_size) +
                           " of heap address space (reserved " + format_size(d.reserved_size) + " + guard " +
-                          format_size(d.guard_size) + "), region provides " + format_size(lim.heap_address_space),
+                          format_size(d.guard_size) + "), region provides " + format_size(lim.heap_address_space) +
+                              " (lucetc --reserved-size/--guard-size compile it for less, with explicit bounds checks)",
                           ErrorKind::Limits);
     uint64_t nglobals = uint64_t(d.num_imported_globals) + d.num_globals;
-    if (LUCET_VMCTX_GLOBALS_OFFSET + 8 * nglobals > lim.globals_size)
-        return make_error(mpath + ": " + std::to_string(nglobals) + " globals need " +
-                          std::to_string(LUCET_VMCTX_GLOBALS_OFFSET + 8 * nglobals) +
+    uint64_t vmctx_used = module->impl_->vmctx_used;  // header, global slots, v128 storage
+    if (vmctx_used > lim.globals_size)
+        return make_error(mpath + ": " + std::to_string(nglobals) + " globals need " + std::to_string(vmctx_used) +
                           " bytes of vmctx, region provides globals_size " + std::to_string(lim.globals_size),
                           ErrorKind::Limits);
     if (d.num_memories) {
@@ -174,7 +188,7 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     auto *ctx = reinterpret_cast<lucet_vmctx *>(base);
     // A reused slot holds the previous instance's vmctx: clear the header
     // and the globals this module uses (each is also initialised below).
-    std::memset(ctx, 0, LUCET_VMCTX_GLOBALS_OFFSET + 8 * nglobals);
+    std::memset(ctx, 0, vmctx_used);
     inst->vmctx_ = ctx;
     ctx->instance = &im;  // runtime-private: the Impl (from_vmctx goes through it)
     // stack_limit is only meaningful while this instance owns the running
@@ -246,8 +260,9 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
                 return incompatible(
                     "memory " + limits_str(imp.limits.min, imp.limits.has_max ? std::optional<uint64_t>(imp.limits.max) : std::nullopt),
                     "memory " + limits_str(pages, ex.limits.max));
-            // Code compiled without bounds checks relies on the guard region.
-            if (!(d.flags & LUCET_MODULE_BOUNDS_CHECKED) && ex.memory->reserved < d.reserved_size + d.guard_size)
+            // Code compiled without bounds checks relies on the guard region;
+            // checked or not, the memory must give the layout compiled for.
+            if (d.reserved_size > ex.memory->reserved || d.guard_size > ex.memory->reserved - d.reserved_size)
                 return make_error("import " + name + ": the memory reserves " + format_size(ex.memory->reserved) +
                                   " of address space, the module was compiled for " +
                                   format_size(d.reserved_size + d.guard_size), ErrorKind::ImportType);
@@ -356,9 +371,18 @@ Status Instance::Impl::init_state() {
         im.owned_tables.push_back(std::move(*t));
     }
 
-    // ---- defined globals, in order (an init may read an imported global)
-    for (uint32_t k = 0; k < d.num_globals; k++)
-        ctx->globals[d.num_imported_globals + k] = im.eval_init(d.globals[k].init);
+    // ---- defined globals, in order (an init may read an imported global).
+    // A v128 global's slot points at its 16 bytes in the vmctx area.
+    auto *v128_storage = reinterpret_cast<uint64_t *>(slot_base + inst.module_->impl_->v128_storage_off);
+    for (uint32_t k = 0; k < d.num_globals; k++) {
+        if (d.globals[k].type == LUCET_VT_V128) {
+            im.eval_init_v128(d.globals[k].init, v128_storage);
+            ctx->globals[d.num_imported_globals + k] = reinterpret_cast<uintptr_t>(v128_storage);
+            v128_storage += 2;
+        } else {
+            ctx->globals[d.num_imported_globals + k] = im.eval_init(d.globals[k].init);
+        }
+    }
 
     im.elem_dropped.assign(d.num_elems, 0);
     im.data_dropped.assign(d.num_data, 0);
@@ -432,9 +456,7 @@ Instance::~Instance() {
     for (auto &t : impl_->owned_tables)
         if (t->table.elems) munmap(t->table.elems, t->map_bytes);
     uint64_t touched = impl_->has_own_memory ? impl_->memory.size : 0;
-    const lucet_module_desc &d = *impl_->desc;
-    uint64_t vmctx_used = LUCET_VMCTX_GLOBALS_OFFSET + 8 * (uint64_t(d.num_imported_globals) + d.num_globals);
-    impl_->region->release_slot(impl_->slot, touched, impl_->image_len, vmctx_used);
+    impl_->region->release_slot(impl_->slot, touched, impl_->image_len, module_->impl_->vmctx_used);
 }
 
 Result<Extern> Instance::get_export(std::string_view name, ExternKind kind) {
@@ -473,18 +495,18 @@ Result<Extern> Instance::get_export(std::string_view name, ExternKind kind) {
         }
         case ExternKind::Global: {
             ex.global = impl_->global_slot(e.index);
+            ex.global_type.type = module_->impl_->global_types[e.index];
             if (e.index < d.num_imported_globals) {
                 uint32_t seen = 0;
                 for (uint32_t k = 0; k < d.num_imports; k++) {
                     if (d.imports[k].kind != LUCET_EXTERN_GLOBAL) continue;
                     if (seen++ == e.index) {
-                        ex.global_type = {static_cast<ValType>(d.imports[k].type), d.imports[k].mut != 0};
+                        ex.global_type.mut = d.imports[k].mut != 0;
                         break;
                     }
                 }
             } else {
-                const lucet_global_desc &g = d.globals[e.index - d.num_imported_globals];
-                ex.global_type = {static_cast<ValType>(g.type), g.mut != 0};
+                ex.global_type.mut = d.globals[e.index - d.num_imported_globals].mut != 0;
             }
             break;
         }
@@ -497,6 +519,7 @@ Result<Extern> Instance::get_export(std::string_view name, ExternKind kind) {
 Result<Val> Instance::get_global(std::string_view export_name) {
     auto ex = get_export(export_name, ExternKind::Global);
     if (!ex) return ex.error();
+    if (ex->global_type.type == ValType::V128) return Val::v128(ex->global[0], ex->global[1]);
     return Val{ex->global_type.type, *ex->global};
 }
 

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/elf_check.h"
 #include "runtime/runtime.h"
 
 // ------------------------------------------------------------ context switch
@@ -189,6 +190,17 @@ namespace lucet {
 
 struct DlModule::Impl {
     std::vector<FuncType> sigs;
+    // Per signature: trampoline array slots (lucet_abi.h: a v128 takes two).
+    struct SigSlots {
+        uint32_t args = 0, results = 0;
+        bool v128 = false;  // some param or result is a v128
+    };
+    std::vector<SigSlots> sig_slots;
+    std::vector<ValType> global_types;  // by global index, imports first
+    // The vmctx area an instance uses: header, global slots, then the 16-byte
+    // storage of the defined v128 globals from v128_storage_off on.
+    uint64_t v128_storage_off = 0;
+    uint64_t vmctx_used = 0;
     std::vector<std::pair<uintptr_t, uint32_t>> code_map;  // sorted code address -> func index
     // Exact extents of lucet_f<N> and their split-off parts (lucet_f<N>.cold)
     // from the .so's symbol table, sorted by start; empty if stripped.
@@ -202,6 +214,10 @@ struct DlModule::Impl {
     uintptr_t code_lo = 0, code_hi = 0;
     std::once_flag image_once;
     rt::HeapImage image;
+    // The memfd dlopen loaded the module from. Kept open while the module is
+    // loaded (closed after dlclose, by ~DlModule): dlopen matches objects by
+    // name first, so a reused "/proc/self/fd/N" would hand back this module.
+    std::unique_ptr<rt::VerifiedModuleFile> file;
 };
 
 struct Region::Impl {
@@ -256,6 +272,7 @@ struct Instance::Impl {
     // The run in progress or suspended, and its argument/result slots.
     rt::RunState rs;
     const FuncType *run_type = nullptr;  // type of the function the run called
+    const DlModule::Impl::SigSlots *run_slots = nullptr;  // its slot counts
     static constexpr size_t kInline = 16;
     uint64_t argbuf[kInline], resbuf[kInline];
     std::vector<uint64_t> argvec, resvec;
@@ -270,8 +287,12 @@ struct Instance::Impl {
     std::shared_ptr<KillSwitch::State> kill;
     uint64_t gen = 0;
 
+    // Where global g's value is: its own slot, or for imported and v128
+    // globals the storage the slot points to (16 bytes for a v128).
     uint64_t *global_slot(uint32_t g) const;
     uint64_t eval_init(const lucet_init_expr &e) const;
+    // A v128 init expression (v128.const, or global.get of a v128 global).
+    void eval_init_v128(const lucet_init_expr &e, uint64_t out[2]) const;
     // Memory, tables, globals and segments as instantiation leaves them
     // (imports already linked). Used by create and reset.
     Status init_state();

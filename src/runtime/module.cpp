@@ -11,7 +11,9 @@
 #include <cstring>
 #include <map>
 
+#include "runtime/elf_check.h"
 #include "runtime/internal.h"
+#include "util/size.h"
 
 namespace lucet {
 
@@ -155,6 +157,51 @@ bool known_vt(uint8_t b) {
     }
 }
 
+// A descriptor's 32-bit type field (a v128 exactly when == LUCET_VT_V128).
+ValType vt_of(uint32_t t) { return t <= 0xff ? to_vt(static_cast<uint8_t>(t)) : ValType::I32; }
+
+// The value type of every global, imports first.
+std::vector<ValType> global_types(const lucet_module_desc &d) {
+    std::vector<ValType> types;
+    types.reserve(uint64_t(d.num_imported_globals) + d.num_globals);
+    for (uint32_t i = 0; i < d.num_imports; i++)
+        if (d.imports[i].kind == LUCET_EXTERN_GLOBAL) types.push_back(vt_of(d.imports[i].type));
+    for (uint32_t k = 0; k < d.num_globals; k++) types.push_back(vt_of(d.globals[k].type));
+    return types;
+}
+
+// Defined globals: init expressions the runtime can evaluate for their
+// type (a v128 global reads 16 bytes: a v128.const or a global.get of an
+// earlier v128 global; no other global reads a v128, whose slot holds a
+// pointer). Runs after the import checks (types[] has every global).
+template <typename Bad>
+Status check_globals(const lucet_module_desc &d, const Bad &bad) {
+    if (d.num_globals && !d.globals) return bad("no global table");
+    std::vector<ValType> types = global_types(d);
+    for (uint32_t k = 0; k < d.num_globals; k++) {
+        const lucet_global_desc &g = d.globals[k];
+        std::string what = "global " + std::to_string(d.num_imported_globals + k);
+        bool v128 = g.type == LUCET_VT_V128;
+        switch (g.init.kind) {
+        case LUCET_INIT_CONST: break;
+        case LUCET_INIT_GLOBAL_GET:
+            if (g.init.value >= uint64_t(d.num_imported_globals) + k)
+                return bad(what + "'s init reads global " + std::to_string(g.init.value) + ", not an earlier one");
+            if (v128 != (types[g.init.value] == ValType::V128))
+                return bad(what + "'s init reads a global of another type");
+            break;
+        case LUCET_INIT_REF_NULL:
+        case LUCET_INIT_REF_FUNC:
+            if (v128) return bad(what + " is a v128 initialised with a reference");
+            if (g.init.kind == LUCET_INIT_REF_FUNC && g.init.value >= uint64_t(d.num_imported_funcs) + d.num_funcs)
+                return bad(what + " refers to a bad function");
+            break;
+        default: return bad(what + " has an unknown init expression kind");
+        }
+    }
+    return {};
+}
+
 // Structural checks so that a malformed descriptor gives an error instead of
 // a crash later (the .so is native code and trusted, but a stale or foreign
 // one should not take the process down at instantiation).
@@ -162,6 +209,11 @@ Status check_desc(const std::string &path, const lucet_module_desc &d) {
     auto bad = [&](const std::string &what) {
         return make_error(path + ": malformed module descriptor: " + what, ErrorKind::Module);
     };
+    if (d.flags & ~uint32_t(LUCET_MODULE_BOUNDS_CHECKED)) return bad("unknown flags " + std::to_string(d.flags));
+    if ((d.flags & LUCET_MODULE_BOUNDS_CHECKED) && !LUCET_LAYOUT_CHECKS_EVERY_ACCESS(d.reserved_size, d.guard_size))
+        return bad("it claims every heap access is bounds checked, but its layout (reserved " +
+                   format_size(d.reserved_size) + " + guard " + format_size(d.guard_size) +
+                   ") leaves accesses to the guard region");
     if (d.num_sigs && !d.sigs) return bad("no signature table");
     if (d.num_sigs && !d.type_ids) return bad("no type_ids array");
     if (!d.rt) return bad("no runtime function table");
@@ -205,6 +257,7 @@ Status check_desc(const std::string &path, const lucet_module_desc &d) {
         if (e.index >= n) return bad("export " + std::to_string(i) + " has a bad index");
     }
     if (d.has_start && d.start_func >= nfuncs) return bad("bad start function index");
+    LUCET_TRY(check_globals(d, bad));
     for (uint32_t i = 0; i < d.num_data; i++)
         if (d.data[i].len && !d.data[i].data) return bad("data segment " + std::to_string(i) + " has no bytes");
     for (uint32_t i = 0; i < d.num_elems; i++) {
@@ -270,10 +323,11 @@ void read_symbol_ranges(const std::string &path, uintptr_t bias, uint64_t nfuncs
 
 }  // namespace
 
-Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
-    // dlopen searches the library path for a name without a slash; a module
-    // path is always a file path, so "guest.so" means "./guest.so".
-    std::string open_path = path.find('/') == std::string::npos ? "./" + path : path;
+Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path, const ModuleLoadOptions &options) {
+    // Checked before dlopen, which would run the file's initialisers.
+    auto file = rt::VerifiedModuleFile::open(path, options.signature_public_key);
+    if (!file) return file.error();
+    const std::string &open_path = (*file)->dlopen_path();
     void *h = dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
@@ -283,11 +337,16 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
     m->path_ = path;
     m->handle_ = h;  // from here on the destructor dlcloses
     m->impl_ = std::make_unique<Impl>();
+    m->impl_->file = std::move(*file);
     auto *desc = static_cast<lucet_module_desc *>(dlsym(h, LUCET_MODULE_SYMBOL));
     if (!desc) return make_error(path + " is not a lucet module: it has no symbol " LUCET_MODULE_SYMBOL, ErrorKind::Module);
+    // abi_version is the descriptor's first field in every version, so it
+    // can be read before anything else is trusted.
     if (desc->abi_version != LUCET_ABI_VERSION)
         return make_error(path + ": module was compiled for ABI version " + std::to_string(desc->abi_version) +
-                          ", this runtime supports " + std::to_string(LUCET_ABI_VERSION) + " (recompile it)");
+                              ", this runtime supports " + std::to_string(LUCET_ABI_VERSION) +
+                              " (recompile it with this version's lucetc)",
+                          ErrorKind::Module);
     LUCET_TRY(check_desc(path, *desc));
     m->desc_ = desc;
     Impl &im = *m->impl_;
@@ -300,8 +359,18 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
         for (uint32_t i = 0; i < s.nparams; i++) ft.params.push_back(to_vt(s.types[i]));
         for (uint32_t i = 0; i < s.nresults; i++) ft.results.push_back(to_vt(s.types[s.nparams + i]));
         desc->type_ids[k] = signature_id(ft);
+        Impl::SigSlots slots;
+        for (ValType t : ft.params) slots.args += t == ValType::V128 ? 2 : 1;
+        for (ValType t : ft.results) slots.results += t == ValType::V128 ? 2 : 1;
+        slots.v128 = slots.args + slots.results != s.nparams + s.nresults;
+        im.sig_slots.push_back(slots);
         im.sigs.push_back(std::move(ft));
     }
+    im.global_types = global_types(*desc);
+    uint64_t nglobals = im.global_types.size(), nv128 = 0;
+    for (uint32_t k = 0; k < desc->num_globals; k++) nv128 += desc->globals[k].type == LUCET_VT_V128;
+    im.v128_storage_off = rt::round_up(LUCET_VMCTX_GLOBALS_OFFSET + 8 * nglobals, 16);
+    im.vmctx_used = nv128 ? im.v128_storage_off + 16 * nv128 : LUCET_VMCTX_GLOBALS_OFFSET + 8 * nglobals;
 
     for (uint32_t i = 0; i < desc->num_funcs; i++)
         im.code_map.emplace_back(reinterpret_cast<uintptr_t>(desc->funcs[i].code), desc->num_imported_funcs + i);
@@ -322,7 +391,7 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path) {
     if (search.hi == 0) return make_error(path + ": cannot find the module's executable segment");
     im.code_lo = search.lo;
     im.code_hi = search.hi;
-    read_symbol_ranges(path, lm->l_addr, uint64_t(desc->num_imported_funcs) + desc->num_funcs, im.sym_ranges);
+    read_symbol_ranges(open_path, lm->l_addr, uint64_t(desc->num_imported_funcs) + desc->num_funcs, im.sym_ranges);
     im.code_range = rt::register_code_range(search.lo, search.hi, m.get());
     if (im.code_range < 0) return make_error(path + ": too many modules loaded at once (limit 1024)");
     return m;

@@ -113,6 +113,20 @@ void Instance::stop_if_killed() {
     lucet_context_set(rs->host_sp);
 }
 
+void Instance::check_host_stack(uintptr_t caller_pc) {
+    RunState *rs = tls_run;
+    if (!rs) return;  // not inside a run (a host function called directly)
+    // The running stack's limit (this may be another instance's code
+    // running on it), compared with this frame: a host function entered
+    // below it would have less than hostcall_reserve before the guard page.
+    auto sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    if (sp < rs->inst->stack_limit) trap_to_host(LUCET_TRAP_STACK_OVERFLOW, caller_pc);
+}
+
+void Instance::trap_from_host(lucet_trapcode code, const char *text, uintptr_t caller_pc) {
+    trap_to_host(code, caller_pc, text);
+}
+
 RunResult Instance::run(std::string_view export_name, std::span<const Val> args) {
     // Embedders call the same export over and over: remember the last one
     // (a short compare instead of hashing the name).
@@ -134,7 +148,9 @@ RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
         return error_result("no function " + std::to_string(func_index) + " in " + module_->path(),
                             ErrorKind::NotFound);
     }
-    const FuncType &ft = module_->impl_->sigs[im.func_sig[func_index]];
+    const uint32_t sig = im.func_sig[func_index];
+    const DlModule::Impl &mi = *module_->impl_;
+    const FuncType &ft = mi.sigs[sig];
     if (args.size() != ft.params.size())
         return error_result("function " + std::to_string(func_index) + " " + describe_functype(ft) + " takes " +
                             std::to_string(ft.params.size()) + " arguments, got " + std::to_string(args.size()));
@@ -151,21 +167,31 @@ RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
     if (im.yielded) return error_result("instance is yielded: resume() it or reset() it before running it again");
 
     // Argument and result slots live in the Impl (a yielded run returns to
-    // its results later) for the usual small signatures.
+    // its results later) for the usual small signatures. One slot per value,
+    // two per v128 (lucet_abi.h).
+    const DlModule::Impl::SigSlots &slots = mi.sig_slots[sig];
     uint64_t *argp = im.argbuf;
     im.resp = im.resbuf;
-    if (args.size() > Impl::kInline) argp = (im.argvec.resize(args.size()), im.argvec.data());
-    if (ft.results.size() > Impl::kInline) im.resp = (im.resvec.resize(ft.results.size()), im.resvec.data());
-    for (size_t i = 0; i < args.size(); i++) argp[i] = args[i].bits;
+    if (slots.args > Impl::kInline) argp = (im.argvec.resize(slots.args), im.argvec.data());
+    if (slots.results > Impl::kInline) im.resp = (im.resvec.resize(slots.results), im.resvec.data());
+    if (!slots.v128) {
+        for (size_t i = 0; i < args.size(); i++) argp[i] = args[i].bits;
+    } else {
+        for (size_t i = 0, s = 0; i < args.size(); i++) {
+            argp[s++] = args[i].bits;
+            if (args[i].type == ValType::V128) argp[s++] = args[i].hi;
+        }
+    }
 
     const lucet_funcref &f = im.funcs[func_index];
     RunState &rs = im.rs;
-    rs.tramp = module_->desc().sigs[im.func_sig[func_index]].trampoline;
+    rs.tramp = module_->desc().sigs[sig].trampoline;
     rs.fn = f.func;
     rs.fn_ctx = f.vmctx;
     rs.args = argp;
     rs.results = im.resp;
     im.run_type = &ft;
+    im.run_slots = &slots;
     return im.enter(true);
 }
 
@@ -243,7 +269,15 @@ RunResult Instance::Impl::enter(bool fresh) {
         const FuncType &ft = *run_type;
         if (!ft.results.empty()) {
             r.values.resize(ft.results.size());
-            for (size_t i = 0; i < ft.results.size(); i++) r.values[i] = Val{ft.results[i], resp[i]};
+            if (!run_slots->v128) {
+                for (size_t i = 0; i < ft.results.size(); i++) r.values[i] = Val{ft.results[i], resp[i]};
+            } else {
+                for (size_t i = 0, s = 0; i < ft.results.size(); i++) {
+                    ValType t = ft.results[i];
+                    r.values[i] = Val{t, resp[s], t == ValType::V128 ? resp[s + 1] : 0};
+                    s += t == ValType::V128 ? 2 : 1;
+                }
+            }
         }
         break;
     }

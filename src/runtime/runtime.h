@@ -3,6 +3,7 @@
 // The C API (src/capi) and the launcher are shims over this.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,15 +21,27 @@ namespace lucet {
 
 // ---------------------------------------------------------------- modules
 
+// How DlModule::load checks a module file before dlopen.
+struct ModuleLoadOptions {
+    // When set, the file must carry a valid Ed25519 signature by this public
+    // key (util/module_signature.h), or it is refused. Unset: a signature,
+    // if any, is not checked (the .so is trusted native code).
+    std::optional<std::array<uint8_t, 32>> signature_public_key;
+};
+
 // A loaded module .so. Shared by every instance made from it.
 class DlModule {
 public:
-    // dlopen()s `path` (RTLD_NOW | RTLD_LOCAL), finds LUCET_MODULE_SYMBOL, checks
-    // the ABI version ("module was compiled for ABI version N, this runtime
-    // supports M"), fills the module's rt functions and type_ids, records its
-    // code range for the signal handler. Unload happens when the last
-    // shared_ptr goes away.
-    static Result<std::shared_ptr<DlModule>> load(const std::string &path);
+    // Reads `path` once, verifies its signature (if options require one),
+    // refuses a file that is not an ELF shared object as lucetc links it
+    // (runtime/elf_check.h: no initialisers, needed libraries, undefined
+    // symbols, executable stack...), then dlopen()s exactly the checked bytes
+    // (RTLD_NOW | RTLD_LOCAL, through a memfd), finds LUCET_MODULE_SYMBOL,
+    // checks the ABI version ("module was compiled for ABI version N, this
+    // runtime supports M"), fills the module's rt functions and type_ids,
+    // records its code range for the signal handler. Unload happens when the
+    // last shared_ptr goes away.
+    static Result<std::shared_ptr<DlModule>> load(const std::string &path, const ModuleLoadOptions &options = {});
     ~DlModule();
 
     const lucet_module_desc &desc() const { return *desc_; }
@@ -90,9 +103,11 @@ private:
 
 struct Val {
     ValType type = ValType::I32;
-    uint64_t bits = 0;  // representation of lucet_abi.h
+    uint64_t bits = 0;  // representation of lucet_abi.h; v128: bytes 0..7 (little-endian lane order)
+    uint64_t hi = 0;    // v128: bytes 8..15; 0 for every other type
     static Val i32(uint32_t v) { return {ValType::I32, v}; }
     static Val i64(uint64_t v) { return {ValType::I64, v}; }
+    static Val v128(uint64_t lo, uint64_t hi) { return {ValType::V128, lo, hi}; }
 };
 
 class Instance;
@@ -111,7 +126,8 @@ struct Extern {
     // matching, the current size counts as its minimum; only `max` is read,
     // and for tables lucet_table.max already says it).
     Limits limits;
-    // Global: pointer to the 8-byte slot holding the value
+    // Global: pointer to the 8-byte slot holding the value (v128: to the
+    // 16 bytes of storage, see lucet_abi.h)
     GlobalType global_type;
     uint64_t *global = nullptr;
     // Keeps the owner alive while an importer uses it (may be null for host externs).
@@ -250,6 +266,18 @@ public:
     // layer calls it after every call, whose blocking waits give up early
     // when a kill is pending.
     void stop_if_killed();
+
+    // First thing in a host function called from guest code: when less than
+    // the region's hostcall_reserve is left on the running stack, leaves the
+    // guest with a stack-overflow trap (reported at caller_pc, the host
+    // function's return address) before any host code runs. Generated code
+    // already keeps the reserve free (func_body.cpp); this guards the WASI
+    // calls against modules from older compilers and guest code of another
+    // instance (whose checks are off on a stack not its own).
+    static void check_host_stack(uintptr_t caller_pc);
+    // Inside a host function, with no C++ object of it still alive: leaves
+    // the guest with a trap whose message is `text` (static storage).
+    [[noreturn]] static void trap_from_host(lucet_trapcode code, const char *text, uintptr_t caller_pc);
 
     // Runs an exported function on the guest stack. Arguments are checked
     // against its type. Traps come back as Kind::Trapped; the process goes on

@@ -63,12 +63,20 @@ void handler(int sig, siginfo_t *info, void *uc) {
         uintptr_t heap_base = 0;
         if (info->si_code <= 0) {
             // Sent by kill/raise/sigqueue, not a fault: never a trap.
-        } else if (sig == SIGSEGV || sig == SIGBUS) {
-            // Classify by address. A fault in a heap reservation or a stack
-            // guard is the guest's even when the PC is in a libc routine the
-            // generated code called (memcpy at -O0); anything else must come
-            // from module code to be a trap, and then only these two kinds
-            // exist, so other addresses are fatal and forwarded.
+        } else if (in_code && (sig == SIGSEGV || sig == SIGBUS)) {
+            // Only the module's own code faults as a guest: its loads and
+            // stores (heap guard) and its frames (stack guard). Generated
+            // code calls no libc routine that touches the heap (bulk memory
+            // goes through the runtime's helpers, which check bounds first;
+            // constant-size memcpys are inlined at every -O level), and host
+            // code (WASI, embedder host functions, helpers) gets the
+            // host-call reserve above stack_limit, which each checked guest
+            // frame leaves free (func_body.cpp). So a fault with the PC
+            // outside the module is a host bug, even on a guest's guard
+            // page: it is forwarded (fatal by default), never a trap that
+            // would drop host frames holding locks, fds or memory. Then
+            // classify by address: only these two kinds exist, so other
+            // addresses are fatal and forwarded.
             FaultKind k = classify_fault(addr, &heap_base);
             if (k == FaultKind::Heap) code = LUCET_TRAP_HEAP_OOB;
             else if (k == FaultKind::StackGuard) code = LUCET_TRAP_STACK_OVERFLOW;

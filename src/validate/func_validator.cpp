@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "decode/instr.h"
+#include "decode/simd_ops.h"
 #include "validate/internal.h"
 
 namespace lucet::validate_detail {
@@ -66,9 +67,10 @@ struct Frame {
 
 const char *type_text(uint8_t t) { return t == kUnknown ? "<unknown>" : valtype_name(static_cast<ValType>(t)); }
 
-bool is_num(uint8_t t) {
+// Operands of `select` without a type: numeric or vector types.
+bool is_num_or_vec(uint8_t t) {
     return t == kUnknown || t == uint8_t(ValType::I32) || t == uint8_t(ValType::I64) || t == uint8_t(ValType::F32) ||
-           t == uint8_t(ValType::F64);
+           t == uint8_t(ValType::F64) || t == uint8_t(ValType::V128);
 }
 
 class FuncValidator {
@@ -169,6 +171,7 @@ private:
     }
     Status load_store(ValType t, uint32_t natural_log2, bool store);
     Status numeric();
+    Status simd();
     Status step();
 
     const ModuleContext &ctx_;
@@ -371,7 +374,8 @@ Status FuncValidator::step() {
         uint8_t t1, t2;
         LUCET_TRY(pop_any(t1));
         LUCET_TRY(pop_any(t2));
-        if (!is_num(t1) || !is_num(t2)) return fail("type mismatch: select without type needs numeric operands");
+        if (!is_num_or_vec(t1) || !is_num_or_vec(t2))
+            return fail("type mismatch: select without type needs numeric or vector operands");
         if (t1 != t2 && t1 != kUnknown && t2 != kUnknown) return mismatch(t1, t2);
         push_raw(t1 == kUnknown ? t2 : t1);
         return {};
@@ -530,8 +534,17 @@ Status FuncValidator::step() {
         return pop(V::I32);
     }
     default:
+        if (is_simd(ins_.op)) return simd();
         return numeric();
     }
+}
+
+Status FuncValidator::simd() {
+    SimdTyping t;
+    LUCET_TRY(simd_rule(m_, ins_, t));
+    for (int i = t.n_in; i-- > 0;) LUCET_TRY(pop(t.in[i]));
+    if (t.has_out) push(t.out);
+    return {};
 }
 
 Status FuncValidator::run(const Function &f) {

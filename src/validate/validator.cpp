@@ -75,6 +75,7 @@ Status check_const(const Module &m, const ConstExpr &e, ValType expected, size_t
     case ConstExpr::Kind::I64: t = ValType::I64; break;
     case ConstExpr::Kind::F32: t = ValType::F32; break;
     case ConstExpr::Kind::F64: t = ValType::F64; break;
+    case ConstExpr::Kind::V128: t = ValType::V128; break;
     case ConstExpr::Kind::RefNull: t = e.type; break;
     case ConstExpr::Kind::RefFunc:
         if (e.value >= m.func_types.size()) return err("unknown function " + std::to_string(e.value), e.offset);

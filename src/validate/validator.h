@@ -1,4 +1,4 @@
-// validator.h: the spec's validation rules (WebAssembly 2.0 core without SIMD).
+// validator.h: the spec's validation rules (WebAssembly 2.0 core, fixed-width SIMD included).
 #pragma once
 
 #include "decode/module.h"
@@ -12,7 +12,8 @@ namespace lucet {
 // constant expressions (constant and of the right type; global.get only of
 // imported immutable globals), at most one memory, start function type [] ->
 // [], export names unique, data count agreement for memory.init/data.drop,
-// ref.func only of declared functions (C.refs), alignment <= natural, etc.
+// ref.func only of declared functions (C.refs), alignment <= natural, SIMD
+// lane indices within the shape ("invalid lane index"), etc.
 // Returns the first error, with the byte offset of the offending instruction
 // or item and a message in the spirit of the spec tests' expected texts
 // (e.g. "type mismatch", "unknown local 3", "alignment must not be larger than natural").

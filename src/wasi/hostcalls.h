@@ -8,6 +8,7 @@
 // u64/filesize/timestamp/dircookie are i64 (uint64_t).
 #pragma once
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -125,11 +126,17 @@ bool write_filestat(const Call &c, uint32_t ptr, const struct stat &st);
 // Translates a guest (c)iovec array into host iovecs into guest memory
 // (bounds-checked; at most IOV_MAX entries, < 4 GiB in total).
 Errno gather_iovecs(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<struct iovec> &out);
-// Before a read or write on `e` (events POLLIN or POLLOUT): if it is a
-// blocking pipe, terminal, socket or device, waits in ppoll until it is
-// ready. ppoll fails with EINTR on a signal even under SA_RESTART (a blocking
-// read/write would silently restart), so a pending kill is seen: INTR then.
+// Before a read or write on `e` (events POLLIN or POLLOUT) on a pipe,
+// terminal, socket or device: for a blocking guest fd, waits in ppoll until
+// it is ready; for a non-blocking one (FdEntry::nonblock) only looks, and
+// gives AGAIN when it is not ready. ppoll fails with EINTR on a signal even
+// under SA_RESTART (a blocking read/write would silently restart), so a
+// pending kill is seen: INTR then.
 Errno wait_ready(Call &c, const FdEntry &e, short events);
+// ppoll(fds, n, timeout) that, interrupted by a signal, gives up with INTR
+// when the call is cancelled (a pending kill: the runtime re-sends its
+// signal meanwhile) and otherwise restarts; `ready` gets ppoll's count.
+Errno ppoll_cancellable(Call &c, struct pollfd *fds, unsigned long n, const struct timespec *timeout, int &ready);
 // Timestamps for utimensat from a $fstflags request (hostcalls_fd_attr.cpp).
 Errno make_timespecs(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]);
 // The start of every path_* call (hostcalls_path.cpp): looks up directory fd

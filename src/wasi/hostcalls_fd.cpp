@@ -2,6 +2,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -23,21 +25,29 @@ Errno fd_lookup(Call &c, uint32_t fd, uint64_t needed, FdEntry *&out) {
     return Errno::SUCCESS;
 }
 
+Errno ppoll_cancellable(Call &c, struct pollfd *fds, unsigned long n, const struct timespec *timeout, int &ready) {
+    for (;;) {
+        ready = ppoll(fds, n, timeout, nullptr);
+        if (ready >= 0) return Errno::SUCCESS;
+        if (errno != EINTR) return errno_from_host(errno);
+        if (c.cancel_requested()) return Errno::INTR;
+    }
+}
+
 Errno wait_ready(Call &c, const FdEntry &e, short events) {
     if (e.type == Filetype::REGULAR_FILE || e.type == Filetype::DIRECTORY) return Errno::SUCCESS;
     int fl = fcntl(e.host_fd, F_GETFL);
-    if (fl < 0 || (fl & O_NONBLOCK)) return Errno::SUCCESS;  // the I/O call reports
+    if (fl < 0) return Errno::SUCCESS;  // the I/O call reports
     // Not open for this direction (the write end of a pipe never becomes
     // readable): the I/O call fails at once with EBADF.
     int mode = fl & O_ACCMODE;
     if ((events & POLLIN) ? mode == O_WRONLY : mode == O_RDONLY) return Errno::SUCCESS;
     struct pollfd p = {e.host_fd, events, 0};
-    for (;;) {
-        int n = ppoll(&p, 1, nullptr, nullptr);
-        if (n >= 0) return Errno::SUCCESS;  // ready, hung up or in error: the I/O call tells which
-        if (errno != EINTR) return errno_from_host(errno);
-        if (c.cancel_requested()) return Errno::INTR;
-    }
+    static constexpr struct timespec kNow = {0, 0};
+    int n = 0;
+    // Ready, hung up or in error: the I/O call tells which.
+    if (Errno r = ppoll_cancellable(c, &p, 1, e.nonblock ? &kNow : nullptr, n); r != Errno::SUCCESS) return r;
+    return n == 0 ? Errno::AGAIN : Errno::SUCCESS;
 }
 
 static uint64_t ts_ns(const struct timespec &ts) {
@@ -92,6 +102,79 @@ namespace {
 
 enum class Io { Read, Write, PRead, PWrite };
 
+// writev to a pipe, FIFO or device whose reader may be gone: EPIPE for the
+// guest, never SIGPIPE for the host. SIGPIPE is blocked in this thread
+// around the write and, if the write raised one, taken off the pending set
+// (a SIGPIPE already pending before is left alone); the process's
+// disposition is never touched, so an embedder's own SIGPIPE handling stays.
+ssize_t writev_nosigpipe(int fd, const struct iovec *v, int cnt) {
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE);
+    ssize_t n;
+    do n = writev(fd, v, cnt);
+    while (n < 0 && errno == EINTR);
+    int err = errno;
+    if (n < 0 && err == EPIPE && !was_pending) {
+        static constexpr struct timespec kNow = {0, 0};
+        while (sigtimedwait(&pipe_set, nullptr, &kNow) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = err;
+    return n;
+}
+
+// At most PIPE_BUF bytes: after poll reports a pipe writable, a write of
+// that much never blocks (what a non-blocking guest write needs).
+void cap_to_pipe_buf(std::vector<struct iovec> &v) {
+    size_t total = 0;
+    for (size_t i = 0; i < v.size(); i++) {
+        if (v[i].iov_len > PIPE_BUF - total) {
+            v[i].iov_len = PIPE_BUF - total;
+            v.resize(i + 1);
+            return;
+        }
+        total += v[i].iov_len;
+    }
+}
+
+bool is_socket(const FdEntry &e) { return e.type == Filetype::SOCKET_STREAM || e.type == Filetype::SOCKET_DGRAM; }
+
+// One read or write of the guest's fd_read/fd_write. Sockets use
+// recvmsg/sendmsg (MSG_NOSIGNAL; MSG_DONTWAIT for a non-blocking guest fd).
+ssize_t stream_io(const FdEntry &e, bool write, std::vector<struct iovec> &v) {
+    bool file = e.type == Filetype::REGULAR_FILE || e.type == Filetype::DIRECTORY;
+    if (is_socket(e)) {
+        struct msghdr m = {};
+        m.msg_iov = v.data();
+        m.msg_iovlen = v.size();
+        int fl = e.nonblock ? MSG_DONTWAIT : 0;
+        ssize_t n;
+        do n = write ? sendmsg(e.host_fd, &m, fl | MSG_NOSIGNAL) : recvmsg(e.host_fd, &m, fl);
+        while (n < 0 && errno == EINTR);
+        return n;
+    }
+    int cnt = static_cast<int>(v.size());
+    if (!write) {
+        ssize_t n;
+        do n = readv(e.host_fd, v.data(), cnt);
+        while (n < 0 && errno == EINTR);
+        return n;
+    }
+    if (file) {
+        ssize_t n;
+        do n = writev(e.host_fd, v.data(), cnt);
+        while (n < 0 && errno == EINTR);
+        return n;
+    }
+    if (e.nonblock) cap_to_pipe_buf(v);
+    return writev_nosigpipe(e.host_fd, v.data(), static_cast<int>(v.size()));
+}
+
 Errno do_io(Call &c, Io kind, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset, uint32_t n_out) {
     uint64_t need = (kind == Io::Read || kind == Io::PRead) ? rights::FD_READ : rights::FD_WRITE;
     if (kind == Io::PRead || kind == Io::PWrite) need |= rights::FD_SEEK;
@@ -101,18 +184,23 @@ Errno do_io(Call &c, Io kind, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uin
     if ((kind == Io::PRead || kind == Io::PWrite) && offset > uint64_t(INT64_MAX)) return Errno::INVAL;
     std::vector<struct iovec> v;
     if (Errno r = gather_iovecs(c, iovs, iovs_len, v); r != Errno::SUCCESS) return r;
-    if (kind == Io::Read || kind == Io::Write)
-        if (Errno r = wait_ready(c, *e, kind == Io::Read ? POLLIN : POLLOUT); r != Errno::SUCCESS) return r;
     ssize_t n;
-    int cnt = static_cast<int>(v.size());
-    do {
-        switch (kind) {
-        case Io::Read: n = readv(e->host_fd, v.data(), cnt); break;
-        case Io::Write: n = writev(e->host_fd, v.data(), cnt); break;
-        case Io::PRead: n = preadv(e->host_fd, v.data(), cnt, static_cast<off_t>(offset)); break;
-        default: n = pwritev(e->host_fd, v.data(), cnt, static_cast<off_t>(offset)); break;
+    if (kind == Io::Read || kind == Io::Write) {
+        bool write = kind == Io::Write;
+        for (;;) {
+            if (Errno r = wait_ready(c, *e, write ? POLLOUT : POLLIN); r != Errno::SUCCESS) return r;
+            n = stream_io(*e, write, v);
+            // A blocking guest fd on a host description that is non-blocking
+            // (inherited so): wait again rather than show the guest EAGAIN.
+            if (n >= 0 || errno != EAGAIN || e->nonblock) break;
         }
-    } while (n < 0 && errno == EINTR);
+    } else {
+        int cnt = static_cast<int>(v.size());
+        do {
+            n = kind == Io::PRead ? preadv(e->host_fd, v.data(), cnt, static_cast<off_t>(offset))
+                                  : pwritev(e->host_fd, v.data(), cnt, static_cast<off_t>(offset));
+        } while (n < 0 && errno == EINTR);
+    }
     if (n < 0) return errno_from_host(errno);
     c.mem.write<uint32_t>(n_out, static_cast<uint32_t>(n));
     return Errno::SUCCESS;
@@ -200,7 +288,7 @@ Errno fd_fdstat_get(Call &c, uint32_t fd, uint32_t out) {
     if (fl < 0) return errno_from_host(errno);
     uint16_t flags = 0;
     if (fl & O_APPEND) flags |= fdflags::APPEND;
-    if (fl & O_NONBLOCK) flags |= fdflags::NONBLOCK;
+    if (e->nonblock) flags |= fdflags::NONBLOCK;  // the guest's, never the host description's
     // On Linux O_SYNC includes the O_DSYNC bit (and O_RSYNC == O_SYNC).
     if ((fl & O_SYNC) == O_SYNC)
         flags |= fdflags::SYNC;
@@ -225,10 +313,12 @@ Errno fd_fdstat_set_flags(Call &c, uint32_t fd, uint32_t flags) {
     if (flags & (fdflags::DSYNC | fdflags::RSYNC | fdflags::SYNC)) return Errno::NOTSUP;
     int fl = fcntl(e->host_fd, F_GETFL);
     if (fl < 0) return errno_from_host(errno);
-    fl &= ~(O_APPEND | O_NONBLOCK);
-    if (flags & fdflags::APPEND) fl |= O_APPEND;
-    if (flags & fdflags::NONBLOCK) fl |= O_NONBLOCK;
-    if (fcntl(e->host_fd, F_SETFL, fl) != 0) return errno_from_host(errno);
+    // Non-blocking is the guest fd's own (see FdEntry::nonblock): an
+    // inherited pipe or terminal shares its description with the host and
+    // other processes, which must not find it non-blocking afterwards.
+    int want = (fl & ~O_APPEND) | ((flags & fdflags::APPEND) ? O_APPEND : 0);
+    if (want != fl && fcntl(e->host_fd, F_SETFL, want) != 0) return errno_from_host(errno);
+    e->nonblock = flags & fdflags::NONBLOCK;
     return Errno::SUCCESS;
 }
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "wasi/wasi_errno.h"
@@ -33,6 +34,49 @@ FinalLink follow_if(uint32_t lookup) {
 Errno lstat_entry(const ResolvedPath &rp, struct stat &st) {
     return fstatat(rp.dirfd, rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? Errno::SUCCESS
                                                                              : errno_from_host(errno);
+}
+
+// Opens rp with `flags` so that the call never blocks beyond the guest's
+// control: opening a FIFO waits for its other end and opening a leased file
+// for the lease's break, and neither wait can be interrupted under the
+// runtime's SA_RESTART kill signal. So the open itself is non-blocking, and
+// for a blocking open (the guest did not ask for nonblock) the wait happens
+// here, cancellably (a pending kill gives INTR):
+//  - a FIFO opened read-only opens at once; then wait until a writer has
+//    been there: data (POLLIN) or a writer that came and went (POLLHUP). A
+//    writer that opened but wrote nothing yet is not seen: the open returns
+//    with its first data.
+//  - a FIFO opened write-only without a reader is ENXIO, a lease being
+//    broken EWOULDBLOCK: retried, sleeping 1 ms doubling up to 50 ms.
+// O_NONBLOCK is then cleared: a guest's nonblock is FdEntry::nonblock.
+// `st` gets the opened file's status.
+Errno open_cancellable(Call &c, const ResolvedPath &rp, int flags, bool nonblock, int &fd, struct stat &st) {
+    long delay_ns = 1000000;
+    for (;;) {
+        fd = openat(rp.dirfd, rp.name.c_str(), flags | O_NONBLOCK, 0666);
+        if (fd >= 0) break;
+        int err = errno;
+        if (err == EINTR) continue;
+        bool retry = !nonblock && err == EWOULDBLOCK;
+        if (!nonblock && err == ENXIO && (flags & O_ACCMODE) == O_WRONLY)
+            retry = fstatat(rp.dirfd, rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISFIFO(st.st_mode);
+        if (!retry) return errno_from_host(err);
+        if (c.cancel_requested()) return Errno::INTR;
+        struct timespec ts = {0, delay_ns};
+        int ready;
+        if (Errno r = ppoll_cancellable(c, nullptr, 0, &ts, ready); r != Errno::SUCCESS) return r;
+        delay_ns = std::min(delay_ns * 2, 50000000L);
+    }
+    // From here on the caller's FdEntry owns fd and closes it on every error.
+    if (fstat(fd, &st) != 0) return errno_from_host(errno);
+    if (!nonblock && S_ISFIFO(st.st_mode) && (flags & O_ACCMODE) == O_RDONLY) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int ready;
+        if (Errno r = ppoll_cancellable(c, &p, 1, nullptr, ready); r != Errno::SUCCESS) return r;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) return errno_from_host(errno);
+    return Errno::SUCCESS;
 }
 
 }  // namespace
@@ -89,25 +133,19 @@ Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint3
     if (of & oflags::TRUNC) flags |= O_TRUNC;
     if (fdf & fdflags::APPEND) flags |= O_APPEND;
     if (fdf & fdflags::DSYNC) flags |= O_DSYNC;
-    if (fdf & fdflags::NONBLOCK) flags |= O_NONBLOCK;
     if (fdf & fdflags::RSYNC) flags |= O_RSYNC;
     if (fdf & fdflags::SYNC) flags |= O_SYNC;
 
-    int hfd;
-    do {
-        hfd = openat(rp.dirfd, rp.name.c_str(), flags, 0666);
-    } while (hfd < 0 && errno == EINTR);
-    if (hfd < 0) {
-        int err = errno;
-        // O_NOFOLLOW on a final symlink gives ELOOP; with O_DIRECTORY Linux
-        // may say ENOTDIR. Either way: "a symlink where none is followed".
-        return errno_from_host(err);
-    }
+    if (c.ctx.full()) return Errno::NFILE;
     auto e = std::make_unique<FdEntry>();
-    e->host_fd = hfd;
+    e->nonblock = fdf & fdflags::NONBLOCK;
     struct stat st;
-    if (fstat(hfd, &st) != 0) return errno_from_host(errno);  // e closes hfd
+    if (Errno r = open_cancellable(c, rp, flags, e->nonblock, e->host_fd, st); r != Errno::SUCCESS) return r;
     e->type = filetype_from_mode(st.st_mode);
+    // A directory cannot be opened for writing: asking for fd_write on one
+    // is ISDIR, with or without oflags.directory (as open(2) and wasmtime
+    // say), even where the directory's rights would have narrowed it away.
+    if (e->type == Filetype::DIRECTORY && (rights_base & rights::FD_WRITE)) return Errno::ISDIR;  // e closes
     if (e->type == Filetype::DIRECTORY) {
         e->rights_base = base & rights::DIRECTORY_BASE;
         e->rights_inheriting = inheriting;

@@ -71,6 +71,7 @@ Errno path_link(Call &c, uint32_t old_fd, uint32_t old_flags, uint32_t old_path,
 }
 
 Errno path_symlink(Call &c, uint32_t old_path, uint32_t old_len, uint32_t fd, uint32_t new_path, uint32_t new_len) {
+    if (old_len >= kPathMax) return Errno::NAMETOOLONG;  // as symlink(2) says
     std::string_view target;
     if (!c.mem.string(old_path, old_len, target)) return Errno::FAULT;
     if (target.find('\0') != std::string_view::npos) return Errno::INVAL;

@@ -52,12 +52,14 @@ Errno sock_accept(Call &c, uint32_t fd, uint32_t flags, uint32_t fd_out) {
     // Only nonblock makes sense for a new connection (as in wasmtime).
     if (flags & ~uint32_t(fdflags::NONBLOCK)) return Errno::INVAL;
     if (!c.mem.in_bounds(fd_out, 4)) return Errno::FAULT;
+    if (c.ctx.full()) return Errno::NFILE;
     if (Errno r = wait_ready(c, *e, POLLIN); r != Errno::SUCCESS) return r;
-    int s = ::accept4(e->host_fd, nullptr, nullptr, SOCK_CLOEXEC | ((flags & fdflags::NONBLOCK) ? SOCK_NONBLOCK : 0));
+    int s = ::accept4(e->host_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (s < 0) return errno_from_host(errno);
     auto ne = std::make_unique<FdEntry>();
     ne->host_fd = s;
     ne->type = Filetype::SOCKET_STREAM;
+    ne->nonblock = flags & fdflags::NONBLOCK;  // emulated, like fd_fdstat_set_flags
     // A connection can be read, written, polled, shut down; its rights never
     // exceed what the listening socket may hand out plus the stream basics.
     ne->rights_base = rights::FD_READ | rights::FD_WRITE | rights::FD_FDSTAT_SET_FLAGS | rights::FD_FILESTAT_GET |
@@ -80,7 +82,8 @@ Errno sock_recv(Call &c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t
     struct msghdr m = {};
     m.msg_iov = v.data();
     m.msg_iovlen = v.size();
-    int hf = ((ri_flags & RECV_PEEK) ? MSG_PEEK : 0) | ((ri_flags & RECV_WAITALL) ? MSG_WAITALL : 0);
+    int hf = ((ri_flags & RECV_PEEK) ? MSG_PEEK : 0) | ((ri_flags & RECV_WAITALL) ? MSG_WAITALL : 0) |
+             (e->nonblock ? MSG_DONTWAIT : 0);
     if (Errno r = wait_ready(c, *e, POLLIN); r != Errno::SUCCESS) return r;
     ssize_t n = ::recvmsg(e->host_fd, &m, hf);
     if (n < 0) return errno_from_host(errno);
@@ -101,7 +104,7 @@ Errno sock_send(Call &c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t
     m.msg_iovlen = v.size();
     if (Errno r = wait_ready(c, *e, POLLOUT); r != Errno::SUCCESS) return r;
     // MSG_NOSIGNAL: a closed peer is EPIPE for the guest, never SIGPIPE for the host.
-    ssize_t n = ::sendmsg(e->host_fd, &m, MSG_NOSIGNAL);
+    ssize_t n = ::sendmsg(e->host_fd, &m, MSG_NOSIGNAL | (e->nonblock ? MSG_DONTWAIT : 0));
     if (n < 0) return errno_from_host(errno);
     c.mem.write<uint32_t>(datalen_out, static_cast<uint32_t>(n));
     return Errno::SUCCESS;

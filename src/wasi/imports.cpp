@@ -3,12 +3,9 @@
 // implementation; the Abi in each Call selects preview0's encodings where
 // they differ (see hostcalls.h). The wasm-level signatures are identical.
 //
-// Each hostcall in hostcalls.h, `Errno f(Call &, A...)`, becomes the host
-// function `uint32_t host(lucet_vmctx *, A...)` of the calling convention in
-// runtime.h; its wasm type is derived from A... (uint32_t -> i32, uint64_t ->
-// i64) so the declared type cannot drift from the implementation.
-#include <type_traits>
-
+// Each hostcall in hostcalls.h becomes a host function through the wrapper
+// of host_call.h (stack reserve check, no exception escapes).
+#include "wasi/host_call.h"
 #include "wasi/hostcalls.h"
 #include "wasi/wasi.h"
 
@@ -16,53 +13,19 @@ namespace lucet {
 
 namespace {
 
-using wasi::Call;
-using wasi::Errno;
-
-template <typename T>
-constexpr ValType val_type() {
-    static_assert(std::is_same_v<T, uint32_t> || std::is_same_v<T, uint64_t>);
-    return std::is_same_v<T, uint64_t> ? ValType::I64 : ValType::I32;
-}
-
 using wasi::Abi;
-
-template <auto F, Abi ABI>
-struct Host;
-
-template <typename... A, Errno (*F)(Call &, A...), Abi ABI>
-struct Host<F, ABI> {
-    static uint32_t call(lucet_vmctx *vm, A... a) {
-        Instance *inst = Instance::from_vmctx(vm);
-        auto *ctx = static_cast<WasiCtx *>(inst->wasi_ctx());
-        // An instance created without a WasiCtx (InstanceOptions::wasi_ctx) has no WASI state
-        // to act on.
-        if (!ctx) return static_cast<uint32_t>(Errno::NOSYS);
-        Errno r;
-        {
-            Call c{*ctx, wasi::GuestMem(inst->heap(), inst->heap_len()), ABI};
-            c.cancelled = [](void *i) { return static_cast<Instance *>(i)->kill_pending(); };
-            c.cancel_arg = inst;
-            r = F(c, a...);
-        }
-        // A kill that arrived during the call (a blocking wait gave up with
-        // INTR) stops the guest here, where nothing of the call is left alive;
-        // the guest never sees INTR.
-        inst->stop_if_killed();
-        return static_cast<uint32_t>(r);
-    }
-    static FuncType type() { return FuncType{{val_type<A>()...}, {ValType::I32}}; }
-};
+using wasi::Errno;
+using wasi::Host;
 
 // proc_exit does not return: the runtime unwinds the guest (on its own stack)
 // and run() reports Kind::Exited with the code.
-void host_proc_exit(lucet_vmctx *vm, uint32_t code) { Instance::from_vmctx(vm)->terminate(code); }
+void host_proc_exit(lucet_vmctx *vm, uint32_t code) noexcept { Instance::from_vmctx(vm)->terminate(code); }
 
 // proc_raise never delivers a signal to the host process (that would kill
 // every instance in it, or run the host's handlers). A terminating signal
 // ends this instance the way a shell reports a signal death, exit status
 // 128 + signal number; see wasi::raise_action for the rest.
-uint32_t host_proc_raise(lucet_vmctx *vm, uint32_t sig) {
+uint32_t host_proc_raise(lucet_vmctx *vm, uint32_t sig) noexcept {
     int signo = 0;
     switch (wasi::raise_action(sig, signo)) {
     case wasi::RaiseAction::Invalid: return static_cast<uint32_t>(Errno::INVAL);

@@ -43,8 +43,13 @@ public:
 enum class FinalLink { NoFollow, Follow, Entry };
 
 // Resolves `path` beneath `base_fd`; intermediate symlinks are always followed
-// (inside the sandbox).
+// (inside the sandbox). Time and memory are linear in the path's length.
 Errno resolve_path(int base_fd, std::string_view path, FinalLink final_link, ResolvedPath &out);
+
+// Paths (and symlink targets) of kPathMax bytes or more are refused with
+// NAMETOOLONG before any work is done, as Linux does (PATH_MAX, 4096,
+// counts the terminating NUL).
+constexpr size_t kPathMax = 4096;
 
 // Maximum number of symlinks expanded in one resolution (Linux's limit).
 constexpr int kMaxSymlinks = 40;

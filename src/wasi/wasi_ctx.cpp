@@ -56,6 +56,7 @@ Status WasiCtx::inherit_stdio() {
             e->rights_base |= rights::SOCK_SHUTDOWN | rights::SOCK_ACCEPT;
         e->rights_inheriting = 0;
         if (fds_.size() <= static_cast<size_t>(i)) fds_.resize(i + 1);
+        if (!fds_[i]) open_++;
         fds_[i] = std::move(e);
     }
     return {};
@@ -78,7 +79,8 @@ Status WasiCtx::preopen_dir(const std::string &guest_path, const std::string &ho
     if (fds_.size() < 3) fds_.resize(3);
     uint32_t out;
     if (insert(std::move(e), out) != Errno::SUCCESS)
-        return make_error("cannot preopen directory '" + host_path + "': descriptor table full");
+        return make_error("cannot preopen directory '" + host_path + "': the context's fd limit (" +
+                          std::to_string(max_fds_) + ") is reached");
     return {};
 }
 
@@ -87,8 +89,11 @@ FdEntry *WasiCtx::get(uint32_t fd) {
 }
 
 Errno WasiCtx::insert(std::unique_ptr<FdEntry> e, uint32_t &fd_out) {
+    if (full()) return Errno::NFILE;  // e closes its host fd
+    open_++;
     // Lowest free slot >= 3: guest fds 0-2 are stdio even when closed, so a
-    // later open never silently becomes the guest's stdout.
+    // later open never silently becomes the guest's stdout. (So the table
+    // never holds more than max_fds + 3 slots.)
     for (size_t i = 3; i < fds_.size(); i++) {
         if (!fds_[i]) {
             fds_[i] = std::move(e);
@@ -97,7 +102,6 @@ Errno WasiCtx::insert(std::unique_ptr<FdEntry> e, uint32_t &fd_out) {
         }
     }
     if (fds_.size() < 3) fds_.resize(3);
-    if (fds_.size() >= kMaxFds) return Errno::MFILE;
     fds_.push_back(std::move(e));
     fd_out = static_cast<uint32_t>(fds_.size() - 1);
     return Errno::SUCCESS;
@@ -106,6 +110,7 @@ Errno WasiCtx::insert(std::unique_ptr<FdEntry> e, uint32_t &fd_out) {
 Errno WasiCtx::close(uint32_t fd) {
     if (fd >= fds_.size() || !fds_[fd]) return Errno::BADF;
     fds_[fd].reset();
+    open_--;
     while (!fds_.empty() && fds_.size() > 3 && !fds_.back()) fds_.pop_back();
     return Errno::SUCCESS;
 }
@@ -114,6 +119,7 @@ Errno WasiCtx::renumber(uint32_t from, uint32_t to) {
     if (!get(from) || !get(to)) return Errno::BADF;
     if (from == to) return Errno::SUCCESS;
     fds_[to] = std::move(fds_[from]);  // the old `to` entry is destroyed (closed) here
+    open_--;
     while (fds_.size() > 3 && !fds_.back()) fds_.pop_back();
     return Errno::SUCCESS;
 }

@@ -29,6 +29,11 @@ struct FdEntry {
     // (so it never moves host_fd's offset) and the cookie of its next entry.
     DIR *dir = nullptr;
     uint64_t dir_next = 0;
+    // The guest's $fdflags.nonblock, emulated: the host description stays as
+    // it is (an inherited pipe's is shared with the host and other
+    // processes); reads and writes look with a zero-timeout poll first and
+    // give AGAIN when not ready (wait_ready).
+    bool nonblock = false;
 
     FdEntry() = default;
     FdEntry(const FdEntry &) = delete;
@@ -61,20 +66,29 @@ public:
     // nullptr when fd is not open.
     FdEntry *get(uint32_t fd);
     // Takes ownership; returns the new guest fd (lowest free number), or
-    // Errno::MFILE when the table is full.
+    // Errno::NFILE when max_fds() fds are open already.
     Errno insert(std::unique_ptr<FdEntry> e, uint32_t &fd_out);
+    // True when insert would fail: callers check before opening host fds.
+    bool full() const { return open_ >= max_fds_; }
     Errno close(uint32_t fd);
     // fd_renumber: `to` (which must be open) is closed and `from` takes its number.
     Errno renumber(uint32_t from, uint32_t to);
 
-    // Upper bound on the table size, so a guest cannot make the host allocate
-    // without limit (the host's RLIMIT_NOFILE usually bites first).
-    static constexpr uint32_t kMaxFds = 1u << 16;
+    // The most guest fds open at once (stdio and preopens count), so that
+    // one instance cannot take every fd of the process: the default stays
+    // well under the usual RLIMIT_NOFILE. Lowering it below the number open
+    // only stops new ones. kMaxFdsLimit bounds what may be asked for.
+    void set_max_fds(uint32_t n) { max_fds_ = n; }
+    uint32_t max_fds() const { return max_fds_; }
+    static constexpr uint32_t kDefaultMaxFds = 1024;
+    static constexpr uint32_t kMaxFdsLimit = 1u << 20;
 
 private:
     std::vector<std::string> args_;
     std::vector<std::string> env_;
     std::vector<std::unique_ptr<FdEntry>> fds_;
+    uint32_t open_ = 0;  // entries in fds_
+    uint32_t max_fds_ = kDefaultMaxFds;
 };
 
 // Filetype of a host st_mode (FIFOs are UNKNOWN, as in wasmtime).

@@ -9,14 +9,17 @@
 # time, the wasm/native ratio, and the geometric mean and maximum of the ratios.
 #
 # Exit status: 0 if everything built, every output matched and the targets
-# (geometric mean <= 1.15, no kernel over 1.6) were met; 1 on a build failure
-# or output mismatch; 3 if only the targets were missed (unless --no-targets).
+# (geometric mean <= 1.15, no kernel over 1.6, and any --kernel-target) were
+# met; 1 on a build failure or output mismatch; 3 if only the targets were
+# missed (unless --no-targets).
 set -u -o pipefail
 
 usage() {
     cat <<'EOF'
 usage: run_bench.sh --lucetc PATH --lucet-wasi PATH [options]
-  --kernels DIR       directory of kernel .c files (default: next to this script)
+  --kernels DIR       directory of kernel .c files (default: next to this script); repeatable
+  --cflags FLAGS      extra flags for both builds, split at spaces (e.g. '-Idir -DSIMD_REPS=25')
+  --wasm-cflags FLAGS extra flags for the wasm build only (e.g. -msimd128)
   --work DIR          scratch directory, kept (env BENCH_WORK; default: a temp dir, removed)
   --runs N            timed runs per variant (default 5; env BENCH_RUNS)
   --only K1,K2        run only these kernels (env BENCH_ONLY)
@@ -29,13 +32,17 @@ usage: run_bench.sh --lucetc PATH --lucet-wasi PATH [options]
   --clock cpu|wall    measure child user+sys CPU time (default) or wall time (env BENCH_CLOCK)
   --no-targets        do not fail when the ratio targets are missed
   --geomean-target X  (default 1.15)   --max-target X (default 1.6)
+  --kernel-target K=X kernel K's ratio must also be <= X; repeatable
 EOF
 }
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
 lucetc=""
 lucet_wasi=""
-kernels_dir="$script_dir/kernels"
+kernels_dirs=()
+extra_cflags=()
+wasm_cflags=()
+declare -A kernel_target
 work=${BENCH_WORK:-}
 runs=${BENCH_RUNS:-5}
 only=${BENCH_ONLY:-}
@@ -57,7 +64,12 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --lucetc) need_arg "$@"; lucetc=$2; shift 2 ;;
         --lucet-wasi) need_arg "$@"; lucet_wasi=$2; shift 2 ;;
-        --kernels) need_arg "$@"; kernels_dir=$2; shift 2 ;;
+        --kernels) need_arg "$@"; kernels_dirs+=("$2"); shift 2 ;;
+        --cflags) need_arg "$@"; read -r -a f <<<"$2"; extra_cflags+=("${f[@]}"); shift 2 ;;
+        --wasm-cflags) need_arg "$@"; read -r -a f <<<"$2"; wasm_cflags+=("${f[@]}"); shift 2 ;;
+        --kernel-target) need_arg "$@"
+            [[ "$2" =~ ^[A-Za-z0-9_]+=[0-9.]+$ ]] || die_usage "--kernel-target takes KERNEL=RATIO, got '$2'"
+            kernel_target[${2%%=*}]=${2#*=}; shift 2 ;;
         --work) need_arg "$@"; work=$2; shift 2 ;;
         --runs) need_arg "$@"; runs=$2; shift 2 ;;
         --only) need_arg "$@"; only=$2; shift 2 ;;
@@ -80,7 +92,10 @@ done
 [ -n "$lucet_wasi" ] || die_usage "--lucet-wasi is required"
 [ -x "$lucetc" ] || die_usage "lucetc '$lucetc' is not an executable file"
 [ -x "$lucet_wasi" ] || die_usage "lucet-wasi '$lucet_wasi' is not an executable file"
-[ -d "$kernels_dir" ] || die_usage "kernel directory '$kernels_dir' does not exist"
+[ ${#kernels_dirs[@]} -gt 0 ] || kernels_dirs=("$script_dir/kernels")
+for d in "${kernels_dirs[@]}"; do
+    [ -d "$d" ] || die_usage "kernel directory '$d' does not exist"
+done
 case "$clock" in cpu|wall) ;; *) die_usage "--clock must be cpu or wall, got '$clock'" ;; esac
 case "$runs" in ''|*[!0-9]*|0) die_usage "--runs must be a positive integer, got '$runs'" ;; esac
 
@@ -110,13 +125,21 @@ fi
 export XDG_CACHE_HOME="$work/cache"
 
 kernels=()
-for f in "$kernels_dir"/*.c; do
-    [ -e "$f" ] || continue
-    k=$(basename "$f" .c)
-    if [ -n "$only" ] && [[ ",$only," != *",$k,"* ]]; then continue; fi
-    kernels+=("$k")
+declare -A kernel_src
+for d in "${kernels_dirs[@]}"; do
+    for f in "$d"/*.c; do
+        [ -e "$f" ] || continue
+        k=$(basename "$f" .c)
+        if [ -n "$only" ] && [[ ",$only," != *",$k,"* ]]; then continue; fi
+        [ -z "${kernel_src[$k]:-}" ] || { echo "run_bench.sh: two kernels named $k: ${kernel_src[$k]} and $f" >&2; exit 2; }
+        kernel_src[$k]=$f
+        kernels+=("$k")
+    done
 done
-[ ${#kernels[@]} -gt 0 ] || { echo "run_bench.sh: no kernels selected in $kernels_dir" >&2; exit 1; }
+[ ${#kernels[@]} -gt 0 ] || { echo "run_bench.sh: no kernels selected in ${kernels_dirs[*]}" >&2; exit 1; }
+for k in "${!kernel_target[@]}"; do
+    [ -n "${kernel_src[$k]:-}" ] || die_usage "--kernel-target names $k, which is not a selected kernel"
+done
 
 failed=0
 fail() { echo "FAIL: $*" >&2; failed=1; }
@@ -134,12 +157,12 @@ run_logged() {
 # ---- build ----------------------------------------------------------------
 declare -A built
 for k in "${kernels[@]}"; do
-    src="$kernels_dir/$k.c"
+    src=${kernel_src[$k]}
     echo "building $k" >&2
     ok=1
-    run_logged "$work/$k.native.log" "$native_cc" -O2 -o "$work/$k.native" "$src" -lm || ok=0
-    run_logged "$work/$k.wasm.log" "$wasm_cc" --target=wasm32-wasi --sysroot="$sysroot" -O2 \
-        -o "$work/$k.wasm" "$src" -lm || ok=0
+    run_logged "$work/$k.native.log" "$native_cc" -O2 "${extra_cflags[@]}" -o "$work/$k.native" "$src" -lm || ok=0
+    run_logged "$work/$k.wasm.log" "$wasm_cc" --target=wasm32-wasi --sysroot="$sysroot" -O2 "${extra_cflags[@]}" \
+        "${wasm_cflags[@]}" -o "$work/$k.wasm" "$src" -lm || ok=0
     if [ $ok = 1 ]; then
         run_logged "$work/$k.lucetc.log" "$lucetc" "$work/$k.wasm" -o "$work/$k.so" \
             --opt-level "$opt_level" || ok=0
@@ -271,10 +294,17 @@ fi
 printf 'geometric mean of ratios (lucet/native): %s   (target <= %s)\n' "$geomean" "$geomean_target"
 printf 'maximum ratio: %s (%s)   (target <= %s)\n' "$maxratio" "$maxkernel" "$max_target"
 [ "$use_w2c" = 1 ] && printf 'geometric mean of ratios (wasm2c/native): %s\n' "${w2c_geomean:-n/a}"
+kernel_targets_met=1
+for k in "${!kernel_target[@]}"; do
+    [ -n "${med[$k.native]:-}" ] || continue
+    r=$(awk -v a="${med[$k.wasm]}" -v b="${med[$k.native]}" 'BEGIN { printf "%.4f", a / b }')
+    printf '%s ratio: %s   (target <= %s)\n' "$k" "$r" "${kernel_target[$k]}"
+    awk -v r="$r" -v t="${kernel_target[$k]}" 'BEGIN { exit !(r <= t) }' || kernel_targets_met=0
+done
 
 [ $failed = 0 ] || { echo "run_bench.sh: FAILED (see messages above)" >&2; exit 1; }
 met=$(awk -v g="$geomean" -v m="$maxratio" -v gt="$geomean_target" -v mt="$max_target" \
-    'BEGIN { print (g <= gt && m <= mt) ? 1 : 0 }')
+    -v kt="$kernel_targets_met" 'BEGIN { print (g <= gt && m <= mt && kt) ? 1 : 0 }')
 if [ "$met" = 1 ]; then
     echo "targets met"
 else

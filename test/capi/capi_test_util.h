@@ -58,7 +58,7 @@ static int remove_temp_dir(void) {
 static const int k_signals[4] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
 static struct sigaction g_runtime_sa[4];
 
-static int record_runtime_signal_handlers(void) {
+static inline int record_runtime_signal_handlers(void) {
     struct lucet_region *r = NULL;
     int k;
     if (lucet_mmap_region_create(1, NULL, &r) != lucet_error_ok) return -1;
@@ -67,7 +67,7 @@ static int record_runtime_signal_handlers(void) {
     return 0;
 }
 
-static void use_runtime_signal_handlers(void) {
+static inline void use_runtime_signal_handlers(void) {
     int k;
     for (k = 0; k < 4; k++) sigaction(k_signals[k], &g_runtime_sa[k], NULL);
 }
@@ -90,7 +90,7 @@ static struct lucet_dl_module *load(const char *so) {
     return m;
 }
 
-static struct lucet_val i32v(uint32_t v) {
+static inline struct lucet_val i32v(uint32_t v) {
     struct lucet_val x;
     memset(&x, 0, sizeof x);
     x.ty = lucet_val_type_i32;

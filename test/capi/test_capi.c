@@ -82,8 +82,14 @@ static void result_tag_names(void **state) {
 
 static void value_layout_is_fixed(void **state) {
     (void)state;
-    assert_int_equal(sizeof(struct lucet_val), 16);
+    /* LUCET_WASI_API_VERSION 2: the v128 member made lucet_val 24 bytes. */
+    assert_int_equal(LUCET_WASI_API_VERSION, 2);
+    assert_int_equal(lucet_api_version(), LUCET_WASI_API_VERSION);
+    assert_int_equal(sizeof(struct lucet_val), 24);
     assert_int_equal(offsetof(struct lucet_val, inner_val), 8);
+    assert_int_equal(sizeof(((struct lucet_val *)0)->inner_val.as_v128), 16);
+    assert_int_equal(sizeof(lucet_v128), 16);
+    assert_int_equal(lucet_val_type_v128, 0x7b);
     assert_int_equal(sizeof(struct lucet_alloc_limits), 40);
 }
 

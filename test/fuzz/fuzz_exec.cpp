@@ -10,16 +10,17 @@
 //   limit global that -ttf decrements in loops and at function entry);
 // - arguments are zeros of the parameter types (null for references);
 // - the "fuzzing-support" "log-*" imports log their argument; an i64 is
-//   logged as its low and high halves as two i32s;
+//   logged as its low and high halves as two i32s (log-v128 comes with SIMD);
 // - a trap ends that call only; a trap during instantiation ends the run.
 //
 // Output, one fact per line:
 //   call NAME
-//   log i32:-5 | log f32:0x7fc00000 | log f64:0x...
-//   result i32:1 i64:-2 f32:0x3f800000 f64:0x... ref     (nothing for no results)
+//   log i32:-5 | log f32:0x7fc00000 | log f64:0x... | log v128:L0:L1:L2:L3
+//   result i32:1 i64:-2 f32:0x3f800000 f64:0x... v128:... ref   (nothing for no results)
 //   trap MESSAGE
 //   instantiate-error MESSAGE
-// Integers are signed decimal (as binaryen prints them), floats the exact bits.
+// Integers are signed decimal (as binaryen prints them), floats the exact bits,
+// a v128 its four 32-bit lanes in hex, lane 0 first (binaryen prints "i32x4 0x.. ..").
 //
 // Usage: fuzz_exec MODULE.so
 #include <cinttypes>
@@ -34,6 +35,11 @@ namespace {
 using lucet::ValType;
 
 void print_i32(uint32_t v) { std::printf(" i32:%" PRId32, static_cast<int32_t>(v)); }
+
+void print_v128(uint64_t lo, uint64_t hi) {
+    std::printf(" v128:%08" PRIx32 ":%08" PRIx32 ":%08" PRIx32 ":%08" PRIx32, static_cast<uint32_t>(lo),
+                static_cast<uint32_t>(lo >> 32), static_cast<uint32_t>(hi), static_cast<uint32_t>(hi >> 32));
+}
 
 extern "C" {
 // Host functions get the calling instance's vmctx first (lucet_abi.h).
@@ -58,6 +64,14 @@ void fuzz_log_f64(lucet_vmctx *, double v) {
     std::memcpy(&bits, &v, 8);
     std::printf("log f64:0x%016" PRIx64 "\n", bits);
 }
+// A v128 argument arrives in an XMM register (lucet_v128, lucet_abi.h).
+void fuzz_log_v128(lucet_vmctx *, lucet_v128 v) {
+    uint64_t half[2];
+    std::memcpy(half, &v, 16);
+    std::printf("log");
+    print_v128(half[0], half[1]);
+    std::printf("\n");
+}
 }
 
 struct HostFunc {
@@ -71,6 +85,7 @@ const HostFunc kHostFuncs[] = {
     {"log-i64", ValType::I64, reinterpret_cast<void *>(&fuzz_log_i64)},
     {"log-f32", ValType::F32, reinterpret_cast<void *>(&fuzz_log_f32)},
     {"log-f64", ValType::F64, reinterpret_cast<void *>(&fuzz_log_f64)},
+    {"log-v128", ValType::V128, reinterpret_cast<void *>(&fuzz_log_v128)},
 };
 
 lucet::Result<lucet::Extern> resolve(std::string_view module, std::string_view field, lucet::ExternKind kind) {
@@ -84,7 +99,7 @@ lucet::Result<lucet::Extern> resolve(std::string_view module, std::string_view f
             return e;
         }
     }
-    return lucet::make_error("fuzz_exec provides only fuzzing-support.log-{i32,i64,f32,f64}, not " +
+    return lucet::make_error("fuzz_exec provides only fuzzing-support.log-{i32,i64,f32,f64,v128}, not " +
                              std::string(module) + "." + std::string(field));
 }
 
@@ -94,6 +109,7 @@ void print_value(const lucet::Val &v) {
     case ValType::I64: std::printf(" i64:%" PRId64, static_cast<int64_t>(v.bits)); break;
     case ValType::F32: std::printf(" f32:0x%08" PRIx32, static_cast<uint32_t>(v.bits)); break;
     case ValType::F64: std::printf(" f64:0x%016" PRIx64, v.bits); break;
+    case ValType::V128: print_v128(v.bits, v.hi); break;
     default: std::printf(" ref"); break;  // binaryen prints only the type of a reference result
     }
 }

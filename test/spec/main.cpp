@@ -226,7 +226,7 @@ std::vector<std::string> collect_scripts(const std::vector<std::string> &inputs,
             for (const auto &e : fs::directory_iterator(in, ec)) {
                 if (!e.is_regular_file(ec)) continue;  // proposals/ and other subdirectories are out of scope
                 std::string name = e.path().filename().string();
-                if (!name.ends_with(".wast") || name.starts_with("simd_")) continue;
+                if (!name.ends_with(".wast")) continue;
                 found.push_back(e.path().string());
             }
             if (ec) {
@@ -421,7 +421,7 @@ int run(const Options &opt) {
 int main(int argc, char **argv) {
     lucet::spec::Options opt;
     CLI::App app{"Runs WebAssembly core spec scripts (.wast) through lucetc and the runtime"};
-    app.add_option("inputs", opt.inputs, "Directories (every *.wast in them except simd_*) or .wast files")
+    app.add_option("inputs", opt.inputs, "Directories (every *.wast in them) or .wast files")
         ->required();
     app.add_option("-j,--jobs", opt.jobs, "Parallel module compilations (default: number of cores)");
     app.add_option("-O,--opt-level", opt.opt_level, "cc optimisation level for the modules under test")

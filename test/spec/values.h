@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,15 +26,23 @@ struct Expected {
     ValType type = ValType::I32;
     Kind kind = Kind::Exact;
     uint64_t bits = 0;
+    // v128 (kind Exact): one pattern per lane of lane_type ("i8" ... "f64"),
+    // each Exact (the lane's bits) or, for f32/f64 lanes, a NaN pattern.
+    struct Lane {
+        Kind kind = Kind::Exact;
+        uint64_t bits = 0;
+    };
+    std::string lane_type;
+    std::vector<Lane> lanes;
 };
 
-// "i32" -> ValType::I32, ...; an error for anything else (v128 included: SIMD
-// is out of scope for this runner).
+// "i32" -> ValType::I32, ..., "v128" -> ValType::V128; an error for anything else.
 Result<ValType> parse_valtype(const std::string &name);
 
 // An argument of an invoke action: {"type": "i32", "value": "4294967295"}.
 // Numbers are the unsigned decimal of the value's bits. externref N (a host
-// reference) is represented as bits N+1 so that bits 0 stays ref.null.
+// reference) is represented as bits N+1 so that bits 0 stays ref.null. A
+// v128 is {"type": "v128", "lane_type": "i16", "value": [8 lane numbers]}.
 Result<Val> parse_arg(const json &j);
 
 Result<Expected> parse_expected(const json &j);
@@ -43,8 +52,12 @@ uint64_t canonical_bits(ValType t, uint64_t bits);
 
 bool matches(const Expected &e, const Val &v);
 
-// "i32:4294967295 (0xffffffff)", "f32:0x7fc00000 (nan)", "externref:ref.extern 3".
+// "i32:4294967295 (0xffffffff)", "f32:0x7fc00000 (nan)", "externref:ref.extern 3",
+// "v128:i32x4 0x00000001 0x00000002 0x00000003 0x00000004".
 std::string format_val(const Val &v);
+// A v128 in the lanes of `lane_type` ("v128:f32x4 0x7fc00000 (nan) ..."); as
+// format_val for other values or lane types.
+std::string format_val_as(const Val &v, const std::string &lane_type);
 std::string format_expected(const Expected &e);
 
 // Safe JSON accessors: never throw, return nullptr / empty when absent or of

@@ -388,9 +388,12 @@ private:
         bool ok = r.values.size() == expected.size();
         for (size_t i = 0; ok && i < expected.size(); ++i) ok = matches(expected[i], r.values[i]);
         if (ok) return pass(line);
-        std::string want = "(";
+        // Results shown like the expectation (a v128 in its lane type).
+        std::string got = "returned (", want = "(";
+        for (size_t i = 0; i < r.values.size(); ++i)
+            got += (i ? ", " : "") + format_val_as(r.values[i], i < expected.size() ? expected[i].lane_type : "");
         for (size_t i = 0; i < expected.size(); ++i) want += (i ? ", " : "") + format_expected(expected[i]);
-        fail(line, action_name(*action) + " " + describe(r) + ", expected " + want + ")");
+        fail(line, action_name(*action) + " " + got + "), expected " + want + ")");
     }
 
     void cmd_assert_trap(const json &c, int line, bool exhaustion) {

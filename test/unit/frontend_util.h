@@ -1,5 +1,5 @@
 // frontend_util.h: helpers shared by the decoder and validator unit tests:
-// running wat2wasm / wast2json, building binaries by hand.
+// running wat2wasm / wast2json, building binaries by hand, checking modules.
 #pragma once
 
 #include <algorithm>
@@ -12,6 +12,9 @@
 #include <string>
 #include <unistd.h>
 #include <vector>
+
+#include "decode/decoder.h"
+#include "validate/validator.h"
 
 namespace fe_test {
 
@@ -67,8 +70,8 @@ inline std::vector<uint8_t> wat(const std::string &text, bool check = true) {
     return read_file(base + ".wasm");
 }
 
-// The binary modules wast2json writes for the core spec suite (all .wast
-// files but simd_*, from $LUCET_SPEC_DIR), converted once per test binary
+// The binary modules wast2json writes for the core spec suite (every .wast
+// file of $LUCET_SPEC_DIR, simd_* included), converted once per test binary
 // into the scratch directory; sorted, so callers see a stable order. Empty if
 // the suite or wast2json is missing.
 inline const std::vector<std::string> &spec_wasm_files() {
@@ -83,7 +86,7 @@ inline const std::vector<std::string> &spec_wasm_files() {
         std::vector<std::string> wasts;
         for (const auto &e : fs::directory_iterator(spec, ec)) {
             std::string n = e.path().filename().string();
-            if (n.size() > 5 && n.substr(n.size() - 5) == ".wast" && n.rfind("simd_", 0) != 0) wasts.push_back(n);
+            if (n.size() > 5 && n.substr(n.size() - 5) == ".wast") wasts.push_back(n);
         }
         for (const std::string &n : wasts) {
             std::string cmd = shell_quote(wast2json) + " " + shell_quote(spec + "/" + n) + " -o " +
@@ -133,4 +136,32 @@ inline std::vector<uint8_t> one_func(const std::vector<uint8_t> &body, const std
     return m;
 }
 
+// The decoder's message for `bytes`, "" if they decode.
+inline std::string decode_error(std::vector<uint8_t> bytes) {
+    auto r = lucet::decode_module(std::move(bytes));
+    return r.ok() ? "" : r.error().message;
+}
+
+// "" if the module decodes and validates; the decoder's message prefixed with
+// "decode: " if it is malformed; the validator's message otherwise.
+inline std::string check_wat(const std::string &text) {
+    auto bytes = wat(text, /*check=*/false);
+    if (bytes.empty()) return "wat2wasm failed";
+    auto r = lucet::decode_module(std::move(bytes));
+    if (!r.ok()) return "decode: " + r.error().message;
+    lucet::Status st = lucet::validate_module(*r);
+    return st.ok() ? "" : st.error().message;
+}
+
+inline bool starts_with(const std::string &s, const std::string &p) { return s.rfind(p, 0) == 0; }
+
 }  // namespace fe_test
+
+#define VALID(text) CHECK(fe_test::check_wat(text) == "")
+#define INVALID(text, prefix)                         \
+    do {                                              \
+        std::string msg_ = fe_test::check_wat(text);  \
+        INFO("module: " << (text));                   \
+        INFO("message: " << msg_);                    \
+        CHECK(fe_test::starts_with(msg_, prefix));    \
+    } while (0)

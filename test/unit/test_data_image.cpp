@@ -63,16 +63,17 @@ uint32_t call(Instance &in, const char *name, std::vector<Val> args = {}) {
     return r.values.empty() ? 0 : static_cast<uint32_t>(r.values[0].bits);
 }
 
-// How many mappings of a .so file does /proc/self/maps show inside [lo, hi)?
+// How many file mappings (the module's .so, or the loader's memfd copy of
+// it) does /proc/self/maps show inside [lo, hi)?
 int so_maps_in(const uint8_t *lo, const uint8_t *hi) {
     std::ifstream maps("/proc/self/maps");
     std::string line;
     int n = 0;
     while (std::getline(maps, line)) {
-        unsigned long a = 0, b = 0;
-        if (std::sscanf(line.c_str(), "%lx-%lx", &a, &b) != 2) continue;
+        unsigned long a = 0, b = 0, inode = 0;
+        if (std::sscanf(line.c_str(), "%lx-%lx %*s %*s %*s %lu", &a, &b, &inode) != 3) continue;
         if (a < reinterpret_cast<uintptr_t>(lo) || b > reinterpret_cast<uintptr_t>(hi)) continue;
-        if (line.size() > 3 && line.compare(line.size() - 3, 3, ".so") == 0) n++;
+        if (inode != 0) n++;
     }
     return n;
 }

@@ -19,14 +19,6 @@ using namespace fe_test;
 
 namespace {
 
-std::string decode_error(std::vector<uint8_t> bytes) {
-    auto r = decode_module(std::move(bytes));
-    if (r.ok()) return "";
-    return r.error().message;
-}
-
-bool starts_with(const std::string &s, const std::string &p) { return s.rfind(p, 0) == 0; }
-
 const char *kRichWat = R"((module
   (type $t (func (param i32) (result i32)))
   (import "env" "f" (func $imp (param i32) (result i32)))
@@ -261,20 +253,6 @@ TEST_CASE("decode: illegal opcodes and reserved bytes", "[decode]") {
     CHECK(starts_with(decode_error(one_func({0x00, 0x0b, 0x01})), "section size mismatch"));
     // else outside if.
     CHECK(starts_with(decode_error(one_func({0x00, 0x02, 0x40, 0x05, 0x0b, 0x0b})), "END opcode expected"));
-}
-
-TEST_CASE("decode: SIMD is rejected", "[decode]") {
-    auto a = wat("(module (func (result i32) (v128.const i32x4 1 2 3 4) (i32x4.extract_lane 0)))");
-    REQUIRE_FALSE(a.empty());
-    CHECK(decode_error(a) == "SIMD is not supported yet");
-    auto b = wat("(module (func (param v128)))");
-    REQUIRE_FALSE(b.empty());
-    CHECK(decode_error(b) == "SIMD is not supported yet");
-    auto c = wat("(module (global v128 (v128.const i64x2 0 0)))");
-    REQUIRE_FALSE(c.empty());
-    CHECK(decode_error(c) == "SIMD is not supported yet");
-    // A block type of v128.
-    CHECK(decode_error(one_func({0x00, 0x02, 0x7b, 0x0b, 0x0b})) == "SIMD is not supported yet");
 }
 
 TEST_CASE("decode: sections", "[decode]") {

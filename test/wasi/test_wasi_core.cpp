@@ -20,89 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "wasi/hostcalls.h"
-#include "wasi/wasi_errno.h"
-
-using namespace lucet::wasi;
-namespace fs = std::filesystem;
-
-namespace {
-
-constexpr uint32_t kMemSize = 65536;
-
-struct Guest {
-    std::vector<uint8_t> mem = std::vector<uint8_t>(kMemSize, 0);
-    WasiCtx ctx;
-    Call call() { return Call{ctx, GuestMem(mem.data(), mem.size())}; }
-
-    uint32_t u32(uint32_t at) const {
-        uint32_t v;
-        std::memcpy(&v, mem.data() + at, 4);
-        return v;
-    }
-    uint64_t u64(uint32_t at) const {
-        uint64_t v;
-        std::memcpy(&v, mem.data() + at, 8);
-        return v;
-    }
-    void put32(uint32_t at, uint32_t v) { std::memcpy(mem.data() + at, &v, 4); }
-    // Puts a string at `at`, returns its length.
-    uint32_t put(uint32_t at, const std::string &s) {
-        std::memcpy(mem.data() + at, s.data(), s.size());
-        return static_cast<uint32_t>(s.size());
-    }
-    std::string str(uint32_t at, uint32_t len) const { return std::string(mem.begin() + at, mem.begin() + at + len); }
-};
-
-// A fresh temporary directory, removed at the end of the test.
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/lucet-wasi-test-XXXXXX";
-        REQUIRE(mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-constexpr uint32_t PATH = 1024;  // where tests put path strings
-constexpr uint32_t OUT = 2048;   // out-parameters
-constexpr uint32_t IOV = 3072;   // iovec arrays
-constexpr uint32_t BUF = 4096;   // data buffers
-
-// path_open with wasi-libc-like rights (everything; narrowed by the preopen).
-Errno open_path(Guest &g, uint32_t dirfd, const std::string &p, uint32_t oflags, uint32_t &fd,
-                uint32_t lookup = lookupflags::SYMLINK_FOLLOW, uint64_t rights = ~0ull) {
-    Call c = g.call();
-    uint32_t len = g.put(PATH, p);
-    Errno e = path_open(c, dirfd, lookup, PATH, len, oflags, rights, ~0ull, 0, OUT);
-    fd = g.u32(OUT);
-    return e;
-}
-
-Errno write_str(Guest &g, uint32_t fd, const std::string &s, uint32_t &n) {
-    Call c = g.call();
-    uint32_t len = g.put(BUF, s);
-    g.put32(IOV, BUF);
-    g.put32(IOV + 4, len);
-    Errno e = fd_write(c, fd, IOV, 1, OUT);
-    n = g.u32(OUT);
-    return e;
-}
-
-Errno read_str(Guest &g, uint32_t fd, uint32_t max, std::string &out) {
-    Call c = g.call();
-    g.put32(IOV, BUF);
-    g.put32(IOV + 4, max);
-    Errno e = fd_read(c, fd, IOV, 1, OUT);
-    out = g.str(BUF, g.u32(OUT));
-    return e;
-}
-
-}  // namespace
+#include "wasi_core_test_util.h"
 
 TEST_CASE("args and environ round trip", "[wasi]") {
     Guest g;
@@ -403,7 +321,7 @@ TEST_CASE("directories: create, remove, readdir with cookies", "[wasi]") {
         expect.insert(name);
     }
     uint32_t dfd;
-    REQUIRE(open_path(g, 3, ".", oflags::DIRECTORY, dfd) == Errno::SUCCESS);
+    REQUIRE(open_path(g, 3, ".", oflags::DIRECTORY, dfd, 0, ~rights::FD_WRITE) == Errno::SUCCESS);
     REQUIRE(fd_fdstat_get(c, dfd, OUT) == Errno::SUCCESS);
     CHECK(g.mem[OUT] == uint8_t(Filetype::DIRECTORY));
 
@@ -525,7 +443,8 @@ TEST_CASE("sandbox: no escape by .., absolute paths or symlinks", "[wasi]") {
     // only in the sense that .. from it may not leave the *preopen*... and
     // since the walk starts at that fd, not even its own root.
     uint32_t afd;
-    REQUIRE(open_path(g, 3, "a", oflags::DIRECTORY, afd) == Errno::SUCCESS);
+    REQUIRE(open_path(g, 3, "a", oflags::DIRECTORY, afd, lookupflags::SYMLINK_FOLLOW, ~rights::FD_WRITE) ==
+            Errno::SUCCESS);
     CHECK(open_path(g, afd, "../a/file", 0, fd) == Errno::NOTCAPABLE);
     REQUIRE(open_path(g, afd, "b/../file", 0, fd) == Errno::SUCCESS);
     CHECK(open_path(g, 3, "a/file", 0, fd) == Errno::SUCCESS);
@@ -790,17 +709,19 @@ TEST_CASE("sock_accept on a listening socket", "[wasi]") {
     REQUIRE(getsockname(ls, reinterpret_cast<sockaddr *>(&a), &al) == 0);
     uint32_t lfd = add_socket(g, ls, rights::SOCK_ACCEPT | rights::FD_READ);
     Call c = g.call();
-    // The flags are the new connection's; a nonblocking listening socket
-    // with nothing pending: AGAIN.
-    REQUIRE(fcntl(ls, F_SETFL, O_NONBLOCK) == 0);
+    // The flags are the new connection's; a (guest-)nonblocking listening
+    // socket with nothing pending: AGAIN.
+    g.ctx.get(lfd)->nonblock = true;
     CHECK(sock_accept(c, lfd, fdflags::NONBLOCK, OUT) == Errno::AGAIN);
     CHECK(sock_accept(c, lfd, fdflags::APPEND, OUT) == Errno::INVAL);
     int cl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     REQUIRE(connect(cl, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
     REQUIRE(sock_accept(c, lfd, fdflags::NONBLOCK, OUT) == Errno::SUCCESS);
     uint32_t conn = g.u32(OUT);
-    CHECK((fcntl(g.ctx.get(conn)->host_fd, F_GETFL) & O_NONBLOCK) != 0);
-    REQUIRE(fcntl(g.ctx.get(conn)->host_fd, F_SETFL, 0) == 0);
+    // Nonblock is the guest fd's (emulated), not the host description's.
+    CHECK(g.ctx.get(conn)->nonblock);
+    CHECK((fcntl(g.ctx.get(conn)->host_fd, F_GETFL) & O_NONBLOCK) == 0);
+    g.ctx.get(conn)->nonblock = false;
     CHECK(conn != lfd);
     REQUIRE(write(cl, "x", 1) == 1);
     g.put32(IOV, BUF);

@@ -11,6 +11,10 @@ pub const LUCET_ERROR_RUNTIME_TERMINATED: lucet_error = 9;
 pub type lucet_val_type = u32;
 pub const I32: lucet_val_type = 0x7f;
 pub const I64: lucet_val_type = 0x7e;
+pub const V128: lucet_val_type = 0x7b;
+
+/// The C API version these declarations mirror (LUCET_WASI_API_VERSION).
+pub const LUCET_WASI_API_VERSION: i32 = 2;
 
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -19,6 +23,7 @@ pub union lucet_val_inner {
     pub as_i64: u64,
     pub as_f32: f32,
     pub as_f64: f64,
+    pub as_v128: [u8; 16],
 }
 
 #[repr(C)]
@@ -27,6 +32,9 @@ pub struct lucet_val {
     pub ty: lucet_val_type,
     pub inner_val: lucet_val_inner,
 }
+
+// struct lucet_val of API version 2: 24 bytes, value at offset 8.
+const _: () = assert!(std::mem::size_of::<lucet_val>() == 24 && std::mem::align_of::<lucet_val>() == 8);
 
 pub const LUCET_MAX_RESULTS: usize = 8;
 pub const TAG_RETURNED: u32 = 0;
@@ -104,6 +112,7 @@ pub struct lucet_host_func {
 }
 
 extern "C" {
+    pub fn lucet_api_version() -> i32;
     pub fn lucet_error_name(e: lucet_error) -> *const c_char;
     pub fn lucet_error_message() -> *const c_char;
     pub fn lucet_trap_code_name(code: u32) -> *const c_char;

@@ -341,6 +341,15 @@ fn main() {
         eprintln!("usage: {} guest.so guest_wasi.so", args[0]);
         std::process::exit(2);
     }
+    // ffi.rs mirrors the structs of one C API version.
+    let lib_version = unsafe { ffi::lucet_api_version() };
+    if lib_version != ffi::LUCET_WASI_API_VERSION {
+        eprintln!(
+            "embed-rust: liblucet_wasi has C API version {lib_version}, ffi.rs mirrors {}",
+            ffi::LUCET_WASI_API_VERSION
+        );
+        std::process::exit(1);
+    }
     if let Err(e) = run(&args[1], &args[2]) {
         eprintln!("embed-rust: {e}");
         std::process::exit(1);

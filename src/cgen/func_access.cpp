@@ -1,0 +1,123 @@
+// func_access.cpp: the FuncEmitter parts that touch memory and globals:
+// bounds checks, loads and stores (MVP and SIMD), global.get/set, and the
+// SIMD instructions (whose C comes from simd_ops.cpp).
+#include "cgen/func_emitter.h"
+#include "decode/simd_ops.h"
+
+namespace lucet::cgen {
+
+// The 8-byte slot of a scalar global: in the vmctx for a defined one; an
+// imported one's vmctx slot points to the exporter's slot.
+std::string FuncEmitter::global_slot(uint32_t g) const {
+    return g < m_.num_imported_globals ? fmt::format("(*(uint64_t *)(uintptr_t)ctx->globals[{}])", g)
+                                       : fmt::format("ctx->globals[{}]", g);
+}
+
+void FuncEmitter::global_get(uint32_t g) {
+    ValType t = m_.global_types[g].type;
+    std::string d = push(t);
+    if (t == ValType::V128) {  // the slot holds a pointer to the 16 bytes (lucet_abi.h)
+        fmt::format_to(std::back_inserter(body_), "__builtin_memcpy(&{}, (const void *)(uintptr_t)ctx->globals[{}], 16);\n",
+                       d, g);
+        return;
+    }
+    std::string slot_expr = global_slot(g);
+    switch (t) {
+    case ValType::I32: fmt::format_to(std::back_inserter(body_), "{} = (uint32_t){};\n", d, slot_expr); break;
+    case ValType::F32:
+        fmt::format_to(std::back_inserter(body_), "{} = lucet_f32_from((uint32_t){});\n", d, slot_expr);
+        break;
+    case ValType::F64: fmt::format_to(std::back_inserter(body_), "{} = lucet_f64_from({});\n", d, slot_expr); break;
+    default: fmt::format_to(std::back_inserter(body_), "{} = {};\n", d, slot_expr); break;
+    }
+}
+
+void FuncEmitter::global_set(uint32_t g) {
+    ValType t = m_.global_types[g].type;
+    std::string v = pop();
+    if (t == ValType::V128) {
+        fmt::format_to(std::back_inserter(body_), "__builtin_memcpy((void *)(uintptr_t)ctx->globals[{}], &{}, 16);\n",
+                       g, v);
+        return;
+    }
+    std::string slot_expr = global_slot(g);
+    // Whole 8-byte slot, zero-extended: the slot representation of lucet_abi.h.
+    switch (t) {
+    case ValType::F32: fmt::format_to(std::back_inserter(body_), "{} = lucet_f32_bits({});\n", slot_expr, v); break;
+    case ValType::F64: fmt::format_to(std::back_inserter(body_), "{} = lucet_f64_bits({});\n", slot_expr, v); break;
+    default: fmt::format_to(std::back_inserter(body_), "{} = {};\n", slot_expr, v); break;
+    }
+}
+
+// The effective address of an access of `size` bytes at `a` + offset, after
+// emitting its bounds check if one is needed: the guard region absorbs any
+// 33-bit address iff reservation + guard covers 2^32 + offset + size;
+// otherwise the whole access is checked against the current size.
+std::string FuncEmitter::address(const std::string &a, const MemArg &ma, uint32_t size) {
+    unsigned __int128 covered = (unsigned __int128)opts_.reserved_size + opts_.guard_size;
+    unsigned __int128 needed = ((unsigned __int128)1 << 32) + ma.offset + size;
+    std::string addr = fmt::format("(uint64_t){} + {}ull", a, ma.offset);
+    if (covered < needed) {
+        fmt::format_to(std::back_inserter(body_), "lucet_chk(ctx, {}, {});\n", addr, size);
+    }
+    return addr;
+}
+
+void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
+    if (op.store) {
+        // A raw loaded value stored back may be a no-op copy (store p (load
+        // p)) that cc deletes together with the load: force it. A derived
+        // value is a computation whose result is written; the store is only
+        // deletable as dead, which the cc flags rule out for gcc (see
+        // LUCET_FORCE_STORED_FLOAT).
+        if (pending(0) != kNone) {
+            body_ += pending(0) == kRaw ? "LUCET_FORCE_READ_FLOAT(" : "LUCET_FORCE_STORED_FLOAT(";
+            body_ += top();
+            body_ += ");\n";
+        }
+        std::string v = pop();
+        std::string addr = address(pop(), ma, op.size);
+        fmt::format_to(std::back_inserter(body_), "{}(mem + {}, {});\n", op.helper, addr, v);
+    } else {
+        std::string a = pop();
+        std::string d = push(op.type);
+        std::string addr = address(a, ma, op.size);
+        const char *helper = op.helper;
+        if (op.type == ValType::F32 || op.type == ValType::F64) {
+            helper = op.type == ValType::F32 ? "lucet_ldnf_f32" : "lucet_ldnf_f64";
+            mark_pending(static_cast<uint32_t>(stack_.size()) - 1, kRaw);
+        }
+        fmt::format_to(std::back_inserter(body_), "{} = {}(mem + {});\n", d, helper, addr);
+    }
+}
+
+void FuncEmitter::simd_op(const SimdOp &op, const Instr &in) {
+    uses_simd_ = true;
+    std::string args[3];
+    for (int i = op.arity - 1; i >= 0; i--) args[i] = pop();
+    std::string d = push(op.result);
+    body_ += d;
+    body_ += " = ";
+    fmt::format_to(std::back_inserter(body_), fmt::runtime(op.tmpl), args[0], args[1], args[2], in.index,
+                   simd_immediate(in));
+    body_ += ";\n";
+}
+
+void FuncEmitter::simd_mem_access(const char *helper, const Instr &in) {
+    uses_simd_ = true;
+    auto out = std::back_inserter(body_);
+    const SimdOpInfo &info = simd_info(in.op);
+    std::string v = info.sig == SimdSig::Load ? std::string() : pop();
+    std::string addr = address(pop(), in.mem, 1u << info.access_log2);
+    switch (info.sig) {
+    case SimdSig::Load: fmt::format_to(out, "{} = {}(mem + {});\n", push(ValType::V128), helper, addr); break;
+    case SimdSig::LoadLane:
+        fmt::format_to(out, "{} = {}(mem + {}, {}, {});\n", push(ValType::V128), helper, addr, v, in.index);
+        break;
+    case SimdSig::StoreLane: fmt::format_to(out, "{}(mem + {}, {}, {});\n", helper, addr, v, in.index); break;
+    default: fmt::format_to(out, "{}(mem + {}, {});\n", helper, addr, v); break;  // Store
+    }
+}
+
+
+}  // namespace lucet::cgen

@@ -1,0 +1,247 @@
+// func_emitter.h: the function body translator shared by func_body.cpp
+// (control flow, calls, the instruction switch) and func_access.cpp (memory,
+// globals, SIMD). Internal to src/cgen.
+//
+// wasm2c's scheme: the operand stack becomes typed C variables named by class
+// and depth (si3 = the i32 at depth 3), declared at the top of the function,
+// so the emitted code is straight assignments that cc turns into registers.
+// Control flow is flat: block -> label after, loop -> label before, if ->
+// conditional goto to an else label, br -> copy carried values into the
+// target's slots + goto. Nothing here recurses on nesting depth, and code
+// after br / return / unreachable is skipped until the enclosing else/end.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cgen/cgen_internal.h"
+#include "cgen/ops_table.h"
+#include "decode/instr.h"
+
+namespace lucet::cgen {
+
+constexpr int kNumClasses = 6;  // i j f d r v
+
+inline int class_index(ValType t) {
+    switch (t) {
+    case ValType::I32: return 0;
+    case ValType::I64: return 1;
+    case ValType::F32: return 2;
+    case ValType::F64: return 3;
+    case ValType::V128: return 5;
+    default: return 4;
+    }
+}
+
+struct BlockSig {
+    const FuncType *ft = nullptr;  // TypeIndex block types and the function frame
+    ValType single = ValType::I32;
+    bool has_single = false;
+    std::span<const ValType> params() const {
+        return ft ? std::span<const ValType>(ft->params) : std::span<const ValType>();
+    }
+    std::span<const ValType> results() const {
+        if (ft) return std::span<const ValType>(ft->results);
+        if (has_single) return std::span<const ValType>(&single, 1);
+        return {};
+    }
+};
+
+struct Frame {
+    enum class Kind : uint8_t { Func, Block, Loop, If };
+    Kind kind = Kind::Block;
+    bool label_used = false;  // a branch targets the label
+    bool else_done = false;   // If: the else label has been placed
+    uint32_t label = 0;
+    uint32_t height = 0;      // stack height below the block's params
+    BlockSig sig;
+    // Carried values of a branch to this frame.
+    std::span<const ValType> branch_types() const { return kind == Kind::Loop ? sig.params() : sig.results(); }
+};
+
+class FuncEmitter {
+public:
+    FuncEmitter(const Module &m, uint32_t fidx, const EmitOptions &opts, FuncEmitStats &stats)
+        : m_(m), opts_(opts), stats_(stats), fidx_(fidx),
+          fn_(m.code[fidx - m.num_imported_funcs]), ft_(m.func_type(fidx)) {}
+
+    Status run(std::string &out);
+
+private:
+    const Module &m_;
+    const EmitOptions &opts_;
+    FuncEmitStats &stats_;
+    uint32_t fidx_;
+    const Function &fn_;
+    const FuncType &ft_;
+
+    std::vector<ValType> locals_;  // params then declared locals
+    std::vector<ValType> stack_;
+    std::vector<Frame> frames_;
+    std::vector<uint8_t> used_[kNumClasses];  // slot depths in use, per class
+    std::vector<std::pair<ValType, std::string>> extra_decls_;
+    std::string body_;
+    uint32_t next_label_ = 0;
+    bool dead_ = false;        // current position is unreachable
+    // Pending loads: per operand-stack entry, whether it holds a float load's
+    // value (kRaw) or a value computed from such loads by float->float ops
+    // (kDerived) that has not been forced. Float loads are emitted without
+    // LUCET_FORCE_READ (an asm statement, which blocks vectorization); the
+    // load cannot be deleted as long as its value reaches an observable use
+    // (store, call argument, return; stores are never deleted as dead, see
+    // mem_access). Wherever a pending value could instead
+    // die or leave the tracked straight-line flow (drop, local.set, control
+    // flow, comparisons, conversions...), force_pending() forces it first.
+    // Integer loads stay forced at the load. Entries at or above the stack
+    // height are stale and ignored.
+    enum : uint8_t { kNone = 0, kRaw = 1, kDerived = 2 };
+    std::vector<uint8_t> pend_;
+    // Every operand-stack entry below pend_min_ is kNone, so force_pending()
+    // costs nothing when nothing is pending (else it would cost stack height
+    // x instructions: 500,000 constants on the stack took over a minute).
+    uint32_t pend_min_ = UINT32_MAX;
+    void mark_pending(uint32_t depth, uint8_t p) {
+        pend_[depth] = p;
+        if (p != kNone && depth < pend_min_) pend_min_ = depth;
+    }
+    bool calls_out_ = false;   // calls a function, a runtime helper or libc
+    bool calls_host_ = false;  // ... other than a direct call to a function of this module
+    bool uses_simd_ = false;   // needs the SIMD helpers (and so SIMDe)
+    uint32_t dead_depth_ = 0;  // blocks opened inside the unreachable region
+
+    // --- slots ---
+    void slot(std::string &o, uint32_t depth, ValType t) {
+        int c = class_index(t);
+        if (used_[c].size() <= depth) used_[c].resize(depth + 1 + depth / 2, 0);
+        used_[c][depth] = 1;
+        o += 's';
+        o += type_letter(t);
+        fmt::format_to(std::back_inserter(o), "{}", depth);
+    }
+    std::string slot_name(uint32_t depth, ValType t) {
+        std::string s;
+        slot(s, depth, t);
+        return s;
+    }
+    std::string top(uint32_t from_top = 0) {
+        uint32_t d = static_cast<uint32_t>(stack_.size()) - 1 - from_top;
+        return slot_name(d, stack_[d]);
+    }
+    std::string push(ValType t) {
+        stack_.push_back(t);
+        if (pend_.size() < stack_.size()) pend_.resize(stack_.size() * 2, kNone);
+        pend_[stack_.size() - 1] = kNone;
+        return slot_name(static_cast<uint32_t>(stack_.size() - 1), t);
+    }
+    std::string pop() {
+        std::string s = top();
+        stack_.pop_back();
+        return s;
+    }
+
+    // --- control ---
+    BlockSig block_sig(const BlockType &bt) const {
+        BlockSig s;
+        if (bt.kind == BlockType::Kind::Value) {
+            s.single = bt.value;
+            s.has_single = true;
+        } else if (bt.kind == BlockType::Kind::TypeIndex) {
+            s.ft = &m_.types[bt.type_index];
+        }
+        return s;
+    }
+    void copy_to(uint32_t dst, std::span<const ValType> types) {
+        uint32_t n = static_cast<uint32_t>(types.size());
+        uint32_t src = static_cast<uint32_t>(stack_.size()) - n;
+        if (src == dst) return;
+        for (uint32_t i = 0; i < n; i++) {
+            slot(body_, dst + i, types[i]);
+            body_ += " = ";
+            slot(body_, src + i, types[i]);
+            body_ += ";\n";
+        }
+    }
+    void emit_return() {
+        auto res = std::span<const ValType>(ft_.results);
+        uint32_t base = static_cast<uint32_t>(stack_.size() - res.size());
+        if (res.empty()) {
+            body_ += "return;\n";
+        } else if (res.size() == 1) {
+            body_ += "return ";
+            slot(body_, base, res[0]);
+            body_ += ";\n";
+        } else {
+            fmt::format_to(std::back_inserter(body_), "{{ {} r_;", multi_result_struct_name(ft_.results));
+            for (size_t i = 0; i < res.size(); i++) {
+                fmt::format_to(std::back_inserter(body_), " r_.r{} = ", i);
+                slot(body_, base + static_cast<uint32_t>(i), res[i]);
+                body_ += ';';
+            }
+            body_ += " return r_; }\n";
+        }
+    }
+    // Copies and jump for a branch to the frame `rel` levels up (no condition).
+    void emit_branch(uint32_t rel) {
+        Frame &t = frames_[frames_.size() - 1 - rel];
+        if (t.kind == Frame::Kind::Func) {
+            emit_return();
+            return;
+        }
+        copy_to(t.height, t.branch_types());
+        t.label_used = true;
+        fmt::format_to(std::back_inserter(body_), "goto L{};\n", t.label);
+    }
+    void restore_if_params(const Frame &f) {
+        auto ps = f.sig.params();
+        for (uint32_t i = 0; i < ps.size(); i++) {
+            slot(body_, f.height + i, ps[i]);
+            fmt::format_to(std::back_inserter(body_), " = ip{}_{};\n", f.label, i);
+        }
+    }
+    void reset_stack(uint32_t height, std::span<const ValType> top_types) {
+        stack_.resize(height);
+        stack_.insert(stack_.end(), top_types.begin(), top_types.end());
+        if (pend_.size() < stack_.size()) pend_.resize(stack_.size() * 2, kNone);
+        std::fill(pend_.begin() + height, pend_.begin() + stack_.size(), kNone);
+    }
+    uint8_t pending(uint32_t from_top) const {
+        return pend_[stack_.size() - 1 - from_top];
+    }
+    // Forces every pending value on the operand stack (see pend_).
+    void force_pending() {
+        for (uint32_t d = pend_min_; d < stack_.size(); d++) {
+            if (pend_[d] == kNone) continue;
+            body_ += "LUCET_FORCE_READ_FLOAT(";
+            slot(body_, d, stack_[d]);
+            body_ += ");\n";
+            pend_[d] = kNone;
+        }
+        pend_min_ = UINT32_MAX;  // entries above the stack are stale: push() clears them
+    }
+    static bool is_float(ValType t) { return t == ValType::F32 || t == ValType::F64; }
+    bool keeps_pending(const Instr &in) const;
+    void do_else();
+    void do_end(bool &finished);
+
+    // --- instructions ---
+    Status instr(const Instr &in, bool &finished);
+    void call_direct(uint32_t func);
+    void call_indirect(uint32_t type_index, uint32_t table);
+    // Emits the call, popping the arguments and pushing the results. With
+    // likely_first_arg, emits `if (first == likely) call(likely) else
+    // call(first)`: see call_indirect.
+    void finish_call(const FuncType &ft, const std::string &callee_expr, const std::string &first_arg,
+                     const std::string &likely_first_arg = {});
+    std::string address(const std::string &a, const MemArg &ma, uint32_t size);
+    void mem_access(const MemOp &op, const MemArg &ma);
+    void simd_op(const SimdOp &op, const Instr &in);
+    void simd_mem_access(const char *helper, const Instr &in);
+    std::string global_slot(uint32_t g) const;
+    void global_get(uint32_t g);
+    void global_set(uint32_t g);
+};
+
+}  // namespace lucet::cgen

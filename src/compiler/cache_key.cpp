@@ -1,0 +1,178 @@
+// cache_key.cpp: see cache_key.h.
+#include "compiler/cache_key.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include "compiler/cc_driver.h"
+
+namespace lucet::cache {
+
+namespace {
+
+constexpr size_t kHashBytes = 32;
+
+std::string to_hex(const unsigned char *p, size_t n) {
+    static const char digits[] = "0123456789abcdef";
+    std::string s;
+    for (size_t i = 0; i < n; i++) {
+        s += digits[p[i] >> 4];
+        s += digits[p[i] & 15];
+    }
+    return s;
+}
+
+// Environment variables that change what gcc/clang compile or link.
+const char *const kCcEnv[] = {"CPATH", "C_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH"};
+
+struct Hasher {
+    crypto_generichash_state st;
+    Hasher() { crypto_generichash_init(&st, nullptr, 0, kHashBytes); }
+    void raw(const void *p, size_t n) { crypto_generichash_update(&st, static_cast<const unsigned char *>(p), n); }
+    // A named, length-framed field.
+    void field(const char *name, const std::string &value) {
+        uint64_t lens[2] = {std::strlen(name), value.size()};
+        raw(lens, sizeof lens);
+        raw(name, lens[0]);
+        raw(value.data(), value.size());
+    }
+    std::string hex() {
+        unsigned char out[kHashBytes];
+        crypto_generichash_final(&st, out, sizeof out);
+        return to_hex(out, sizeof out);
+    }
+};
+
+// dl_iterate_phdr callback: finds the loaded object containing `addr` and
+// its GNU build-id note, if any.
+struct BuildIdSearch {
+    uintptr_t addr = 0;
+    bool found = false;
+    std::string name;  // "" for the main program
+    std::string build_id;
+};
+
+std::string note_build_id(const dl_phdr_info *info, const ElfW(Phdr) &ph) {
+    auto *p = reinterpret_cast<const unsigned char *>(info->dlpi_addr + ph.p_vaddr);
+    const unsigned char *end = p + ph.p_memsz;
+    while (p + sizeof(ElfW(Nhdr)) <= end) {
+        ElfW(Nhdr) nh;
+        std::memcpy(&nh, p, sizeof nh);
+        const unsigned char *name = p + sizeof nh;
+        const unsigned char *desc = name + ((nh.n_namesz + 3) & ~3u);
+        const unsigned char *next = desc + ((nh.n_descsz + 3) & ~3u);
+        if (next > end || next <= p) break;
+        if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0 && nh.n_descsz)
+            return to_hex(desc, nh.n_descsz);
+        p = next;
+    }
+    return "";
+}
+
+int find_object(dl_phdr_info *info, size_t, void *data) {
+    auto *s = static_cast<BuildIdSearch *>(data);
+    bool contains = false;
+    for (int i = 0; i < info->dlpi_phnum && !contains; i++) {
+        const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph.p_vaddr;
+        contains = ph.p_type == PT_LOAD && s->addr >= lo && s->addr < lo + ph.p_memsz;
+    }
+    if (!contains) return 0;
+    s->found = true;
+    s->name = info->dlpi_name ? info->dlpi_name : "";
+    for (int i = 0; i < info->dlpi_phnum && s->build_id.empty(); i++)
+        if (info->dlpi_phdr[i].p_type == PT_NOTE) s->build_id = note_build_id(info, info->dlpi_phdr[i]);
+    return 1;
+}
+
+Result<std::string> compute_build_identity() {
+    BuildIdSearch s;
+    s.addr = reinterpret_cast<uintptr_t>(&compute_build_identity);
+    dl_iterate_phdr(find_object, &s);
+    if (!s.found) return make_error("cannot find the loaded object that contains the compiler");
+    if (!s.build_id.empty()) return "build-id:" + s.build_id;
+    // No build-id: hash the file the code was loaded from (/proc/self/exe is
+    // the running executable even if its path was replaced since).
+    std::string path = s.name.empty() ? "/proc/self/exe" : s.name;
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return make_error("cannot open the compiler's own file " + path + ": " + std::strerror(errno));
+    auto h = blake2b_hex_fd(fd);
+    close(fd);
+    if (!h.ok()) return make_error("cannot read the compiler's own file " + path + ": " + h.error().to_string());
+    return "blake2b:" + h.value();
+}
+
+}  // namespace
+
+std::string blake2b_hex(const void *data, size_t len) {
+    Hasher h;
+    h.raw(data, len);
+    return h.hex();
+}
+
+Result<std::string> blake2b_hex_fd(int fd) {
+    Hasher h;
+    unsigned char buf[1 << 16];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return make_error(std::strerror(errno));
+        }
+        h.raw(buf, static_cast<size_t>(n));
+    }
+    return h.hex();
+}
+
+Result<std::string> compiler_build_identity() {
+    static const Result<std::string> identity = compute_build_identity();
+    return identity;
+}
+
+Result<std::string> cc_version(const std::string &cc) {
+    static std::mutex mu;
+    static std::map<std::string, std::string> known;
+    {
+        std::lock_guard<std::mutex> lock(mu);
+        if (auto it = known.find(cc); it != known.end()) return it->second;
+    }
+    auto out = ccdrv::capture_output(cc + " --version", "'" + cc + " --version'", 1 << 16);
+    if (!out.ok()) return make_error("cannot identify the C compiler for the cache key: " + out.error().to_string());
+    std::lock_guard<std::mutex> lock(mu);
+    known.emplace(cc, out.value());
+    return out.value();
+}
+
+Result<std::string> cache_key(const std::string &bytes, const CompileOptions &opts) {
+    if (sodium_init() < 0) return make_error("cannot initialise libsodium");
+    auto identity = compiler_build_identity();
+    if (!identity.ok()) return identity.error();
+    const std::string cc = cc_command(opts);
+    auto version = cc_version(cc);
+    if (!version.ok()) return version.error();
+    Hasher h;
+    h.field("lucet-compile-cache", "2");
+    h.field("module", bytes);
+    h.field("compiler", compiler_version());
+    h.field("compiler-build", identity.value());
+    h.field("cc", cc);
+    h.field("cc-version", version.value());
+    for (const char *name : kCcEnv) {
+        const char *v = std::getenv(name);
+        h.field(name, v ? std::string("=") + v : std::string());
+    }
+    h.field("options", code_fingerprint(opts));
+    return h.hex();
+}
+
+}  // namespace lucet::cache

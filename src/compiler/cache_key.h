@@ -1,0 +1,34 @@
+// cache_key.h: the compile cache's key and checksums. The key is a BLAKE2b
+// (libsodium) over everything that determines the compiled code: the exact
+// module bytes compiled, the compiler's own build identity, the C compiler
+// command and its `--version` output, the environment variables that steer
+// cc, and every code-changing option (code_fingerprint). Fields are length
+// framed, so no two different inputs give the same hashed text.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "compiler/compiler.h"
+#include "util/result.h"
+
+namespace lucet::cache {
+
+// Hex BLAKE2b-256 of a buffer, and of a file's content read from `fd`
+// (from its current offset to its end).
+std::string blake2b_hex(const void *data, size_t len);
+Result<std::string> blake2b_hex_fd(int fd);
+
+// The build identity of the executable or shared object that contains this
+// compiler (statically linked into lucetc, lucet-wasi and liblucet_wasi.so):
+// "build-id:<hex>" from its GNU build-id note, read from the loaded image,
+// else "blake2b:<hex>" of its file. Computed once per process.
+Result<std::string> compiler_build_identity();
+
+// The output of `<cc> --version`, run once per process per command.
+Result<std::string> cc_version(const std::string &cc);
+
+// The cache key of `bytes` compiled with `opts` (64 hex digits).
+Result<std::string> cache_key(const std::string &bytes, const CompileOptions &opts);
+
+}  // namespace lucet::cache

@@ -1,0 +1,53 @@
+// elf_check.h: the check of a module file before dlopen, and the loading
+// path around it (read once, verify, hand the verified bytes to dlopen).
+//
+// dlopen runs code before it returns: ELF initialisers (DT_INIT,
+// DT_INIT_ARRAY, DT_PREINIT_ARRAY), IFUNC resolvers, and whatever the
+// libraries named by DT_NEEDED run themselves; it also writes wherever the
+// relocations say. So a module file is parsed here first, with every read
+// bounds checked, and refused unless it looks like what lucetc links: an
+// ELF64 x86-64 shared object with no initialisers or finalisers, no needed
+// libraries, no undefined symbols, only plain relocations into writable
+// segments, a non-executable stack and `lucet_module` as its only export.
+// This is defence in depth, not a sandbox: the module's functions are
+// native code that runs when called (see README, "Trust model").
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "util/result.h"
+
+namespace lucet::rt {
+
+// Checks the whole file `bytes`; `name` is the file name used in messages:
+// "NAME: refusing to load: DT_INIT_ARRAY present (constructors would run at dlopen)".
+Status check_module_elf(const std::string &name, std::span<const uint8_t> bytes);
+
+// A module file read once and checked, in a memfd that dlopen opens by its
+// /proc/self/fd path: the bytes that were checked (and whose signature was
+// verified) are the bytes that get mapped, whatever happens to the file.
+class VerifiedModuleFile {
+public:
+    VerifiedModuleFile(const VerifiedModuleFile &) = delete;
+    VerifiedModuleFile &operator=(const VerifiedModuleFile &) = delete;
+    ~VerifiedModuleFile();
+    // Reads `path`, verifies its signature when `public_key` is given (an
+    // Ed25519 key; the module must then carry a valid signature by it), checks
+    // it with check_module_elf and copies the checked bytes to a memfd.
+    static Result<std::unique_ptr<VerifiedModuleFile>> open(const std::string &path,
+                                                            const std::optional<std::array<uint8_t, 32>> &public_key);
+    // "/proc/self/fd/N", valid while this object lives.
+    const std::string &dlopen_path() const { return dlopen_path_; }
+
+private:
+    VerifiedModuleFile() = default;
+    int fd_ = -1;
+    std::string dlopen_path_;
+};
+
+}  // namespace lucet::rt

@@ -1,0 +1,20 @@
+;; Seed for fuzz_frontend: bulk memory, reference types, multi-value blocks.
+(module
+  (memory 1)
+  (table $t 4 externref)
+  (table $f 2 funcref)
+  (data $d "abcdef")
+  (elem $e func $a $b)
+  (func $a (result i32 i32) (i32.const 1) (i32.const 2))
+  (func $b (param externref) (result i32)
+    (table.set $t (i32.const 1) (local.get 0))
+    (ref.is_null (table.get $t (i32.const 0))))
+  (func (export "bulk") (param i32)
+    (memory.init $d (local.get 0) (i32.const 0) (i32.const 6))
+    (memory.copy (i32.const 100) (local.get 0) (i32.const 6))
+    (memory.fill (i32.const 200) (i32.const 0xff) (i32.const 16))
+    (data.drop $d)
+    (table.init $f $e (i32.const 0) (i32.const 0) (i32.const 2))
+    (drop (table.grow $t (ref.null extern) (i32.const 2)))
+    (i32.const 5) (block (param i32) (result i32) (i32.const 1) (i32.add)) drop
+    (call $a) (i32.add) (drop)))

@@ -1,0 +1,305 @@
+// test_compile_cache.cpp: the .wasm compile cache (src/compiler/compile_cache.*):
+// the key (BLAKE2b over the exact bytes compiled, compiler build, cc and its
+// version, options), directory/entry trust checks, checksummed entries, LRU
+// eviction and clearing. Real compiles with the system cc, each test in its
+// own temporary directory.
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "abi/lucet_abi.h"
+#include "compiler/cache_key.h"
+#include "compiler/compile_cache.h"
+#include "runtime/runtime.h"
+
+namespace fs = std::filesystem;
+using namespace lucet;
+
+namespace {
+
+struct TempDir {
+    std::string path;
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "lucet-test-cache-XXXXXX").string();
+        REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+        path = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+// (module (func (export "<name>"))): modules that differ only in a name.
+std::string module_exporting(const std::string &name) {
+    std::string m("\0asm\1\0\0\0", 8);
+    m += std::string("\x01\x04\x01\x60\x00\x00", 6);  // type: () -> ()
+    m += std::string("\x03\x02\x01\x00", 4);          // func 0: type 0
+    m += '\x07';                                       // export section
+    m += static_cast<char>(name.size() + 4);
+    m += '\x01';
+    m += static_cast<char>(name.size());
+    m += name;
+    m += std::string("\x00\x00", 2);                  // func 0
+    m += std::string("\x0a\x04\x01\x02\x00\x0b", 6);  // code: empty body
+    return m;
+}
+
+CompileOptions fast_opts() {
+    CompileOptions o;
+    o.opt_level = 0;
+    o.jobs = 1;
+    return o;
+}
+
+// The cached .so of module_exporting(name) in `dir` (must succeed).
+std::string cached(const std::string &dir, const std::string &name, uint64_t bound = 0) {
+    auto so = compile_cached(name, module_exporting(name), fast_opts(), dir, bound);
+    REQUIRE(so.ok());
+    return so.value();
+}
+
+std::string first_export(const std::string &so) {
+    auto m = DlModule::load(so);
+    REQUIRE(m.ok());
+    REQUIRE(m.value()->desc().num_exports >= 1);
+    const lucet_export_desc &e = m.value()->desc().exports[0];
+    return std::string(e.name, e.name_len);
+}
+
+std::string key_of(const std::string &so) { return fs::path(so).stem().string(); }
+
+size_t count_entries(const std::string &dir) {
+    size_t n = 0;
+    for (const auto &e : fs::directory_iterator(dir)) n += e.path().extension() == ".so";
+    return n;
+}
+
+void set_mtime(const std::string &path, time_t t) {
+    struct timespec ts[2] = {{t, 0}, {t, 0}};
+    REQUIRE(utimensat(AT_FDCWD, path.c_str(), ts, 0) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("cache: the key covers the module bytes, cc, the options and the compiler build", "[cache]") {
+    const CompileOptions o = fast_opts();
+    auto a = cache::cache_key(module_exporting("a"), o);
+    auto a2 = cache::cache_key(module_exporting("a"), o);
+    auto b = cache::cache_key(module_exporting("b"), o);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    CHECK(a.value().size() == 64);
+    CHECK(a.value() == a2.value());
+    CHECK(a.value() != b.value());
+    CompileOptions o2 = o;
+    o2.opt_level = 2;
+    CHECK(cache::cache_key(module_exporting("a"), o2).value() != a.value());
+    CompileOptions layout = o;
+    layout.guard_size = 2ull << 30;
+    CHECK(cache::cache_key(module_exporting("a"), layout).value() != a.value());
+    CompileOptions other_cc = o;
+    other_cc.cc = "cc -fno-builtin";
+    CHECK(cache::cache_key(module_exporting("a"), other_cc).value() != a.value());
+    CompileOptions jobs = o;
+    jobs.jobs = 3;  // does not change the code
+    CHECK(cache::cache_key(module_exporting("a"), jobs).value() == a.value());
+
+    auto id = cache::compiler_build_identity();
+    REQUIRE(id.ok());
+    CHECK((id.value().rfind("build-id:", 0) == 0 || id.value().rfind("blake2b:", 0) == 0));
+    CHECK(id.value().size() > 20);
+    auto v = cache::cc_version("cc");
+    REQUIRE(v.ok());
+    CHECK_FALSE(v.value().empty());
+    CHECK_FALSE(cache::cc_version("/nonexistent/cc").ok());
+}
+
+TEST_CASE("cache: the bytes compiled are the bytes given, not the file named", "[cache]") {
+    TempDir t;
+    std::string path = t.path + "/m.wasm";
+    std::ofstream(path, std::ios::binary) << module_exporting("from_file");
+    auto so = compile_cached(path, module_exporting("given"), fast_opts(), t.path + "/cache", 0);
+    REQUIRE(so.ok());
+    CHECK(first_export(so.value()) == "given");
+    // Reading the file (into $XDG_CACHE_HOME/lucet): its content, read once.
+    setenv("XDG_CACHE_HOME", (t.path + "/xdg").c_str(), 1);
+    auto so2 = compile_cached(path, fast_opts());
+    unsetenv("XDG_CACHE_HOME");
+    REQUIRE(so2.ok());
+    CHECK(so2.value().rfind(t.path + "/xdg/lucet/", 0) == 0);
+    CHECK(first_export(so2.value()) == "from_file");
+}
+
+TEST_CASE("cache: two modules never share an entry; a hit reuses the entry", "[cache]") {
+    TempDir t;
+    const std::string dir = t.path + "/cache";
+    const std::string a = cached(dir, "a"), b = cached(dir, "b");
+    CHECK(a != b);
+    CHECK(first_export(a) == "a");
+    CHECK(first_export(b) == "b");
+    set_mtime(a, 1000000000);
+    struct stat st;
+    REQUIRE(stat(a.c_str(), &st) == 0);
+    const ino_t inode = st.st_ino;
+    CHECK(cached(dir, "a") == a);
+    REQUIRE(stat(a.c_str(), &st) == 0);
+    CHECK(st.st_ino == inode);        // not recompiled
+    CHECK(st.st_mtime > 1000000000);  // the hit refreshed its LRU time
+    // Changing the optimisation level misses.
+    CompileOptions o2 = fast_opts();
+    o2.opt_level = 1;
+    auto a3 = compile_cached("a", module_exporting("a"), o2, dir, 0);
+    REQUIRE(a3.ok());
+    CHECK(a3.value() != a);
+    CHECK(count_entries(dir) == 3);
+}
+
+TEST_CASE("cache: the directory is created 0700 and entries 0600", "[cache]") {
+    TempDir t;
+    const std::string dir = t.path + "/new/cache";
+    auto so = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
+    REQUIRE(so.ok());
+    struct stat st;
+    REQUIRE(stat(dir.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+    REQUIRE(stat((t.path + "/new").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+    REQUIRE(stat(so.value().c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    std::string sum = dir + "/" + key_of(so.value()) + ".sum";
+    REQUIRE(stat(sum.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("cache: an untrusted directory or entry is refused", "[cache]") {
+    TempDir t;
+    const std::string dir = t.path + "/cache";
+    auto so = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
+    REQUIRE(so.ok());
+
+    SECTION("group-writable directory") {
+        REQUIRE(chmod(dir.c_str(), 0770) == 0);
+        auto r = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
+        REQUIRE_FALSE(r.ok());
+        CHECK_THAT(r.error().to_string(), Catch::Contains("group- or world-writable (mode 0770)"));
+    }
+    SECTION("world-writable directory") {
+        REQUIRE(chmod(dir.c_str(), 0757) == 0);
+        CHECK_FALSE(compile_cached("b", module_exporting("b"), fast_opts(), dir, 0).ok());
+    }
+    SECTION("directory of another user") {
+        if (geteuid() != 0) {
+            WARN("not root: cannot chown, not checked");
+            return;
+        }
+        REQUIRE(chown(dir.c_str(), 65534, 65534) == 0);
+        auto r = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
+        REQUIRE_FALSE(r.ok());
+        CHECK_THAT(r.error().to_string(), Catch::Contains("owned by uid 65534"));
+    }
+    SECTION("entry of another user") {
+        if (geteuid() != 0) {
+            WARN("not root: cannot chown, not checked");
+            return;
+        }
+        REQUIRE(chown(so.value().c_str(), 65534, 65534) == 0);
+        auto r = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
+        REQUIRE_FALSE(r.ok());
+        CHECK_THAT(r.error().to_string(), Catch::Contains("cache entry '" + so.value() + "' is owned by uid 65534"));
+    }
+    SECTION("group-writable checksum") {
+        REQUIRE(chmod((dir + "/" + key_of(so.value()) + ".sum").c_str(), 0620) == 0);
+        CHECK_FALSE(compile_cached("a", module_exporting("a"), fast_opts(), dir, 0).ok());
+    }
+    SECTION("entry replaced by a symlink") {
+        std::string elsewhere = t.path + "/elsewhere.so";
+        fs::rename(so.value(), elsewhere);
+        fs::create_symlink(elsewhere, so.value());
+        auto r = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
+        REQUIRE_FALSE(r.ok());
+        CHECK_THAT(r.error().to_string(), Catch::Contains("not a regular file"));
+    }
+}
+
+TEST_CASE("cache: a corrupted entry is recompiled, never loaded", "[cache]") {
+    TempDir t;
+    const std::string dir = t.path + "/cache";
+    auto so = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
+    REQUIRE(so.ok());
+    const uintmax_t size = fs::file_size(so.value());
+    SECTION("truncated") { fs::resize_file(so.value(), size / 2); }
+    SECTION("one byte changed, same size") {
+        std::fstream f(so.value(), std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(size / 2));
+        f.put('\x5a');
+    }
+    SECTION("checksum missing") { fs::remove(dir + "/" + key_of(so.value()) + ".sum"); fs::resize_file(so.value(), 100); }
+    auto again = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
+    REQUIRE(again.ok());
+    CHECK(again.value() == so.value());
+    CHECK(fs::file_size(again.value()) == size);
+    CHECK(first_export(again.value()) == "a");
+}
+
+TEST_CASE("cache: eviction keeps the bound and evicts the least recently used", "[cache]") {
+    TempDir t;
+    const std::string dir = t.path + "/cache";
+    const std::string a = cached(dir, "a"), b = cached(dir, "b");
+    uint64_t entry = fs::file_size(a) + 64;  // .so + .sum
+    set_mtime(a, 1000000000);
+    set_mtime(b, 1000000100);
+    // A hit on a makes b the least recently used.
+    cached(dir, "a");
+    // Room for two entries (sizes differ by a few bytes at most): c evicts b.
+    const uint64_t bound = 2 * entry + entry / 2;
+    const std::string c = cached(dir, "c", bound);
+    CHECK(fs::exists(a));
+    CHECK_FALSE(fs::exists(b));
+    CHECK_FALSE(fs::exists(dir + "/" + key_of(b) + ".sum"));
+    CHECK(fs::exists(c));
+    uint64_t total = 0;
+    for (const auto &e : fs::directory_iterator(dir)) total += fs::file_size(e.path());
+    CHECK(total <= bound);
+    // A bound smaller than one entry keeps just the new one.
+    const std::string d = cached(dir, "d", 1);
+    CHECK(count_entries(dir) == 1);
+    CHECK(fs::exists(d));
+}
+
+TEST_CASE("cache: clear removes entries and temporaries, nothing else", "[cache]") {
+    TempDir t;
+    const std::string dir = t.path + "/cache";
+    auto a = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
+    REQUIRE(a.ok());
+    std::string temp = a.value() + ".tmp.1.2";
+    std::ofstream(temp) << "half";
+    std::ofstream(dir + "/notes.txt") << "mine";
+    auto r = cache::clear(dir);
+    REQUIRE(r.ok());
+    CHECK(r.value().entries == 1);
+    CHECK(count_entries(dir) == 0);
+    CHECK_FALSE(fs::exists(temp));
+    CHECK(fs::exists(dir + "/notes.txt"));
+    auto missing = cache::clear(t.path + "/none");
+    REQUIRE(missing.ok());
+    CHECK(missing.value().entries == 0);
+}
+
+TEST_CASE("cache: LUCET_CACHE_MAX_SIZE sets the bound", "[cache]") {
+    unsetenv("LUCET_CACHE_MAX_SIZE");
+    CHECK(default_cache_max_size().value() == kDefaultCacheMaxSize);
+    setenv("LUCET_CACHE_MAX_SIZE", "64 MiB", 1);
+    CHECK(default_cache_max_size().value() == (64u << 20));
+    setenv("LUCET_CACHE_MAX_SIZE", "lots", 1);
+    CHECK_FALSE(default_cache_max_size().ok());
+    unsetenv("LUCET_CACHE_MAX_SIZE");
+}

@@ -3,11 +3,11 @@
 // lucetc places every data segment of a page or more with a constant offset
 // in the .so at the same offset modulo the page size as in the heap
 // (cgen/module_desc.cpp). The dynamic loader has already mapped those bytes
-// from the file; instantiation maps the segment's whole pages once more,
-// MAP_PRIVATE|MAP_FIXED over the heap, from the same file: no byte is
-// copied, untouched pages cost nothing and stay shared in the page cache,
-// and a guest write copies only the page it hits, privately. The partial
-// first and last pages are copied. Passive segments and memory.init keep
+// from the file (the loader's memfd copy of the .so); instantiation maps the
+// segment's whole pages once more, MAP_PRIVATE|MAP_FIXED over the heap, from
+// the same file: no byte is copied, untouched pages cost nothing and are
+// shared by all instances, and a guest write copies only the page it hits,
+// privately. The partial first and last pages are copied. Passive segments and memory.init keep
 // reading the loader's read-only mapping, which the guest never writes.
 //
 // Once per module the runtime finds, in /proc/self/maps, the file mapping

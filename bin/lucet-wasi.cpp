@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstdio>
 #include <chrono>
@@ -140,10 +142,15 @@ int find_module_arg(int argc, char **argv) {
     return argc;
 }
 
-bool read_file(const std::string &path, std::string &out) {
+// Reads the file, at most max_bytes of it (a .so is only sniffed: reading a
+// large one whole would cost more than running it).
+bool read_file(const std::string &path, std::string &out, size_t max_bytes = SIZE_MAX) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return false;
-    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    out.clear();
+    char buf[1 << 16];
+    while (out.size() < max_bytes && in.read(buf, std::min(sizeof buf, max_bytes - out.size())).gcount() > 0)
+        out.append(buf, static_cast<size_t>(in.gcount()));
     return !in.bad();
 }
 
@@ -321,7 +328,7 @@ int main(int argc, char **argv) {
 
     // The module: a .wasm (by its magic number) is compiled through the cache.
     std::string bytes;
-    if (!read_file(module_path, bytes))
+    if (!read_file(module_path, bytes, 4))
         return usage_error("cannot read module '" + module_path + "': " + std::strerror(errno));
     std::string so_path = module_path;
     if (bytes.size() >= 4 && std::memcmp(bytes.data(), "\0asm", 4) == 0) {
@@ -331,6 +338,8 @@ int main(int argc, char **argv) {
                          module_path.c_str());
             return kExitFailure;
         }
+        if (!read_file(module_path, bytes))
+            return usage_error("cannot read module '" + module_path + "': " + std::strerror(errno));
         lucet::CompileOptions opts;
         opts.reserved_size = std::min<uint64_t>(limits.max_heap_size, 4ull << 30);
         opts.guard_size = std::min<uint64_t>(limits.heap_address_space - opts.reserved_size, 4ull << 30);

@@ -302,6 +302,7 @@ std::vector<CUnit> emit_data_units(const Module &m, size_t first_unit_number) {
     // per chunk and the assembler does the rest, which keeps tens of MiB of
     // data far below a second per MiB.
     constexpr size_t kBytesPerUnit = 8u << 20;
+    constexpr uint64_t kDataPage = 4096;
     std::vector<CUnit> units;
     CUnit cur;
     size_t cur_bytes = 0;
@@ -318,11 +319,20 @@ std::vector<CUnit> emit_data_units(const Module &m, size_t first_unit_number) {
         if (d.data_size == 0) continue;
         if (cur_bytes > 0 && cur_bytes + d.data_size > kBytesPerUnit) flush();
         auto o = std::back_inserter(cur.source);
+        // A segment spanning a page or more at a constant offset sits in the
+        // file at the same offset modulo the page size as in the heap, so the
+        // runtime can map its whole pages copy-on-write straight from the .so
+        // (runtime/heap_image.cpp) instead of copying them.
+        bool page_congruent = d.data_size >= kDataPage && d.mode == SegmentMode::Active &&
+                              d.offset.kind == ConstExpr::Kind::I32;
+        std::string align = page_congruent ? fmt::format("\\t.balign {}\\n\\t.skip {}\\n", kDataPage,
+                                                         (d.offset.value & 0xffffffffu) % kDataPage)
+                                           : std::string("\\t.balign 16\\n");
         fmt::format_to(o,
                        "__asm__(\"\\t.section .rodata.lucet_data{0},\\\"a\\\",@progbits\\n\"\n"
-                       "\"\\t.balign 16\\n\\t.globl lucet_data{0}\\n\\t.hidden lucet_data{0}\\n"
+                       "\"{2}\\t.globl lucet_data{0}\\n\\t.hidden lucet_data{0}\\n"
                        "\\t.type lucet_data{0},@object\\n\\t.size lucet_data{0},{1}\\nlucet_data{0}:\\n\"\n\"",
-                       i, d.data_size);
+                       i, d.data_size, align);
         append_asm_bytes(cur.source, m.bytes.data() + d.data_offset, d.data_size);
         cur.source += "\\t.previous\\n\");\n";
         cur_bytes += d.data_size;

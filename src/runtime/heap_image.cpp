@@ -1,18 +1,34 @@
-// heap_image.cpp: copy-on-write initial heaps. A module whose data segments
-// are all active with constant offsets into its own (defined) memory gets,
-// once, a memfd holding the initial contents of the heap pages they cover.
-// Instantiation then maps that file MAP_PRIVATE|MAP_FIXED over the start of
-// the slot's heap: one mmap instead of copying every byte, the page cache
-// copy is shared by all instances, and a page is copied only when a guest
-// writes to it. Small images are not worth a mapping (and its undoing at
-// release): below kMinImage (one page of data in all) the segments are copied as before.
+// heap_image.cpp: data segments mapped copy-on-write from the module's .so.
+//
+// lucetc places every data segment of a page or more with a constant offset
+// in the .so at the same offset modulo the page size as in the heap
+// (cgen/module_desc.cpp). The dynamic loader has already mapped those bytes
+// from the file (the loader's memfd copy of the .so); instantiation maps the
+// segment's whole pages once more, MAP_PRIVATE|MAP_FIXED over the heap, from
+// the same file: no byte is copied, untouched pages cost nothing and are
+// shared by all instances, and a guest write copies only the page it hits,
+// privately. The partial first and last pages are copied. Passive segments and memory.init keep
+// reading the loader's read-only mapping, which the guest never writes.
+//
+// Once per module the runtime finds, in /proc/self/maps, the file mapping
+// holding each segment (its file offset) and opens that file (the loader's
+// memfd, by the /proc/self/fd path dlopen used), keeping the descriptor only
+// if it is the very inode the loader mapped (a file replaced since dlopen is
+// never used). Anything else is copied as before.
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
+#include <string>
 
+#include "runtime/elf_check.h"
 #include "runtime/internal.h"
 
 namespace lucet {
@@ -21,48 +37,78 @@ using namespace rt;
 
 namespace {
 
-constexpr uint64_t kMinImage = 4 << 10;
+// One file-backed mapping of this process.
+struct FileMap {
+    uintptr_t lo, hi;
+    uint64_t offset, inode;
+    unsigned dev_major, dev_minor;
+    std::string path;
+};
 
-// The image of `d`, or a no-image when the segments do not qualify.
-HeapImage build_image(const lucet_module_desc &d) {
-    HeapImage img;
-    if (d.num_memories != 1 || d.num_imported_memories != 0 || d.num_data == 0) return img;
-    uint64_t mem_bytes = d.memories[0].min * kWasmPage;
-    uint64_t end = 0, total = 0;
-    for (uint32_t s = 0; s < d.num_data; s++) {
-        const lucet_data_desc &ds = d.data[s];
-        if (ds.mode != LUCET_SEG_ACTIVE || ds.memory != 0 || ds.offset.kind != LUCET_INIT_CONST) return img;
-        uint64_t off = ds.offset.value & 0xffffffffu;
-        // Out of bounds: instantiation must fail the spec's way (copy path).
-        if (off + ds.len > mem_bytes) return img;
-        if (ds.len) end = std::max(end, off + ds.len);
-        total += ds.len;
+std::vector<FileMap> file_maps() {
+    std::vector<FileMap> maps;
+    FILE *f = std::fopen("/proc/self/maps", "re");
+    if (!f) return maps;
+    char *line = nullptr;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        FileMap m{};
+        int path_at = 0;
+        if (std::sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %*4s %" SCNx64 " %x:%x %" SCNu64 " %n", &m.lo, &m.hi,
+                        &m.offset, &m.dev_major, &m.dev_minor, &m.inode, &path_at) < 6 ||
+            m.inode == 0 || path_at == 0 || line[path_at] != '/')
+            continue;
+        m.path = line + path_at;
+        if (!m.path.empty() && m.path.back() == '\n') m.path.pop_back();
+        maps.push_back(std::move(m));
     }
-    if (total < kMinImage) return img;
-    uint64_t len = round_up(end, kPage);
-    int fd = memfd_create("lucet-heap-image", MFD_CLOEXEC);
-    if (fd < 0) return img;
-    if (ftruncate(fd, static_cast<off_t>(len)) != 0) {
+    std::free(line);
+    std::fclose(f);
+    return maps;
+}
+
+// Opens `path` if it is the file `m` maps.
+int open_mapped(const std::string &path, const FileMap &m) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) return -1;
+    if (fstat(fd, &st) != 0 || st.st_ino != m.inode || major(st.st_dev) != m.dev_major ||
+        minor(st.st_dev) != m.dev_minor) {
         close(fd);
-        return img;
+        return -1;
     }
-    // Segments in order: a later one overwrites an earlier overlap, as the
-    // copies would.
+    return fd;
+}
+
+// loaded_from: the path dlopen loaded the module from (the loader's memfd,
+// "/proc/self/fd/N"), tried first; then the path the mapping names.
+HeapImage build_image(const lucet_module_desc &d, const std::string &loaded_from) {
+    HeapImage img;
+    bool any = false;
+    for (uint32_t s = 0; s < d.num_data; s++) any |= d.data[s].mode == LUCET_SEG_ACTIVE && d.data[s].len >= kPage;
+    if (!any) return img;
+    std::vector<FileMap> maps = file_maps();
+    const FileMap *file = nullptr;
+    img.file_off.assign(d.num_data, -1);
     for (uint32_t s = 0; s < d.num_data; s++) {
         const lucet_data_desc &ds = d.data[s];
-        uint64_t off = ds.offset.value & 0xffffffffu, done = 0;
-        while (done < ds.len) {
-            ssize_t n = pwrite(fd, ds.data + done, ds.len - done, static_cast<off_t>(off + done));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) {
-                close(fd);
-                return img;
-            }
-            done += static_cast<uint64_t>(n);
+        if (ds.mode != LUCET_SEG_ACTIVE || ds.len < kPage) continue;
+        auto p = reinterpret_cast<uintptr_t>(ds.data);
+        for (const FileMap &m : maps) {
+            if (p < m.lo || p + ds.len > m.hi) continue;
+            // All segments come from the module's own file.
+            if (file && (m.inode != file->inode || m.dev_major != file->dev_major || m.dev_minor != file->dev_minor))
+                break;
+            file = &m;
+            img.file_off[s] = static_cast<int64_t>(m.offset + (p - m.lo));
+            break;
         }
     }
+    if (!file) return {};
+    int fd = loaded_from.empty() ? -1 : open_mapped(loaded_from, *file);
+    if (fd < 0) fd = open_mapped(file->path, *file);
+    if (fd < 0) return {};
     img.fd = fd;
-    img.len = len;
     return img;
 }
 
@@ -71,14 +117,74 @@ HeapImage build_image(const lucet_module_desc &d) {
 namespace rt {
 
 const HeapImage &heap_image(const DlModule &m, DlModule::Impl &im) {
-    std::call_once(im.image_once, [&] { im.image = build_image(m.desc()); });
+    std::call_once(im.image_once,
+                   [&] { im.image = build_image(m.desc(), im.file ? im.file->dlopen_path() : std::string()); });
     return im.image;
 }
 
+Status DataWriter::flush() {
+    if (run_hi == run_lo) return {};
+    uint64_t len = run_hi - run_lo;
+    // Each mapping splits the heap's VMA: few and large ones only, so that
+    // many instances of a module with many segments stay far below the
+    // kernel's map count limit. The rest is copied.
+    if (len < kMinMapped || runs >= kMaxMapped) {
+        std::memcpy(heap + run_lo, run_src, len);
+        run_lo = run_hi = 0;
+        return {};
+    }
+    runs++;
+    void *p = mmap(heap + run_lo, run_hi - run_lo, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, img.fd,
+                   static_cast<off_t>(file_lo));
+    if (p == MAP_FAILED)
+        return make_error("cannot map " + std::to_string(run_hi - run_lo) + " bytes of data segments from the module file: " +
+                          std::strerror(errno));
+    if (mapped_end) *mapped_end = std::max(*mapped_end, run_hi);
+    run_lo = run_hi = 0;
+    return {};
+}
+
+Status DataWriter::write(uint32_t s, const lucet_data_desc &ds, uint64_t off) {
+    uint64_t len = ds.len;
+    int64_t foff = img.fd >= 0 && s < img.file_off.size() ? img.file_off[s] : -1;
+    // Mappable when the heap offset and the file offset agree modulo the
+    // page size (always so for what lucetc emits; a non-constant offset may
+    // happen to agree). The pending run of mapped pages is flushed before
+    // any copy, which may overlap it: segments apply in order.
+    if (!mapped_end || foff < 0 || (off - static_cast<uint64_t>(foff)) % kPage != 0) {
+        LUCET_TRY(flush());
+        if (len) std::memcpy(heap + off, ds.data, len);
+        return {};
+    }
+    uint64_t head = std::min(len, (kPage - off % kPage) % kPage);
+    uint64_t mid = (len - head) / kPage * kPage;
+    if (head) {
+        LUCET_TRY(flush());
+        std::memcpy(heap + off, ds.data, head);
+    }
+    if (mid) {
+        uint64_t lo = off + head, flo = static_cast<uint64_t>(foff) + head;
+        // Segments adjacent in the heap and in the file: one mmap.
+        if (run_hi == run_lo || run_hi != lo || file_lo + (run_hi - run_lo) != flo ||
+            run_src + (run_hi - run_lo) != ds.data + head) {
+            LUCET_TRY(flush());
+            run_lo = lo;
+            file_lo = flo;
+            run_src = ds.data + head;
+        }
+        run_hi = lo + mid;
+    }
+    if (len > head + mid) {
+        LUCET_TRY(flush());
+        std::memcpy(heap + off + head + mid, ds.data + head + mid, len - head - mid);
+    }
+    return {};
+}
+
 void reset_heap(uint8_t *heap, uint64_t touched, uint64_t image_len) {
-    // One mmap replaces whatever is there (anonymous or image pages) by
+    // One mmap replaces whatever is there (anonymous or file pages) by
     // fresh PROT_NONE zero pages: cheaper than mprotect + madvise, and
-    // madvise alone would bring an image's file contents back.
+    // madvise alone would bring a file mapping's contents back.
     uint64_t len = std::max(round_up(touched, kPage), image_len);
     if (len) mmap(heap, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }

@@ -348,11 +348,7 @@ Status Instance::Impl::init_state() {
         maxp = std::min<uint64_t>(maxp, 65536);
         m.max_pages = maxp;
         m.size = ml.min * kWasmPage;
-        // The image (if any) is mapped in the data phase below; only the
-        // rest of the initial heap needs opening here.
-        const HeapImage &img = heap_image(*inst.module_, *inst.module_->impl_);
-        uint64_t skip = img.len <= m.size ? img.len : 0;
-        if (m.size > skip && mprotect(m.base + skip, m.size - skip, PROT_READ | PROT_WRITE) != 0)
+        if (m.size && mprotect(m.base, m.size, PROT_READ | PROT_WRITE) != 0)
             return make_error("cannot make " + format_size(m.size) + " of heap accessible: " + std::strerror(errno));
         im.has_own_memory = true;
         if (ml.has_max) im.memory_declared_max = ml.max;
@@ -413,18 +409,10 @@ Status Instance::Impl::init_state() {
         im.elem_dropped[s] = 1;  // active and declarative segments are dropped
     }
 
-    // Data: from the module's copy-on-write heap image when it has one (the
-    // segments are then all active, constant, in bounds of this memory):
-    // one mmap instead of copying, and untouched pages are shared.
-    const HeapImage &img = im.has_own_memory ? heap_image(*inst.module_, *inst.module_->impl_) : HeapImage{};
-    if (img.len && img.len <= im.memory.size) {
-        void *p = mmap(im.memory.base, img.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, img.fd, 0);
-        if (p == MAP_FAILED)
-            return make_error("cannot map the heap image of " + mpath + ": " + std::strerror(errno));
-        im.image_len = img.len;
-        for (uint32_t s = 0; s < d.num_data; s++) im.data_dropped[s] = 1;
-        return {};
-    }
+    // Data: whole pages of the segments of the defined memory are mapped
+    // copy-on-write from the module file (heap_image.cpp), the rest copied.
+    DataWriter data{heap_image(*inst.module_, *inst.module_->impl_), ctx->mem ? ctx->mem->base : nullptr,
+                    im.has_own_memory ? &im.image_len : nullptr};
     for (uint32_t s = 0; s < d.num_data; s++) {
         const lucet_data_desc &ds = d.data[s];
         if (ds.mode != LUCET_SEG_ACTIVE) continue;
@@ -436,10 +424,10 @@ Status Instance::Impl::init_state() {
                                   std::to_string(off) + " + " + std::to_string(ds.len) + " exceeds memory size " +
                                   std::to_string(m->size),
                               ErrorKind::Instantiate);
-        if (ds.len) std::memcpy(m->base + off, ds.data, ds.len);
+        LUCET_TRY(data.write(s, ds, off));
         im.data_dropped[s] = 1;
     }
-    return {};
+    return data.flush();
 }
 
 void Instance::Impl::clear_state() {

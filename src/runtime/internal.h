@@ -146,15 +146,32 @@ pid_t current_tid();
 // signal carrying g_kill_marker. Returns true if it redirected the context.
 bool handle_kill_signal(void *uc);
 
-// The copy-on-write image of a module's initial heap (heap_image.cpp).
+// Where a module's data segments lie in its .so file (heap_image.cpp).
 struct HeapImage {
-    int fd = -1;
-    uint64_t len = 0;  // bytes mapped from offset 0 of the heap (page multiple); 0: no image, copy segments
+    int fd = -1;                    // the .so the loader mapped; -1: copy every segment
+    std::vector<int64_t> file_off;  // per data segment: file offset of its bytes, -1: copy it
 };
-// Builds the image the first time (thread-safe); returns it or a no-image.
+// Finds it the first time (thread-safe); returns it or a copy-everything image.
 const HeapImage &heap_image(const DlModule &m, DlModule::Impl &im);
+// Writes the active data segments, in order, into one heap: their whole
+// pages mapped copy-on-write from the file when possible (mapped_end != null,
+// the memory is the instance's own, and the offsets agree), adjacent ones in
+// one mmap, the rest copied. *mapped_end: end of what was mapped.
+struct DataWriter {
+    const HeapImage &img;
+    uint8_t *heap;
+    uint64_t *mapped_end;
+    static constexpr uint64_t kMinMapped = 64 << 10;  // smaller runs of whole pages are copied
+    static constexpr unsigned kMaxMapped = 8;          // mappings per instance, at most
+    uint64_t run_lo = 0, run_hi = 0, file_lo = 0;     // pages to map, not yet mapped
+    const uint8_t *run_src = nullptr;                 // their bytes in the loader's mapping
+    unsigned runs = 0;
+    // Segment s at heap + off (in bounds, checked by the caller).
+    Status write(uint32_t s, const lucet_data_desc &ds, uint64_t off);
+    Status flush();  // after the last segment
+};
 // Returns [heap, heap + touched) to PROT_NONE and fresh zero pages, undoing
-// an image mapping of image_len bytes at the start.
+// file mappings of data (write_data_segment) up to image_len.
 void reset_heap(uint8_t *heap, uint64_t touched, uint64_t image_len);
 
 // ucontext access (sysdeps_linux.cpp).
@@ -250,7 +267,7 @@ struct Instance::Impl {
     std::atomic<bool> running{false};
     bool yielded = false;       // a run is suspended in Instance::yield
     uintptr_t stack_limit = 0;  // vmctx->stack_limit while this instance's run owns the stack
-    uint64_t image_len = 0;     // heap bytes mapped from the module's heap image
+    uint64_t image_len = 0;     // end of the heap bytes mapped from the module file
 
     // The run in progress or suspended, and its argument/result slots.
     rt::RunState rs;

@@ -454,7 +454,7 @@ TEST_CASE("instantiation errors carry their ErrorKind", "[runtime][lifecycle][er
 
 namespace {
 
-// 96 KiB of data in three segments (one overlapping), enough for a heap image.
+// 96 KiB of data in three segments (one overlapping), mapped from the module file.
 std::string big_data_wat() {
     std::string a(40000, 'a'), b(40000, 'b'), c(20000, 'c');
     return "(module (memory 2)\n"

@@ -1,7 +1,6 @@
 // (1) instantiate + run an empty export + release, on a warm region, for a
 // module with 1 MiB of data segments (mapped copy-on-write from the module's
-// heap image) and, for comparison, one with 2 KiB (below the image
-// threshold: copied).
+// .so) and, for comparison, one with 2 KiB (segments under a page: copied).
 #include "bench_util.h"
 
 using namespace lucet;

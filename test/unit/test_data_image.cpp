@@ -162,3 +162,66 @@ TEST_CASE("many separate large segments: a bounded number of mappings, all data 
         CHECK(call(a, "peek", {Val::i32(k * kStride + kSeg)}) == 0);
     }
 }
+
+// Hostile-guest regressions (adv-guest): later segments overwrite earlier
+// mapped ones in order, whatever their sizes (C and E are whole pages, so
+// their mapping is still pending when the next segment is copied); a failing segment after a
+// mapped one leaves no data behind in the slot; pages written after a grow
+// are zero again after reset and a new grow.
+TEST_CASE("overlapping large segments apply in order over mapped pages", "[runtime][cow]") {
+    auto fill = [](char c, uint32_t n) { return std::string(n, c); };
+    std::string wat = "(module (memory 4)\n"
+                      "  (data (i32.const 0) \"" + fill('A', 200000) + "\")\n"
+                      "  (data (i32.const 70000) \"" + fill('B', 10) + "\")\n"
+                      "  (data (i32.const 81920) \"" + fill('C', 98304) + "\")\n"
+                      "  (data (i32.const 81925) \"D\")\n"
+                      "  (data (i32.const 4096) \"" + fill('E', 40960) + "\")\n"
+                      "  (func (export \"peek\") (param i32) (result i32) (i32.load8_u (local.get 0))))\n";
+    auto m = rt_test::compile_wat("overlap", wat);
+    auto r = region(1);
+    auto i1 = Instance::create(r, m, rt_test::no_imports());
+    REQUIRE(i1.ok());
+    Instance &a = **i1;
+    CHECK(so_maps_in(a.heap(), a.heap() + a.heap_len()) >= 2);  // A and C mapped
+    const std::pair<uint32_t, char> want[] = {{0, 'A'},      {4095, 'A'},   {4096, 'E'},   {45055, 'E'},
+                                              {45056, 'A'},  {69999, 'A'},  {70000, 'B'},  {70009, 'B'},
+                                              {70010, 'A'},  {81919, 'A'},  {81920, 'C'},  {81925, 'D'},
+                                              {81926, 'C'},  {180223, 'C'}, {180224, 'A'}, {199999, 'A'},
+                                              {200000, '\0'}};
+    for (auto [addr, c] : want) {
+        INFO("address " << addr);
+        CHECK(call(a, "peek", {Val::i32(addr)}) == static_cast<uint8_t>(c));
+    }
+}
+
+TEST_CASE("a segment out of bounds after a mapped one fails, and the slot is clean after", "[runtime][cow]") {
+    std::string big(70000, 'A');
+    auto bad = rt_test::compile_wat("oobseg", "(module (memory 2)\n"
+                                              "  (data (i32.const 0) \"" + big + "\")\n"
+                                              "  (data (i32.const 131000) \"" + big + "\"))\n");
+    auto r = region(1);
+    auto i1 = Instance::create(r, bad, rt_test::no_imports());
+    REQUIRE_FALSE(i1.ok());
+    // The same (only) slot, a module without data: memory must be zero.
+    auto clean = rt_test::compile_wat("nodata", "(module (memory 2)\n"
+                                                "  (func (export \"peek\") (param i32) (result i32) "
+                                                "(i32.load8_u (local.get 0))))\n");
+    auto i2 = Instance::create(r, clean, rt_test::no_imports());
+    REQUIRE(i2.ok());
+    for (uint32_t p : {0u, 4096u, 69999u, 131000u, 131071u}) CHECK(call(**i2, "peek", {Val::i32(p)}) == 0);
+}
+
+TEST_CASE("pages written after a grow are zero after reset and a new grow", "[runtime][cow]") {
+    auto r = region(1);
+    auto i1 = Instance::create(r, data_module(), rt_test::no_imports());
+    REQUIRE(i1.ok());
+    Instance &a = **i1;
+    CHECK(call(a, "grow", {Val::i32(4)}) == 8);
+    call(a, "poke", {Val::i32(9 * 65536 + 17), Val::i32(0x5A)});
+    call(a, "poke", {Val::i32(kOff + 5000), Val::i32(0x5A)});
+    REQUIRE(a.reset().ok());
+    CHECK(a.run("peek", std::vector<Val>{Val::i32(9 * 65536 + 17)}).kind == RunResult::Kind::Trapped);
+    CHECK(call(a, "grow", {Val::i32(4)}) == 8);
+    CHECK(call(a, "peek", {Val::i32(9 * 65536 + 17)}) == 0);
+    check_data(a);
+}

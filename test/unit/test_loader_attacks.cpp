@@ -1,0 +1,111 @@
+// test_loader_attacks.cpp: adversarial module files against the loader
+// (elf check + memfd + descriptor checks), the signature trailer and the
+// data-image mapping. Real .so files built at test time by cc and lucetc.
+#include <catch2/catch.hpp>
+#include <cstring>
+
+#include "rt_test_modules.h"
+#include "runtime/runtime.h"
+#include "trust_test_util.h"
+#include "util/module_signature.h"
+
+using namespace lucet;
+using trust_test::dir;
+
+namespace {
+
+// The hand-written main module with `from` replaced by `to` in its source.
+std::string lying_module(const std::string &name, const std::string &from, const std::string &to) {
+    std::string src = rt_test::main_module_source({});
+    size_t at = src.find(from);
+    REQUIRE(at != std::string::npos);
+    src.replace(at, from.size(), to);
+    return trust_test::cc_so(name, src, "-nostdlib -Wl,-z,noexecstack -Wl,-z,relro");
+}
+
+void expect_bad_desc(const std::string &so, const std::string &why) {
+    auto m = DlModule::load(so);
+    REQUIRE_FALSE(m.ok());
+    CHECK_THAT(m.error().message, Catch::Contains(so + ": malformed module descriptor: " + why));
+}
+
+}  // namespace
+
+TEST_CASE("a descriptor whose pointers leave the module is refused at load", "[elf][attack]") {
+    // Untouched, the module loads (the checks below are not what refuses them).
+    REQUIRE(DlModule::load(lying_module("desc_ok", "(const uint8_t *)\"hello\", 5", "(const uint8_t *)\"hello\", 5")).ok());
+    // The loader writes the runtime table and the type ids through these:
+    // before the fix, into host memory or read-only pages (a crash in load).
+    SECTION("runtime table at an absolute address") {
+        expect_bad_desc(lying_module("desc_rt_abs", ".rt = &lucet_rt", ".rt = (lucet_rt_fns *)0x10000"),
+                        "its runtime function table is not in the module's writable data");
+    }
+    SECTION("runtime table in read-only data") {
+        expect_bad_desc(lying_module("desc_rt_ro", ".rt = &lucet_rt", ".rt = (lucet_rt_fns *)\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\""),
+                        "its runtime function table is not in the module's writable data");
+    }
+    SECTION("type ids in the RELRO part (read-only after relocation)") {
+        expect_bad_desc(lying_module("desc_ids_relro", ".type_ids = type_ids", ".type_ids = (uint64_t *)sigs"),
+                        "its type_ids array is not in the module's writable data");
+    }
+    // Instantiation copies (or maps) these bytes into the guest's heap.
+    SECTION("data bytes at an absolute address") {
+        expect_bad_desc(lying_module("desc_data_abs", "(const uint8_t *)\"hello\", 5", "(const uint8_t *)0x10000, 5"),
+                        "data segment 0's bytes are not in the module");
+    }
+    SECTION("data bytes running past the module (host memory into the heap)") {
+        expect_bad_desc(lying_module("desc_data_long", "(const uint8_t *)\"hello\", 5", "(const uint8_t *)\"hello\", 60000"),
+                        "data segment 0's bytes are not in the module");
+    }
+}
+
+TEST_CASE("a signed module with bytes appended before a copy of its trailer is refused", "[signature][attack]") {
+    std::string sk_path = dir() + "/append.sk", pk_path = dir() + "/append.pk";
+    unlink(sk_path.c_str());
+    unlink(pk_path.c_str());
+    REQUIRE(sig::generate_key_files(sk_path, pk_path).ok());
+    auto pk = sig::read_public_key(pk_path);
+    auto sk = sig::read_secret_key(sk_path);
+    REQUIRE((pk.ok() && sk.ok()));
+    std::string so = trust_test::compile_wat("append", "(module (memory 1) (func (export \"f\")))");
+    REQUIRE(sig::sign_file(so, *sk).ok());
+    std::vector<uint8_t> good = trust_test::read_file(so);
+    std::vector<uint8_t> trailer(good.end() - sig::kTrailerBytes, good.end());
+    ModuleLoadOptions o;
+    o.signature_public_key = *pk;
+    REQUIRE(DlModule::load(so, o).ok());
+    // Junk after the trailer; junk then the same trailer again (key id and magic right).
+    std::vector<uint8_t> junk = good;
+    junk.insert(junk.end(), {1, 2, 3, 4});
+    std::vector<uint8_t> again = junk;
+    again.insert(again.end(), trailer.begin(), trailer.end());
+    for (auto &[name, bytes] : {std::pair{"append_junk", junk}, std::pair{"append_again", again}}) {
+        std::string path = dir() + "/" + name + ".so";
+        trust_test::write_bytes(path, bytes);
+        auto m = DlModule::load(path, o);
+        INFO(name);
+        REQUIRE_FALSE(m.ok());
+        CHECK_THAT(m.error().message, Catch::Contains(path + ": refusing to load"));
+    }
+}
+
+TEST_CASE("a module file rewritten after load changes nothing the instances see", "[cow][attack]") {
+    // 3 pages of 'A': mapped into the heap from the module file. The path is
+    // then rewritten in place (same inode) with 'B's: instances must keep
+    // seeing the bytes that were checked and loaded.
+    auto wat = [](char c) {
+        return "(module (memory (export \"memory\") 1) (data (i32.const 4096) \"" + std::string(3 * 4096, c) + "\"))";
+    };
+    std::string so = trust_test::compile_wat("swap_a", wat('A'));
+    std::string so_b = trust_test::compile_wat("swap_b", wat('B'));
+    auto m = DlModule::load(so);
+    REQUIRE(m.ok());
+    std::vector<uint8_t> b = trust_test::read_file(so_b);
+    trust_test::write_bytes(so, b);  // O_TRUNC: same inode
+    auto region = Region::create(1, RegionLimits{});
+    REQUIRE(region.ok());
+    auto inst = Instance::create(*region, *m, rt_test::no_imports());
+    REQUIRE(inst.ok());
+    const uint8_t *heap = (*inst)->heap();
+    CHECK(std::count(heap + 4096, heap + 4 * 4096, 'A') == 3 * 4096);
+}

@@ -1,6 +1,8 @@
 // test_loader_attacks.cpp: adversarial module files against the loader
 // (elf check + memfd + descriptor checks), the signature trailer and the
 // data-image mapping. Real .so files built at test time by cc and lucetc.
+#include <elf.h>
+
 #include <catch2/catch.hpp>
 #include <cstring>
 
@@ -33,29 +35,25 @@ void expect_bad_desc(const std::string &so, const std::string &why) {
 
 TEST_CASE("a descriptor whose pointers leave the module is refused at load", "[elf][attack]") {
     // Untouched, the module loads (the checks below are not what refuses them).
-    REQUIRE(DlModule::load(lying_module("desc_ok", "(const uint8_t *)\"hello\", 5", "(const uint8_t *)\"hello\", 5")).ok());
-    // The loader writes the runtime table and the type ids through these:
-    // before the fix, into host memory or read-only pages (a crash in load).
-    SECTION("runtime table at an absolute address") {
-        expect_bad_desc(lying_module("desc_rt_abs", ".rt = &lucet_rt", ".rt = (lucet_rt_fns *)0x10000"),
-                        "its runtime function table is not in the module's writable data");
-    }
-    SECTION("runtime table in read-only data") {
-        expect_bad_desc(lying_module("desc_rt_ro", ".rt = &lucet_rt", ".rt = (lucet_rt_fns *)\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\""),
-                        "its runtime function table is not in the module's writable data");
-    }
-    SECTION("type ids in the RELRO part (read-only after relocation)") {
-        expect_bad_desc(lying_module("desc_ids_relro", ".type_ids = type_ids", ".type_ids = (uint64_t *)sigs"),
-                        "its type_ids array is not in the module's writable data");
-    }
-    // Instantiation copies (or maps) these bytes into the guest's heap.
-    SECTION("data bytes at an absolute address") {
-        expect_bad_desc(lying_module("desc_data_abs", "(const uint8_t *)\"hello\", 5", "(const uint8_t *)0x10000, 5"),
-                        "data segment 0's bytes are not in the module");
-    }
-    SECTION("data bytes running past the module (host memory into the heap)") {
-        expect_bad_desc(lying_module("desc_data_long", "(const uint8_t *)\"hello\", 5", "(const uint8_t *)\"hello\", 60000"),
-                        "data segment 0's bytes are not in the module");
+    REQUIRE(DlModule::load(lying_module("desc_ok", ".rt = &lucet_rt", ".rt = &lucet_rt")).ok());
+    // The loader writes the runtime table and the type ids through the
+    // first three: before the fix, into host memory or read-only pages (the
+    // host crashed in load). Instantiation copies (or maps) the data bytes
+    // into the guest's heap: before the fix, host memory.
+    const std::string hello = "(const uint8_t *)\"hello\", 5";
+    struct Lie {
+        const char *name, *from, *to, *why;
+    };
+    const Lie lies[] = {
+        {"rt_abs", ".rt = &lucet_rt", ".rt = (lucet_rt_fns *)0x10000", "its runtime function table is not in the module's writable data"},
+        {"rt_rodata", ".rt = &lucet_rt", ".rt = (lucet_rt_fns *)(\"0123456789abcdef\" + 0)", "its runtime function table is not in the module's writable data"},
+        {"ids_relro", ".type_ids = type_ids", ".type_ids = (uint64_t *)sigs", "its type_ids array is not in the module's writable data"},
+        {"data_abs", hello.c_str(), "(const uint8_t *)0x10000, 5", "data segment 0's bytes are not in the module"},
+        {"data_long", hello.c_str(), "(const uint8_t *)\"hello\", 60000", "data segment 0's bytes are not in the module"},
+    };
+    for (const Lie &l : lies) {
+        INFO(l.name);
+        expect_bad_desc(lying_module(std::string("desc_") + l.name, l.from, l.to), l.why);
     }
 }
 
@@ -108,4 +106,54 @@ TEST_CASE("a module file rewritten after load changes nothing the instances see"
     REQUIRE(inst.ok());
     const uint8_t *heap = (*inst)->heap();
     CHECK(std::count(heap + 4096, heap + 4 * 4096, 'A') == 3 * 4096);
+}
+
+TEST_CASE("a relocation that rewrites the dynamic section after the check is refused", "[elf][attack]") {
+    // A lucetc module whose first R_X86_64_RELATIVE relocation is retargeted
+    // at the value of its DT_SYMTAB entry: the loader would then look symbols
+    // up (for the remaining relocations and dlsym) in a table the check never saw.
+    std::string so = trust_test::compile_wat("reloc_dyn", "(module (memory 1) (func (export \"f\")))");
+    std::vector<uint8_t> f = trust_test::read_file(so);
+    auto at = [&](uint64_t off, auto &v) { std::memcpy(&v, f.data() + off, sizeof v); };
+    Elf64_Ehdr eh;
+    at(0, eh);
+    std::vector<Elf64_Phdr> loads;
+    Elf64_Phdr dyn{};
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        at(eh.e_phoff + i * sizeof ph, ph);
+        if (ph.p_type == PT_LOAD) loads.push_back(ph);
+        if (ph.p_type == PT_DYNAMIC) dyn = ph;
+    }
+    auto file_off = [&](uint64_t vaddr) {
+        for (const Elf64_Phdr &ph : loads)
+            if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz) return ph.p_offset + (vaddr - ph.p_vaddr);
+        FAIL("address not in the file");
+        return uint64_t(0);
+    };
+    uint64_t rela = 0, relasz = 0, symtab_entry = 0;
+    for (uint64_t k = 0; k * sizeof(Elf64_Dyn) < dyn.p_filesz; k++) {
+        Elf64_Dyn d;
+        at(dyn.p_offset + k * sizeof d, d);
+        if (d.d_tag == DT_RELA) rela = d.d_un.d_ptr;
+        if (d.d_tag == DT_RELASZ) relasz = d.d_un.d_val;
+        if (d.d_tag == DT_SYMTAB) symtab_entry = dyn.p_vaddr + k * sizeof d + 8;
+    }
+    REQUIRE((rela && relasz && symtab_entry));
+    bool patched = false;
+    for (uint64_t r = 0; r < relasz && !patched; r += sizeof(Elf64_Rela)) {
+        Elf64_Rela rel;
+        uint64_t off = file_off(rela + r);
+        at(off, rel);
+        if (ELF64_R_TYPE(rel.r_info) != R_X86_64_RELATIVE) continue;
+        rel.r_offset = symtab_entry;
+        std::memcpy(f.data() + off, &rel, sizeof rel);
+        patched = true;
+    }
+    REQUIRE(patched);
+    std::string bad = dir() + "/reloc_dyn_patched.so";
+    trust_test::write_bytes(bad, f);
+    auto m = DlModule::load(bad);
+    REQUIRE_FALSE(m.ok());
+    CHECK_THAT(m.error().message, Catch::Contains(bad + ": refusing to load: a relocation writes into the dynamic section"));
 }

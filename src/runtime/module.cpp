@@ -304,6 +304,14 @@ Status check_desc_pointers(const std::string &path, const lucet_module_desc &d, 
     if (!mem.holds(d.rt, sizeof *d.rt, true)) return bad("its runtime function table is not in the module's writable data");
     if (d.num_sigs && !mem.holds(d.type_ids, uint64_t(d.num_sigs) * sizeof *d.type_ids, true))
         return bad("its type_ids array is not in the module's writable data");
+    // The tables the loader reads (before check_desc reads them).
+    auto table = [&](const void *p, uint64_t n, uint64_t size) { return !n || mem.holds(p, n * size, false); };
+    if (!table(d.sigs, d.num_sigs, sizeof *d.sigs) || !table(d.imports, d.num_imports, sizeof *d.imports) ||
+        !table(d.funcs, d.num_funcs, sizeof *d.funcs) || !table(d.tables, d.num_tables, sizeof *d.tables) ||
+        !table(d.memories, d.num_memories, sizeof *d.memories) || !table(d.globals, d.num_globals, sizeof *d.globals) ||
+        !table(d.exports, d.num_exports, sizeof *d.exports) || !table(d.data, d.num_data, sizeof *d.data) ||
+        !table(d.elems, d.num_elems, sizeof *d.elems))
+        return bad("one of its tables is not in the module");
     for (uint32_t i = 0; i < d.num_data; i++)
         if (d.data[i].len && !mem.holds(d.data[i].data, d.data[i].len, false))
             return bad("data segment " + std::to_string(i) + "'s bytes are not in the module");
@@ -387,7 +395,6 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path, const 
                               ", this runtime supports " + std::to_string(LUCET_ABI_VERSION) +
                               " (recompile it with this version's lucetc)",
                           ErrorKind::Module);
-    LUCET_TRY(check_desc(path, *desc));
     struct link_map *lm = nullptr;
     if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
         return make_error(path + ": cannot find the module's load address (dlinfo failed)");
@@ -395,6 +402,7 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path, const 
     search.base = lm->l_addr;  // the load bias, which dl_iterate_phdr reports as dlpi_addr
     dl_iterate_phdr(find_exec_range, &search);
     LUCET_TRY(check_desc_pointers(path, *desc, search));
+    LUCET_TRY(check_desc(path, *desc));
     m->desc_ = desc;
     Impl &im = *m->impl_;
 

@@ -50,6 +50,8 @@ TEST_CASE("a descriptor whose pointers leave the module is refused at load", "[e
         {"ids_relro", ".type_ids = type_ids", ".type_ids = (uint64_t *)sigs", "its type_ids array is not in the module's writable data"},
         {"data_abs", hello.c_str(), "(const uint8_t *)0x10000, 5", "data segment 0's bytes are not in the module"},
         {"data_long", hello.c_str(), "(const uint8_t *)\"hello\", 60000", "data segment 0's bytes are not in the module"},
+        {"sigs_abs", ".sigs = sigs", ".sigs = (const lucet_sig_desc *)0x10000", "one of its tables is not in the module"},
+        {"exports_long", ".num_exports = 18", ".num_exports = 100000", "one of its tables is not in the module"},
     };
     for (const Lie &l : lies) {
         INFO(l.name);

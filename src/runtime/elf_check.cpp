@@ -117,7 +117,8 @@ public:
             if (dt(DT_PLTREL) != DT_RELA) return refuse("DT_PLTREL is not DT_RELA");
             LUCET_TRY(relocations(dt(DT_JMPREL), dt(DT_PLTRELSZ), "DT_JMPREL"));
         }
-        return exported_symbols();
+        LUCET_TRY(exported_symbols());
+        return tables_not_relocated();
     }
 
 private:
@@ -206,10 +207,40 @@ private:
         if (!off) return refuse("the dynamic section is not in the file-backed part of a PT_LOAD segment");
         dyn_off_ = *off;
         dyn_size_ = dyn_size;
+        dyn_vaddr_ = dyn_vaddr;
         return {};
     }
 
-    uint64_t dyn_off_ = 0, dyn_size_ = 0;
+    uint64_t dyn_off_ = 0, dyn_size_ = 0, dyn_vaddr_ = 0;
+    std::vector<uint64_t> reloc_targets_;  // r_offset of every relocation
+    uint64_t nsyms_ = 0, gnu_hash_size_ = 0;
+
+    // The loader reads the dynamic section, symbol, string, hash and
+    // relocation tables while it relocates: a relocation that writes into one
+    // of them would change, after this check, what it binds or runs (e.g. a
+    // symbol turned into an IFUNC, DT_SYMTAB pointed at an unchecked table).
+    Status tables_not_relocated() const {
+        struct Table {
+            uint64_t at, len;
+            const char *what;
+        };
+        uint32_t hash_hdr[2] = {0, 0};
+        if (auto off = file_range(dt(DT_HASH), sizeof hash_hdr); off && dt(DT_HASH)) f_.read(*off, hash_hdr);
+        const Table tables[] = {
+            {dyn_vaddr_, dyn_size_, "the dynamic section"},
+            {dt(DT_SYMTAB), nsyms_ * sizeof(Elf64_Sym), "the symbol table"},
+            {dt(DT_STRTAB), dt(DT_STRSZ), "the string table"},
+            {dt(DT_RELA), dt(DT_RELASZ), "the relocation table"},
+            {dt(DT_JMPREL), dt(DT_PLTRELSZ), "the PLT relocation table"},
+            {dt(DT_HASH), dt(DT_HASH) ? (2 + uint64_t(hash_hdr[0]) + hash_hdr[1]) * 4 : 0, "the hash table"},
+            {dt(DT_GNU_HASH), gnu_hash_size_, "the GNU hash table"},
+        };
+        for (uint64_t t : reloc_targets_)
+            for (const Table &tb : tables)
+                if (tb.len && t < tb.at + tb.len && t + 8 > tb.at)
+                    return refuse("a relocation writes into " + std::string(tb.what) + " (at " + hex(t) + ")");
+        return {};
+    }
 
     // File offset of [vaddr, vaddr+len) if it lies in the file-backed part of one PT_LOAD segment.
     std::optional<uint64_t> file_range(uint64_t vaddr, uint64_t len) const {
@@ -316,6 +347,7 @@ private:
             // the module itself (a bad address would crash the host in dlopen).
             if (!in_writable_memory(r.r_offset, 8))
                 return refuse("a relocation writes outside the module's writable segments (at " + hex(r.r_offset) + ")");
+            reloc_targets_.push_back(r.r_offset);
             if (type == R_X86_64_RELATIVE) continue;
             Elf64_Sym s;
             LUCET_TRY(symbol(sym, s));
@@ -330,7 +362,7 @@ private:
     }
 
     // Number of symbols reachable through the hash table(s), i.e. by dlsym.
-    Result<uint64_t> hashed_symbols() const {
+    Result<uint64_t> hashed_symbols() {
         uint64_t count = 0;
         // dlsym divides by the bucket count and masks with the bloom size:
         // both must be sane, and every table inside the file.
@@ -355,6 +387,7 @@ private:
             auto boff = file_range(buckets_at, uint64_t(hdr[0]) * 4);
             if (!boff) return refuse("the GNU hash buckets are not in the file");
             uint64_t chains_at = buckets_at + uint64_t(hdr[0]) * 4;
+            gnu_hash_size_ = chains_at - dt(DT_GNU_HASH);
             // Symbols are sorted by bucket and a chain runs to its end marker
             // (bit 0): the last symbol ends the chain of the highest bucket
             // start. One walk, linear in the file size.
@@ -371,6 +404,7 @@ private:
                 if (!coff) return refuse("a GNU hash chain runs out of the file");
                 f_.read(*coff, h);
                 count = std::max(count, i + 1);
+                gnu_hash_size_ = chains_at + (i - hdr[1]) * 4 + 4 - dt(DT_GNU_HASH);
                 if (h & 1) break;
             }
         }
@@ -383,6 +417,7 @@ private:
         if (!hashed) return hashed.error();
         uint64_t n = std::max(*hashed, syms_needed_);
         if (n > f_.bytes.size() / sizeof(Elf64_Sym) + 1) return refuse("more symbols than the file can hold");
+        nsyms_ = n;
         bool found = false;
         for (uint64_t i = 1; i < n; i++) {
             Elf64_Sym s;

@@ -132,6 +132,24 @@ namespace {
 struct PhdrSearch {
     uintptr_t base = 0;
     uintptr_t lo = UINTPTR_MAX, hi = 0;
+    struct Seg {
+        uintptr_t lo, hi;
+        bool writable;
+    };
+    std::vector<Seg> loads;  // every PT_LOAD segment of the object, as mapped
+    std::vector<Seg> relro;  // PT_GNU_RELRO: read-only once relocated
+
+    // [p, p+len) lies in one of the object's segments (a writable one, and
+    // outside its RELRO part, if asked).
+    bool holds(const void *p, uint64_t len, bool writable) const {
+        auto a = reinterpret_cast<uintptr_t>(p);
+        if (writable)
+            for (const Seg &r : relro)
+                if (a < r.hi && (len > UINTPTR_MAX - a || a + len > r.lo)) return false;
+        for (const Seg &s : loads)
+            if (a >= s.lo && a <= s.hi && len <= s.hi - a && (!writable || s.writable)) return true;
+        return false;
+    }
 };
 
 int find_exec_range(struct dl_phdr_info *info, size_t, void *data) {
@@ -139,8 +157,12 @@ int find_exec_range(struct dl_phdr_info *info, size_t, void *data) {
     if (info->dlpi_addr != s->base) return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) &ph = info->dlpi_phdr[i];
-        if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
         uintptr_t lo = info->dlpi_addr + ph.p_vaddr;
+        // The loader write-protects the RELRO part's whole pages (its end rounded down).
+        if (ph.p_type == PT_GNU_RELRO) s->relro.push_back({lo & ~uintptr_t(4095), (lo + ph.p_memsz) & ~uintptr_t(4095), false});
+        if (ph.p_type != PT_LOAD) continue;
+        s->loads.push_back({lo, lo + ph.p_memsz, (ph.p_flags & PF_W) != 0});
+        if (!(ph.p_flags & PF_X)) continue;
         s->lo = std::min(s->lo, lo);
         s->hi = std::max(s->hi, lo + ph.p_memsz);
     }
@@ -270,6 +292,32 @@ Status check_desc(const std::string &path, const lucet_module_desc &d) {
     return {};
 }
 
+// The descriptor's pointers that the loader writes through (rt, type_ids)
+// or instantiation copies from (data segment bytes) must point into the
+// module itself: a lying descriptor would otherwise make the host write the
+// runtime's function table anywhere, or copy (and crash on, or leak) host
+// memory into the guest's heap, before any of the module's code runs.
+Status check_desc_pointers(const std::string &path, const lucet_module_desc &d, const PhdrSearch &mem) {
+    auto bad = [&](const std::string &what) {
+        return make_error(path + ": malformed module descriptor: " + what, ErrorKind::Module);
+    };
+    if (!mem.holds(d.rt, sizeof *d.rt, true)) return bad("its runtime function table is not in the module's writable data");
+    if (d.num_sigs && !mem.holds(d.type_ids, uint64_t(d.num_sigs) * sizeof *d.type_ids, true))
+        return bad("its type_ids array is not in the module's writable data");
+    // The tables the loader reads (before check_desc reads them).
+    auto table = [&](const void *p, uint64_t n, uint64_t size) { return !n || mem.holds(p, n * size, false); };
+    if (!table(d.sigs, d.num_sigs, sizeof *d.sigs) || !table(d.imports, d.num_imports, sizeof *d.imports) ||
+        !table(d.funcs, d.num_funcs, sizeof *d.funcs) || !table(d.tables, d.num_tables, sizeof *d.tables) ||
+        !table(d.memories, d.num_memories, sizeof *d.memories) || !table(d.globals, d.num_globals, sizeof *d.globals) ||
+        !table(d.exports, d.num_exports, sizeof *d.exports) || !table(d.data, d.num_data, sizeof *d.data) ||
+        !table(d.elems, d.num_elems, sizeof *d.elems))
+        return bad("one of its tables is not in the module");
+    for (uint32_t i = 0; i < d.num_data; i++)
+        if (d.data[i].len && !mem.holds(d.data[i].data, d.data[i].len, false))
+            return bad("data segment " + std::to_string(i) + "'s bytes are not in the module");
+    return {};
+}
+
 // Reads the extents of the generated functions (lucet_f<N>, and the parts cc
 // splits off them, lucet_f<N>.cold) from the .so's ELF symbol table. Hidden
 // symbols are not in the dynamic symbol table, so dladdr cannot name them.
@@ -347,6 +395,13 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path, const 
                               ", this runtime supports " + std::to_string(LUCET_ABI_VERSION) +
                               " (recompile it with this version's lucetc)",
                           ErrorKind::Module);
+    struct link_map *lm = nullptr;
+    if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
+        return make_error(path + ": cannot find the module's load address (dlinfo failed)");
+    PhdrSearch search;
+    search.base = lm->l_addr;  // the load bias, which dl_iterate_phdr reports as dlpi_addr
+    dl_iterate_phdr(find_exec_range, &search);
+    LUCET_TRY(check_desc_pointers(path, *desc, search));
     LUCET_TRY(check_desc(path, *desc));
     m->desc_ = desc;
     Impl &im = *m->impl_;
@@ -380,14 +435,8 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path, const 
         if (e.kind == LUCET_EXTERN_FUNC) im.func_exports.emplace(std::string_view(e.name, e.name_len), e.index);
     }
 
-    // The executable segments of this object: the fault handler only turns a
-    // fault into a trap when the PC is inside one of them.
-    struct link_map *lm = nullptr;
-    if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
-        return make_error(path + ": cannot find the module's load address (dlinfo failed)");
-    PhdrSearch search;
-    search.base = lm->l_addr;  // the load bias, which dl_iterate_phdr reports as dlpi_addr
-    dl_iterate_phdr(find_exec_range, &search);
+    // The executable segments of this object (found above): the fault
+    // handler only turns a fault into a trap when the PC is inside one of them.
     // No executable segment: a module with no code (descriptor only), where
     // no PC can ever be the module's.
     if (search.hi == 0) {

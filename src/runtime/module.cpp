@@ -315,6 +315,23 @@ Status check_desc_pointers(const std::string &path, const lucet_module_desc &d, 
     for (uint32_t i = 0; i < d.num_data; i++)
         if (d.data[i].len && !mem.holds(d.data[i].data, d.data[i].len, false))
             return bad("data segment " + std::to_string(i) + "'s bytes are not in the module");
+    // What those tables point at: signature types, names, element items.
+    auto bytes = [&](const void *p, uint64_t len) { return !len || mem.holds(p, len, false); };
+    for (uint32_t i = 0; i < d.num_sigs; i++)
+        if (!bytes(d.sigs[i].types, uint64_t(d.sigs[i].nparams) + d.sigs[i].nresults))
+            return bad("signature " + std::to_string(i) + "'s types are not in the module");
+    for (uint32_t i = 0; i < d.num_imports; i++)
+        if (!bytes(d.imports[i].module, d.imports[i].module_len) || !bytes(d.imports[i].field, d.imports[i].field_len))
+            return bad("import " + std::to_string(i) + "'s names are not in the module");
+    for (uint32_t i = 0; i < d.num_exports; i++)
+        if (!bytes(d.exports[i].name, d.exports[i].name_len))
+            return bad("export " + std::to_string(i) + "'s name is not in the module");
+    for (uint32_t i = 0; i < d.num_funcs; i++)
+        if ((d.funcs[i].name && !bytes(d.funcs[i].name, d.funcs[i].name_len)) || !mem.holds(d.funcs[i].code, 1, false))
+            return bad("function " + std::to_string(i) + "'s code or name is not in the module");
+    for (uint32_t i = 0; i < d.num_elems; i++)
+        if (!bytes(d.elems[i].items, uint64_t(d.elems[i].count) * sizeof *d.elems[i].items))
+            return bad("element segment " + std::to_string(i) + "'s items are not in the module");
     return {};
 }
 

@@ -52,6 +52,10 @@ TEST_CASE("a descriptor whose pointers leave the module is refused at load", "[e
         {"data_long", hello.c_str(), "(const uint8_t *)\"hello\", 60000", "data segment 0's bytes are not in the module"},
         {"sigs_abs", ".sigs = sigs", ".sigs = (const lucet_sig_desc *)0x10000", "one of its tables is not in the module"},
         {"exports_long", ".num_exports = 18", ".num_exports = 100000", "one of its tables is not in the module"},
+        // What the tables point at: names and signature types the loader reads.
+        {"name_abs", "{\"div\", 3,", "{(const char *)0x10000, 3,", "export 0's name is not in the module"},
+        {"name_long", "{\"div\", 3,", "{\"div\", 3000000,", "export 0's name is not in the module"},
+        {"types_abs", "sig0_t,", "(const uint8_t *)0x10000,", "signature 0's types are not in the module"},
     };
     for (const Lie &l : lies) {
         INFO(l.name);

@@ -554,8 +554,15 @@ Status Decoder::function_body(Function &f, size_t section_end) {
             break;
         }
     }
-    // The body ran out before its final `end`.
-    if (f.body_end == section_end) return err("unexpected end of section or function", f.body_end);
+    // The body ran out before its final `end`. At the end of the code
+    // section the reference interpreter reads on into the bytes after it: at
+    // the end of the file that is "unexpected end", otherwise it takes the
+    // next section's bytes for the body and the section's size is then wrong.
+    if (f.body_end == section_end) {
+        if (section_end < m_.bytes.size())
+            return err("section size mismatch (function body ends without its final end opcode)", f.body_end);
+        return err("unexpected end of section or function", f.body_end);
+    }
     return err("END opcode expected", f.body_end);
 }
 

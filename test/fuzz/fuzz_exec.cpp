@@ -16,7 +16,7 @@
 // Output, one fact per line:
 //   call NAME
 //   log i32:-5 | log f32:0x7fc00000 | log f64:0x... | log v128:L0:L1:L2:L3
-//   result i32:1 i64:-2 f32:0x3f800000 f64:0x... v128:... ref   (nothing for no results)
+//   result i32:1 i64:-2 f32:0x3f800000 f64:0x... v128:... ref:func:null ref:extern  (nothing for no results)
 //   trap MESSAGE
 //   instantiate-error MESSAGE
 // Integers are signed decimal (as binaryen prints them), floats the exact bits,
@@ -110,7 +110,12 @@ void print_value(const lucet::Val &v) {
     case ValType::F32: std::printf(" f32:0x%08" PRIx32, static_cast<uint32_t>(v.bits)); break;
     case ValType::F64: std::printf(" f64:0x%016" PRIx64, v.bits); break;
     case ValType::V128: print_v128(v.bits, v.hi); break;
-    default: std::printf(" ref"); break;  // binaryen prints only the type of a reference result
+    // A reference: its type and whether it is null (bits 0 is ref.null).
+    // binaryen prints a lone reference result as its type only, and a
+    // reference in a tuple as funcref(null) / funcref(N) / anyref(null).
+    case ValType::FuncRef: std::printf(" ref:func%s", v.bits ? "" : ":null"); break;
+    case ValType::ExternRef: std::printf(" ref:extern%s", v.bits ? "" : ":null"); break;
+    default: std::printf(" unknown-type-0x%02x", static_cast<unsigned>(v.type)); break;
     }
 }
 

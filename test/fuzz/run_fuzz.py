@@ -18,12 +18,20 @@ Binaryen 108 facts this relies on (src/tools/execution-results.h):
   optimizations may change it, and our runtime has other limits).
 Floats are printed as the shortest text that reads back as the same double, "nan",
 "-nan:0x<payload>", "inf", "-0". NaNs compare loosely: a NaN's sign and payload are
-nondeterministic in wasm, so any NaN equals any NaN. Text that does not parse is
-skipped, not reported. A v128 (with --simd: -ttf then also imports "log-v128") is
+nondeterministic in wasm, so any NaN equals any NaN. Text that does not parse is a
+mismatch (never "equal"). A reference result is compared by type (binaryen prints
+a lone reference result as its type, "funcref" or "anyref" for externref) and, in a
+tuple, by null-ness too ("funcref(null)", "funcref(3)", "anyref(null)"). A v128 (with --simd: -ttf then also imports "log-v128") is
 printed as "i32x4 0x<lane0> 0x<lane1> 0x<lane2> 0x<lane3>" and compared lane by lane,
 exactly except that NaNs compare loosely as above: a 32-bit lane that is a NaN as an
 f32 on both sides, or a 64-bit half that is a NaN as an f64 on both sides, matches
 (the lanes' types are unknown). binaryen 108's --denan leaves v128 values alone.
+
+Trap messages map to trap kinds through two exact tables (ours, binaryen's); a
+message missing from its table matches no trap, so a new trap text fails the seed
+until it is added. A run must compare at least --min-compared of its seeds
+(default 0.75): skips (generation failures, invalid modules, NaN-only
+differences) cannot make the test pass while comparing nothing.
 
 Modules made with reference types enabled are often invalid in standard wasm
 (binaryen 108 emits typed function references and subtyping); those are checked
@@ -181,8 +189,10 @@ def v128_matches(ours, theirs):
     try:
         t = [int(p, 16) for p in parts[1:]]
     except ValueError:
-        return None
+        return False
     o = [int(x, 16) for x in ours.split(':')[1:]]
+    if len(o) != 4:
+        return False
     for half in (0, 2):
         o64, t64 = o[half] | o[half + 1] << 32, t[half] | t[half + 1] << 32
         if o64 == t64 or (f64_is_nan(o64) and f64_is_nan(t64)):
@@ -193,27 +203,51 @@ def v128_matches(ours, theirs):
     return True
 
 
+# binaryen 108's text for a reference type (externref is its anyref).
+REF_TYPE_NAMES = {'func': 'funcref', 'extern': 'anyref'}
+
+
+def ref_matches(ours, theirs):
+    """ours: 'ref:func' | 'ref:func:null' | 'ref:extern' | 'ref:extern:null'; theirs: 'funcref' (a lone
+    result: the type only), 'funcref(null)' or 'funcref(N)' (in a tuple)."""
+    parts = ours.split(':')
+    if len(parts) not in (2, 3) or parts[1] not in REF_TYPE_NAMES or (len(parts) == 3 and parts[2] != 'null'):
+        return False
+    name = REF_TYPE_NAMES[parts[1]]
+    if theirs == name:
+        return True
+    if not (theirs.startswith(name + '(') and theirs.endswith(')')):
+        return False
+    inner = theirs[len(name) + 1:-1]
+    if not inner:
+        return False
+    return (inner == 'null') == (len(parts) == 3)
+
+
 def value_matches(ours, theirs):
-    """ours: 'i32:-5' | 'f32:0x...' | 'f64:0x...' | 'v128:...' | 'ref'; theirs: binaryen's text.
-    True, False, or None (binaryen's text is ambiguous: skip)."""
+    """ours: 'i32:-5' | 'f32:0x...' | 'f64:0x...' | 'v128:...' | 'ref:...'; theirs: binaryen's text.
+    True or False: a value either side writes in a form this script does not parse is a mismatch."""
     if ours.startswith('v128:'):
         return v128_matches(ours, theirs)
-    if theirs.startswith('i32x4'):
-        return False
-    if ours == 'ref':
-        return None if parse_float_text(theirs) is not None else True
+    if ours.startswith('ref:'):
+        return ref_matches(ours, theirs)
     kind, _, val = ours.partition(':')
     if kind in ('i32', 'i64'):
         try:
             return int(theirs) == int(val)
         except ValueError:
-            return None
-    bits = int(val, 16)
-    ours_f = struct.unpack('<f', struct.pack('<I', bits))[0] if kind == 'f32' else \
-        struct.unpack('<d', struct.pack('<Q', bits))[0]
+            return False
+    if kind not in ('f32', 'f64'):
+        return False
+    try:
+        bits = int(val, 16)
+    except ValueError:
+        return False
+    ours_f = struct.unpack('<f', struct.pack('<I', bits & 0xffffffff))[0] if kind == 'f32' else \
+        struct.unpack('<d', struct.pack('<Q', bits & 0xffffffffffffffff))[0]
     theirs_f = parse_float_text(theirs)
     if theirs_f is None:
-        return None
+        return False
     if math.isnan(ours_f) or theirs_f == 'nan':
         return math.isnan(ours_f) and theirs_f == 'nan'
     if ours_f == 0 and theirs_f == 0:
@@ -222,7 +256,8 @@ def value_matches(ours, theirs):
 
 
 # Trap kinds, so that a wrong trap (an overflow reported as a divide by zero)
-# is caught; a message either side does not know is not compared.
+# is caught. A message neither table knows matches no trap: the seed fails,
+# naming the message, until it is added here.
 BINARYEN_TRAPS = [('final > memory', 'mem'), ('offset > memory', 'mem'), ('out of bounds memory access', 'mem'),
                   ('out of bounds segment access', 'mem'), (' by 0', 'div0'), ('div_s overflow', 'ovf'),
                   ('Float overflow', 'ovf'), ('Float of nan', 'conv'), ('[trap unreachable]', 'unreachable'),
@@ -243,7 +278,7 @@ def trap_kind(msg, table):
 
 def trap_matches(ours, theirs):
     ok, tk = trap_kind(ours, OUR_TRAPS), trap_kind(theirs, BINARYEN_TRAPS)
-    return ok is None or tk is None or ok == tk
+    return ok is not None and ok == tk
 
 
 def compare(ours, theirs):
@@ -273,7 +308,7 @@ def compare(ours, theirs):
                 if len(oe[1]) != len(te[1]):
                     bad = True
                 else:
-                    bad = any(value_matches(o, t) is False for o, t in zip(oe[1], te[1]))
+                    bad = not all(value_matches(o, t) for o, t in zip(oe[1], te[1]))
                     v128s += 0 if bad else sum(o.startswith('v128:') for o in oe[1])
             if bad:
                 diffs.append(f'{on}: event #{j}: ours {oe}, binaryen {te}')
@@ -402,6 +437,8 @@ def main():
     ap.add_argument('--timeout', type=int, default=60, help='seconds per interpreter/harness run')
     ap.add_argument('--keep-dir', default='fuzz-failures', help='where failing seeds are kept')
     ap.add_argument('--simd', action='store_true', help='modules with SIMD (wasm-opt --enable-simd)')
+    ap.add_argument('--min-compared', type=float, default=0.75,
+                    help='fail unless at least this fraction of the seeds was compared (not skipped)')
     ap.add_argument('-v', '--verbose', action='store_true')
     args = ap.parse_args()
     tools = Tools(args)
@@ -425,6 +462,10 @@ def main():
     if args.simd:
         print(f'v128 values compared lane by lane: {tools.v128_compared} '
               f'(in {len(tools.v128_seeds)} of the ok seeds, all opt levels)')
+    total = sum(counts.values())
+    if total == 0 or counts['ok'] < args.min_compared * total:
+        print(f"FAIL only {counts['ok']} of {total} seeds compared, fewer than --min-compared {args.min_compared}")
+        return 1
     return 1 if failed else 0
 
 

@@ -1,6 +1,6 @@
 // main.cpp: spec_runner, the WebAssembly core spec test runner.
 //
-//   spec_runner [--jobs N] [--opt-level N] [--keep] DIR_OR_WAST...
+//   spec_runner [--jobs N] [--opt-level N] [--shard K/N] [--keep] DIR_OR_WAST...
 //
 // Each .wast runs in its own forked child, which reports every assertion's
 // outcome through a pipe as it happens: a runtime or compiler bug that crashes
@@ -43,6 +43,7 @@ struct Options {
     unsigned timeout = 600;     // seconds per script
     unsigned show_failures = 5; // failing assertions printed per script
     std::string expect_totals;  // "P,F,S": exit 0 iff the totals are exactly these (self-tests)
+    std::string shard;          // "K/N": only the scripts whose index (in sorted order) is K mod N
 };
 
 // SIGINT/SIGTERM/SIGHUP (Ctrl-C, meson's timeout): the parent stops waiting,
@@ -311,6 +312,21 @@ int run(const Options &opt) {
         std::fprintf(stderr, "spec_runner: no .wast scripts found\n");
         return 2;
     }
+    if (!opt.shard.empty()) {
+        unsigned k = 0, n = 0;
+        char extra = 0;
+        if (std::sscanf(opt.shard.c_str(), "%u/%u%c", &k, &n, &extra) != 2 || n == 0 || k >= n) {
+            std::fprintf(stderr, "spec_runner: --shard wants K/N with K < N, got \"%s\"\n", opt.shard.c_str());
+            return 2;
+        }
+        std::vector<std::string> mine;
+        for (size_t i = k; i < scripts.size(); i += n) mine.push_back(scripts[i]);
+        scripts = std::move(mine);
+        if (scripts.empty()) {
+            std::fprintf(stderr, "spec_runner: shard %s has no scripts\n", opt.shard.c_str());
+            return 2;
+        }
+    }
     std::string tmp = make_temp_dir();
     if (tmp.empty()) {
         std::fprintf(stderr, "spec_runner: cannot create a temporary directory: %s\n", std::strerror(errno));
@@ -431,6 +447,8 @@ int main(int argc, char **argv) {
     app.add_option("--wat2wasm", opt.wat2wasm, "Path of wabt's wat2wasm");
     app.add_option("--timeout", opt.timeout, "Seconds allowed per script")->check(CLI::PositiveNumber);
     app.add_option("--show-failures", opt.show_failures, "Failing assertions printed per script");
+    app.add_option("--shard", opt.shard,
+                   "K/N: run only every Nth script from the Kth (0-based), to split a run over parallel tests");
     app.add_option("--expect-totals", opt.expect_totals,
                    "P,F,S: succeed only if the totals are exactly these (for the runner's self-tests)");
     CLI11_PARSE(app, argc, argv);

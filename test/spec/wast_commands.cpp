@@ -15,6 +15,7 @@
 
 #include "compiler/compiler.h"
 #include "runtime/runtime.h"
+#include "spec_messages.h"
 #include "spectest_host.h"
 #include "subprocess.h"
 #include "values.h"
@@ -29,9 +30,9 @@ struct Compiled {
     Status status = make_error("not compiled");
 };
 
-// The trap codes an assert_trap/assert_exhaustion text stands for. Texts the
-// runner does not know accept any trap (and say so in no message: a trap is
-// what the script asks for).
+// The trap codes an assert_trap/assert_exhaustion text stands for. A text the
+// runner does not know matches no trap: the command fails, naming the text,
+// until it is added here.
 std::vector<lucet_trapcode> codes_for_text(const std::string &text) {
     auto starts = [&](const char *p) { return text.rfind(p, 0) == 0; };
     if (starts("out of bounds memory access")) return {LUCET_TRAP_HEAP_OOB};
@@ -402,9 +403,11 @@ private:
         RunResult r = perform(*action);
         if (r.kind != RunResult::Kind::Trapped)
             return fail(line, action_name(*action) + " " + describe(r) + ", expected a trap \"" + text + "\"");
-        std::vector<lucet_trapcode> codes =
-            exhaustion ? std::vector<lucet_trapcode>{LUCET_TRAP_STACK_OVERFLOW} : codes_for_text(text);
-        if (codes.empty()) return pass(line);
+        std::vector<lucet_trapcode> codes = codes_for_text(text);
+        if (exhaustion && codes != std::vector<lucet_trapcode>{LUCET_TRAP_STACK_OVERFLOW}) codes.clear();
+        if (codes.empty())
+            return fail(line, action_name(*action) + " " + describe(r) + ": the runner knows no trap for \"" + text +
+                                  "\" (add it to codes_for_text)");
         for (lucet_trapcode code : codes)
             if (r.trap.code == code) return pass(line);
         fail(line, action_name(*action) + " " + describe(r) + ", expected trap \"" + text + "\"");
@@ -445,6 +448,10 @@ private:
         std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         Status st = check_bytes(std::move(bytes));
         if (st) return fail(line, type + ": module " + file + " was accepted, expected \"" + text + "\"");
+        // Rejected, and for the reason the script names (spec_messages.h).
+        if (!message_matches(text, st.error().message))
+            return fail(line, type + ": module " + file + " rejected for another reason than \"" + text +
+                                  "\": " + st.error().to_string());
         pass(line);
     }
 

@@ -70,7 +70,8 @@
 (assert_invalid (module (func (result i32) (i64.const 0))) "type mismatch")
 (assert_invalid (module (func (local.get 0) (drop))) "unknown local")
 (assert_malformed (module binary "\00asm" "\02\00\00\00") "unknown binary version")
-(assert_malformed (module binary "\00asm\01\00\00\00" "\01\05\01\60\00") "unexpected end")
+(assert_malformed (module binary "\00asm\01\00\00\00" "\01\05\01\60\00") "length out of bounds")
+(assert_malformed (module binary "\00asm\01\00\00\00" "\01") "unexpected end")
 (assert_malformed (module quote "(func (i32.const))") "unexpected token")
 
 (assert_trap

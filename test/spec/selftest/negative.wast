@@ -24,6 +24,12 @@
 (assert_exhaustion (invoke "trap") "call stack exhausted")
 (assert_invalid (module (func (result i32) (i32.const 0))) "type mismatch")
 (assert_malformed (module binary "\00asm\01\00\00\00") "unexpected end")
+;; Rejected, but for another reason than the script's: a failure too.
+(assert_invalid (module (func (result i32) (i64.const 0))) "unknown local")
+(assert_malformed (module binary "\00asm" "\02\00\00\00") "unexpected end")
+(assert_malformed (module binary "\00asm\01\00\00\00" "\01\05\01\60\00") "unexpected end")
+;; A trap text the runner does not know matches no trap.
+(assert_trap (invoke "trap") "some trap nobody knows")
 (assert_unlinkable (module (import "spectest" "print_i32" (func (param i32)))) "incompatible import type")
 (assert_trap (module (import "nowhere" "f" (func))) "unreachable")
 (assert_unlinkable (module (func $s (unreachable)) (start $s)) "unknown import")

@@ -180,7 +180,12 @@ Ending wait_exit(pid_t pid, const Limits &limits, const std::atomic<bool> &cance
         killed = true;
     }
     if (pidfd >= 0) close(pidfd);
-    if (killed) kill(-pid, SIGKILL);  // stragglers that outlived the shell
+    if (killed) {
+        // cc1/as may outlive the shell for a moment: kill them too and wait
+        // (a bounded while) until the group is gone, so that no C compiler
+        // is still running, or writing into the temp dir, once we return.
+        for (int i = 0; i < 1000 && kill(-pid, SIGKILL) == 0; i++) usleep(2000);
+    }
     return ending;
 }
 

@@ -279,6 +279,9 @@ int main(int argc, char **argv) {
     // Limits.
     lucet::RegionLimits limits;
     std::string err;
+    auto max_compile_mem = lucet::parse_size(max_compile_memory_text);
+    if (!max_compile_mem.ok()) return usage_error("--max-compile-memory: " + max_compile_mem.error().to_string());
+    const uint64_t max_compile_memory = max_compile_mem.value();
     if (!parse_size_opt("--heap-address-space", heap_as_text, limits.heap_address_space, err) ||
         !parse_size_opt("--max-heap-size", max_heap_text, limits.max_heap_size, err) ||
         !parse_size_opt("--stack-size", stack_text, limits.stack_size, err))
@@ -354,9 +357,7 @@ int main(int argc, char **argv) {
         lucet::CompileOptions opts;
         opts.reserved_size = std::min<uint64_t>(limits.max_heap_size, 4ull << 30);
         opts.guard_size = std::min<uint64_t>(limits.heap_address_space - opts.reserved_size, 4ull << 30);
-        auto max_mem = lucet::parse_size(max_compile_memory_text);
-        if (!max_mem.ok()) return usage_error("--max-compile-memory: " + max_mem.error().to_string());
-        opts.max_memory = max_mem.value();
+        opts.max_memory = max_compile_memory;
         opts.max_time_seconds = max_compile_time;
         lucet::Result<std::string> so = lucet::make_error("not compiled");
         {

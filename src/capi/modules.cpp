@@ -82,14 +82,14 @@ lucet_error compile_options(const char *fn, const struct lucet_compile_options *
 
 }  // namespace
 
-LUCET_API struct lucet_compile_options lucet_compile_options_default(void) {
+LUCET_API struct lucet_compile_options lucet_compile_options_default(void) try {
     lucet_compile_options o{};
     o.struct_size = sizeof o;
     o.opt_level = 2;
     o.max_memory = kDefaultMaxCompileMemory;
     o.max_time_seconds = kDefaultMaxCompileSeconds;
     return o;
-}
+} LUCET_CAPI_CATCH_RETURN(lucet_compile_options{})
 
 LUCET_API enum lucet_error lucet_compile_wasm_file_with_options(const char *wasm_path, const char *so_path,
                                                                 const struct lucet_compile_options *options) try {

@@ -31,7 +31,9 @@
 #include <vector>
 
 #include "compiler/compile_cache.h"
+#include "compiler/cc_driver.h"
 #include "compiler/compiler.h"
+#include "compiler/tty_progress.h"
 #include "runtime/runtime.h"
 #include "util/module_signature.h"
 #include "util/size.h"
@@ -51,7 +53,7 @@ constexpr int kExitTimeout = 124;  // what coreutils' timeout(1) gives
 // the module path (and so the guest's arguments) begins.
 const char *const kValueOptions[] = {"--entrypoint", "--heap-address-space", "--max-heap-size",
                                      "--dir", "--stack-size", "--env", "--timeout", "--max-fds",
-                                     "--signature-pk"};
+                                     "--signature-pk", "--max-compile-memory", "--max-compile-time"};
 
 // The guest may hold max_fds fds: make sure the process may hold them and
 // a margin for its own (the usual soft RLIMIT_NOFILE, 1024, would not),
@@ -236,6 +238,15 @@ int main(int argc, char **argv) {
     CLI::Option *max_fds_opt = app.add_option("--max-fds", max_fds_text,
                    "Most fds the guest may have open at once, stdio and preopens included (then errno nfile) [default: 1024]")
         ->option_text("<n>");
+    // Bounds of compiling a .wasm (lucetc's --max-memory and --max-time).
+    std::string max_compile_memory_text = "2 GiB";
+    uint64_t max_compile_time = lucet::kDefaultMaxCompileSeconds;
+    app.add_option("--max-compile-memory", max_compile_memory_text,
+                   "Compiling a .wasm: address space of each C compiler process, else exit 1 (0: no limit) [default: 2 GiB]")
+        ->option_text("<size>");
+    app.add_option("--max-compile-time", max_compile_time,
+                   "Compiling a .wasm: seconds it may take, else exit 1 (0: no limit) [default: 300]")
+        ->option_text("<seconds>");
     CacheOptions cache_opts;
     add_cache_options(app, cache_opts);
     app.add_option("lucet_module", module_path, "Path to the `lucetc`-compiled WASI module");
@@ -268,6 +279,9 @@ int main(int argc, char **argv) {
     // Limits.
     lucet::RegionLimits limits;
     std::string err;
+    auto max_compile_mem = lucet::parse_size(max_compile_memory_text);
+    if (!max_compile_mem.ok()) return usage_error("--max-compile-memory: " + max_compile_mem.error().to_string());
+    const uint64_t max_compile_memory = max_compile_mem.value();
     if (!parse_size_opt("--heap-address-space", heap_as_text, limits.heap_address_space, err) ||
         !parse_size_opt("--max-heap-size", max_heap_text, limits.max_heap_size, err) ||
         !parse_size_opt("--stack-size", stack_text, limits.stack_size, err))
@@ -343,7 +357,15 @@ int main(int argc, char **argv) {
         lucet::CompileOptions opts;
         opts.reserved_size = std::min<uint64_t>(limits.max_heap_size, 4ull << 30);
         opts.guard_size = std::min<uint64_t>(limits.heap_address_space - opts.reserved_size, 4ull << 30);
-        auto so = lucet::compile_cached(module_path, bytes, opts);
+        opts.max_memory = max_compile_memory;
+        opts.max_time_seconds = max_compile_time;
+        lucet::Result<std::string> so = lucet::make_error("not compiled");
+        {
+            lucet::ccdrv::KillJobsOnSignal kill_jobs_on_signal;
+            lucet::TtyProgress progress("lucet-wasi: compiling " + module_path);
+            opts.progress = progress.callback();
+            so = lucet::compile_cached(module_path, bytes, opts);
+        }
         if (!so.ok()) {
             std::fprintf(stderr, "lucet-wasi: error: %s\n", so.error().to_string().c_str());
             return kExitFailure;

@@ -2,6 +2,7 @@
 //
 //   lucetc INPUT.wasm -o OUTPUT.so [--opt-level 0|1|2] [--reserved-size SIZE]
 //          [--guard-size SIZE] [--emit so|c|obj] [-j N] [--keep-temps]
+//          [--max-memory SIZE] [--max-time SECONDS]
 //          [--signature-create --signature-sk SK_FILE]
 //   lucetc --signature-keygen --signature-sk SK_FILE --signature-pk PK_FILE
 //
@@ -15,7 +16,9 @@
 #include <optional>
 #include <string>
 
+#include "compiler/cc_driver.h"
 #include "compiler/compiler.h"
+#include "compiler/tty_progress.h"
 #include "util/module_signature.h"
 #include "util/size.h"
 
@@ -58,6 +61,15 @@ int main(int argc, char **argv) {
     app.add_option("-j,--jobs", jobs, "parallel C compiler processes (default: number of cores)")
         ->check(CLI::Range(1u, 1024u));
     app.add_flag("--keep-temps", keep_temps, "keep the generated C and object files");
+    std::string max_memory = "2 GiB";
+    uint64_t max_time = lucet::kDefaultMaxCompileSeconds;
+    app.add_option("--max-memory", max_memory,
+                   "address space of each C compiler process; a unit over it fails the compile (0: no limit)")
+        ->check(SizeValidator())
+        ->capture_default_str();
+    app.add_option("--max-time", max_time,
+                   "seconds the whole compile may take (and CPU seconds per C compiler process; 0: no limit)")
+        ->capture_default_str();
     // Module signatures (Lucet's option names; format in util/module_signature.h).
     bool sig_keygen = false, sig_create = false;
     std::string sig_sk, sig_pk;
@@ -112,8 +124,16 @@ int main(int argc, char **argv) {
     opts.emit = emit == "c" ? lucet::EmitKind::C : emit == "obj" ? lucet::EmitKind::Object : lucet::EmitKind::SharedObject;
     opts.jobs = jobs;
     opts.keep_temps = keep_temps;
+    opts.max_memory = lucet::parse_size(max_memory).value();
+    opts.max_time_seconds = max_time;
 
-    lucet::Status st = lucet::compile_file(input, output, opts);
+    lucet::Status st;
+    {
+        lucet::ccdrv::KillJobsOnSignal kill_jobs_on_signal;
+        lucet::TtyProgress progress("lucetc: compiling " + input);
+        opts.progress = progress.callback();
+        st = lucet::compile_file(input, output, opts);
+    }
     if (st.ok() && sk) st = lucet::sig::sign_file(output, *sk);
     if (sk) sodium_memzero(sk->data(), sk->size());
     if (!st.ok()) {

@@ -209,11 +209,40 @@ enum lucet_error lucet_dl_module_release(struct lucet_dl_module *module);
 
 /* Compiles the .wasm at wasm_path into the module .so so_path (written under
  * a temporary name and renamed, so a reader never sees half a file), with
- * cc at -O<opt_level> (0..2) and the default 4 GiB + 4 GiB heap layout.
+ * cc at -O<opt_level> (0..2), the default 4 GiB + 4 GiB heap layout and the
+ * default limits of lucet_compile_options_default (2 GiB, 300 s).
  * Runs the system C compiler: can take seconds. Errors: invalid_argument
  * (NULL path, opt_level out of range), compile (bad module, cc failure,
  * cannot write so_path; see lucet_error_message). */
 enum lucet_error lucet_compile_wasm_file(const char *wasm_path, const char *so_path, int opt_level);
+
+/* Options of a compile. Get them from lucet_compile_options_default() and
+ * change the fields you need: the library reads only the first struct_size
+ * bytes, so a program built against this header keeps working with a later
+ * library whose struct has grown (new fields then keep their defaults).
+ * An untrusted .wasm can make the C compiler use much memory and time; the
+ * limits turn that into lucet_error_compile with a one-line message,
+ * "compiling f12..f40 (unit3.c): C compiler exceeded the 2 GiB memory limit",
+ * and leave no file behind (no output, no cache entry, no temporary file). */
+struct lucet_compile_options {
+    uint32_t struct_size;      /* sizeof(struct lucet_compile_options) */
+    int32_t opt_level;         /* cc's -O level, 0..2; default 2 */
+    uint64_t max_memory;       /* bytes of address space of each C compiler process
+                                * (cc1, as, ld; one per core at once); 0 = no limit;
+                                * default 2 GiB */
+    uint64_t max_time_seconds; /* wall-clock bound of the whole compile, and CPU time of
+                                * each C compiler process; 0 = no limit; default 300 */
+};
+
+/* The defaults, struct_size set. */
+struct lucet_compile_options lucet_compile_options_default(void);
+
+/* lucet_compile_wasm_file with options (NULL: the defaults).
+ * Errors: invalid_argument (NULL path, struct_size smaller than the first
+ * version's 24 bytes or larger than this library knows, opt_level out of
+ * range), compile (as lucet_compile_wasm_file, or a limit hit). */
+enum lucet_error lucet_compile_wasm_file_with_options(const char *wasm_path, const char *so_path,
+                                                      const struct lucet_compile_options *options);
 
 /* Loads the module of the .wasm at wasm_path, compiled as by
  * lucet_compile_wasm_file into the on-disk cache that lucet-wasi uses
@@ -223,6 +252,14 @@ enum lucet_error lucet_compile_wasm_file(const char *wasm_path, const char *so_p
  * Errors: invalid_argument (NULL argument, opt_level out of range), compile
  * (bad module, cc failure, cache directory not writable), dl. */
 enum lucet_error lucet_dl_module_load_wasm(const char *wasm_path, int opt_level, struct lucet_dl_module **mod_out);
+
+/* lucet_dl_module_load_wasm with options (NULL: the defaults); the limits
+ * apply only when the module is compiled (a cache miss), and a compile that
+ * hits one stores nothing in the cache. Errors: as
+ * lucet_compile_wasm_file_with_options, and dl. */
+enum lucet_error lucet_dl_module_load_wasm_with_options(const char *wasm_path,
+                                                        const struct lucet_compile_options *options,
+                                                        struct lucet_dl_module **mod_out);
 
 /* ------------------------------------------------------------ regions */
 

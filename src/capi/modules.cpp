@@ -1,5 +1,6 @@
 // modules.cpp: loading module .so files and compiling .wasm files.
 #include <array>
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -60,7 +61,61 @@ lucet_error check_opt_level(const char *fn, int opt_level) {
     return ok();
 }
 
+
+// The caller's options (its struct may be older, i.e. shorter, than ours)
+// into CompileOptions.
+lucet_error compile_options(const char *fn, const struct lucet_compile_options *in, CompileOptions &out) {
+    if (!in) return ok();
+    constexpr size_t kFirstVersionSize = offsetof(lucet_compile_options, max_time_seconds) + sizeof(uint64_t);
+    static_assert(kFirstVersionSize == 24, "the first version of lucet_compile_options has 24 bytes");
+    if (in->struct_size < kFirstVersionSize || in->struct_size > sizeof(lucet_compile_options))
+        return fail(lucet_error_invalid_argument,
+                    std::string(fn) + ": options->struct_size is " + std::to_string(in->struct_size) +
+                        ", expected sizeof(struct lucet_compile_options) = " + std::to_string(sizeof(lucet_compile_options)) +
+                        " (set it with lucet_compile_options_default)");
+    if (lucet_error e = check_opt_level(fn, in->opt_level); e != lucet_error_ok) return e;
+    out.opt_level = in->opt_level;
+    out.max_memory = in->max_memory;
+    out.max_time_seconds = in->max_time_seconds;
+    return ok();
+}
+
 }  // namespace
+
+LUCET_API struct lucet_compile_options lucet_compile_options_default(void) try {
+    lucet_compile_options o{};
+    o.struct_size = sizeof o;
+    o.opt_level = 2;
+    o.max_memory = kDefaultMaxCompileMemory;
+    o.max_time_seconds = kDefaultMaxCompileSeconds;
+    return o;
+} LUCET_CAPI_CATCH_RETURN(lucet_compile_options{})
+
+LUCET_API enum lucet_error lucet_compile_wasm_file_with_options(const char *wasm_path, const char *so_path,
+                                                                const struct lucet_compile_options *options) try {
+    if (!wasm_path || !so_path)
+        return fail(lucet_error_invalid_argument, "lucet_compile_wasm_file_with_options: NULL wasm_path or so_path");
+    CompileOptions opts;
+    if (lucet_error e = compile_options("lucet_compile_wasm_file_with_options", options, opts); e != lucet_error_ok)
+        return e;
+    Status st = compile_file_atomic(wasm_path, so_path, opts);
+    if (!st) return fail(lucet_error_compile, st.error().to_string());
+    return ok();
+} LUCET_CAPI_CATCH
+
+LUCET_API enum lucet_error lucet_dl_module_load_wasm_with_options(const char *wasm_path,
+                                                                  const struct lucet_compile_options *options,
+                                                                  struct lucet_dl_module **mod_out) try {
+    if (!wasm_path || !mod_out)
+        return fail(lucet_error_invalid_argument, "lucet_dl_module_load_wasm_with_options: NULL wasm_path or mod_out");
+    *mod_out = nullptr;
+    CompileOptions opts;
+    if (lucet_error e = compile_options("lucet_dl_module_load_wasm_with_options", options, opts); e != lucet_error_ok)
+        return e;
+    auto so = compile_cached(wasm_path, opts);
+    if (!so) return fail(lucet_error_compile, so.error().to_string());
+    return lucet_dl_module_load(so.value().c_str(), mod_out);
+} LUCET_CAPI_CATCH
 
 LUCET_API enum lucet_error lucet_compile_wasm_file(const char *wasm_path, const char *so_path, int opt_level) try {
     if (!wasm_path || !so_path)

@@ -2,10 +2,14 @@
 #include "compiler/cc_driver.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +19,8 @@
 #include <mutex>
 #include <system_error>
 #include <thread>
+
+#include "util/size.h"
 
 extern char **environ;
 
@@ -78,64 +84,208 @@ std::string read_tail(const std::string &path, size_t max_bytes) {
     return s;
 }
 
-Result<pid_t> spawn(const Job &job) {
+// The process groups of the running jobs, for kill_running_jobs (a signal
+// handler may read them: plain atomics, no lock). A slot is cleared before
+// its child is reaped, so a pid here never names a reused process.
+constexpr size_t kMaxTracked = 256;
+std::atomic<pid_t> g_running[kMaxTracked];
+
+void track(pid_t pid) {
+    for (auto &slot : g_running) {
+        pid_t expected = 0;
+        if (slot.compare_exchange_strong(expected, pid)) return;
+    }
+}
+
+void untrack(pid_t pid) {
+    for (auto &slot : g_running) {
+        pid_t expected = pid;
+        if (slot.compare_exchange_strong(expected, 0)) return;
+    }
+}
+
+// The limits are set by the job's shell (inherited by cc and every process
+// it starts): soft limits only, so that a lower hard limit the caller
+// already has still applies (setting a soft limit above it fails, quietly).
+std::string limit_prefix(const Limits &limits) {
+    std::string p;
+    if (limits.max_memory) p += "ulimit -S -v " + std::to_string(std::max<uint64_t>(1, limits.max_memory / 1024)) + " 2>/dev/null; ";
+    if (limits.cpu_seconds) p += "ulimit -S -t " + std::to_string(limits.cpu_seconds) + " 2>/dev/null; ";
+    return p;
+}
+
+Result<pid_t> spawn(const Job &job, const Limits &limits) {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 2, job.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&fa, 2, 1);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    const char *argv[] = {"/bin/sh", "-c", job.command.c_str(), nullptr};
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    std::string command = limit_prefix(limits) + job.command;
+    const char *argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
     pid_t pid = -1;
-    int rc = posix_spawn(&pid, "/bin/sh", &fa, nullptr, const_cast<char **>(argv), environ);
+    int rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, const_cast<char **>(argv), environ);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) return make_error("cannot start /bin/sh for " + job.what + ": " + std::strerror(rc));
+    track(pid);
     return pid;
+}
+
+// How cc (gcc, clang, as, ld) reports that it could not get memory: a
+// message, or, when the limit met a stack or a shared library mapping, a
+// crash (cc does not crash on the C lucetc emits otherwise).
+bool says_out_of_memory(const std::string &text) {
+    for (const char *needle : {"out of memory", "memory exhausted", "Cannot allocate memory", "cannot allocate",
+                               "Allocation failed", "bad_alloc", "not enough memory", "failed to map segment",
+                               "signal terminated program", "Segmentation fault", "Killed"})
+        if (text.find(needle) != std::string::npos) return true;
+    return false;
+}
+
+bool says_cpu_limit(const std::string &text) { return text.find("CPU time limit exceeded") != std::string::npos; }
+
+enum class Ending { Exited, Deadline, Cancelled };
+
+// Waits for the job's shell to exit without reaping it; kills its group at
+// the deadline or when `cancel` becomes true (another job failed).
+Ending wait_exit(pid_t pid, const Limits &limits, const std::atomic<bool> &cancel) {
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    Ending ending = Ending::Exited;
+    bool killed = false;
+    for (;;) {
+        bool exited = false;
+        if (pidfd >= 0) {
+            struct pollfd p = {pidfd, POLLIN, 0};
+            int r = poll(&p, 1, killed ? -1 : 100);
+            exited = r > 0;
+        } else {
+            siginfo_t si{};
+            if (waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOWAIT | WNOHANG) == 0 && si.si_pid == pid)
+                exited = true;
+            else if (errno == ECHILD)
+                exited = true;
+            else
+                usleep(killed ? 5000 : 20000);
+        }
+        if (exited) break;
+        if (killed) continue;
+        if (limits.deadline && std::chrono::steady_clock::now() >= *limits.deadline) ending = Ending::Deadline;
+        else if (cancel.load()) ending = Ending::Cancelled;
+        else continue;
+        kill(-pid, SIGKILL);
+        killed = true;
+    }
+    if (pidfd >= 0) close(pidfd);
+    if (killed) {
+        // cc1/as may outlive the shell for a moment: kill them too and wait
+        // (a bounded while) until the group is gone, so that no C compiler
+        // is still running, or writing into the temp dir, once we return.
+        for (int i = 0; i < 1000 && kill(-pid, SIGKILL) == 0; i++) usleep(2000);
+    }
+    return ending;
+}
+
+std::string limit_message(const Job &job, const std::string &what) {
+    return "compiling " + (job.scope.empty() ? job.what : job.scope) + ": C compiler exceeded " + what;
 }
 
 }  // namespace
 
-Status run_jobs(const std::vector<Job> &jobs, unsigned parallel) {
+void kill_running_jobs() {
+    for (auto &slot : g_running) {
+        pid_t pid = slot.load();
+        if (pid > 0) kill(-pid, SIGKILL);
+    }
+}
+
+namespace {
+constexpr int kToolSignals[] = {SIGINT, SIGTERM, SIGHUP};
+struct sigaction g_old_actions[3];
+
+void on_tool_signal(int sig) {
+    kill_running_jobs();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+}  // namespace
+
+KillJobsOnSignal::KillJobsOnSignal() {
+    old_ = g_old_actions;
+    for (size_t i = 0; i < 3; i++) {
+        struct sigaction sa {};
+        sa.sa_handler = on_tool_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(kToolSignals[i], &sa, &old_[i]);
+        if (old_[i].sa_handler == SIG_IGN) sigaction(kToolSignals[i], &old_[i], nullptr);  // nohup stays nohup
+    }
+}
+
+KillJobsOnSignal::~KillJobsOnSignal() {
+    for (size_t i = 0; i < 3; i++) sigaction(kToolSignals[i], &old_[i], nullptr);
+}
+
+Status run_jobs(const std::vector<Job> &jobs, unsigned parallel, const Limits &limits,
+                const std::function<void(size_t)> &on_done) {
     // One waiter thread per slot, each waiting for its own pid only: a
     // library must not reap children it did not start (waitpid(-1) would).
     if (parallel == 0) parallel = 1;
     parallel = std::min<unsigned>(parallel, static_cast<unsigned>(std::max<size_t>(1, jobs.size())));
     std::mutex mu;
-    size_t next = 0;
+    size_t next = 0, done = 0;
     Status failure;
+    std::atomic<bool> cancel{false};
+    auto fail = [&](Status st) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (failure.ok()) failure = std::move(st);
+        cancel = true;
+    };
     auto worker = [&]() {
         for (;;) {
             size_t idx;
             {
                 std::lock_guard<std::mutex> lock(mu);
                 if (!failure.ok() || next >= jobs.size()) return;
+                if (limits.deadline && std::chrono::steady_clock::now() >= *limits.deadline) {
+                    if (failure.ok())
+                        failure = make_error(limit_message(jobs[next], "the " + std::to_string(limits.time_limit_seconds) +
+                                                                           " s time limit"));
+                    cancel = true;
+                    return;
+                }
                 idx = next++;
             }
             const Job &job = jobs[idx];
-            auto pid = spawn(job);
-            if (!pid.ok()) {
-                std::lock_guard<std::mutex> lock(mu);
-                if (failure.ok()) failure = pid.error();
-                return;
-            }
+            auto pid = spawn(job, limits);
+            if (!pid.ok()) return fail(pid.error());
+            Ending ending = wait_exit(*pid, limits, cancel);
+            untrack(*pid);
             int status = 0;
             while (waitpid(*pid, &status, 0) < 0) {
-                if (errno != EINTR) {
-                    std::lock_guard<std::mutex> lock(mu);
-                    if (failure.ok())
-                        failure = make_error("waiting for the C compiler on " + job.what + " failed: " +
-                                             std::strerror(errno));
-                    return;
-                }
+                if (errno != EINTR)
+                    return fail(make_error("waiting for the C compiler on " + job.what + " failed: " + std::strerror(errno)));
             }
+            if (ending == Ending::Deadline)
+                return fail(make_error(limit_message(job, "the " + std::to_string(limits.time_limit_seconds) + " s time limit")));
+            if (ending == Ending::Cancelled) return;  // another job's failure is the error
             if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+                std::string tail = read_tail(job.stderr_path, 2000);
+                if (limits.cpu_seconds && (says_cpu_limit(tail) || (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)))
+                    return fail(make_error(limit_message(job, "the " + std::to_string(limits.cpu_seconds) + " s CPU time limit")));
+                bool crashed = WIFSIGNALED(status) && WTERMSIG(status) != SIGXCPU;
+                if (limits.max_memory && (crashed || says_out_of_memory(tail)))
+                    return fail(make_error(limit_message(job, "the " + format_size(limits.max_memory) + " memory limit")));
                 std::string how = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
                                                     : "signal " + std::to_string(WTERMSIG(status));
-                std::string tail = read_tail(job.stderr_path, 2000);
+                return fail(make_error("C compiler failed on " + job.what + " (" + how + "): " + job.command +
+                                       (tail.empty() ? "" : "\n" + tail)));
+            }
+            if (on_done) {
                 std::lock_guard<std::mutex> lock(mu);
-                if (failure.ok())
-                    failure = make_error("C compiler failed on " + job.what + " (" + how + "): " + job.command +
-                                         (tail.empty() ? "" : "\n" + tail));
-                return;
+                on_done(++done);
             }
         }
     };

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <fstream>
 #include <thread>
 
@@ -97,7 +98,27 @@ bool simde_missing(const std::string &cc_failure) {
     return cc_failure.find(cgen::kSimdeMissingMarker) != std::string::npos;
 }
 
-Status build(const Module &m, const std::string &output, const CompileOptions &opts) {
+// "f12..f40 (unit3.c)": the wasm functions a unit defines, for limit
+// messages; the unit's name alone for units without functions.
+std::string unit_scope(const CUnit &u) {
+    static const std::string kDef = "(lucet_vmctx *ctx";
+    long first = -1, last = -1;
+    for (size_t pos = u.source.find(kDef); pos != std::string::npos; pos = u.source.find(kDef, pos + 1)) {
+        size_t d = pos;
+        while (d > 0 && u.source[d - 1] >= '0' && u.source[d - 1] <= '9') d--;
+        if (d == pos || d < 7 || u.source.compare(d - 7, 7, "lucet_f") != 0) continue;
+        long idx = std::strtol(u.source.c_str() + d, nullptr, 10);
+        if (first < 0) first = idx;
+        last = idx;
+    }
+    if (first < 0) return u.name;
+    std::string range = "f" + std::to_string(first);
+    if (last != first) range += "..f" + std::to_string(last);
+    return range + " (" + u.name + ")";
+}
+
+Status build(const Module &m, const std::string &output, const CompileOptions &opts,
+             const ccdrv::Limits &limits) {
     EmitOptions eo;
     eo.reserved_size = opts.reserved_size;
     eo.guard_size = opts.guard_size;
@@ -119,7 +140,10 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
     ccdrv::TempDir dir;
     LUCET_TRY(dir.create());
     if (opts.keep_temps) dir.keep();
+    // cc's own temporary files go into the private directory too: a job
+    // killed at a limit cannot leave them behind in $TMPDIR.
     const std::string cc = cc_command(opts);
+    const std::string run_cc = "TMPDIR=" + ccdrv::shell_quote(dir.path()) + " " + cc;
     std::vector<ccdrv::Job> jobs;
     std::string objects;
     for (const CUnit &u : *units) {
@@ -130,7 +154,8 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         ccdrv::Job job;
         job.what = u.name;
         job.stderr_path = c_path + ".log";
-        job.command = cc + " -O" + std::to_string(level) + " " + kCFlags + gcc_only_flags(cc, level) + " -c " +
+        job.scope = unit_scope(u);
+        job.command = run_cc + " -O" + std::to_string(level) + " " + kCFlags + gcc_only_flags(cc, level) + " -c " +
                       ccdrv::shell_quote(c_path) +
                       " -o " + ccdrv::shell_quote(o_path);
         jobs.push_back(std::move(job));
@@ -144,32 +169,38 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         ccdrv::Job job;
         job.what = "support.c";
         job.stderr_path = c_path + ".log";
-        job.command = cc + " -O2 " + kCFlags + " -fno-builtin" + gcc_only_flags(cc, 2) + gcc_support_flags(cc) +
+        job.command = run_cc + " -O2 " + kCFlags + " -fno-builtin" + gcc_only_flags(cc, 2) + gcc_support_flags(cc) +
                       " -c " + ccdrv::shell_quote(c_path) + " -o " + ccdrv::shell_quote(o_path);
         jobs.push_back(std::move(job));
         objects += " " + ccdrv::shell_quote(o_path);
     }
     unsigned parallel = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
-    Status compiled = ccdrv::run_jobs(jobs, parallel);
+    const size_t total = jobs.size() + 1;  // and the link
+    if (opts.progress) opts.progress(0, total);
+    std::function<void(size_t)> on_done;
+    if (opts.progress) on_done = [&](size_t done) { opts.progress(done, total); };
+    Status compiled = ccdrv::run_jobs(jobs, parallel, limits, on_done);
     if (!compiled.ok()) return simde_missing(compiled.error().message) ? make_error(kSimdeMissing) : compiled;
 
     ccdrv::Job link;
     link.what = "the link step";
     link.stderr_path = dir.path() + "/link.log";
+    link.scope = "the link step";
     if (opts.emit == EmitKind::Object)
-        link.command = cc + " -r -nostdlib -o " + ccdrv::shell_quote(tmp_out) + objects;
+        link.command = run_cc + " -r -nostdlib -o " + ccdrv::shell_quote(tmp_out) + objects;
     else
         // No libc, no start files: the module has no initialisers, needs no
         // library (no DT_NEEDED) and has no undefined symbol (-z defs); the
         // runtime's ELF check refuses a .so that has any of them. libgcc is
         // static (cc's helpers such as __popcountdi2).
-        link.command = cc + " -shared -nostdlib -Wl,-z,noexecstack -Wl,-z,defs -o " + ccdrv::shell_quote(tmp_out) +
+        link.command = run_cc + " -shared -nostdlib -Wl,-z,noexecstack -Wl,-z,defs -o " + ccdrv::shell_quote(tmp_out) +
                        objects + " -lgcc";
-    Status st = ccdrv::run_jobs({link}, 1);
+    Status st = ccdrv::run_jobs({link}, 1, limits);
     if (!st.ok()) {
         std::remove(tmp_out.c_str());
         return st;
     }
+    if (opts.progress) opts.progress(total, total);
     return rename_into_place(tmp_out, output);
 }
 
@@ -209,9 +240,15 @@ Status check_bytes(std::vector<uint8_t> wasm) {
 Status compile_bytes(std::vector<uint8_t> wasm, const std::string &output, const CompileOptions &opts) {
     if (opts.opt_level < 0 || opts.opt_level > 3)
         return make_error("optimisation level must be 0, 1 or 2, not " + std::to_string(opts.opt_level));
+    ccdrv::Limits limits;
+    limits.max_memory = opts.max_memory;
+    limits.cpu_seconds = opts.max_time_seconds;
+    limits.time_limit_seconds = opts.max_time_seconds;
+    if (opts.max_time_seconds)
+        limits.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::min<uint64_t>(opts.max_time_seconds, 1ull << 32));
     auto m = decode_and_validate(std::move(wasm));
     if (!m.ok()) return m.error();
-    return build(*m, output, opts);
+    return build(*m, output, opts, limits);
 }
 
 Status compile_file(const std::string &input, const std::string &output, const CompileOptions &opts) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,13 @@ namespace lucet {
 
 enum class EmitKind { SharedObject, C, Object };
 
+// The default bounds of a compile (README "Bounded compilation"): real
+// programs of 1.3 MB need under 400 MB and 25 s on 2 cores, so these leave
+// 5x or more room on a slow or loaded machine, while a module crafted to be
+// expensive cannot take the host's memory or hold it for long.
+constexpr uint64_t kDefaultMaxCompileMemory = 2ull << 30;
+constexpr uint64_t kDefaultMaxCompileSeconds = 300;
+
 struct CompileOptions {
     int opt_level = 2;                    // 0, 1 or 2: passed to cc as -O<n>
     uint64_t reserved_size = 4ull << 30;  // --reserved-size
@@ -21,6 +29,19 @@ struct CompileOptions {
     unsigned jobs = 0;                    // parallel cc processes; 0 = number of cores
     std::string cc;                       // empty: $CC, else "cc"
     bool keep_temps = false;              // keep the temporary C files (debugging)
+    // Bounds of the untrusted path (they do not change the code). Address
+    // space of each C compiler process (cc, cc1, as, ld; up to `jobs` units
+    // compile at once); 0 = no limit. A unit over it fails the compile with
+    // "compiling f12..f40 (unit3.c): C compiler exceeded the 2 GiB memory limit".
+    uint64_t max_memory = kDefaultMaxCompileMemory;
+    // Wall-clock bound of the whole compile, from the call (C compiler
+    // processes still running then are killed), and the CPU time of each of
+    // them; 0 = no limit.
+    uint64_t max_time_seconds = kDefaultMaxCompileSeconds;
+    // Called (from any thread, one call at a time) with the C compiler jobs
+    // done and their total (units, then the link): first (0, total) once the
+    // C is generated, then after each job. Empty: no calls.
+    std::function<void(size_t done, size_t total)> progress;
     // A new field that changes the generated code must go into code_fingerprint().
 };
 

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""The compile limits and the progress line, through the real tools.
+
+lucetc --max-memory / --max-time and lucet-wasi --max-compile-memory /
+--max-compile-time on generated modules that make the real C compiler use
+hundreds of MB (one function with 20,000 live locals) or tens of seconds
+(20,000 small functions): refused with one line, exit 1, no output, no
+temporary file, no cache entry, no C compiler left running, and the peak RSS
+of the tool and its children (wait4) under the limit. The progress line
+appears on a terminal (a pty) and never on a pipe.
+
+Timings are not asserted tightly: only that a limited compile ends long
+before an unlimited one would (the machine may be loaded).
+"""
+import argparse
+import os
+import pty
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+FAILURES = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILURES.append(what)
+
+
+def gen_locals(n):
+    """One function whose n locals are all live at once."""
+    out = ['(module (func (export "f") (param i32) (result i32)', ' (local' + ' i32' * n + ')']
+    out += [f' local.get 0 i32.const {i} i32.mul local.set {i + 1}' for i in range(n)]
+    out.append(' i32.const 0')
+    out += [f' local.get {i + 1} i32.add' for i in range(n)]
+    out.append('))')
+    return '\n'.join(out)
+
+
+def gen_chain(n):
+    """n small functions, each calling the previous one."""
+    out = ['(module', ' (func (param i32) (result i32) local.get 0 i32.const 7 i32.add)']
+    out += [f' (func (param i32) (result i32) local.get 0 local.get 0 call {i - 1} i32.add)' for i in range(1, n)]
+    out.append(f' (export "f" (func {n - 1})))')
+    return '\n'.join(out)
+
+
+def run(cmd, env, stderr_path):
+    """Runs cmd; returns (exit status, stderr text, peak RSS in KiB of it and
+    its waited-for descendants, wall seconds)."""
+    t0 = time.monotonic()
+    with open(stderr_path, 'wb') as err:
+        p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+    with open(stderr_path, 'r', errors='replace') as f:
+        text = f.read()
+    return p.returncode, text, ru.ru_maxrss, time.monotonic() - t0
+
+
+def run_pty(cmd, env):
+    """Runs cmd with stderr (and stdout) on a pseudo-terminal; returns (exit status, output)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(cmd[0], cmd, env)
+    out = b''
+    while True:
+        try:
+            r, _, _ = select.select([fd], [], [], 120)
+            if not r:
+                break
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors='replace')
+
+
+def running_with(path):
+    """Processes whose command line mentions path (a C compiler left behind)."""
+    found = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f'/proc/{d}/cmdline', 'rb') as f:
+                if path.encode() in f.read():
+                    found.append(int(d))
+        except OSError:
+            pass
+    return found
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--lucetc', required=True)
+    ap.add_argument('--lucet-wasi', required=True)
+    ap.add_argument('--wat2wasm', required=True)
+    a = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix='lucet-limits-')
+    try:
+        tmp = os.path.join(work, 'tmp')  # lucetc's and cc's temporary files
+        cache = os.path.join(work, 'cache')
+        os.mkdir(tmp)
+        env = dict(os.environ, TMPDIR=tmp, XDG_CACHE_HOME=cache)
+        env.pop('CCACHE_DIR', None)
+        mods = {}
+        for name, text in (('locals', gen_locals(20000)), ('chain', gen_chain(20000))):
+            wat = os.path.join(work, name + '.wat')
+            with open(wat, 'w') as f:
+                f.write(text)
+            mods[name] = os.path.join(work, name + '.wasm')
+            subprocess.run([a.wat2wasm, wat, '-o', mods[name]], check=True)
+        err = os.path.join(work, 'stderr')
+        out = os.path.join(work, 'out.so')
+
+        def clean(what):
+            check(os.listdir(tmp) == [], what + ': no temporary file left (' + ' '.join(os.listdir(tmp)) + ')')
+            check(running_with(tmp) == [], what + ': no C compiler left running')
+            check(not os.path.exists(out), what + ': no output written')
+
+        # Memory: unlimited, the module needs well over 150 MiB of cc...
+        rc, text, rss_kib, secs = run([a.lucetc, mods['locals'], '-o', out, '--max-memory', '0'], env, err)
+        check(rc == 0, f'locals module compiles without a limit ({secs:.1f} s, peak RSS {rss_kib // 1024} MiB)')
+        check(rss_kib > 200 * 1024, 'unlimited, cc needs more than 200 MiB for it (so the limit below is what bounds it)')
+        os.remove(out)
+        # ... and under a 150 MiB limit it is refused, the children bounded.
+        rc, text, rss_kib, secs = run([a.lucetc, mods['locals'], '-o', out, '--max-memory', '150MiB'], env, err)
+        print(text, end='')
+        check(rc == 1, 'over --max-memory: exit 1')
+        check(re.fullmatch(r'lucetc: \S+locals\.wasm: compiling f0 \(unit\d+\.c\): C compiler exceeded the 150 MiB '
+                           r'memory limit\n', text) is not None, 'over --max-memory: one line naming the function')
+        check(rss_kib <= 150 * 1024, f'over --max-memory: peak RSS of lucetc and its children {rss_kib // 1024} MiB <= 150 MiB')
+        clean('over --max-memory')
+
+        # Time: the chain takes tens of seconds of cc; --max-time 2 stops it.
+        rc, text, _, secs = run([a.lucetc, mods['chain'], '-o', out, '--max-time', '2'], env, err)
+        print(text, end='')
+        check(rc == 1, 'over --max-time: exit 1')
+        # (the unit running at the deadline: usually one of functions, or the
+        # descriptor's unit0.c on a slow machine)
+        check(re.fullmatch(r'lucetc: \S+chain\.wasm: compiling (f\d+\.\.f\d+ \(unit\d+\.c\)|unit0\.c): C compiler '
+                           r'exceeded the 2 s time limit\n', text) is not None, 'over --max-time: one line naming the unit')
+        check(secs < 60, f'over --max-time: stopped after {secs:.1f} s')
+        clean('over --max-time')
+
+        # lucet-wasi compiling a .wasm: the same, and no cache entry.
+        cache_dir = os.path.join(cache, 'lucet')
+        for flag, value, mod, msg in (('--max-compile-memory', '150MiB', 'locals', 'the 150 MiB memory limit'),
+                                      ('--max-compile-time', '1', 'chain', 'the 1 s time limit')):
+            rc, text, rss_kib, secs = run([a.lucet_wasi, flag, value, mods[mod]], env, err)
+            print(text, end='')
+            check(rc == 1, f'lucet-wasi {flag}: exit 1')
+            check(text.count('\n') == 1 and text.startswith('lucet-wasi: error: ') and
+                  text.endswith('C compiler exceeded ' + msg + '\n'), f'lucet-wasi {flag}: one line')
+            entries = os.listdir(cache_dir) if os.path.isdir(cache_dir) else []
+            check(entries == [], f'lucet-wasi {flag}: nothing in the cache ({entries})')
+            clean(f'lucet-wasi {flag}')
+        rc, text, _, _ = run([a.lucet_wasi, '--max-compile-memory', 'lots', mods['locals']], env, err)
+        check(rc == 2 and '--max-compile-memory' in text, 'lucet-wasi --max-compile-memory lots: usage error')
+        rc, text, _, _ = run([a.lucetc, mods['locals'], '-o', out, '--max-memory', 'lots'], env, err)
+        check(rc == 2, 'lucetc --max-memory lots: usage error')
+
+        # Progress: on a pipe nothing but the error line (above); on a
+        # terminal, a line redrawn in place once the compile passes a second.
+        tenv = dict(env, TERM='xterm')
+        rc, text = run_pty([a.lucetc, mods['chain'], '-o', out, '--max-time', '4'], tenv)
+        check(rc == 1, 'lucetc on a tty: exit 1 at the time limit')
+        check(re.search(r'\r\x1b\[Klucetc: compiling \S+chain\.wasm: \d+/\d+ C units, \d+\.\d s', text) is not None,
+              'lucetc on a tty: progress line')
+        check(text.rstrip().endswith('time limit'), 'lucetc on a tty: the error line comes last')
+        rc, text = run_pty([a.lucet_wasi, '--max-compile-time', '4', mods['chain']], tenv)
+        check(rc == 1 and re.search(r'\r\x1b\[Klucet-wasi: compiling \S+chain\.wasm: \d+/\d+ C units', text) is not None,
+              'lucet-wasi on a tty: progress line')
+        # A short compile shows nothing, even on a terminal.
+        small = os.path.join(work, 'small.wat')
+        with open(small, 'w') as f:
+            f.write('(module (func (export "f") (result i32) i32.const 1))')
+        subprocess.run([a.wat2wasm, small, '-o', small + '.wasm'], check=True)
+        rc, text = run_pty([a.lucetc, small + '.wasm', '-o', out], tenv)
+        check(rc == 0 and text == '', f'lucetc on a tty, short compile: silent ({text!r})')
+        os.remove(out)
+        clean('after the tty runs')
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if FAILURES:
+        print(f'{len(FAILURES)} check(s) failed', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

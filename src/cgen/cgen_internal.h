@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cgen/cost_model.h"
 #include "cgen/emitter.h"
 #include "decode/module.h"
 #include "util/result.h"
@@ -48,8 +49,8 @@ extern const char kSimdeMissingMarker[];
 struct FuncEmitStats {
     bool func_uses_simd = false;  // the last function emitted needs simd_prelude()
 };
-Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, std::string &out,
-                     FuncEmitStats &stats);
+Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, const Lowering &lowering,
+                     std::string &out, FuncEmitStats &stats);
 
 // Unit 0 body (after the prelude): lucet_rt, type ids, trampolines, the
 // descriptor tables and `lucet_module`. Data segment bytes are emitted in

@@ -12,13 +12,6 @@
 namespace lucet {
 
 namespace {
-// Above these many bytes of wasm code a function is compiled at -O1 / -O0:
-// gcc -O2's PRE and dead-store elimination are quadratic in the memory
-// accesses of one function (measured: a 40 KB function with 13,000 global
-// accesses takes 28 s at -O2, 4.5 s at -O1). Real code rarely has functions
-// this large; the few it has stay compilable.
-constexpr size_t kBigFunctionBytes = 24 * 1024;
-constexpr size_t kHugeFunctionBytes = 96 * 1024;
 // cc spends ~2 ms per small function at -O2; cap functions per unit so that
 // many-function modules still spread over all jobs.
 constexpr size_t kMaxFunctionsPerUnit = 1500;
@@ -50,16 +43,17 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
         const Function &f = m.code[i];
         size_t size = f.body_end - f.body_offset;
         uint32_t fidx = m.num_imported_funcs + i;
-        if (size >= kBigFunctionBytes) {
+        const cgen::Lowering lowering = cgen::choose_lowering(cgen::function_cost(f));
+        if (lowering.own_unit) {
             CUnit big;
-            big.max_opt_level = size >= kHugeFunctionBytes ? 0 : 1;
-            LUCET_TRY(cgen::emit_function(m, fidx, opts, big.source, stats));
+            big.max_opt_level = lowering.max_opt_level;
+            LUCET_TRY(cgen::emit_function(m, fidx, opts, lowering, big.source, stats));
             add_unit(std::move(big), stats.func_uses_simd);
             continue;
         }
         if (cur_bytes > 0 && (cur_bytes + size > opts.max_code_bytes_per_unit || cur_funcs >= kMaxFunctionsPerUnit))
             flush();
-        LUCET_TRY(cgen::emit_function(m, fidx, opts, cur.source, stats));
+        LUCET_TRY(cgen::emit_function(m, fidx, opts, lowering, cur.source, stats));
         cur_simd = cur_simd || stats.func_uses_simd;
         cur_bytes += size + 1;
         cur_funcs++;

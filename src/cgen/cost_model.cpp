@@ -1,0 +1,38 @@
+// cost_model.cpp: see cost_model.h.
+#include "cgen/cost_model.h"
+
+namespace lucet::cgen {
+
+namespace {
+// Above these many bytes of wasm code a function is compiled at -O1 / -O0:
+// gcc -O2's PRE and dead-store elimination are quadratic in the memory
+// accesses of one function (measured: a 40 KB function with 13,000 global
+// accesses takes 28 s at -O2, 4.5 s at -O1). Real code rarely has functions
+// this large; the few it has stay compilable.
+constexpr size_t kBigFunctionBytes = 24 * 1024;
+constexpr size_t kHugeFunctionBytes = 96 * 1024;
+// Above this many declared locals they go to frame arrays. clang -O2 output
+// of real programs stays far below (the largest function of the SQL engine
+// benchmark module has a few hundred locals), so hot code keeps its locals
+// in C variables that cc puts in registers.
+constexpr size_t kFrameLocalsMin = 2048;
+}  // namespace
+
+FuncCost function_cost(const Function &f) {
+    FuncCost c;
+    c.code_bytes = f.body_end - f.body_offset;
+    c.locals = f.locals.size();
+    return c;
+}
+
+Lowering choose_lowering(const FuncCost &c) {
+    Lowering l;
+    l.frame_locals = c.locals >= kFrameLocalsMin;
+    if (c.code_bytes >= kBigFunctionBytes) {
+        l.own_unit = true;
+        l.max_opt_level = c.code_bytes >= kHugeFunctionBytes ? 0 : 1;
+    }
+    return l;
+}
+
+}  // namespace lucet::cgen

@@ -1,0 +1,33 @@
+// cost_model.h: how expensive a function is for the C compiler, and the
+// lowering and optimisation cap that keep cc's time and memory linear in it.
+// Measurements behind the thresholds: README "Compile time and memory".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "decode/module.h"
+
+namespace lucet::cgen {
+
+struct FuncCost {
+    size_t code_bytes = 0;  // wasm body bytes (~ instructions x 2)
+    size_t locals = 0;      // declared locals, params excluded
+};
+
+struct Lowering {
+    // Declared locals live in per-type arrays in the frame (`li_[k]`)
+    // instead of one C variable each: gcc's register allocator and stack-slot
+    // partitioning grow quadratically in the number of simultaneously live
+    // scalar variables (50,000 live locals: 191 s, 15.9 GB at -O0).
+    bool frame_locals = false;
+    // Highest -O level for the unit holding the function (it gets a unit of
+    // its own when below the module's level).
+    int max_opt_level = 3;
+    bool own_unit = false;
+};
+
+FuncCost function_cost(const Function &f);
+Lowering choose_lowering(const FuncCost &c);
+
+}  // namespace lucet::cgen

@@ -16,7 +16,16 @@ constexpr size_t kHugeFunctionBytes = 96 * 1024;
 // benchmark module has a few hundred locals), so hot code keeps its locals
 // in C variables that cc puts in registers.
 constexpr size_t kFrameLocalsMin = 2048;
+// Tiny: at most this many bytes of wasm code (~10 instructions).
+constexpr size_t kTinyBytes = 32;
+// Only units of many tiny functions are capped: a few of them next to
+// larger functions stay at -O2 (their callers in the unit inline them).
+constexpr size_t kTinyUnitMinFuncs = 256;
 }  // namespace
+
+bool is_tiny(const FuncCost &c, bool has_loop) { return !has_loop && c.code_bytes <= kTinyBytes; }
+
+int unit_opt_cap(size_t funcs, size_t tiny) { return funcs >= kTinyUnitMinFuncs && tiny == funcs ? 1 : 3; }
 
 FuncCost function_cost(const Function &f) {
     FuncCost c;

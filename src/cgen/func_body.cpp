@@ -80,6 +80,7 @@ void FuncEmitter::call_direct(uint32_t func) {
         finish_call(ft, fmt::format("((lucet_ft{})ctx->funcs[{}].func)", m_.func_types[func], func),
                     fmt::format("ctx->funcs[{}].vmctx", func));
     } else {
+        stats_.callees.push_back(func);
         finish_call(ft, fmt::format("lucet_f{}", func), "ctx");
     }
 }
@@ -215,7 +216,10 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         std::string cond;
         if (in.op == Op::If) cond = pop();
         f.height = static_cast<uint32_t>(stack_.size() - f.sig.params().size());
-        if (in.op == Op::Loop) fmt::format_to(out, "L{}:;\n", f.label);
+        if (in.op == Op::Loop) {
+            fmt::format_to(out, "L{}:;\n", f.label);
+            has_loop_ = true;
+        }
         if (in.op == Op::If) {
             // The then-branch may overwrite the param slots; the else-branch
             // restores them from these copies.
@@ -507,6 +511,7 @@ Status FuncEmitter::run(std::string &out) {
     out += body_;
     out += "}\n\n";
     stats_.func_uses_simd = uses_simd_;
+    stats_.func_has_loop = has_loop_;
     return {};
 }
 

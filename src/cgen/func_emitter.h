@@ -128,6 +128,7 @@ private:
     bool calls_out_ = false;   // calls a function, a runtime helper or libc
     bool calls_host_ = false;  // ... other than a direct call to a function of this module
     bool uses_simd_ = false;   // needs the SIMD helpers (and so SIMDe)
+    bool has_loop_ = false;  // a reachable loop was emitted
     uint32_t dead_depth_ = 0;  // blocks opened inside the unreachable region
 
     // --- slots ---

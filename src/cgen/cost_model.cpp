@@ -12,9 +12,8 @@ namespace {
 constexpr size_t kBigFunctionBytes = 24 * 1024;
 constexpr size_t kHugeFunctionBytes = 96 * 1024;
 // Above this many declared locals they go to frame arrays. clang -O2 output
-// of real programs stays far below (the largest function of the SQL engine
-// benchmark module has a few hundred locals), so hot code keeps its locals
-// in C variables that cc puts in registers.
+// stays far below (the benchmark kernels: under 40 per function), so hot
+// code keeps its locals in C variables that cc puts in registers.
 constexpr size_t kFrameLocalsMin = 2048;
 // Tiny: at most this many bytes of wasm code (~10 instructions).
 constexpr size_t kTinyBytes = 32;

@@ -53,6 +53,7 @@ extern const char kSimdeMissingMarker[];
 struct FuncEmitStats {
     bool func_uses_simd = false;  // the last function emitted needs simd_prelude()
     bool func_has_loop = false;   // the last function emitted has a loop
+    size_t func_accesses = 0;     // ... and its loads, stores, global.get/set
     std::vector<uint32_t> callees;  // defined functions called directly (appended, unsorted)
 };
 Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, const Lowering &lowering,

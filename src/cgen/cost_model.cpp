@@ -15,12 +15,18 @@ constexpr size_t kHugeFunctionBytes = 96 * 1024;
 // stays far below (the benchmark kernels: under 40 per function), so hot
 // code keeps its locals in C variables that cc puts in registers.
 constexpr size_t kFrameLocalsMin = 2048;
+// Functions with their own unit and this many memory/global accesses: -O0.
+constexpr size_t kManyAccesses = 4096;
 // Tiny: at most this many bytes of wasm code (~10 instructions).
 constexpr size_t kTinyBytes = 32;
 // Only units of many tiny functions are capped: a few of them next to
 // larger functions stay at -O2 (their callers in the unit inline them).
 constexpr size_t kTinyUnitMinFuncs = 256;
 }  // namespace
+
+int own_unit_opt_cap(const Lowering &l, size_t accesses) {
+    return accesses >= kManyAccesses ? 0 : l.max_opt_level;
+}
 
 bool is_tiny(const FuncCost &c, bool has_loop) { return !has_loop && c.code_bytes <= kTinyBytes; }
 

@@ -30,6 +30,11 @@ struct Lowering {
 FuncCost function_cost(const Function &f);
 Lowering choose_lowering(const FuncCost &c);
 
+// The -O cap of a function's own unit once it is emitted: `accesses` loads,
+// stores and global accesses (gcc's alias walking and LRA are quadratic in
+// them at -O1: 20,000 global accesses in an 80 KB function took 10.5 s).
+int own_unit_opt_cap(const Lowering &l, size_t accesses);
+
 // Units made only of tiny loop-free functions are compiled at -O1: gcc's -O2
 // pipeline costs ~1.4 ms per function whatever its size (measured on 1,500
 // one-line C functions: -O2 2.1 s, -O1 1.1 s, -O0 0.4 s), so a module of

@@ -62,6 +62,7 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
             cgen::FuncEmitStats stats;
             std::vector<uint32_t> defined{fidx};
             LUCET_TRY(cgen::emit_function(m, fidx, opts, lowering, big.source, stats));
+            big.max_opt_level = cgen::own_unit_opt_cap(lowering, stats.func_accesses);
             add_unit(std::move(big), stats.func_uses_simd, defined, stats);
             continue;
         }

@@ -188,6 +188,7 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         return {};
     }
     if (const MemOp *mo = find_mem_op(in.op)) {
+        accesses_++;
         mem_access(*mo, in.mem);
         return {};
     }
@@ -329,8 +330,8 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         fmt::format_to(out, " = {};\n", v);
         break;
     }
-    case Op::GlobalGet: global_get(in.index); break;
-    case Op::GlobalSet: global_set(in.index); break;
+    case Op::GlobalGet: accesses_++; global_get(in.index); break;
+    case Op::GlobalSet: accesses_++; global_set(in.index); break;
     case Op::I32Const: {
         std::string d = push(ValType::I32);
         fmt::format_to(out, "{} = 0x{:x}u;\n", d, static_cast<uint32_t>(in.imm));
@@ -512,6 +513,7 @@ Status FuncEmitter::run(std::string &out) {
     out += "}\n\n";
     stats_.func_uses_simd = uses_simd_;
     stats_.func_has_loop = has_loop_;
+    stats_.func_accesses = accesses_;
     return {};
 }
 

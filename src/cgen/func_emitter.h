@@ -129,6 +129,7 @@ private:
     bool calls_host_ = false;  // ... other than a direct call to a function of this module
     bool uses_simd_ = false;   // needs the SIMD helpers (and so SIMDe)
     bool has_loop_ = false;  // a reachable loop was emitted
+    size_t accesses_ = 0;    // loads, stores, global.get/set emitted
     uint32_t dead_depth_ = 0;  // blocks opened inside the unreachable region
 
     // --- slots ---

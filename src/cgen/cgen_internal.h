@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cgen/cost_model.h"
 #include "cgen/emitter.h"
 #include "decode/module.h"
 #include "util/result.h"
@@ -32,10 +33,14 @@ std::string multi_result_struct_name(const std::vector<ValType> &results);
 void append_c_string_body(std::string &out, std::string_view bytes);
 
 // The text pasted at the top of every unit: the ABI header and the shared
-// declarations (prototypes of every function, the lucet_rt table, type ids,
-// multi-value structs and the inline helpers). Guarded, so that units can be
-// concatenated into one C file.
+// declarations (the lucet_rt table, type ids, multi-value structs and the
+// inline helpers). Guarded, so that units can be concatenated into one C file.
 std::string unit_prelude(const Module &m);
+// Hidden prototypes of these defined functions (cross-unit calls are direct
+// calls). Each unit declares only what it defines and calls: declaring all
+// of them in every unit made the C of a many-function module grow with
+// functions x units.
+std::string function_prototypes(const Module &m, const std::vector<uint32_t> &funcs);
 // The SIMD helpers (and the SIMDe include), pasted after the prelude only in
 // units holding a function that uses SIMD instructions. Guarded as well.
 const char *simd_prelude();
@@ -47,9 +52,12 @@ extern const char kSimdeMissingMarker[];
 // emitter learnt about the function it emitted.
 struct FuncEmitStats {
     bool func_uses_simd = false;  // the last function emitted needs simd_prelude()
+    bool func_has_loop = false;   // the last function emitted has a loop
+    size_t func_accesses = 0;     // ... and its loads, stores, global.get/set
+    std::vector<uint32_t> callees;  // defined functions called directly (appended, unsorted)
 };
-Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, std::string &out,
-                     FuncEmitStats &stats);
+Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, const Lowering &lowering,
+                     std::string &out, FuncEmitStats &stats);
 
 // Unit 0 body (after the prelude): lucet_rt, type ids, trampolines, the
 // descriptor tables and `lucet_module`. Data segment bytes are emitted in

@@ -6,19 +6,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "abi/lucet_abi.h"
 #include "cgen/cgen_internal.h"
 
 namespace lucet {
 
 namespace {
-// Above these many bytes of wasm code a function is compiled at -O1 / -O0:
-// gcc -O2's PRE and dead-store elimination are quadratic in the memory
-// accesses of one function (measured: a 40 KB function with 13,000 global
-// accesses takes 28 s at -O2, 4.5 s at -O1). Real code rarely has functions
-// this large; the few it has stay compilable.
-constexpr size_t kBigFunctionBytes = 24 * 1024;
-constexpr size_t kHugeFunctionBytes = 96 * 1024;
 // cc spends ~2 ms per small function at -O2; cap functions per unit so that
 // many-function modules still spread over all jobs.
 constexpr size_t kMaxFunctionsPerUnit = 1500;
@@ -27,21 +22,31 @@ constexpr size_t kMaxFunctionsPerUnit = 1500;
 Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     const std::string prelude = cgen::unit_prelude(m);
     std::vector<CUnit> func_units;
-    cgen::FuncEmitStats stats;
 
     // Only units with a function using SIMD instructions include SIMDe (a
     // large header): MVP modules produce the same C as without SIMD support.
-    auto add_unit = [&](CUnit &&u, bool simd) {
+    // `declared` gets the unit's own functions; stats.callees what they call.
+    auto add_unit = [&](CUnit &&u, bool simd, std::vector<uint32_t> &declared, cgen::FuncEmitStats &stats) {
+        declared.insert(declared.end(), stats.callees.begin(), stats.callees.end());
+        std::sort(declared.begin(), declared.end());
+        declared.erase(std::unique(declared.begin(), declared.end()), declared.end());
+        u.source.insert(0, cgen::function_prototypes(m, declared));
         if (simd) u.source.insert(0, cgen::simd_prelude());
         func_units.push_back(std::move(u));
     };
     CUnit cur;
-    size_t cur_bytes = 0, cur_funcs = 0;
+    cgen::FuncEmitStats cur_stats;
+    std::vector<uint32_t> cur_defined;
+    size_t cur_bytes = 0, cur_funcs = 0, cur_tiny = 0;
     bool cur_simd = false;
     auto flush = [&]() {
         if (cur_bytes == 0 && cur.source.empty()) return;
-        add_unit(std::move(cur), cur_simd);
+        cur.max_opt_level = cgen::unit_opt_cap(cur_funcs, cur_tiny);
+        add_unit(std::move(cur), cur_simd, cur_defined, cur_stats);
         cur = CUnit{};
+        cur_tiny = 0;
+        cur_stats = cgen::FuncEmitStats{};
+        cur_defined.clear();
         cur_bytes = 0;
         cur_funcs = 0;
         cur_simd = false;
@@ -50,17 +55,23 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
         const Function &f = m.code[i];
         size_t size = f.body_end - f.body_offset;
         uint32_t fidx = m.num_imported_funcs + i;
-        if (size >= kBigFunctionBytes) {
+        const cgen::Lowering lowering = cgen::choose_lowering(cgen::function_cost(f));
+        if (lowering.own_unit) {
             CUnit big;
-            big.max_opt_level = size >= kHugeFunctionBytes ? 0 : 1;
-            LUCET_TRY(cgen::emit_function(m, fidx, opts, big.source, stats));
-            add_unit(std::move(big), stats.func_uses_simd);
+            big.max_opt_level = lowering.max_opt_level;
+            cgen::FuncEmitStats stats;
+            std::vector<uint32_t> defined{fidx};
+            LUCET_TRY(cgen::emit_function(m, fidx, opts, lowering, big.source, stats));
+            big.max_opt_level = cgen::own_unit_opt_cap(lowering, stats.func_accesses);
+            add_unit(std::move(big), stats.func_uses_simd, defined, stats);
             continue;
         }
         if (cur_bytes > 0 && (cur_bytes + size > opts.max_code_bytes_per_unit || cur_funcs >= kMaxFunctionsPerUnit))
             flush();
-        LUCET_TRY(cgen::emit_function(m, fidx, opts, cur.source, stats));
-        cur_simd = cur_simd || stats.func_uses_simd;
+        LUCET_TRY(cgen::emit_function(m, fidx, opts, lowering, cur.source, cur_stats));
+        cur_defined.push_back(fidx);
+        cur_simd = cur_simd || cur_stats.func_uses_simd;
+        cur_tiny += cgen::is_tiny(cgen::function_cost(f), cur_stats.func_has_loop);
         cur_bytes += size + 1;
         cur_funcs++;
     }
@@ -72,7 +83,10 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     u0.name = "unit0.c";
     // The module is "bounds checked" only when every access is: one checked
     // access (a large offset) among unchecked ones says nothing about the others.
-    u0.source = prelude + cgen::emit_descriptor(m, opts, LUCET_LAYOUT_CHECKS_EVERY_ACCESS(opts.reserved_size, opts.guard_size));
+    // The descriptor points to every function.
+    std::vector<uint32_t> all(m.code.size());
+    for (uint32_t i = 0; i < all.size(); i++) all[i] = m.num_imported_funcs + i;
+    u0.source = prelude + cgen::function_prototypes(m, all) + cgen::emit_descriptor(m, opts, LUCET_LAYOUT_CHECKS_EVERY_ACCESS(opts.reserved_size, opts.guard_size));
     units.push_back(std::move(u0));
     for (CUnit &u : func_units) {
         u.name = fmt::format("unit{}.c", units.size());

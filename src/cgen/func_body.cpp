@@ -80,6 +80,7 @@ void FuncEmitter::call_direct(uint32_t func) {
         finish_call(ft, fmt::format("((lucet_ft{})ctx->funcs[{}].func)", m_.func_types[func], func),
                     fmt::format("ctx->funcs[{}].vmctx", func));
     } else {
+        stats_.callees.push_back(func);
         finish_call(ft, fmt::format("lucet_f{}", func), "ctx");
     }
 }
@@ -187,6 +188,7 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         return {};
     }
     if (const MemOp *mo = find_mem_op(in.op)) {
+        accesses_++;
         mem_access(*mo, in.mem);
         return {};
     }
@@ -215,7 +217,10 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         std::string cond;
         if (in.op == Op::If) cond = pop();
         f.height = static_cast<uint32_t>(stack_.size() - f.sig.params().size());
-        if (in.op == Op::Loop) fmt::format_to(out, "L{}:;\n", f.label);
+        if (in.op == Op::Loop) {
+            fmt::format_to(out, "L{}:;\n", f.label);
+            has_loop_ = true;
+        }
         if (in.op == Op::If) {
             // The then-branch may overwrite the param slots; the else-branch
             // restores them from these copies.
@@ -312,18 +317,21 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         break;
     }
     case Op::LocalGet: {
-        std::string d = push(locals_[in.index]);
-        fmt::format_to(out, "{} = l{};\n", d, in.index);
+        body_ += push(locals_[in.index]);
+        body_ += " = ";
+        local_ref(body_, in.index);
+        body_ += ";\n";
         break;
     }
-    case Op::LocalSet: {
-        std::string v = pop();
-        fmt::format_to(out, "l{} = {};\n", in.index, v);
+    case Op::LocalSet:
+    case Op::LocalTee: {
+        std::string v = in.op == Op::LocalSet ? pop() : top();
+        local_ref(body_, in.index);
+        fmt::format_to(out, " = {};\n", v);
         break;
     }
-    case Op::LocalTee: fmt::format_to(out, "l{} = {};\n", in.index, top()); break;
-    case Op::GlobalGet: global_get(in.index); break;
-    case Op::GlobalSet: global_set(in.index); break;
+    case Op::GlobalGet: accesses_++; global_get(in.index); break;
+    case Op::GlobalSet: accesses_++; global_set(in.index); break;
     case Op::I32Const: {
         std::string d = push(ValType::I32);
         fmt::format_to(out, "{} = 0x{:x}u;\n", d, static_cast<uint32_t>(in.imm));
@@ -428,6 +436,11 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
 Status FuncEmitter::run(std::string &out) {
     locals_ = ft_.params;
     locals_.insert(locals_.end(), fn_.locals.begin(), fn_.locals.end());
+    if (lowering_.frame_locals) {
+        frame_pos_.resize(locals_.size());
+        for (size_t i = ft_.params.size(); i < locals_.size(); i++)
+            frame_pos_[i] = frame_count_[class_index(locals_[i])]++;
+    }
     Frame f;
     f.kind = Frame::Kind::Func;
     f.sig.ft = &ft_;
@@ -449,10 +462,7 @@ Status FuncEmitter::run(std::string &out) {
     fmt::format_to(o, "{} lucet_f{}(lucet_vmctx *ctx", result_c_type(ft_.results), fidx_);
     for (size_t i = 0; i < ft_.params.size(); i++) fmt::format_to(o, ", {} l{}", c_type(ft_.params[i]), i);
     out += ") {\n";
-    for (size_t i = ft_.params.size(); i < locals_.size(); i++)
-        fmt::format_to(o, "{} l{} = {};\n", c_type(locals_[i]), i, locals_[i] == ValType::V128 ? "{0}" : "0");
-    static const ValType class_types[kNumClasses] = {ValType::I32, ValType::I64, ValType::F32, ValType::F64,
-                                                     ValType::FuncRef, ValType::V128};
+    declare_locals(out);
     for (int c = 0; c < kNumClasses; c++) {
         bool any = false;
         for (size_t d = 0; d < used_[c].size(); d++) {
@@ -502,13 +512,32 @@ Status FuncEmitter::run(std::string &out) {
     out += body_;
     out += "}\n\n";
     stats_.func_uses_simd = uses_simd_;
+    stats_.func_has_loop = has_loop_;
+    stats_.func_accesses = accesses_;
     return {};
 }
 
 
-Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, std::string &out,
-                     FuncEmitStats &stats) {
-    FuncEmitter e(m, func_index, opts, stats);
+// Declared locals, zero-initialised: one C variable each, or (frame_locals)
+// one zeroed array per value class.
+void FuncEmitter::declare_locals(std::string &out) {
+    auto o = std::back_inserter(out);
+    if (!lowering_.frame_locals) {
+        for (size_t i = ft_.params.size(); i < locals_.size(); i++)
+            fmt::format_to(o, "{} l{} = {};\n", c_type(locals_[i]), i, locals_[i] == ValType::V128 ? "{0}" : "0");
+        return;
+    }
+    for (int c = 0; c < kNumClasses; c++) {
+        if (frame_count_[c] == 0) continue;
+        fmt::format_to(o, "{} l{}_[{}];\n__builtin_memset(l{}_, 0, sizeof l{}_);\n", c_type(class_types[c]),
+                       type_letter(class_types[c]), frame_count_[c], type_letter(class_types[c]),
+                       type_letter(class_types[c]));
+    }
+}
+
+Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, const Lowering &lowering,
+                     std::string &out, FuncEmitStats &stats) {
+    FuncEmitter e(m, func_index, opts, lowering, stats);
     return e.run(out);
 }
 

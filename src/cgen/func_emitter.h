@@ -24,6 +24,9 @@
 namespace lucet::cgen {
 
 constexpr int kNumClasses = 6;  // i j f d r v
+// A representative type of each class (its C type and letter).
+inline constexpr ValType class_types[kNumClasses] = {ValType::I32, ValType::I64, ValType::F32, ValType::F64,
+                                                     ValType::FuncRef, ValType::V128};
 
 inline int class_index(ValType t) {
     switch (t) {
@@ -64,8 +67,9 @@ struct Frame {
 
 class FuncEmitter {
 public:
-    FuncEmitter(const Module &m, uint32_t fidx, const EmitOptions &opts, FuncEmitStats &stats)
-        : m_(m), opts_(opts), stats_(stats), fidx_(fidx),
+    FuncEmitter(const Module &m, uint32_t fidx, const EmitOptions &opts, const Lowering &lowering,
+                FuncEmitStats &stats)
+        : m_(m), opts_(opts), lowering_(lowering), stats_(stats), fidx_(fidx),
           fn_(m.code[fidx - m.num_imported_funcs]), ft_(m.func_type(fidx)) {}
 
     Status run(std::string &out);
@@ -73,12 +77,26 @@ public:
 private:
     const Module &m_;
     const EmitOptions &opts_;
+    const Lowering &lowering_;
     FuncEmitStats &stats_;
     uint32_t fidx_;
     const Function &fn_;
     const FuncType &ft_;
 
     std::vector<ValType> locals_;  // params then declared locals
+    // With lowering_.frame_locals: a declared local's index in its class's
+    // frame array (`li_`, `lj_`, ... see local_ref).
+    std::vector<uint32_t> frame_pos_;
+    uint32_t frame_count_[kNumClasses] = {};
+    // Appends the C lvalue of local i: `l5`, or `li_[3]` in a frame array.
+    void local_ref(std::string &o, uint32_t i) const {
+        if (i < ft_.params.size() || !lowering_.frame_locals) {
+            fmt::format_to(std::back_inserter(o), "l{}", i);
+            return;
+        }
+        fmt::format_to(std::back_inserter(o), "l{}_[{}]", type_letter(locals_[i]), frame_pos_[i]);
+    }
+    void declare_locals(std::string &out);
     std::vector<ValType> stack_;
     std::vector<Frame> frames_;
     std::vector<uint8_t> used_[kNumClasses];  // slot depths in use, per class
@@ -110,6 +128,8 @@ private:
     bool calls_out_ = false;   // calls a function, a runtime helper or libc
     bool calls_host_ = false;  // ... other than a direct call to a function of this module
     bool uses_simd_ = false;   // needs the SIMD helpers (and so SIMDe)
+    bool has_loop_ = false;  // a reachable loop was emitted
+    size_t accesses_ = 0;    // loads, stores, global.get/set emitted
     uint32_t dead_depth_ = 0;  // blocks opened inside the unreachable region
 
     // --- slots ---

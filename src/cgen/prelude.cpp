@@ -50,14 +50,19 @@ std::string unit_prelude(const Module &m) {
         for (ValType p : ft.params) fmt::format_to(it, ", {}", c_type(p));
         out += ");\n";
     }
-    // Every defined function, hidden: cross-unit calls are direct calls.
-    for (uint32_t i = m.num_imported_funcs; i < m.func_types.size(); i++) {
+    out += "#endif /* LUCET_UNIT_SHARED */\n\n";
+    return out;
+}
+
+std::string function_prototypes(const Module &m, const std::vector<uint32_t> &funcs) {
+    std::string out;
+    auto it = std::back_inserter(out);
+    for (uint32_t i : funcs) {
         const FuncType &ft = m.func_type(i);
         fmt::format_to(it, "LUCET_HIDDEN {} lucet_f{}(lucet_vmctx *", result_c_type(ft.results), i);
         for (ValType p : ft.params) fmt::format_to(it, ", {}", c_type(p));
         out += ");\n";
     }
-    out += "#endif /* LUCET_UNIT_SHARED */\n\n";
     return out;
 }
 

@@ -527,6 +527,53 @@ TEST_CASE("extreme: a function with 20,000 locals", "[extreme]") {
     for (uint32_t x : {0u, 7u, 0xffffffffu}) CHECK(run_checks::run_i32(*inst, "f", {x}) == x + 200010000u);
 }
 
+TEST_CASE("extreme: 3,002 live locals of four types in frame arrays", "[extreme]") {
+    // Above the cost model's threshold, locals live in per-type frame arrays
+    // (cgen/cost_model.h). 1,000 each of i64, f64 and i32, all set before
+    // any is read, then folded into an i64 and an f64 accumulator.
+    constexpr uint8_t I64 = 0x7e, F64 = 0x7c;
+    constexpr uint32_t kN = 1000, kAcc = 3 * kN + 1, kFacc = kAcc + 1;
+    ModuleBuilder mb;
+    uint32_t t = mb.type({I32}, {I64});
+    Bytes c;
+    auto f64_const = [&](double d) {
+        uint64_t bits;
+        std::memcpy(&bits, &d, 8);
+        c.u8(0x44);
+        for (int b = 0; b < 8; b++) c.u8(static_cast<uint8_t>(bits >> (8 * b)));
+    };
+    for (uint32_t k = 0; k < kN; k++) {
+        c.u8(0x20).uleb(0).u8(0xad).u8(0x42).sleb(k).u8(0x7c).u8(0x21).uleb(1 + k);  // x + k (i64)
+        c.u8(0x20).uleb(0).u8(0xb8);                                                // f64(x) + k
+        f64_const(k);
+        c.u8(0xa0).u8(0x21).uleb(1 + kN + k);
+        c.u8(0x20).uleb(0).u8(0x41).sleb(k).u8(0x73).u8(0x21).uleb(1 + 2 * kN + k);  // x ^ k
+    }
+    for (uint32_t k = 0; k < kN; k++) {
+        // acc += l64_k * (2k + 1) + l32_k; facc += lf64_k
+        c.u8(0x20).uleb(kAcc).u8(0x20).uleb(1 + k).u8(0x42).sleb(2 * k + 1).u8(0x7e).u8(0x7c);
+        c.u8(0x20).uleb(1 + 2 * kN + k).u8(0xad).u8(0x7c).u8(0x21).uleb(kAcc);
+        c.u8(0x20).uleb(kFacc).u8(0x20).uleb(1 + kN + k).u8(0xa0).u8(0x21).uleb(kFacc);
+    }
+    c.u8(0x20).uleb(kAcc).u8(0x20).uleb(kFacc).u8(0xb1).u8(0x7c);  // acc + i64.trunc_f64_u(facc)
+    Bytes locals;
+    locals.uleb(5).uleb(kN).u8(I64).uleb(kN).u8(F64).uleb(kN).u8(I32).uleb(1).u8(I64).uleb(1).u8(F64);
+    mb.export_func("f", mb.func(t, body(locals.b, c)));
+    auto inst = compile_extreme("3002-mixed-locals", mb.build());
+    for (uint32_t x : {0u, 3u, 0x12345u, 0xfffffff0u}) {
+        uint64_t acc = 0;
+        double facc = 0;
+        for (uint32_t k = 0; k < kN; k++) {
+            acc += (uint64_t{x} + k) * (2 * k + 1) + (x ^ k);
+            facc += static_cast<double>(x) + k;
+        }
+        acc += static_cast<uint64_t>(facc);
+        lucet::RunResult r = run_checks::run(*inst, "f", {x});
+        REQUIRE(r.values.size() == 1);
+        CHECK(r.values[0].bits == acc);
+    }
+}
+
 TEST_CASE("extreme: 50,000 values on the operand stack", "[extreme]") {
     // The validator's cap. Float loads on top of the deep stack, then drops:
     // every drop forces pending loads, which once scanned the whole stack.

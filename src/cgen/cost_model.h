@@ -1,0 +1,47 @@
+// cost_model.h: how expensive a function is for the C compiler, and the
+// lowering and optimisation cap that keep cc's time and memory linear in it.
+// Measurements behind the thresholds: README "Compile time and memory".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "decode/module.h"
+
+namespace lucet::cgen {
+
+struct FuncCost {
+    size_t code_bytes = 0;  // wasm body bytes (~ instructions x 2)
+    size_t locals = 0;      // declared locals, params excluded
+};
+
+struct Lowering {
+    // Declared locals live in per-type arrays in the frame (`li_[k]`)
+    // instead of one C variable each: gcc's register allocator and stack-slot
+    // partitioning grow quadratically in the number of simultaneously live
+    // scalar variables (50,000 live locals: 191 s, 15.9 GB at -O0).
+    bool frame_locals = false;
+    // Highest -O level for the unit holding the function (it gets a unit of
+    // its own when below the module's level).
+    int max_opt_level = 3;
+    bool own_unit = false;
+};
+
+FuncCost function_cost(const Function &f);
+Lowering choose_lowering(const FuncCost &c);
+
+// The -O cap of a function's own unit once it is emitted: `accesses` loads,
+// stores and global accesses (gcc's alias walking and LRA are quadratic in
+// them at -O1: 20,000 global accesses in an 80 KB function took 10.5 s).
+int own_unit_opt_cap(const Lowering &l, size_t accesses);
+
+// Units made only of tiny loop-free functions are compiled at -O1: gcc's -O2
+// pipeline costs ~1.4 ms per function whatever its size (measured on 1,500
+// one-line C functions: -O2 2.1 s, -O1 1.1 s, -O0 0.4 s), so a module of
+// 50,000 such functions spent most of its compile there; for a loop-free
+// body of a few instructions -O1 emits the same code but for inlining.
+bool is_tiny(const FuncCost &c, bool has_loop);
+// The -O cap of a unit of `funcs` functions, `tiny` of them tiny.
+int unit_opt_cap(size_t funcs, size_t tiny);
+
+}  // namespace lucet::cgen

@@ -27,7 +27,12 @@ expect 2 "must be a non-zero multiple of 4 KiB" --max-heap-size 5000 "$hello"
 expect 2 "must be a non-zero multiple of 4 KiB" --stack-size 1000 "$hello"
 expect 2 "must be a non-zero multiple of 4 KiB" --heap-address-space 0 "$hello"
 expect 2 "must be >= max heap size" --heap-address-space 1GiB --max-heap-size 2GiB "$hello"
-expect 2 "expected NAME=VALUE" --env NOEQUALS "$hello"
+expect 2 "expected NAME=VALUE or NAME" --env =x "$hello"
+expect 2 "expected NAME=VALUE or NAME" --env "" "$hello"
+expect 2 "expected GUEST:HOST, HOST::GUEST or PATH" --dir "x:" "$hello"
+expect 2 "expected GUEST:HOST, HOST::GUEST or PATH" --dir "::x" "$hello"
+expect 2 "cannot preopen directory" --dir "$scratch/missing-dir::x" "$hello"
+expect 0 "HOST::GUEST" --help
 expect 2 "cannot preopen directory" --dir "x:$scratch/missing-dir" "$hello"
 expect 2 "" --no-such-option "$hello"
 

@@ -55,7 +55,8 @@ constexpr int kExitTimeout = 124;  // what coreutils' timeout(1) gives
 // the module path (and so the guest's arguments) begins.
 const char *const kValueOptions[] = {"--entrypoint", "--heap-address-space", "--max-heap-size",
                                      "--dir", "--stack-size", "--env", "--timeout", "--max-fds",
-                                     "--signature-pk", "--invoke"};
+                                     "--signature-pk", "--invoke", "--dir-ro", "--stdin",
+                                     "--stdout", "--stderr"};
 
 // The guest may hold max_fds fds: make sure the process may hold them and
 // a margin for its own (the usual soft RLIMIT_NOFILE, 1024, would not),
@@ -297,6 +298,20 @@ int main(int argc, char **argv) {
                    "A directory to provide to the WASI guest: GUEST:HOST (the guest's path first, Lucet's form), "
                    "HOST::GUEST (the host's path first, wasmtime's form and the C API's order), or PATH for PATH:PATH")
         ->option_text("<preopen_dirs>...")->allow_extra_args(false);
+    std::vector<std::string> ro_dirs;
+    app.add_option("--dir-ro", ro_dirs,
+                   "The same as --dir, read-only: the guest may open, read, stat and list below it, not create, "
+                   "write, truncate, remove, rename or link (perm/notcapable)")
+        ->option_text("<preopen_dirs>...")->allow_extra_args(false);
+    std::string stdio_files[3];
+    app.add_option("--stdin", stdio_files[0], "The guest's stdin reads this file [default: lucet-wasi's stdin]")
+        ->option_text("<file>");
+    app.add_option("--stdout", stdio_files[1],
+                   "The guest's stdout creates or truncates this file [default: lucet-wasi's stdout]")
+        ->option_text("<file>");
+    app.add_option("--stderr", stdio_files[2],
+                   "The guest's stderr creates or truncates this file [default: lucet-wasi's stderr]")
+        ->option_text("<file>");
     app.add_option("--stack-size", stack_text, "Maximum stack size (must be a multiple of 4 KiB) [default: 8 MiB]")
         ->option_text("<stack_size>");
     app.add_option("--env", envs,
@@ -395,14 +410,19 @@ int main(int argc, char **argv) {
     std::vector<std::string> env;
     if (!build_env(!no_inherit_env, envs, env, err)) return usage_error(err);
 
-    std::vector<std::pair<std::string, std::string>> preopens;  // (guest, host)
-    for (const auto &d : dirs) {
+    struct Preopen {
         std::string guest, host;
-        if (!parse_dir(d, guest, host))
-            return usage_error("--dir: expected GUEST:HOST, HOST::GUEST or PATH, got '" +
-                               d + "'");
-        preopens.emplace_back(guest, host);
-    }
+        bool read_only;
+    };
+    std::vector<Preopen> preopens;
+    for (bool ro : {false, true})
+        for (const auto &d : ro ? ro_dirs : dirs) {
+            std::string guest, host;
+            if (!parse_dir(d, guest, host))
+                return usage_error(std::string(ro ? "--dir-ro" : "--dir") +
+                                   ": expected GUEST:HOST, HOST::GUEST or PATH, got '" + d + "'");
+            preopens.push_back({guest, host, ro});
+        }
 
     // The module: a .wasm (by its magic number) is compiled through the cache.
     std::string bytes;
@@ -441,9 +461,15 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "lucet-wasi: error: %s\n", st.error().to_string().c_str());
         return kExitFailure;
     }
-    for (const auto &[guest, host] : preopens) {
-        if (auto st = ctx.preopen_dir(guest, host); !st.ok())
-            return usage_error("--dir: " + st.error().to_string());
+    for (int i = 0; i < 3; i++) {
+        if (stdio_files[i].empty()) continue;
+        if (auto st = ctx.set_stdio_file(i, stdio_files[i]); !st.ok())
+            return usage_error(std::string(i == 0 ? "--stdin" : i == 1 ? "--stdout" : "--stderr") + ": " +
+                               st.error().to_string());
+    }
+    for (const auto &p : preopens) {
+        if (auto st = ctx.preopen_dir(p.guest, p.host, p.read_only); !st.ok())
+            return usage_error(std::string(p.read_only ? "--dir-ro: " : "--dir: ") + st.error().to_string());
     }
 
     auto module = lucet::DlModule::load(so_path, load_opts);

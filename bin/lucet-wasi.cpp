@@ -337,6 +337,9 @@ int main(int argc, char **argv) {
     CLI::Option *max_fds_opt = app.add_option("--max-fds", max_fds_text,
                    "Most fds the guest may have open at once, stdio and preopens included (then errno nfile) [default: 1024]")
         ->option_text("<n>");
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose,
+                 "When compiling a .wasm fails in the C compiler, show its command line too (its output is always shown)");
     CacheOptions cache_opts;
     add_cache_options(app, cache_opts);
     app.add_option("lucet_module", module_path, "Path to the `lucetc`-compiled WASI module");
@@ -441,6 +444,7 @@ int main(int argc, char **argv) {
         lucet::CompileOptions opts;
         opts.reserved_size = std::min<uint64_t>(limits.max_heap_size, 4ull << 30);
         opts.guard_size = std::min<uint64_t>(limits.heap_address_space - opts.reserved_size, 4ull << 30);
+        opts.verbose = verbose;
         auto so = lucet::compile_cached(module_path, bytes, opts);
         if (!so.ok()) {
             std::fprintf(stderr, "lucet-wasi: error: %s\n", so.error().to_string().c_str());

@@ -58,6 +58,8 @@ int main(int argc, char **argv) {
     app.add_option("-j,--jobs", jobs, "parallel C compiler processes (default: number of cores)")
         ->check(CLI::Range(1u, 1024u));
     app.add_flag("--keep-temps", keep_temps, "keep the generated C and object files");
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose, "when the C compiler fails, show its command line too (its output is always shown)");
     // Module signatures (Lucet's option names; format in util/module_signature.h).
     bool sig_keygen = false, sig_create = false;
     std::string sig_sk, sig_pk;
@@ -112,6 +114,7 @@ int main(int argc, char **argv) {
     opts.emit = emit == "c" ? lucet::EmitKind::C : emit == "obj" ? lucet::EmitKind::Object : lucet::EmitKind::SharedObject;
     opts.jobs = jobs;
     opts.keep_temps = keep_temps;
+    opts.verbose = verbose;
 
     lucet::Status st = lucet::compile_file(input, output, opts);
     if (st.ok() && sk) st = lucet::sig::sign_file(output, *sk);

@@ -133,7 +133,8 @@ Status run_jobs(const std::vector<Job> &jobs, unsigned parallel) {
                 std::string tail = read_tail(job.stderr_path, 2000);
                 std::lock_guard<std::mutex> lock(mu);
                 if (failure.ok())
-                    failure = make_error("C compiler failed on " + job.what + " (" + how + "): " + job.command +
+                    failure = make_error("C compiler failed on " + job.what + " (" + how +
+                                         (job.show_command ? "): " + job.command : "; -v shows the command)") +
                                          (tail.empty() ? "" : "\n" + tail));
                 return;
             }

@@ -33,6 +33,10 @@ struct Job {
     std::string command;     // shell command line
     std::string stderr_path; // where its stderr goes
     std::string what;        // for messages: "unit3.c"
+    // On failure the error carries the command line only when asked
+    // (lucetc/lucet-wasi -v): it is long and rarely the point; the
+    // compiler's own output is always there.
+    bool show_command = false;
 };
 
 // Runs the jobs with at most `parallel` at a time. On the first failure the

@@ -21,6 +21,7 @@ struct CompileOptions {
     unsigned jobs = 0;                    // parallel cc processes; 0 = number of cores
     std::string cc;                       // empty: $CC, else "cc"
     bool keep_temps = false;              // keep the temporary C files (debugging)
+    bool verbose = false;                 // errors show the failed cc command line (does not change the code)
     // A new field that changes the generated code must go into code_fingerprint().
 };
 

@@ -7,7 +7,10 @@
 // exit()), 0 when the entrypoint returns; 134 after a trap (with
 // "lucet-wasi: trap: ..." on stderr); 2 for a usage error (bad option, bad
 // size, missing module); 1 when the module cannot be compiled, loaded or
-// instantiated; 124 when --timeout stopped the guest.
+// instantiated (or --invoke names no exported function); 124 when
+// --timeout stopped the guest. With --invoke NAME, the arguments after the
+// module are the function's (parsed by its parameter types; a bad one is a
+// usage error) and its results are printed one per line.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -30,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "invoke.h"
 #include "compiler/compile_cache.h"
 #include "compiler/cc_driver.h"
 #include "compiler/compiler.h"
@@ -53,7 +57,8 @@ constexpr int kExitTimeout = 124;  // what coreutils' timeout(1) gives
 // the module path (and so the guest's arguments) begins.
 const char *const kValueOptions[] = {"--entrypoint", "--heap-address-space", "--max-heap-size",
                                      "--dir", "--stack-size", "--env", "--timeout", "--max-fds",
-                                     "--signature-pk", "--max-compile-memory", "--max-compile-time"};
+                                     "--signature-pk", "--max-compile-memory", "--max-compile-time",
+                                     "--invoke", "--dir-ro", "--stdin", "--stdout", "--stderr"};
 
 // The guest may hold max_fds fds: make sure the process may hold them and
 // a margin for its own (the usual soft RLIMIT_NOFILE, 1024, would not),
@@ -196,6 +201,75 @@ bool run_cache_options(const CacheOptions &co) {
     return true;
 }
 
+// A --dir argument: "HOST::GUEST" (wasmtime's form, host first as in the
+// C API), "GUEST:HOST" (Lucet's form, from the seed), or "PATH" for both.
+// "::" is looked for first, so a path with a single ':' needs the
+// HOST::GUEST form. false when a side is empty.
+bool parse_dir(const std::string &d, std::string &guest, std::string &host) {
+    size_t dc = d.find("::");
+    size_t colon = d.find(':');
+    if (dc != std::string::npos) {
+        host = d.substr(0, dc);
+        guest = d.substr(dc + 2);
+    } else if (colon != std::string::npos) {
+        guest = d.substr(0, colon);
+        host = d.substr(colon + 1);
+    } else {
+        guest = host = d;
+    }
+    return !guest.empty() && !host.empty();
+}
+
+// The guest's environment: the host's unless inherit is false, then each
+// --env: NAME=VALUE sets NAME, a bare NAME takes the host's value (skipped
+// when the host has no NAME, as wasmtime does). A later NAME replaces an
+// earlier one. false (with err set) on a malformed entry.
+bool build_env(bool inherit, const std::vector<std::string> &envs, std::vector<std::string> &env, std::string &err) {
+    if (inherit)
+        for (char **e = environ; e && *e; e++) env.emplace_back(*e);
+    for (const auto &arg : envs) {
+        size_t eq = arg.find('=');
+        std::string kv = arg;
+        if (eq == 0 || arg.empty()) {
+            err = "--env: expected NAME=VALUE or NAME, got '" + arg + "'";
+            return false;
+        }
+        if (eq == std::string::npos) {
+            const char *v = std::getenv(arg.c_str());
+            if (!v) continue;
+            kv = arg + "=" + v;
+            eq = arg.size();
+        }
+        std::string prefix = kv.substr(0, eq + 1);
+        std::erase_if(env, [&](const std::string &s) { return s.compare(0, prefix.size(), prefix) == 0; });
+        env.push_back(kv);
+    }
+    return true;
+}
+
+// --invoke: the function's type, from the module, before instantiating it.
+// Prints the error and returns nullopt when there is no such function.
+std::optional<std::vector<lucet::Val>> invoke_args(const lucet::DlModule &m, const std::string &name,
+                                                   const std::vector<std::string> &args, int &status) {
+    auto ft = lucet::cli::find_func_export(m, name);
+    if (!ft.ok()) {
+        std::fprintf(stderr, "lucet-wasi: error: %s\n", ft.error().to_string().c_str());
+        status = kExitFailure;
+        return std::nullopt;
+    }
+    auto vals = lucet::cli::parse_args(name, *ft, args);
+    if (!vals.ok()) {
+        status = usage_error(vals.error().to_string());
+        return std::nullopt;
+    }
+    return std::move(vals.value());
+}
+
+void print_results(const std::vector<lucet::Val> &values) {
+    for (const auto &v : values) std::printf("%s\n", lucet::cli::format_result(v).c_str());
+    std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -209,20 +283,47 @@ int main(int argc, char **argv) {
     app.formatter(std::make_shared<Formatter>());
     app.set_help_flag("-h,--help", "Prints help information");
     app.set_version_flag("-V,--version", std::string("lucet-wasi ") + LUCET_VERSION, "Prints version information");
-    app.add_option("--entrypoint", entrypoint, "Entrypoint to run within the WASI module [default: _start]")
-        ->option_text("<entrypoint>");
+    CLI::Option *entry_opt =
+        app.add_option("--entrypoint", entrypoint, "Entrypoint to run within the WASI module [default: _start]")
+            ->option_text("<entrypoint>");
+    std::string invoke;
+    app.add_option("--invoke", invoke,
+                   "Call the exported function NAME instead of the entrypoint, with the arguments after the module "
+                   "parsed by its parameter types (i32, i64, f32, f64), and print its results one per line")
+        ->option_text("<NAME>");
     app.add_option("--heap-address-space", heap_as_text,
                    "Maximum heap address space size (must be a multiple of 4 KiB, and >= `max-heap-size`) [default: 8 GiB]")
         ->option_text("<heap_address_space_size>");
     app.add_option("--max-heap-size", max_heap_text, "Maximum heap size (must be a multiple of 4 KiB) [default: 4 GiB]")
         ->option_text("<heap_memory_size>");
     app.add_option("--dir", dirs,
-                   "A directory to provide to the WASI guest (<wasm path>:<host path>, or PATH for PATH:PATH)")
+                   "A directory to provide to the WASI guest: GUEST:HOST (the guest's path first, Lucet's form), "
+                   "HOST::GUEST (the host's path first, wasmtime's form and the C API's order), or PATH for PATH:PATH")
         ->option_text("<preopen_dirs>...")->allow_extra_args(false);
+    std::vector<std::string> ro_dirs;
+    app.add_option("--dir-ro", ro_dirs,
+                   "The same as --dir, read-only: the guest may open, read, stat and list below it, not create, "
+                   "write, truncate, remove, rename or link (perm/notcapable)")
+        ->option_text("<preopen_dirs>...")->allow_extra_args(false);
+    std::string stdio_files[3];
+    app.add_option("--stdin", stdio_files[0], "The guest's stdin reads this file [default: lucet-wasi's stdin]")
+        ->option_text("<file>");
+    app.add_option("--stdout", stdio_files[1],
+                   "The guest's stdout creates or truncates this file [default: lucet-wasi's stdout]")
+        ->option_text("<file>");
+    app.add_option("--stderr", stdio_files[2],
+                   "The guest's stderr creates or truncates this file [default: lucet-wasi's stderr]")
+        ->option_text("<file>");
     app.add_option("--stack-size", stack_text, "Maximum stack size (must be a multiple of 4 KiB) [default: 8 MiB]")
         ->option_text("<stack_size>");
-    app.add_option("--env", envs, "An environment variable NAME=VALUE for the guest (added to the inherited ones)")
-        ->option_text("<NAME=VALUE>...")->allow_extra_args(false);
+    app.add_option("--env", envs,
+                   "An environment variable for the guest: NAME=VALUE, or NAME for the host's value of NAME "
+                   "(added to the inherited ones)")
+        ->option_text("<NAME[=VALUE]>...")->allow_extra_args(false);
+    bool no_inherit_env = false;
+    app.add_flag("--no-inherit-env", no_inherit_env,
+                 "Start the guest from an empty environment (only the --env variables) [default: the guest "
+                 "inherits lucet-wasi's environment]");
     std::string timeout_text;
     app.add_option("--timeout", timeout_text,
                    "Stop the guest after this long (e.g. 10s, 500ms, 2m; a bare number is seconds); exit status 124")
@@ -247,6 +348,9 @@ int main(int argc, char **argv) {
     app.add_option("--max-compile-time", max_compile_time,
                    "Compiling a .wasm: seconds it may take, else exit 1 (0: no limit) [default: 300]")
         ->option_text("<seconds>");
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose,
+                 "When compiling a .wasm fails in the C compiler, show its command line too (its output is always shown)");
     CacheOptions cache_opts;
     add_cache_options(app, cache_opts);
     app.add_option("lucet_module", module_path, "Path to the `lucetc`-compiled WASI module");
@@ -317,28 +421,25 @@ int main(int argc, char **argv) {
     }
     raise_fd_limit(max_fds);
 
-    // Guest environment: ours, then --env (a later NAME replaces an earlier one).
-    std::vector<std::string> env;
-    for (char **e = environ; e && *e; e++) env.emplace_back(*e);
-    for (const auto &kv : envs) {
-        size_t eq = kv.find('=');
-        if (eq == std::string::npos || eq == 0) return usage_error("--env: expected NAME=VALUE, got '" + kv + "'");
-        std::string prefix = kv.substr(0, eq + 1);
-        std::erase_if(env, [&](const std::string &s) { return s.compare(0, prefix.size(), prefix) == 0; });
-        env.push_back(kv);
-    }
+    if (!invoke.empty() && entry_opt->count() > 0)
+        return usage_error("--invoke and --entrypoint both name the function to run: give one");
 
-    // Preopens: "guest:host", or a bare path used for both.
-    std::vector<std::pair<std::string, std::string>> preopens;
-    for (const auto &d : dirs) {
-        size_t colon = d.find(':');
-        if (colon == std::string::npos)
-            preopens.emplace_back(d, d);
-        else
-            preopens.emplace_back(d.substr(0, colon), d.substr(colon + 1));
-        if (preopens.back().first.empty() || preopens.back().second.empty())
-            return usage_error("--dir: expected <wasm path>:<host path> or PATH, got '" + d + "'");
-    }
+    std::vector<std::string> env;
+    if (!build_env(!no_inherit_env, envs, env, err)) return usage_error(err);
+
+    struct Preopen {
+        std::string guest, host;
+        bool read_only;
+    };
+    std::vector<Preopen> preopens;
+    for (bool ro : {false, true})
+        for (const auto &d : ro ? ro_dirs : dirs) {
+            std::string guest, host;
+            if (!parse_dir(d, guest, host))
+                return usage_error(std::string(ro ? "--dir-ro" : "--dir") +
+                                   ": expected GUEST:HOST, HOST::GUEST or PATH, got '" + d + "'");
+            preopens.push_back({guest, host, ro});
+        }
 
     // The module: a .wasm (by its magic number) is compiled through the cache.
     std::string bytes;
@@ -359,6 +460,7 @@ int main(int argc, char **argv) {
         opts.guard_size = std::min<uint64_t>(limits.heap_address_space - opts.reserved_size, 4ull << 30);
         opts.max_memory = max_compile_memory;
         opts.max_time_seconds = max_compile_time;
+        opts.verbose = verbose;
         lucet::Result<std::string> so = lucet::make_error("not compiled");
         {
             lucet::ccdrv::KillJobsOnSignal kill_jobs_on_signal;
@@ -385,9 +487,15 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "lucet-wasi: error: %s\n", st.error().to_string().c_str());
         return kExitFailure;
     }
-    for (const auto &[guest, host] : preopens) {
-        if (auto st = ctx.preopen_dir(guest, host); !st.ok())
-            return usage_error("--dir: " + st.error().to_string());
+    for (int i = 0; i < 3; i++) {
+        if (stdio_files[i].empty()) continue;
+        if (auto st = ctx.set_stdio_file(i, stdio_files[i]); !st.ok())
+            return usage_error(std::string(i == 0 ? "--stdin" : i == 1 ? "--stdout" : "--stderr") + ": " +
+                               st.error().to_string());
+    }
+    for (const auto &p : preopens) {
+        if (auto st = ctx.preopen_dir(p.guest, p.host, p.read_only); !st.ok())
+            return usage_error(std::string(p.read_only ? "--dir-ro: " : "--dir: ") + st.error().to_string());
     }
 
     auto module = lucet::DlModule::load(so_path, load_opts);
@@ -399,6 +507,13 @@ int main(int argc, char **argv) {
     if (!region.ok()) {
         std::fprintf(stderr, "lucet-wasi: error: %s\n", region.error().to_string().c_str());
         return kExitFailure;
+    }
+    std::vector<lucet::Val> invoke_vals;
+    if (!invoke.empty()) {
+        int status = 0;
+        auto vals = invoke_args(*module.value(), invoke, guest_args, status);
+        if (!vals) return status;
+        invoke_vals = std::move(*vals);
     }
     lucet::InstanceOptions inst_opts;
     inst_opts.wasi_ctx = &ctx;
@@ -412,10 +527,19 @@ int main(int argc, char **argv) {
     {
         std::optional<Watchdog> watchdog;
         if (timeout.count() > 0) watchdog.emplace(inst.value()->kill_switch(), timeout);
-        r = inst.value()->run(entrypoint, {});
+        if (invoke.empty()) {
+            r = inst.value()->run(entrypoint, {});
+        } else {
+            // A WASI reactor is initialised first (its ABI), as wasmtime does.
+            if (invoke != "_initialize" && lucet::cli::find_func_export(*module.value(), "_initialize").ok())
+                r = inst.value()->run("_initialize", {});
+            if (r.kind == lucet::RunResult::Kind::Returned) r = inst.value()->run(invoke, invoke_vals);
+        }
     }
     switch (r.kind) {
-    case lucet::RunResult::Kind::Returned: return 0;
+    case lucet::RunResult::Kind::Returned:
+        if (!invoke.empty()) print_results(r.values);
+        return 0;
     case lucet::RunResult::Kind::Exited:
         if (r.killed) {
             std::fprintf(stderr, "lucet-wasi: timed out after %s: the guest was stopped\n", timeout_text.c_str());

@@ -70,6 +70,8 @@ int main(int argc, char **argv) {
     app.add_option("--max-time", max_time,
                    "seconds the whole compile may take (and CPU seconds per C compiler process; 0: no limit)")
         ->capture_default_str();
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose, "when the C compiler fails, show its command line too (its output is always shown)");
     // Module signatures (Lucet's option names; format in util/module_signature.h).
     bool sig_keygen = false, sig_create = false;
     std::string sig_sk, sig_pk;
@@ -126,6 +128,7 @@ int main(int argc, char **argv) {
     opts.keep_temps = keep_temps;
     opts.max_memory = lucet::parse_size(max_memory).value();
     opts.max_time_seconds = max_time;
+    opts.verbose = verbose;
 
     lucet::Status st;
     {

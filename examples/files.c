@@ -1,5 +1,5 @@
 /* files.c: reads and writes files in a preopened directory.
- *   lucet-wasi --dir .:/some/host/dir files.so [NAME]
+ *   lucet-wasi --dir /some/host/dir::. files.so [NAME]   (or the seed form --dir .:/some/host/dir)
  * creates NAME (default "lucet-example.txt") in the preopened ".", writes two
  * lines, appends a third, reads the file back and prints it, lists the
  * directory entry, then removes the file. Exits non-zero, with a message, at

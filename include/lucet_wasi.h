@@ -35,8 +35,7 @@
  * Errors. Besides its code, a failing call records a one-line message for
  * the calling thread: lucet_error_message().
  *
- * Not in this version: giving a WASI context explicit stdio fds; host
- * functions with more than one result.
+ * Not in this version: host functions with more than one result.
  */
 #ifndef LUCET_WASI_H
 #define LUCET_WASI_H
@@ -297,7 +296,12 @@ enum lucet_error lucet_region_used(const struct lucet_region *region, uint64_t *
 
 struct lucet_wasi_ctx;
 
-/* A new WASI context: no args, no env, no stdio, no preopens. The caller
+/* A new WASI context: no args, no env, no stdio, no preopens. The
+ * environment starts empty: add this process's (lucet_wasi_ctx_inherit_env),
+ * single variables of it by name (lucet_wasi_ctx_env_from_host), or new
+ * ones (lucet_wasi_ctx_env). Directory paths are given host first, then the
+ * guest's name, everywhere (as wasmtime's wasi_config_preopen_dir and its
+ * CLI's --dir HOST::GUEST; lucet-wasi also takes the seed's GUEST:HOST). The caller
  * releases it with lucet_wasi_ctx_destroy, unless it is given to an
  * instance (lucet_region_new_instance_with_wasi_ctx), which consumes it.
  * Errors: invalid_argument (NULL ctx_out). */
@@ -314,16 +318,45 @@ enum lucet_error lucet_wasi_ctx_inherit_env(struct lucet_wasi_ctx *ctx);
 /* Appends one variable NAME=VALUE (name: non-empty, no '='). */
 enum lucet_error lucet_wasi_ctx_env(struct lucet_wasi_ctx *ctx, const char *name, const char *value);
 
+/* Appends NAME with this process's value of NAME (as wasmtime's --env NAME).
+ * Errors: invalid_argument (bad handle, NULL, empty or '=' in the name, NAME
+ * not set in this process). */
+enum lucet_error lucet_wasi_ctx_env_from_host(struct lucet_wasi_ctx *ctx, const char *name);
+
 /* Gives the guest this process's fds 0, 1, 2 (borrowed: the guest closing
  * them does not close the host's). Call before lucet_wasi_ctx_preopen_dir
  * so preopens start at fd 3. Errors: invalid_argument, internal. */
 enum lucet_error lucet_wasi_ctx_inherit_stdio(struct lucet_wasi_ctx *ctx);
+
+/* Makes the guest's stdin, stdout or stderr (guest_fd 0, 1 or 2) a
+ * duplicate of host_fd, replacing what was there (an inherited fd too). The
+ * context owns the duplicate (close-on-exec); the caller may close host_fd
+ * at once. The guest's rights follow the fd's access mode: no write rights
+ * on a read-only fd, no read rights on a write-only one.
+ * Errors: invalid_argument (bad handle, guest_fd not 0-2, host_fd not open). */
+enum lucet_error lucet_wasi_ctx_stdio_fd(struct lucet_wasi_ctx *ctx, int guest_fd, int host_fd);
+
+/* Same with a file: stdin (0) opens path for reading (it must exist);
+ * stdout and stderr (1, 2) create or truncate it (mode 0666 & ~umask).
+ * Errors: invalid_argument (bad handle, NULL path, guest_fd not 0-2),
+ * internal (cannot open; the message names the path and the reason). */
+enum lucet_error lucet_wasi_ctx_stdio_file(struct lucet_wasi_ctx *ctx, int guest_fd, const char *path);
 
 /* Opens host_path as a directory the guest sees as guest_path (all access
  * is confined below it). Errors: invalid_argument (bad handle, NULL path),
  * internal (cannot open; see lucet_error_message). */
 enum lucet_error lucet_wasi_ctx_preopen_dir(struct lucet_wasi_ctx *ctx, const char *host_path,
                                             const char *guest_path);
+
+/* The same, read-only: the guest may open, read, stat and list below it,
+ * and nothing else. Opening a file for writing fails with WASI's `perm`;
+ * creating, truncating, unlinking, renaming or linking from or into it,
+ * changing times or sizes fail with `notcapable`, for the preopen and every
+ * descriptor opened below it; fd_fdstat_set_rights cannot add rights back.
+ * (A writable preopen of the same host directory, or of a parent, would
+ * still give write access: preopen each host path once.) */
+enum lucet_error lucet_wasi_ctx_preopen_dir_readonly(struct lucet_wasi_ctx *ctx, const char *host_path,
+                                                     const char *guest_path);
 
 /* The most fds the guest may have open at once (stdio and preopens count);
  * beyond it path_open and sock_accept fail with WASI's `nfile`. Default

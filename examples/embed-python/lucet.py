@@ -253,7 +253,11 @@ class Region:
 
 
 class WasiCtx:
-    """What a WASI guest sees: arguments, environment, stdio, preopened directories."""
+    """What a WASI guest sees: arguments, environment, stdio, preopened directories.
+
+    preopens maps host paths to guest paths ({host: guest}): host first, as
+    the C API's lucet_wasi_ctx_preopen_dir and lucet-wasi's --dir HOST::GUEST.
+    """
 
     def __init__(self, args=(), env=None, inherit_stdio=False, preopens=None):
         h = _vp()

@@ -85,6 +85,58 @@ LUCET_API enum lucet_error lucet_wasi_ctx_preopen_dir(struct lucet_wasi_ctx *ctx
     return ok();
 } LUCET_CAPI_CATCH
 
+LUCET_API enum lucet_error lucet_wasi_ctx_env_from_host(struct lucet_wasi_ctx *ctx, const char *name) try {
+    lucet_error err;
+    auto c = get_ctx(ctx, "lucet_wasi_ctx_env_from_host", err);
+    if (!c) return err;
+    if (!name) return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_env_from_host: NULL name");
+    if (!*name || std::strchr(name, '='))
+        return fail(lucet_error_invalid_argument,
+                    std::string("lucet_wasi_ctx_env_from_host: variable name '") + name + "' is empty or contains '='");
+    const char *value = std::getenv(name);
+    if (!value)
+        return fail(lucet_error_invalid_argument,
+                    std::string("lucet_wasi_ctx_env_from_host: ") + name + " is not set in this process's environment");
+    std::vector<std::string> env = c->env();
+    env.push_back(std::string(name) + "=" + value);
+    c->set_env(std::move(env));
+    return ok();
+} LUCET_CAPI_CATCH
+
+LUCET_API enum lucet_error lucet_wasi_ctx_stdio_fd(struct lucet_wasi_ctx *ctx, int guest_fd, int host_fd) try {
+    lucet_error err;
+    auto c = get_ctx(ctx, "lucet_wasi_ctx_stdio_fd", err);
+    if (!c) return err;
+    if (Status st = c->set_stdio_fd(guest_fd, host_fd); !st)
+        return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_stdio_fd: " + st.error().to_string());
+    return ok();
+} LUCET_CAPI_CATCH
+
+LUCET_API enum lucet_error lucet_wasi_ctx_stdio_file(struct lucet_wasi_ctx *ctx, int guest_fd, const char *path) try {
+    lucet_error err;
+    auto c = get_ctx(ctx, "lucet_wasi_ctx_stdio_file", err);
+    if (!c) return err;
+    if (!path) return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_stdio_file: NULL path");
+    if (guest_fd < 0 || guest_fd > 2)
+        return fail(lucet_error_invalid_argument,
+                    "lucet_wasi_ctx_stdio_file: guest fd " + std::to_string(guest_fd) + " is not 0, 1 or 2");
+    if (Status st = c->set_stdio_file(guest_fd, path); !st)
+        return fail(lucet_error_internal, "lucet_wasi_ctx_stdio_file: " + st.error().to_string());
+    return ok();
+} LUCET_CAPI_CATCH
+
+LUCET_API enum lucet_error lucet_wasi_ctx_preopen_dir_readonly(struct lucet_wasi_ctx *ctx, const char *host_path,
+                                                               const char *guest_path) try {
+    lucet_error err;
+    auto c = get_ctx(ctx, "lucet_wasi_ctx_preopen_dir_readonly", err);
+    if (!c) return err;
+    if (!host_path || !guest_path)
+        return fail(lucet_error_invalid_argument, "lucet_wasi_ctx_preopen_dir_readonly: NULL host_path or guest_path");
+    if (Status st = c->preopen_dir(guest_path, host_path, true); !st)
+        return fail(lucet_error_internal, st.error().to_string());
+    return ok();
+} LUCET_CAPI_CATCH
+
 LUCET_API enum lucet_error lucet_wasi_ctx_max_fds(struct lucet_wasi_ctx *ctx, uint32_t max_fds) try {
     lucet_error err;
     auto c = get_ctx(ctx, "lucet_wasi_ctx_max_fds", err);

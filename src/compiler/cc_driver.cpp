@@ -280,7 +280,8 @@ Status run_jobs(const std::vector<Job> &jobs, unsigned parallel, const Limits &l
                     return fail(make_error(limit_message(job, "the " + format_size(limits.max_memory) + " memory limit")));
                 std::string how = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
                                                     : "signal " + std::to_string(WTERMSIG(status));
-                return fail(make_error("C compiler failed on " + job.what + " (" + how + "): " + job.command +
+                return fail(make_error("C compiler failed on " + job.what + " (" + how +
+                                       (job.show_command ? "): " + job.command : "; -v shows the command)") +
                                        (tail.empty() ? "" : "\n" + tail)));
             }
             if (on_done) {

@@ -39,6 +39,10 @@ struct Job {
     std::string command;     // shell command line
     std::string stderr_path; // where its stderr goes
     std::string what;        // for messages: "unit3.c"
+    // On failure the error carries the command line only when asked
+    // (lucetc/lucet-wasi -v): it is long and rarely the point; the
+    // compiler's own output is always there.
+    bool show_command = false;
     std::string scope;       // for limit messages: "f12..f40 (unit3.c)"; empty: `what`
 };
 

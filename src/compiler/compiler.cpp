@@ -154,6 +154,7 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         ccdrv::Job job;
         job.what = u.name;
         job.stderr_path = c_path + ".log";
+        job.show_command = opts.verbose;
         job.scope = unit_scope(u);
         job.command = run_cc + " -O" + std::to_string(level) + " " + kCFlags + gcc_only_flags(cc, level) + " -c " +
                       ccdrv::shell_quote(c_path) +
@@ -169,6 +170,7 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         ccdrv::Job job;
         job.what = "support.c";
         job.stderr_path = c_path + ".log";
+        job.show_command = opts.verbose;
         job.command = run_cc + " -O2 " + kCFlags + " -fno-builtin" + gcc_only_flags(cc, 2) + gcc_support_flags(cc) +
                       " -c " + ccdrv::shell_quote(c_path) + " -o " + ccdrv::shell_quote(o_path);
         jobs.push_back(std::move(job));
@@ -185,6 +187,7 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
     ccdrv::Job link;
     link.what = "the link step";
     link.stderr_path = dir.path() + "/link.log";
+    link.show_command = opts.verbose;
     link.scope = "the link step";
     if (opts.emit == EmitKind::Object)
         link.command = run_cc + " -r -nostdlib -o " + ccdrv::shell_quote(tmp_out) + objects;

@@ -42,6 +42,7 @@ struct CompileOptions {
     // done and their total (units, then the link): first (0, total) once the
     // C is generated, then after each job. Empty: no calls.
     std::function<void(size_t done, size_t total)> progress;
+    bool verbose = false;                 // errors show the failed cc command line (does not change the code)
     // A new field that changes the generated code must go into code_fingerprint().
 };
 

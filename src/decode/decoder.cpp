@@ -14,6 +14,7 @@
 
 #include "decode/instr.h"
 #include "decode/names.h"
+#include "decode/proposals.h"
 #include "decode/reader.h"
 
 namespace lucet {
@@ -143,7 +144,7 @@ Status Decoder::limits(ByteReader &s, Limits &out) {
     uint8_t flag = 0;
     LUCET_TRY(s.u8(flag));
     if (flag & 0x80) return err("integer representation too long", at);  // an LEB-encoded flag
-    if (flag > 1) return err("integer too large", at);  // limits flag: 0 or 1 in 2.0 (no shared/64-bit)
+    if (flag > 1) return err("integer too large" + proposals::limits_flag(flag), at);  // limits flag: 0 or 1 in 2.0 (no shared/64-bit)
     out.offset = at;
     uint32_t v = 0;
     LUCET_TRY(s.u32(v));
@@ -229,7 +230,7 @@ Status Decoder::type_section(ByteReader &s) {
         uint8_t form = 0;
         LUCET_TRY(s.u8(form));
         if (form & 0x80) return err("integer representation too long", at);  // an LEB-encoded form
-        if (form != 0x60) return err("malformed function type (expected 0x60)", at);
+        if (form != 0x60) return err("malformed function type (expected 0x60)" + proposals::type_form(form), at);
         FuncType &ft = m_.types[i];
         uint32_t np = 0, nr = 0;
         size_t np_at = s.pos();
@@ -590,7 +591,7 @@ Status Decoder::run() {
         uint8_t id = 0;
         LUCET_TRY(file.u8(id));
         int rank = section_rank(id);
-        if (rank < 0) return err("malformed section id " + std::to_string(id), at);
+        if (rank < 0) return err("malformed section id " + std::to_string(id) + proposals::section_id(id), at);
         uint32_t sz = 0;
         size_t size_at = file.pos();
         LUCET_TRY(file.u32(sz));

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "decode/reader.h"
+#include "decode/proposals.h"
 #include "decode/simd_ops.h"
 
 namespace lucet {
@@ -208,7 +209,7 @@ Status InstrReader::next(Instr &out) {
         pos_ = r.pos();
         return {};
     } else if (!kOps.single[b]) {
-        return make_error("illegal opcode " + hex(b), static_cast<std::ptrdiff_t>(at));
+        return make_error("illegal opcode " + hex(b) + proposals::opcode(b), static_cast<std::ptrdiff_t>(at));
     }
     Op op = static_cast<Op>(code);
     out.op = op;

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "decode/proposals.h"
 #include "validate/internal.h"
 
 namespace lucet {
@@ -116,7 +117,8 @@ Status validate_module_items(const Module &m, std::vector<bool> &refs) {
         if (!st.ok()) return err(st.error().message + " (memory " + std::to_string(i) + ")", st.error().offset);
     }
     if (m.memories.size() > 1)
-        return err("multiple memories (" + std::to_string(m.memories.size()) + " declared or imported)",
+        return err("multiple memories (" + std::to_string(m.memories.size()) + " declared or imported)" +
+                       proposals::multiple_memories(),
                    m.memories[1].limits.offset);
 
     // C.refs before anything that could mention ref.func.

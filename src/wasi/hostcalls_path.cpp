@@ -109,6 +109,12 @@ Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint3
     // high bits set, so asking for more is not an error: it is narrowed.)
     uint64_t base = rights_base & d->rights_inheriting;
     uint64_t inheriting = rights_inheriting & d->rights_inheriting;
+    // Except opening for writing where the directory cannot grant it (a
+    // read-only preopen): refused, as wasmtime does, rather than opened
+    // read-only for writes that would all fail later.
+    // (oflags.directory with fd_write: ISDIR below, as for any directory.)
+    if (!(of & oflags::DIRECTORY) && (rights_base & rights::OPEN_FOR_WRITE & ~d->rights_inheriting))
+        return Errno::PERM;
 
     ResolvedPath rp;
     if (Errno r = resolve_in(c, dirfd, needed, path, path_len, follow_if(dirflags), rp); r != Errno::SUCCESS)

@@ -41,28 +41,64 @@ static Filetype host_fd_type(int fd) {
     return t;
 }
 
+static std::unique_ptr<FdEntry> stdio_entry(int host_fd, bool owned) {
+    auto e = std::make_unique<FdEntry>();
+    e->host_fd = host_fd;
+    e->owned = owned;
+    e->type = host_fd_type(host_fd);
+    // wasi-libc's isatty() is "character device without seek/tell
+    // rights", so terminals get the stream rights; anything else (a
+    // redirected file, a pipe) gets file rights and the host decides
+    // (lseek on a pipe: ESPIPE), as in wasmtime.
+    e->rights_base = e->type == Filetype::CHARACTER_DEVICE ? rights::STREAM_BASE : rights::REGULAR_FILE_BASE;
+    if (e->type == Filetype::SOCKET_STREAM || e->type == Filetype::SOCKET_DGRAM)
+        e->rights_base |= rights::SOCK_SHUTDOWN | rights::SOCK_ACCEPT;
+    e->rights_inheriting = 0;
+    return e;
+}
+
+void WasiCtx::put_stdio(int which, std::unique_ptr<FdEntry> e) {
+    if (fds_.size() <= static_cast<size_t>(which)) fds_.resize(which + 1);
+    if (!fds_[which]) open_++;
+    fds_[which] = std::move(e);
+}
+
 Status WasiCtx::inherit_stdio() {
-    for (int i = 0; i < 3; i++) {
-        auto e = std::make_unique<FdEntry>();
-        e->host_fd = i;
-        e->owned = false;
-        e->type = host_fd_type(i);
-        // wasi-libc's isatty() is "character device without seek/tell
-        // rights", so terminals get the stream rights; anything else (a
-        // redirected file, a pipe) gets file rights and the host decides
-        // (lseek on a pipe: ESPIPE), as in wasmtime.
-        e->rights_base = e->type == Filetype::CHARACTER_DEVICE ? rights::STREAM_BASE : rights::REGULAR_FILE_BASE;
-        if (e->type == Filetype::SOCKET_STREAM || e->type == Filetype::SOCKET_DGRAM)
-            e->rights_base |= rights::SOCK_SHUTDOWN | rights::SOCK_ACCEPT;
-        e->rights_inheriting = 0;
-        if (fds_.size() <= static_cast<size_t>(i)) fds_.resize(i + 1);
-        if (!fds_[i]) open_++;
-        fds_[i] = std::move(e);
-    }
+    for (int i = 0; i < 3; i++) put_stdio(i, stdio_entry(i, false));
     return {};
 }
 
-Status WasiCtx::preopen_dir(const std::string &guest_path, const std::string &host_path) {
+Status WasiCtx::set_stdio_fd(int which, int host_fd) {
+    if (which < 0 || which > 2) return make_error("stdio fd " + std::to_string(which) + " is not 0, 1 or 2");
+    int acc = fcntl(host_fd, F_GETFL);
+    if (host_fd < 0 || acc < 0)
+        return make_error("stdio fd " + std::to_string(which) + ": host fd " + std::to_string(host_fd) +
+                          " is not open");
+    int dup = fcntl(host_fd, F_DUPFD_CLOEXEC, 3);
+    if (dup < 0) return make_error("stdio fd " + std::to_string(which) + ": cannot duplicate host fd " +
+                                   std::to_string(host_fd) + ": " + std::strerror(errno));
+    auto e = stdio_entry(dup, true);
+    // Only what the host description allows: a guest fd_write on a
+    // read-only stdin is notcapable, not a host EBADF.
+    if ((acc & O_ACCMODE) == O_RDONLY) e->rights_base &= ~(rights::WRITE_RIGHTS | rights::OPEN_FOR_WRITE);
+    if ((acc & O_ACCMODE) == O_WRONLY) e->rights_base &= ~(rights::FD_READ | rights::FD_READDIR);
+    put_stdio(which, std::move(e));
+    return {};
+}
+
+Status WasiCtx::set_stdio_file(int which, const std::string &path) {
+    if (which < 0 || which > 2) return make_error("stdio fd " + std::to_string(which) + " is not 0, 1 or 2");
+    int flags = which == 0 ? O_RDONLY : (O_WRONLY | O_CREAT | O_TRUNC);
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOCTTY, 0666);
+    if (fd < 0) return make_error("cannot open '" + path + "' as the guest's " +
+                                  (which == 0 ? "stdin" : which == 1 ? "stdout" : "stderr") + ": " +
+                                  std::strerror(errno));
+    Status st = set_stdio_fd(which, fd);
+    ::close(fd);
+    return st;
+}
+
+Status WasiCtx::preopen_dir(const std::string &guest_path, const std::string &host_path, bool read_only) {
     if (guest_path.empty()) return make_error("--dir: empty guest path for host directory '" + host_path + "'");
     int fd = ::open(host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -72,6 +108,10 @@ Status WasiCtx::preopen_dir(const std::string &guest_path, const std::string &ho
     e->type = Filetype::DIRECTORY;
     e->rights_base = rights::DIRECTORY_BASE;
     e->rights_inheriting = rights::DIRECTORY_INHERITING;
+    if (read_only) {
+        e->rights_base &= ~rights::WRITE_RIGHTS;
+        e->rights_inheriting &= ~rights::WRITE_RIGHTS;
+    }
     e->preopen = true;
     e->preopen_name = guest_path;
     // Keep stdio slots reserved even when inherit_stdio was not called, so

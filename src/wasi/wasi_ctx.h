@@ -59,9 +59,20 @@ public:
     // Makes host fds 0, 1, 2 the guest's 0, 1, 2 (borrowed, never closed by
     // the guest's fd_close). Call before preopen_dir so preopens start at 3.
     Status inherit_stdio();
+    // Makes the guest's fd `which` (0, 1 or 2) a duplicate of host_fd (the
+    // context owns the duplicate; the caller keeps host_fd), replacing what
+    // was there. Rights follow the host fd's type and access mode (a
+    // read-only fd gets no write rights and the other way round).
+    Status set_stdio_fd(int which, int host_fd);
+    // Same with a file: stdin (0) opens `path` for reading; stdout and
+    // stderr (1, 2) create or truncate it for writing (mode 0666 & ~umask).
+    Status set_stdio_file(int which, const std::string &path);
     // Opens `host_path` as a directory and gives it to the guest as the
     // preopen `guest_path`, on the lowest free fd (>= 3 after stdio).
-    Status preopen_dir(const std::string &guest_path, const std::string &host_path);
+    // read_only: the preopen and everything opened below it lack
+    // rights::WRITE_RIGHTS (the guest gets notcapable for a mutation, perm
+    // for a path_open asking to write).
+    Status preopen_dir(const std::string &guest_path, const std::string &host_path, bool read_only = false);
 
     // nullptr when fd is not open.
     FdEntry *get(uint32_t fd);
@@ -84,6 +95,7 @@ public:
     static constexpr uint32_t kMaxFdsLimit = 1u << 20;
 
 private:
+    void put_stdio(int which, std::unique_ptr<FdEntry> e);
     std::vector<std::string> args_;
     std::vector<std::string> env_;
     std::vector<std::unique_ptr<FdEntry>> fds_;

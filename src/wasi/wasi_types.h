@@ -69,6 +69,19 @@ constexpr uint64_t REGULAR_FILE_BASE = FD_DATASYNC | FD_READ | FD_SEEK | FD_FDST
                                        FD_TELL | FD_WRITE | FD_ADVISE | FD_ALLOCATE | FD_FILESTAT_GET |
                                        FD_FILESTAT_SET_SIZE | FD_FILESTAT_SET_TIMES | POLL_FD_READWRITE;
 constexpr uint64_t DIRECTORY_INHERITING = DIRECTORY_BASE | REGULAR_FILE_BASE;
+// A read-only preopen (and every descriptor opened below it): nothing that
+// creates, removes, renames, links, truncates, writes or changes times.
+// PATH_LINK_SOURCE and PATH_RENAME_SOURCE go too, or a file could be linked
+// or moved into a writable preopen and changed there.
+constexpr uint64_t WRITE_RIGHTS = FD_DATASYNC | FD_WRITE | FD_ALLOCATE | PATH_CREATE_DIRECTORY | PATH_CREATE_FILE |
+                                  PATH_LINK_SOURCE | PATH_LINK_TARGET | PATH_RENAME_SOURCE | PATH_RENAME_TARGET |
+                                  PATH_FILESTAT_SET_SIZE | PATH_FILESTAT_SET_TIMES | FD_FILESTAT_SET_SIZE |
+                                  FD_FILESTAT_SET_TIMES | PATH_SYMLINK | PATH_REMOVE_DIRECTORY |
+                                  PATH_UNLINK_FILE;
+// What path_open must refuse (perm, as wasmtime) rather than narrow away
+// when the directory cannot grant them: asking for them means "open for
+// writing" (wasi-libc asks for them only with O_WRONLY / O_RDWR).
+constexpr uint64_t OPEN_FOR_WRITE = FD_DATASYNC | FD_WRITE | FD_ALLOCATE | FD_FILESTAT_SET_SIZE;
 // Terminals, pipes, sockets used as stdio: no seeking.
 constexpr uint64_t STREAM_BASE = FD_DATASYNC | FD_READ | FD_FDSTAT_SET_FLAGS | FD_SYNC | FD_WRITE |
                                  FD_FILESTAT_GET | POLL_FD_READWRITE;

@@ -27,7 +27,12 @@ expect 2 "must be a non-zero multiple of 4 KiB" --max-heap-size 5000 "$hello"
 expect 2 "must be a non-zero multiple of 4 KiB" --stack-size 1000 "$hello"
 expect 2 "must be a non-zero multiple of 4 KiB" --heap-address-space 0 "$hello"
 expect 2 "must be >= max heap size" --heap-address-space 1GiB --max-heap-size 2GiB "$hello"
-expect 2 "expected NAME=VALUE" --env NOEQUALS "$hello"
+expect 2 "expected NAME=VALUE or NAME" --env =x "$hello"
+expect 2 "expected NAME=VALUE or NAME" --env "" "$hello"
+expect 2 "expected GUEST:HOST, HOST::GUEST or PATH" --dir "x:" "$hello"
+expect 2 "expected GUEST:HOST, HOST::GUEST or PATH" --dir "::x" "$hello"
+expect 2 "cannot preopen directory" --dir "$scratch/missing-dir::x" "$hello"
+expect 0 "HOST::GUEST" --help
 expect 2 "cannot preopen directory" --dir "x:$scratch/missing-dir" "$hello"
 expect 2 "" --no-such-option "$hello"
 
@@ -101,6 +106,32 @@ done
 expect 0 "" --timeout 60s "$hello"
 expect 2 "--timeout: expected a positive duration" --timeout soon "$hello"
 expect 2 "--timeout: expected a positive duration" --timeout 0 "$hello"
+# --stdin/--stdout/--stderr: files instead of lucet-wasi's own stdio.
+cat > "$scratch/echo.wat" <<'WAT'
+(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 64))
+    (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (i32.store (i32.const 4) (i32.load (i32.const 8)))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 12)))
+    (drop (call $write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 12)))))
+WAT
+"$wat2wasm" "$scratch/echo.wat" -o "$scratch/echo.wasm" || fail=1
+printf 'given input' > "$scratch/in.txt"
+printf 'old contents to be truncated' > "$scratch/o.txt"
+expect 0 "" --stdin "$scratch/in.txt" --stdout "$scratch/o.txt" --stderr "$scratch/e.txt" "$scratch/echo.wasm"
+for f in o e; do
+    [ "$(cat "$scratch/$f.txt")" = "given input" ] || { echo "FAIL: --stdout/--stderr: $f.txt: $(cat "$scratch/$f.txt")"; fail=1; }
+done
+if [ -s "$scratch/out" ] || [ -s "$scratch/err" ]; then echo "FAIL: --stdout/--stderr: output reached lucet-wasi's own"; fail=1; fi
+expect 2 "--stdin: cannot open '$scratch/none.txt' as the guest's stdin" --stdin "$scratch/none.txt" "$scratch/echo.wasm"
+expect 2 "--stdout: cannot open '$scratch/no/dir' as the guest's stdout" --stdout "$scratch/no/dir" "$scratch/echo.wasm"
+expect 2 "--dir-ro: expected GUEST:HOST, HOST::GUEST or PATH" --dir-ro ":x" "$scratch/echo.wasm"
+expect 2 "--dir-ro: cannot preopen directory" --dir-ro "$scratch/missing-dir" "$scratch/echo.wasm"
+
 printf 'not a module' > "$scratch/garbage.so"
 expect 1 "garbage.so" "$scratch/garbage.so"
 

@@ -21,6 +21,7 @@ void fill(const DlModule::ExternInfo &x, bool import, lucet_extern_type *out) {
     out->name_len = x.name.size();
     switch (x.kind) {
     case ExternKind::Func:
+        if (!x.func_type) break;
         out->nparams = static_cast<uint32_t>(x.func_type->params.size());
         out->nresults = static_cast<uint32_t>(x.func_type->results.size());
         // ValType is a uint8_t holding the wasm encoding, as lucet_val_type.

@@ -62,7 +62,11 @@ DlModule::ExternInfo DlModule::export_info(size_t i) const {
     }
     ExternInfo out;
     if (e.index < nimported) {
-        out = import_info(import_position(d, e.kind, e.index));
+        // The loader checked the import counts against the import table, so
+        // the import exists; a re-export reports the import's type.
+        size_t pos = import_position(d, e.kind, e.index);
+        if (pos < d.num_imports) out = import_info(pos);
+        else out.kind = static_cast<ExternKind>(e.kind);
         out.module = {};
     } else {
         uint32_t k = e.index - nimported;

@@ -34,8 +34,6 @@
  *
  * Errors. Besides its code, a failing call records a one-line message for
  * the calling thread: lucet_error_message().
- *
- * Not in this version: host functions with more than one result.
  */
 #ifndef LUCET_WASI_H
 #define LUCET_WASI_H
@@ -68,7 +66,9 @@ enum lucet_error {
     lucet_error_internal,           /* out of memory, system call failure, ... */
     lucet_error_unsupported,        /* a feature this API or runtime lacks */
     lucet_error_compile,            /* the .wasm could not be compiled */
-    lucet_error_import_type         /* an import exists with another signature */
+    lucet_error_import_type,        /* an import exists with another signature */
+    lucet_error_export_not_found,   /* no export of that name (lucet_instance_global_get, ...) */
+    lucet_error_buffer_too_small    /* a caller's buffer is smaller than the values (message: the count needed) */
 };
 
 /* "lucet_error_ok", ... ; never NULL ("lucet_error_unknown" for others). */
@@ -90,6 +90,12 @@ const char *lucet_version(void);
  *      struct lucet_val grew from 16 to 24 bytes (alignment 8 unchanged),
  *      and struct lucet_result with it. */
 #define LUCET_WASI_API_VERSION 2
+/* Additions that keep every existing layout and signature (new functions,
+ * new enum values at the end) do not change the version: since 2 came
+ * lucet_error_export_not_found, lucet_error_buffer_too_small,
+ * lucet_val_type_funcref, lucet_val_inner.as_funcref, the introspection,
+ * export access and lucet_instance_call functions; lucet_instance_run and
+ * struct lucet_result are unchanged. */
 /* LUCET_WASI_API_VERSION of the library actually linked. */
 int lucet_api_version(void);
 
@@ -102,7 +108,13 @@ enum lucet_val_type {
     lucet_val_type_f32 = 0x7d,
     lucet_val_type_f64 = 0x7c,
     lucet_val_type_v128 = 0x7b,     /* 16 bytes, in as_v128 */
-    lucet_val_type_externref = 0x6f /* an opaque 64-bit value, 0 = null */
+    lucet_val_type_externref = 0x6f, /* an opaque 64-bit value, 0 = null */
+    /* A function reference: only in introspection, tables and globals (never
+     * an argument or result of lucet_instance_run). Its value (as_funcref)
+     * is an opaque token of one instance, 0 = null: a non-null one is only
+     * accepted by the instance it came from (lucet_instance_func_ref,
+     * lucet_instance_table_get, lucet_instance_global_get). */
+    lucet_val_type_funcref = 0x70
 };
 
 union lucet_val_inner {
@@ -111,6 +123,7 @@ union lucet_val_inner {
     float as_f32;
     double as_f64;
     uint64_t as_externref;
+    uint64_t as_funcref;
     /* v128: the 16 bytes in WebAssembly's order (little-endian lanes: i32
      * lane k is bytes 4k..4k+3, low byte first), as v128.store writes them. */
     uint8_t as_v128[16];
@@ -390,8 +403,14 @@ typedef long long lucet_v128 __attribute__((vector_size(16)));
  *   (func (param i32 i64) (result f64))  ->
  *   double my_fn(struct lucet_vmctx *ctx, uint32_t a, uint64_t b);
  * i32 -> uint32_t, i64 -> uint64_t, f32 -> float, f64 -> double, externref
- * -> uint64_t, v128 -> lucet_v128 (by value); no result: void; at most one
- * result. It is called directly
+ * -> uint64_t, v128 -> lucet_v128 (by value); no result: void. Two or more
+ * results (any number): it returns, by value, a struct whose members are
+ * the results in order, each of the C type above:
+ *   (func (result i32 f64 i64))  ->
+ *   struct r3 { uint32_t r0; double r1; uint64_t r2; };
+ *   struct r3 my_fn(struct lucet_vmctx *ctx);
+ * (the C compiler's own struct-return convention; examples/multi_value.c).
+ * It is called directly
  * from generated code, on the guest's stack (keep deep recursion and large
  * locals out of it: 32 KiB is reserved for host calls). It must not
  * longjmp or throw; it leaves early with lucet_vmctx_terminate.
@@ -405,7 +424,7 @@ struct lucet_host_func {
     lucet_host_func_ptr func; /* the function, cast: (lucet_host_func_ptr)my_fn */
     const enum lucet_val_type *params;
     uint32_t nparams;
-    uint32_t nresults; /* 0 or 1 */
+    uint32_t nresults; /* any number; 2 or more: a struct return (above) */
     const enum lucet_val_type *results;
 };
 
@@ -589,6 +608,145 @@ enum lucet_error lucet_instance_grow_heap(struct lucet_instance *inst, uint32_t 
                                           uint32_t *previous_pages_out);
 /* The embedder context (NULL for none or a bad handle). */
 void *lucet_instance_embed_ctx(const struct lucet_instance *inst);
+
+/* ------------------------------------------------------------ calls with any number of results */
+
+/* lucet_instance_run without its limit of LUCET_MAX_RESULTS results: the
+ * results go to the caller's buffer results[0..results_cap) and their count
+ * to *nresults_out (may be NULL). The buffer is checked against the
+ * export's type before the guest runs: a buffer smaller than the export's
+ * result count is lucet_error_buffer_too_small (tag errored, the guest does
+ * not run, *nresults_out = the count needed, the message names it), so a
+ * caller may ask first with results_cap 0 or read the type with
+ * lucet_dl_module_export_type. result_out (may be NULL) has the tag and the
+ * trap / exit / yield details as for lucet_instance_run; its
+ * returned.values hold the first LUCET_MAX_RESULTS results.
+ * Errors: those of lucet_instance_run (bad handle, NULL entrypoint,
+ * argument count/types, func_not_found, ...), plus buffer_too_small, and
+ * invalid_argument for a NULL results with results_cap > 0. */
+enum lucet_error lucet_instance_call(struct lucet_instance *inst, const char *entrypoint, size_t argc,
+                                     const struct lucet_val *argv, struct lucet_val *results, size_t results_cap,
+                                     size_t *nresults_out, struct lucet_result *result_out);
+
+/* ------------------------------------------------------------ introspection */
+
+/* The kinds of imports and exports (the wasm binary encodings). */
+enum lucet_externkind {
+    lucet_externkind_func = 0,
+    lucet_externkind_table = 1,
+    lucet_externkind_memory = 2,
+    lucet_externkind_global = 3
+};
+
+/* "func", "table", "memory", "global"; "unknown" for others. */
+const char *lucet_externkind_name(enum lucet_externkind kind);
+
+/* Table (elements) or memory (64 KiB pages) limits. */
+struct lucet_limits {
+    uint64_t min;
+    uint64_t max;    /* meaningful when has_max */
+    uint32_t has_max;
+    uint32_t pad;
+};
+
+/* An import or export with its full type. The pointers point into the
+ * loaded module: they stay valid while the module handle, or an instance
+ * made from it, lives. Names are not NUL-terminated (wasm names may hold
+ * NUL bytes): use the lengths. */
+struct lucet_extern_type {
+    enum lucet_externkind kind;
+    uint32_t index;       /* in the kind's index space, imports first */
+    const char *module;   /* imports: the module name; exports: NULL */
+    size_t module_len;
+    const char *name;     /* the field (import) or export name */
+    size_t name_len;
+    /* func: params[0..nparams), results[0..nresults): enum lucet_val_type
+     * values (0x7f i32 ... 0x7b v128, 0x70 funcref, 0x6f externref). */
+    uint32_t nparams;
+    uint32_t nresults;
+    const uint8_t *params;
+    const uint8_t *results;
+    /* global */
+    enum lucet_val_type global_type;
+    uint32_t global_mutable; /* 1: mutable */
+    /* table: element type (funcref or externref) and limits; memory: limits */
+    enum lucet_val_type table_elem_type;
+    struct lucet_limits limits;
+};
+
+/* How many exports / imports the module has. Errors: invalid_argument (bad
+ * handle, NULL count_out). */
+enum lucet_error lucet_dl_module_export_count(const struct lucet_dl_module *module, size_t *count_out);
+enum lucet_error lucet_dl_module_import_count(const struct lucet_dl_module *module, size_t *count_out);
+
+/* Export / import i (declaration order). Errors: invalid_argument (bad
+ * handle, NULL out, i out of range). */
+enum lucet_error lucet_dl_module_export_type(const struct lucet_dl_module *module, size_t i,
+                                             struct lucet_extern_type *out);
+enum lucet_error lucet_dl_module_import_type(const struct lucet_dl_module *module, size_t i,
+                                             struct lucet_extern_type *out);
+
+/* The export named `name` (NUL-terminated). Errors: invalid_argument (bad
+ * handle, NULL name or out), export_not_found. */
+enum lucet_error lucet_dl_module_find_export(const struct lucet_dl_module *module, const char *name,
+                                             struct lucet_extern_type *out);
+
+/* ------------------------------------------------------------ exported globals, memories, tables */
+
+/* These take an export name; none may be called while the instance runs on
+ * another thread (a host function of the running instance may call them).
+ * Common errors: invalid_argument (bad handle, NULL name or pointer
+ * argument, the export is of another kind, a value of the wrong type),
+ * export_not_found (no export of that name). */
+
+/* Reads an exported global (of any type; funcref: a token of this
+ * instance, see lucet_val_type_funcref). */
+enum lucet_error lucet_instance_global_get(struct lucet_instance *inst, const char *name, struct lucet_val *out);
+
+/* Writes an exported global. Errors: invalid_argument also for an immutable
+ * global, a value of another type than the global's, or a funcref that is
+ * not null nor a token of this instance. */
+enum lucet_error lucet_instance_global_set(struct lucet_instance *inst, const char *name,
+                                           const struct lucet_val *val);
+
+/* An exported memory: its base (never moves) and current length in bytes
+ * (either pointer may be NULL). */
+enum lucet_error lucet_instance_memory(struct lucet_instance *inst, const char *name, uint8_t **base_out,
+                                       uint64_t *len_out);
+
+/* memory.grow on an exported memory by `delta_pages`; *previous_pages_out
+ * (may be NULL) gets the old size. Errors: also limits_exceeded (as
+ * lucet_instance_grow_heap). */
+enum lucet_error lucet_instance_memory_grow(struct lucet_instance *inst, const char *name, uint32_t delta_pages,
+                                            uint32_t *previous_pages_out);
+
+/* A funcref token (ty lucet_val_type_funcref) for the exported function
+ * `name`, to store with lucet_instance_table_set / _global_set on this
+ * same instance. Errors: as above (export_not_found: no function of that
+ * name). */
+enum lucet_error lucet_instance_func_ref(struct lucet_instance *inst, const char *name, struct lucet_val *out);
+
+/* An exported table's current size in elements. */
+enum lucet_error lucet_instance_table_size(struct lucet_instance *inst, const char *name, uint32_t *size_out);
+
+/* Reads element idx: ty funcref (a token, 0 for null) or externref.
+ * Errors: also invalid_argument for idx >= size. */
+enum lucet_error lucet_instance_table_get(struct lucet_instance *inst, const char *name, uint32_t idx,
+                                          struct lucet_val *out);
+
+/* Writes element idx. The value's type must be the table's element type;
+ * a non-null funcref must be a token of this instance (a token of another
+ * instance, or a made-up value, is invalid_argument: the guest could
+ * otherwise call into any address). Errors: also invalid_argument for idx
+ * >= size. */
+enum lucet_error lucet_instance_table_set(struct lucet_instance *inst, const char *name, uint32_t idx,
+                                          const struct lucet_val *val);
+
+/* table.grow by delta elements set to *init (checked as for table_set);
+ * *previous_size_out (may be NULL) gets the old size. Errors: also
+ * limits_exceeded (beyond the table's maximum or its reservation). */
+enum lucet_error lucet_instance_table_grow(struct lucet_instance *inst, const char *name, uint32_t delta,
+                                           const struct lucet_val *init, uint32_t *previous_size_out);
 
 #ifdef __cplusplus
 }

@@ -106,6 +106,7 @@ bool to_valtype(lucet_val_type t, ValType &out) {
     case lucet_val_type_f64: out = ValType::F64; return true;
     case lucet_val_type_v128: out = ValType::V128; return true;
     case lucet_val_type_externref: out = ValType::ExternRef; return true;
+    case lucet_val_type_funcref: return false;  // tokens: only tables and globals take them (exports.cpp)
     }
     return false;
 }
@@ -164,6 +165,8 @@ LUCET_API const char *lucet_error_name(enum lucet_error e) try {
         N(lucet_error_unsupported)
         N(lucet_error_compile)
         N(lucet_error_import_type)
+        N(lucet_error_export_not_found)
+        N(lucet_error_buffer_too_small)
 #undef N
     }
     return "lucet_error_unknown";

@@ -23,11 +23,8 @@ lucet_error copy_host_funcs(const lucet_host_func *funcs, size_t nfuncs, std::ve
         where += " (" + std::string(f.module_name) + "." + f.field_name + ")";
         if ((f.nparams && !f.params) || (f.nresults && !f.results))
             return fail(lucet_error_invalid_argument, where + ": NULL params or results with a non-zero count");
-        // The C API's calling convention returns at most one value (a
-        // multi-value return is a struct whose layout C callers would have
-        // to reproduce).
-        if (f.nresults > 1)
-            return fail(lucet_error_invalid_argument, where + ": more than one result");
+        // Two or more results: the function returns a struct of them by
+        // value, which is what generated code expects of any import.
         HostFunc h;
         h.module = f.module_name;
         h.field = f.field_name;

@@ -1,4 +1,5 @@
 // instances.cpp: creating, running and releasing instances; host heap access.
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -115,7 +116,8 @@ lucet_error report_run(RunResult &rr, const std::string &what, lucet_result *res
     case RunResult::Kind::Returned:
         if (result_out) {
             result_out->tag = lucet_result_tag_returned;
-            result_out->val.returned.nvalues = static_cast<uint32_t>(rr.values.size());
+            // lucet_instance_call may return more: the first LUCET_MAX_RESULTS here.
+            result_out->val.returned.nvalues = static_cast<uint32_t>(std::min<size_t>(rr.values.size(), LUCET_MAX_RESULTS));
             for (size_t i = 0; i < rr.values.size() && i < LUCET_MAX_RESULTS; i++)
                 result_out->val.returned.values[i] = from_val(rr.values[i]);
         }
@@ -198,31 +200,45 @@ LUCET_API enum lucet_error lucet_instance_release(struct lucet_instance *inst) t
     return ok();
 } LUCET_CAPI_CATCH
 
-LUCET_API enum lucet_error lucet_instance_run(struct lucet_instance *inst, const char *entrypoint, size_t argc,
-                                              const struct lucet_val *argv, struct lucet_result *result_out) try {
-    set_errored(result_out);
+namespace {
+
+// lucet_instance_run and lucet_instance_call: checks the arguments and the
+// export's type against a result capacity (`buffer`: the caller's buffer,
+// else lucet_result's fixed array), then runs. `ran` tells whether rr holds
+// the outcome of a run.
+lucet_error run_checked(const char *fn, lucet_instance *inst, const char *entrypoint, size_t argc,
+                        const lucet_val *argv, size_t results_cap, bool buffer, size_t *needed_out,
+                        RunResult &rr, bool &ran) {
+    ran = false;
     // Holding the box keeps the instance alive for the whole run even if
     // another thread releases the handle meanwhile.
     auto box = instances().get(inst);
-    if (!box) return fail(lucet_error_invalid_argument, "lucet_instance_run: not a live instance handle");
-    if (!entrypoint) return fail(lucet_error_invalid_argument, "lucet_instance_run: NULL entrypoint");
-    if (argc > 0 && !argv) return fail(lucet_error_invalid_argument, "lucet_instance_run: NULL argv with argc > 0");
+    if (!box) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live instance handle");
+    if (!entrypoint) return fail(lucet_error_invalid_argument, std::string(fn) + ": NULL entrypoint");
+    if (argc > 0 && !argv) return fail(lucet_error_invalid_argument, std::string(fn) + ": NULL argv with argc > 0");
     Instance &in = *box->inst;
     if (in.is_yielded())
-        return fail(lucet_error_instance_not_returned, std::string("lucet_instance_run: ") + entrypoint +
+        return fail(lucet_error_instance_not_returned, std::string(fn) + ": " + entrypoint +
                                                            ": the instance is yielded (resume it or reset it first)");
 
     auto ex = in.get_export(entrypoint, ExternKind::Func);
     if (!ex) return fail(lucet_error_func_not_found, ex.error().to_string());
     const FuncType &ft = ex->func_type;
     lucet_val_type unused;
-    if (ft.results.size() > LUCET_MAX_RESULTS)
-        return fail(lucet_error_unsupported, std::string("lucet_instance_run: ") + entrypoint + " returns " +
-                                                 std::to_string(ft.results.size()) + " values, the C API at most " +
-                                                 std::to_string(LUCET_MAX_RESULTS));
+    if (needed_out) *needed_out = ft.results.size();
+    if (ft.results.size() > results_cap) {
+        std::string msg = std::string(fn) + ": " + entrypoint + " returns " + std::to_string(ft.results.size()) +
+                          " values, ";
+        if (buffer)
+            return fail(lucet_error_buffer_too_small,
+                        msg + "the results buffer holds " + std::to_string(results_cap) + ": pass one of at least " +
+                            std::to_string(ft.results.size()));
+        return fail(lucet_error_unsupported,
+                    msg + "lucet_instance_run at most " + std::to_string(LUCET_MAX_RESULTS) + " (use lucet_instance_call)");
+    }
     for (ValType t : ft.results)
         if (!from_valtype(t, unused))
-            return fail(lucet_error_unsupported, std::string("lucet_instance_run: ") + entrypoint + " returns a " +
+            return fail(lucet_error_unsupported, std::string(fn) + ": " + entrypoint + " returns a " +
                                                      valtype_name(t) + ", which the C API does not carry");
 
     constexpr size_t kInline = 16;
@@ -232,10 +248,48 @@ LUCET_API enum lucet_error lucet_instance_run(struct lucet_instance *inst, const
     if (argc > kInline) args = (heap_args.resize(argc), heap_args.data());
     for (size_t i = 0; i < argc; i++)
         if (!to_val(argv[i], args[i]))
-            return fail(lucet_error_invalid_argument, "lucet_instance_run: argv[" + std::to_string(i) +
+            return fail(lucet_error_invalid_argument, std::string(fn) + ": argv[" + std::to_string(i) +
                                                           "] has unknown type " + std::to_string(int(argv[i].ty)));
 
-    RunResult rr = in.run(entrypoint, std::span<const Val>(args, argc));
+    rr = in.run(entrypoint, std::span<const Val>(args, argc));
+    ran = true;
+    return lucet_error_ok;
+}
+
+}  // namespace
+
+LUCET_API enum lucet_error lucet_instance_run(struct lucet_instance *inst, const char *entrypoint, size_t argc,
+                                              const struct lucet_val *argv, struct lucet_result *result_out) try {
+    set_errored(result_out);
+    RunResult rr;
+    bool ran;
+    lucet_error e = run_checked("lucet_instance_run", inst, entrypoint, argc, argv, LUCET_MAX_RESULTS, false,
+                                nullptr, rr, ran);
+    if (!ran) return e;
+    return report_run(rr, entrypoint, result_out);
+} LUCET_CAPI_CATCH
+
+LUCET_API enum lucet_error lucet_instance_call(struct lucet_instance *inst, const char *entrypoint, size_t argc,
+                                               const struct lucet_val *argv, struct lucet_val *results,
+                                               size_t results_cap, size_t *nresults_out,
+                                               struct lucet_result *result_out) try {
+    set_errored(result_out);
+    if (nresults_out) *nresults_out = 0;
+    if (results_cap > 0 && !results)
+        return fail(lucet_error_invalid_argument, "lucet_instance_call: NULL results with results_cap > 0");
+    RunResult rr;
+    bool ran;
+    size_t needed = 0;
+    lucet_error e = run_checked("lucet_instance_call", inst, entrypoint, argc, argv, results_cap, true, &needed, rr,
+                                ran);
+    if (!ran) {
+        if (nresults_out && e == lucet_error_buffer_too_small) *nresults_out = needed;
+        return e;
+    }
+    if (rr.kind == RunResult::Kind::Returned) {
+        for (size_t i = 0; i < rr.values.size(); i++) results[i] = from_val(rr.values[i]);
+        if (nresults_out) *nresults_out = rr.values.size();
+    }
     return report_run(rr, entrypoint, result_out);
 } LUCET_CAPI_CATCH
 

@@ -56,6 +56,23 @@ public:
     std::optional<uint32_t> function_index_at(uintptr_t pc) const;
     std::string function_name(uint32_t func_index) const;  // "func[12] <name>" or "func[12]"
 
+    // Introspection (module_info.cpp): the module's imports and exports in
+    // declaration order. Views stay valid while the DlModule lives.
+    struct ExternInfo {
+        ExternKind kind = ExternKind::Func;
+        std::string_view module;  // imports only
+        std::string_view name;
+        uint32_t index = 0;                  // in the kind's index space, imports first
+        const FuncType *func_type = nullptr;  // Func
+        GlobalType global_type;               // Global
+        ValType elem_type = ValType::FuncRef; // Table
+        Limits limits;                        // Table (elements), Memory (pages)
+    };
+    size_t num_exports() const;
+    size_t num_imports() const;
+    ExternInfo export_info(size_t i) const;  // i < num_exports()
+    ExternInfo import_info(size_t i) const;  // i < num_imports()
+
     struct Impl;
 private:
     DlModule() = default;
@@ -287,6 +304,18 @@ public:
 
     Result<Extern> get_export(std::string_view name, ExternKind kind);
     Result<Val> get_global(std::string_view export_name);
+    // Host access to exports other than functions (exports.cpp). Not while
+    // the instance runs on another thread. A funcref Val's bits are a
+    // `const lucet_funcref*`: set and grow accept only null or one of this
+    // instance's canonical funcrefs (func_ref), so a host cannot store an
+    // arbitrary code pointer.
+    Status set_global(std::string_view export_name, const Val &v);  // mutable only, same type
+    Result<Val> func_ref(std::string_view export_name);             // a funcref to an exported function
+    Result<uint32_t> table_size(std::string_view export_name);
+    Result<Val> table_get(std::string_view export_name, uint32_t idx);
+    Status table_set(std::string_view export_name, uint32_t idx, const Val &v);
+    Result<uint32_t> table_grow(std::string_view export_name, uint32_t delta, const Val &init);  // old size
+    bool owns_funcref(uint64_t bits) const;  // bits == &this instance's canonical funcref of some function
 
     lucet_vmctx *vmctx() const { return vmctx_; }
     const std::shared_ptr<DlModule> &module() const { return module_; }
@@ -320,6 +349,7 @@ public:
 
     struct Impl;
 private:
+    Status check_table_value(std::string_view export_name, const lucet_table *t, const Val &v) const;
     Instance() = default;
     std::shared_ptr<Region> region_;
     std::shared_ptr<DlModule> module_;

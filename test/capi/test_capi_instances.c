@@ -518,6 +518,8 @@ static void host_function_errors(void **state) {
     struct lucet_instance *i = NULL;
     struct lucet_host_func hf[4];
     enum lucet_val_type bad_type[1] = {(enum lucet_val_type)0x55};
+    enum lucet_val_type bad_type2[2] = {lucet_val_type_i64, (enum lucet_val_type)0x55};
+    enum lucet_val_type two_i64[2] = {lucet_val_type_i64, lucet_val_type_i64};
     uint64_t used = 1;
     (void)state;
     /* Missing imports. */
@@ -552,7 +554,11 @@ static void host_function_errors(void **state) {
     assert_int_equal(lucet_region_new_instance_with_imports(r, m, hf, 4, NULL, NULL, &i),
                      lucet_error_invalid_argument);
     fill_host_funcs(hf);
-    hf[0].nresults = 2;
+    /* Several results are allowed (a struct return), but must match the import. */
+    hf[0].nresults = 2, hf[0].results = two_i64;
+    assert_int_equal(lucet_region_new_instance_with_imports(r, m, hf, 4, NULL, NULL, &i), lucet_error_import_type);
+    fill_host_funcs(hf);
+    hf[0].nresults = 2, hf[0].results = bad_type2;
     assert_int_equal(lucet_region_new_instance_with_imports(r, m, hf, 4, NULL, NULL, &i),
                      lucet_error_invalid_argument);
     fill_host_funcs(hf);

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "abi/lucet_abi.h"
 #include "cgen/cgen_internal.h"
 
@@ -35,6 +37,12 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
         if (simd) u.source.insert(0, cgen::simd_prelude());
         func_units.push_back(std::move(u));
     };
+    // Which unit each defined function lands in, and its direct callees: cc
+    // can inline a callee only into a caller of the same unit.
+    std::vector<uint32_t> unit_of(m.code.size(), 0);
+    std::vector<std::vector<uint32_t>> callees(m.code.size());
+    std::vector<int> unit_level;  // by unit id, in order of creation
+    uint32_t cur_id = 0;
     CUnit cur;
     size_t cur_bytes = 0, cur_funcs = 0;
     bool cur_simd = false;
@@ -54,17 +62,32 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
             CUnit big;
             big.max_opt_level = size >= kHugeFunctionBytes ? 0 : 1;
             LUCET_TRY(cgen::emit_function(m, fidx, opts, big.source, stats));
+            unit_of[i] = static_cast<uint32_t>(unit_level.size());
+            callees[i] = std::move(stats.direct_callees);
+            unit_level.push_back(big.max_opt_level);
             add_unit(std::move(big), stats.func_uses_simd);
             continue;
         }
         if (cur_bytes > 0 && (cur_bytes + size > opts.max_code_bytes_per_unit || cur_funcs >= kMaxFunctionsPerUnit))
             flush();
         LUCET_TRY(cgen::emit_function(m, fidx, opts, cur.source, stats));
+        if (cur_funcs == 0) {
+            cur_id = static_cast<uint32_t>(unit_level.size());
+            unit_level.push_back(cur.max_opt_level);
+        }
+        unit_of[i] = cur_id;
+        callees[i] = std::move(stats.direct_callees);
         cur_simd = cur_simd || stats.func_uses_simd;
         cur_bytes += size + 1;
         cur_funcs++;
     }
     flush();
+    std::vector<uint32_t> func_flags(m.code.size(), 0);
+    for (uint32_t i = 0; i < m.code.size(); i++) {
+        if (std::min(opts.opt_level, unit_level[unit_of[i]]) <= 0) continue;
+        for (uint32_t callee : callees[i])
+            if (unit_of[callee - m.num_imported_funcs] == unit_of[i]) func_flags[i] |= LUCET_FUNC_MAY_INLINE;
+    }
 
     std::vector<CUnit> units;
     units.reserve(func_units.size() + 2);
@@ -72,7 +95,8 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     u0.name = "unit0.c";
     // The module is "bounds checked" only when every access is: one checked
     // access (a large offset) among unchecked ones says nothing about the others.
-    u0.source = prelude + cgen::emit_descriptor(m, opts, LUCET_LAYOUT_CHECKS_EVERY_ACCESS(opts.reserved_size, opts.guard_size));
+    u0.source = prelude + cgen::emit_descriptor(m, opts, LUCET_LAYOUT_CHECKS_EVERY_ACCESS(opts.reserved_size, opts.guard_size),
+                                                  func_flags);
     units.push_back(std::move(u0));
     for (CUnit &u : func_units) {
         u.name = fmt::format("unit{}.c", units.size());

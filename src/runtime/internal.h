@@ -282,6 +282,7 @@ struct Instance::Impl {
 
     // The run in progress or suspended, and its argument/result slots.
     rt::RunState rs;
+    std::optional<TrapInfo> last_trap;  // the latest run/resume's trap, if it trapped
     const FuncType *run_type = nullptr;  // type of the function the run called
     const DlModule::Impl::SigSlots *run_slots = nullptr;  // its slot counts
     static constexpr size_t kInline = 16;

@@ -220,6 +220,7 @@ RunResult Instance::Impl::enter(bool fresh) {
 
     RunResult r;
     r.kind = rs.kind;
+    last_trap.reset();
     if (rs.kind == RunResult::Kind::Yielded) {
         // Not finished: the generation stays (a kill now targets the resume).
         ks.word.store(gen << 2 | KillSwitch::State::Yielded, std::memory_order_release);
@@ -257,6 +258,7 @@ RunResult Instance::Impl::enter(bool fresh) {
         r.trap.fault_addr = rs.fault_addr;
         if (rs.fault_heap_base) r.trap.heap_offset = static_cast<int64_t>(rs.fault_addr - rs.fault_heap_base);
         fill_backtrace(rs, r.trap);
+        last_trap = r.trap;
         break;
     case RunResult::Kind::Exited:
         r.exit_code = rs.exit_code;

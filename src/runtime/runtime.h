@@ -271,6 +271,9 @@ public:
     // Continues a yielded guest; Kind::Error if it is not yielded.
     RunResult resume(std::optional<Val> v = std::nullopt);
     bool is_yielded() const;
+    // The trap of the latest run, resume or run_start if it trapped (null
+    // otherwise, and once another run has finished). Valid until then.
+    const TrapInfo *last_trap() const;
 
     // Back to the state right after instantiation (heap, globals, tables,
     // dropped segments; imports stay), in the same slot. Does not run the

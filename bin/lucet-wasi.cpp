@@ -550,7 +550,8 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "lucet-wasi: error: the guest yielded, which a WASI program cannot do\n");
         return kExitFailure;
     case lucet::RunResult::Kind::Trapped:
-        std::fprintf(stderr, "lucet-wasi: trap: %s\n", r.trap.to_string().c_str());
+        std::fprintf(stderr, "lucet-wasi: trap: %s\n%s", r.trap.to_string().c_str(),
+                     r.trap.backtrace_string().c_str());
         return kExitTrap;
     case lucet::RunResult::Kind::Error:
         std::fprintf(stderr, "lucet-wasi: error: %s\n", r.error.to_string().c_str());

@@ -192,6 +192,65 @@ struct lucet_result {
     } val;
 };
 
+/* ------------------------------------------------------------ traps
+ *
+ * After a run, resume or run_start that trapped (lucet_error_runtime_fault),
+ * the instance keeps what is known about the trap until its next run ends,
+ * it is reset or released. Strings point into the instance and stay valid
+ * as long.
+ *
+ * The backtrace comes from the guest stack's frame pointers, innermost frame
+ * first, like wasmtime's "wasm backtrace". cc's inlining merges frames: an
+ * explicit trap (unreachable, division, conversion, call_indirect, bounds
+ * checks, stack checks) names its function and wasm byte offset exactly
+ * (frame 0, `inlined` set when that function was inlined into frame 1's); a
+ * fault (heap guard page, stack guard page) names the function whose code
+ * faulted, and `may_include_inlined` says when callees may have been inlined
+ * into it (their frames are then missing). Frames of host functions are not
+ * walked: a trap raised by a host function shows only its wasm caller.
+ */
+struct lucet_instance;
+
+#define LUCET_WASM_OFFSET_UNKNOWN 0xffffffffu
+
+struct lucet_trap_info {
+    enum lucet_trap_code code;
+    uint32_t has_func;       /* 1: func_index / func_name name the trapping wasm function */
+    uint32_t func_index;     /* wasm function index (imports included) */
+    uint32_t wasm_offset;    /* byte offset of the trapping instruction in the .wasm, or LUCET_WASM_OFFSET_UNKNOWN */
+    const char *func_name;   /* from the name section ("" if none); NUL-terminated */
+    uint64_t heap_offset;    /* out-of-bounds memory access: the wasm address + offset; UINT64_MAX otherwise */
+    uint32_t frame_count;    /* frames in the backtrace (at most 256) */
+    uint32_t frames_partial; /* 1: the walk stopped early (trap raised by host code) */
+    uint64_t frames_omitted; /* frames beyond the 256 kept */
+};
+
+struct lucet_trap_frame {
+    uint32_t func_index;
+    uint32_t wasm_offset;    /* LUCET_WASM_OFFSET_UNKNOWN unless known (frame 0 of an explicit trap) */
+    const char *func_name;   /* "" if the name section does not name it; NUL-terminated */
+    uintptr_t pc;            /* code address (a return address for outer frames) */
+    uint32_t inlined;        /* 1: inlined into the next frame's function; frames between are unknown */
+    uint32_t may_include_inlined; /* 1: callees may have been inlined into this function */
+};
+
+/* The latest trap's summary. lucet_error_invalid_argument: inst or out is
+ * NULL or not a live instance; lucet_error_runtime_fault: no trap recorded
+ * (the latest run did not trap). */
+enum lucet_error lucet_instance_trap_info(const struct lucet_instance *inst, struct lucet_trap_info *out);
+
+/* Frame `index` (0 = innermost) of the latest trap's backtrace. Errors as
+ * lucet_instance_trap_info, and lucet_error_invalid_argument for an index
+ * >= frame_count. */
+enum lucet_error lucet_instance_trap_frame(const struct lucet_instance *inst, uint32_t index,
+                                           struct lucet_trap_frame *out);
+
+/* The backtrace as lucet-wasi prints it ("wasm backtrace:\n    0: func[3]
+ * <name> @ 0x4a\n..."), NUL-terminated; NULL (and the message set) on the
+ * errors of lucet_instance_trap_info. Valid until the next call of this
+ * function on the same thread. */
+const char *lucet_instance_trap_backtrace(const struct lucet_instance *inst);
+
 /* ------------------------------------------------------------ modules */
 
 struct lucet_dl_module;

@@ -14,6 +14,10 @@
  * `const lucet_funcref*` (NULL = ref.null), externref an opaque uintptr_t
  * (0 = ref.null).
  *
+ * ABI version 3: lucet_rt_fns.trap carries the trap site (function index and
+ * wasm byte offset), lucet_func_desc has `flags`, and generated functions are
+ * named lucet_f<index>[_<sanitized name>] and keep frame pointers.
+ *
  * v128 (ABI version 2) is the exception, in three places:
  *  - trampoline argument/result arrays: a v128 takes TWO consecutive slots,
  *    bytes 0..7 (little-endian lane order) in the first, bytes 8..15 in the
@@ -36,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LUCET_ABI_VERSION 2u
+#define LUCET_ABI_VERSION 3u
 /* Name of the exported descriptor symbol in every module .so. */
 #define LUCET_MODULE_SYMBOL "lucet_module"
 #define LUCET_WASM_PAGE_SIZE 65536u
@@ -76,6 +80,14 @@ enum lucet_trapcode {
     LUCET_TRAP_INTERRUPTED = 10,       /* stopped by the kill switch */
     LUCET_TRAP_COUNT
 };
+
+/* Where an explicit trap was raised: the wasm function index (imports
+ * included) in the high half, the instruction's byte offset in the module
+ * file in the low half (LUCET_TRAP_OFFSET_UNKNOWN if it does not fit). The
+ * emitter knows both for every trap it writes, even when cc later inlines
+ * the function into another, so they name the right function at any -O. */
+#define LUCET_TRAP_SITE(func, offset) (((uint64_t)(func) << 32) | (uint64_t)(uint32_t)(offset))
+#define LUCET_TRAP_OFFSET_UNKNOWN 0xffffffffu
 
 /* A function reference. Every instance owns one canonical lucet_funcref per
  * function index (imports included, see lucet_vmctx.funcs); a funcref value is
@@ -145,8 +157,9 @@ struct lucet_vmctx {
  * through it, so a module needs no symbol from the runtime library (which may
  * have been dlopen'd RTLD_LOCAL, as Python's ctypes does). */
 typedef struct lucet_rt_fns {
-    /* Never returns: records the trap on the running instance and switches back to the host. */
-    void (*trap)(lucet_vmctx *ctx, uint32_t code);
+    /* Never returns: records the trap on the running instance and switches back to the host.
+     * `site` is LUCET_TRAP_SITE(function index, wasm byte offset of the trapping instruction). */
+    void (*trap)(lucet_vmctx *ctx, uint32_t code, uint64_t site);
     /* memory.grow on memory 0: returns old size in pages or 0xffffffff. */
     uint32_t (*memory_grow)(lucet_vmctx *ctx, uint32_t delta_pages);
     /* Bulk memory; each checks bounds first and traps (heap OOB) before touching anything. */
@@ -237,11 +250,22 @@ typedef struct lucet_export_desc {
     uint32_t pad;
 } lucet_export_desc;
 
+enum lucet_func_flags {
+    /* The function makes direct calls to functions compiled in the same C
+     * unit (itself included) at an optimisation level that inlines: cc may
+     * have inlined some of them, so a fault at a PC inside this function's
+     * code may belong to one of those callees, and a backtrace through it
+     * may lack their frames. */
+    LUCET_FUNC_MAY_INLINE = 1u
+};
+
 typedef struct lucet_func_desc {
     void *code;      /* defined functions only; index = func index - num imported funcs */
     uint32_t sig;    /* signature index */
     uint32_t name_len;
     const char *name; /* from the name section, or NULL */
+    uint32_t flags;   /* lucet_func_flags */
+    uint32_t pad;
 } lucet_func_desc;
 
 typedef struct lucet_global_desc {

@@ -32,6 +32,13 @@ std::string multi_result_struct_name(const std::vector<ValType> &results);
 // everything that is not plain printable ASCII with 3-digit octal escapes.
 void append_c_string_body(std::string &out, std::string_view bytes);
 
+// The C (and ELF symbol) name of defined function `func`: lucet_f<func>, and
+// when the name section names it, "_" and the name with every character
+// outside [A-Za-z0-9_] replaced by "_", cut at 64 characters (never one of
+// the helpers' names). perf, gdb and crash dumps show it; the runtime reads
+// the index back from the symbol table.
+std::string func_c_name(const Module &m, uint32_t func);
+
 // The text pasted at the top of every unit: the ABI header and the shared
 // declarations (the lucet_rt table, type ids, multi-value structs and the
 // inline helpers). Guarded, so that units can be concatenated into one C file.
@@ -62,7 +69,9 @@ Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &op
 // Unit 0 body (after the prelude): lucet_rt, type ids, trampolines, the
 // descriptor tables and `lucet_module`. Data segment bytes are emitted in
 // separate units by emit_data_units so that cc handles them in parallel.
-std::string emit_descriptor(const Module &m, const EmitOptions &opts, bool bounds_checked);
+// func_flags: lucet_func_flags per defined function.
+std::string emit_descriptor(const Module &m, const EmitOptions &opts, bool bounds_checked,
+                            const std::vector<uint32_t> &func_flags);
 // Units holding the data segment arrays `lucet_data<i>` (declared in the prelude).
 std::vector<CUnit> emit_data_units(const Module &m, size_t first_unit_number);
 

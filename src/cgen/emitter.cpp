@@ -34,6 +34,12 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
         if (simd) u.source.insert(0, cgen::simd_prelude());
         func_units.push_back(std::move(u));
     };
+    // Which unit each defined function lands in, and its direct callees: cc
+    // can inline a callee only into a caller of the same unit.
+    std::vector<uint32_t> unit_of(m.code.size(), 0);
+    std::vector<std::vector<uint32_t>> callees(m.code.size());
+    std::vector<int> unit_level;  // by unit id, in order of creation
+    uint32_t cur_id = 0;
     CUnit cur;
     cgen::FuncEmitStats cur_stats;
     std::vector<uint32_t> cur_defined;
@@ -42,6 +48,7 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     auto flush = [&]() {
         if (cur_bytes == 0 && cur.source.empty()) return;
         cur.max_opt_level = cgen::unit_opt_cap(cur_funcs, cur_tiny);
+        unit_level[cur_id] = cur.max_opt_level;
         add_unit(std::move(cur), cur_simd, cur_defined, cur_stats);
         cur = CUnit{};
         cur_tiny = 0;
@@ -63,12 +70,22 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
             std::vector<uint32_t> defined{fidx};
             LUCET_TRY(cgen::emit_function(m, fidx, opts, lowering, big.source, stats));
             big.max_opt_level = cgen::own_unit_opt_cap(lowering, stats.func_accesses);
+            unit_of[i] = static_cast<uint32_t>(unit_level.size());
+            callees[i] = stats.callees;
+            unit_level.push_back(big.max_opt_level);
             add_unit(std::move(big), stats.func_uses_simd, defined, stats);
             continue;
         }
         if (cur_bytes > 0 && (cur_bytes + size > opts.max_code_bytes_per_unit || cur_funcs >= kMaxFunctionsPerUnit))
             flush();
+        if (cur_funcs == 0) {
+            cur_id = static_cast<uint32_t>(unit_level.size());
+            unit_level.push_back(cur.max_opt_level);
+        }
+        const size_t callees_before = cur_stats.callees.size();
         LUCET_TRY(cgen::emit_function(m, fidx, opts, lowering, cur.source, cur_stats));
+        unit_of[i] = cur_id;
+        callees[i].assign(cur_stats.callees.begin() + static_cast<std::ptrdiff_t>(callees_before), cur_stats.callees.end());
         cur_defined.push_back(fidx);
         cur_simd = cur_simd || cur_stats.func_uses_simd;
         cur_tiny += cgen::is_tiny(cgen::function_cost(f), cur_stats.func_has_loop);
@@ -76,6 +93,12 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
         cur_funcs++;
     }
     flush();
+    std::vector<uint32_t> func_flags(m.code.size(), 0);
+    for (uint32_t i = 0; i < m.code.size(); i++) {
+        if (std::min(opts.opt_level, unit_level[unit_of[i]]) <= 0) continue;
+        for (uint32_t callee : callees[i])
+            if (unit_of[callee - m.num_imported_funcs] == unit_of[i]) func_flags[i] |= LUCET_FUNC_MAY_INLINE;
+    }
 
     std::vector<CUnit> units;
     units.reserve(func_units.size() + 2);
@@ -86,7 +109,8 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     // The descriptor points to every function.
     std::vector<uint32_t> all(m.code.size());
     for (uint32_t i = 0; i < all.size(); i++) all[i] = m.num_imported_funcs + i;
-    u0.source = prelude + cgen::function_prototypes(m, all) + cgen::emit_descriptor(m, opts, LUCET_LAYOUT_CHECKS_EVERY_ACCESS(opts.reserved_size, opts.guard_size));
+    u0.source = prelude + cgen::function_prototypes(m, all) + cgen::emit_descriptor(m, opts, LUCET_LAYOUT_CHECKS_EVERY_ACCESS(opts.reserved_size, opts.guard_size),
+                                                  func_flags);
     units.push_back(std::move(u0));
     for (CUnit &u : func_units) {
         u.name = fmt::format("unit{}.c", units.size());

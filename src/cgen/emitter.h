@@ -16,6 +16,9 @@ struct EmitOptions {
     // Functions are distributed over several C files so cc can run in parallel.
     // A new file starts once the current one holds this many bytes of wasm code.
     size_t max_code_bytes_per_unit = 256 * 1024;
+    // The -O level the units will be compiled at (caps CUnit::max_opt_level):
+    // above 0, cc may inline, which the descriptor's function flags say.
+    int opt_level = 2;
 };
 
 // One C translation unit. units[0] holds the module descriptor, trampolines and

@@ -58,7 +58,7 @@ std::string FuncEmitter::address(const std::string &a, const MemArg &ma, uint32_
     unsigned __int128 needed = ((unsigned __int128)1 << 32) + ma.offset + size;
     std::string addr = fmt::format("(uint64_t){} + {}ull", a, ma.offset);
     if (covered < needed) {
-        fmt::format_to(std::back_inserter(body_), "lucet_chk(ctx, {}, {});\n", addr, size);
+        fmt::format_to(std::back_inserter(body_), "lucet_chk(ctx, {}, {}, {});\n", site_, addr, size);
     }
     return addr;
 }

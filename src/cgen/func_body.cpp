@@ -6,6 +6,7 @@
 #include <map>
 #include <span>
 
+#include "abi/lucet_abi.h"
 #include "cgen/func_emitter.h"
 
 namespace lucet::cgen {
@@ -81,7 +82,7 @@ void FuncEmitter::call_direct(uint32_t func) {
                     fmt::format("ctx->funcs[{}].vmctx", func));
     } else {
         stats_.callees.push_back(func);
-        finish_call(ft, fmt::format("lucet_f{}", func), "ctx");
+        finish_call(ft, func_c_name(m_, func), "ctx");
     }
 }
 
@@ -91,8 +92,8 @@ void FuncEmitter::call_indirect(uint32_t type_index, uint32_t table) {
     uint64_t packed = packed_signature_id(ft);
     std::string sig = packed ? fmt::format("0x{:x}ull", packed) : fmt::format("lucet_type_ids[{}]", type_index);
     // The element pointer lives in a block-scoped variable: the call follows.
-    fmt::format_to(std::back_inserter(body_), "{{ const lucet_table_elem *e_ = lucet_ci(ctx, {}u, {}, {});\n",
-                   table, idx, sig);
+    fmt::format_to(std::back_inserter(body_), "{{ const lucet_table_elem *e_ = lucet_ci(ctx, {}, {}u, {}, {});\n",
+                   site_, table, idx, sig);
     // Nearly every indirect call stays in the calling instance. Passing `ctx`
     // (a register) on that predicted branch, instead of the loaded
     // e_->vmctx, keeps the table load chain (index -> element -> vmctx ->
@@ -121,6 +122,11 @@ bool FuncEmitter::keeps_pending(const Instr &in) const {
     }
 }
 
+std::string FuncEmitter::trap_site(size_t offset) const {
+    uint64_t off = offset < LUCET_TRAP_OFFSET_UNKNOWN ? offset : LUCET_TRAP_OFFSET_UNKNOWN;
+    return fmt::format("0x{:x}ull", (uint64_t)fidx_ << 32 | off);
+}
+
 Status FuncEmitter::instr(const Instr &in, bool &finished) {
     auto out = std::back_inserter(body_);
     // Unreachable region: only track nesting to find the matching else/end.
@@ -142,6 +148,7 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
     }
 
     if (!keeps_pending(in)) force_pending();
+    site_ = trap_site(in.offset);
     switch (in.op) {
     case Op::Call: case Op::CallIndirect: case Op::MemoryGrow: case Op::MemoryInit: case Op::DataDrop:
     case Op::MemoryCopy: case Op::MemoryFill: case Op::TableGet: case Op::TableSet: case Op::TableGrow:
@@ -169,19 +176,22 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         default: break;
         }
         uint8_t p = p0 == kNone && p1 == kNone ? kNone : bit_op && (p0 == kRaw || p1 == kRaw) ? kRaw : kDerived;
+        // Trapping ops take the site after ctx: "f(ctx, {0}...)".
+        std::string tmpl = s->tmpl;
+        if (size_t c = tmpl.find("(ctx, "); c != std::string::npos) tmpl.insert(c + 6, site_ + ", ");
         if (s->arity == 1) {
             std::string a = pop();
             std::string d = push(s->result);
             body_ += d;
             body_ += " = ";
-            fmt::format_to(out, fmt::runtime(s->tmpl), a);
+            fmt::format_to(out, fmt::runtime(tmpl), a);
         } else {
             std::string b = pop();
             std::string a = pop();
             std::string d = push(s->result);
             body_ += d;
             body_ += " = ";
-            fmt::format_to(out, fmt::runtime(s->tmpl), a, b);
+            fmt::format_to(out, fmt::runtime(tmpl), a, b);
         }
         body_ += ";\n";
         mark_pending(static_cast<uint32_t>(stack_.size()) - 1, p);
@@ -203,7 +213,7 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
 
     switch (in.op) {
     case Op::Unreachable:
-        body_ += "lucet_trap(ctx, LUCET_TRAP_UNREACHABLE);\n";
+        fmt::format_to(out, "lucet_trap(ctx, LUCET_TRAP_UNREACHABLE, {});\n", site_);
         dead_ = true;
         break;
     case Op::Nop: break;
@@ -370,12 +380,12 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
     case Op::DataDrop: fmt::format_to(out, "lucet_rt.data_drop(ctx, {}u);\n", in.index); break;
     case Op::MemoryCopy: {
         std::string n = pop(), s = pop(), d = pop();
-        fmt::format_to(out, "lucet_memory_copy(ctx, mem, {}, {}, {});\n", d, s, n);
+        fmt::format_to(out, "lucet_memory_copy(ctx, {}, mem, {}, {}, {});\n", site_, d, s, n);
         break;
     }
     case Op::MemoryFill: {
         std::string n = pop(), v = pop(), d = pop();
-        fmt::format_to(out, "lucet_memory_fill(ctx, mem, {}, {}, {});\n", d, v, n);
+        fmt::format_to(out, "lucet_memory_fill(ctx, {}, mem, {}, {}, {});\n", site_, d, v, n);
         break;
     }
     case Op::TableGet: {
@@ -459,7 +469,7 @@ Status FuncEmitter::run(std::string &out) {
                           static_cast<std::ptrdiff_t>(fn_.code_offset));
 
     auto o = std::back_inserter(out);
-    fmt::format_to(o, "{} lucet_f{}(lucet_vmctx *ctx", result_c_type(ft_.results), fidx_);
+    fmt::format_to(o, "{} {}(lucet_vmctx *ctx", result_c_type(ft_.results), func_c_name(m_, fidx_));
     for (size_t i = 0; i < ft_.params.size(); i++) fmt::format_to(o, ", {} l{}", c_type(ft_.params[i]), i);
     out += ") {\n";
     declare_locals(out);
@@ -506,9 +516,9 @@ Status FuncEmitter::run(std::string &out) {
         for (uint8_t u : used_[c]) frame_vars += u * units(class_types[c]);
     constexpr size_t kLeafMaxVars = 256, kExactMinVars = 64;
     if (calls_host_ || frame_vars > kLeafMaxVars || (calls_out_ && frame_vars > kExactMinVars))
-        out += "LUCET_STACK_CHECK(ctx);\n";
+        out += "LUCET_STACK_CHECK(ctx, " + trap_site(fn_.code_offset) + ");\n";
     else if (calls_out_)
-        out += "LUCET_STACK_PROBE(ctx);\n";
+        out += "LUCET_STACK_PROBE(ctx, " + trap_site(fn_.code_offset) + ");\n";
     out += body_;
     out += "}\n\n";
     stats_.func_uses_simd = uses_simd_;

@@ -80,6 +80,10 @@ private:
     const Lowering &lowering_;
     FuncEmitStats &stats_;
     uint32_t fidx_;
+    // LUCET_TRAP_SITE of the instruction being translated (set by instr()),
+    // as a C constant: the argument every trapping helper takes.
+    std::string site_;
+    std::string trap_site(size_t offset) const;
     const Function &fn_;
     const FuncType &ft_;
 

@@ -14,8 +14,8 @@ namespace lucet::cgen {
 const char *version_string() {
 #define LUCET_STR2(x) #x
 #define LUCET_STR(x) LUCET_STR2(x)
-    static_assert(LUCET_ABI_VERSION == 2, "keep the version string's ABI number in step");
-    return "lucetc " LUCET_VERSION " abi " LUCET_STR(2);
+    static_assert(LUCET_ABI_VERSION == 3, "keep the version string's ABI number in step");
+    return "lucetc " LUCET_VERSION " abi " LUCET_STR(3);
 }
 
 namespace {
@@ -98,7 +98,8 @@ void emit_trampoline(std::string &out, const FuncType &ft, size_t k) {
 
 }  // namespace
 
-std::string emit_descriptor(const Module &m, const EmitOptions &opts, bool bounds_checked) {
+std::string emit_descriptor(const Module &m, const EmitOptions &opts, bool bounds_checked,
+                            const std::vector<uint32_t> &func_flags) {
     std::string out;
     auto o = std::back_inserter(out);
     out += "LUCET_HIDDEN lucet_rt_fns lucet_rt;\n";
@@ -155,8 +156,9 @@ std::string emit_descriptor(const Module &m, const EmitOptions &opts, bool bound
         out += "static const lucet_func_desc lucet_funcs[] = {\n";
         for (uint32_t i = m.num_imported_funcs; i < m.func_types.size(); i++) {
             const std::string *name = i < m.func_names.size() && !m.func_names[i].empty() ? &m.func_names[i] : nullptr;
-            fmt::format_to(o, "{{(void *)lucet_f{}, {}u, {}u, {}}},\n", i, m.func_types[i],
-                           name ? name->size() : 0, name ? c_str_lit(*name) : "0");
+            uint32_t flags = i - m.num_imported_funcs < func_flags.size() ? func_flags[i - m.num_imported_funcs] : 0;
+            fmt::format_to(o, "{{(void *){}, {}u, {}u, {}, {}u, 0}},\n", func_c_name(m, i), m.func_types[i],
+                           name ? name->size() : 0, name ? c_str_lit(*name) : "0", flags);
         }
         out += "};\n";
     }

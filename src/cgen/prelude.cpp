@@ -1,7 +1,9 @@
 // prelude.cpp: the text at the top of every generated unit.
 #include <fmt/format.h>
 
+#include <cctype>
 #include <set>
+#include <string_view>
 
 #include "cgen/cgen_internal.h"
 
@@ -19,6 +21,44 @@ const char kSimdHelpers[] =
 #include "cgen/simd_helpers.inc"
     ;
 }  // namespace
+
+namespace {
+// Identifiers of the form lucet_f<digits>_... that the helpers define
+// (lucet_f32_bits, lucet_f64_ceil...): a function's symbol must not be one.
+const std::set<std::string> &reserved_f_names() {
+    static const std::set<std::string> names = [] {
+        std::set<std::string> out;
+        for (const char *text : {kHelpers, kSimdHelpers}) {
+            std::string_view t(text);
+            for (size_t p = t.find("lucet_f"); p != std::string_view::npos; p = t.find("lucet_f", p + 1)) {
+                if (p > 0 && (std::isalnum(static_cast<unsigned char>(t[p - 1])) || t[p - 1] == '_')) continue;
+                size_t e = p + 7;
+                while (e < t.size() && (std::isalnum(static_cast<unsigned char>(t[e])) || t[e] == '_')) e++;
+                out.emplace(t.substr(p, e - p));
+            }
+        }
+        return out;
+    }();
+    return names;
+}
+}  // namespace
+
+std::string func_c_name(const Module &m, uint32_t func) {
+    std::string s = fmt::format("lucet_f{}", func);
+    if (func >= m.func_names.size() || m.func_names[func].empty()) return s;
+    // Only [A-Za-z0-9_], at most kMaxNameChars of the name: whatever the name
+    // section holds, nothing but an identifier reaches the C source. The
+    // index before it keeps symbols distinct ("lucet_f1_2x" vs "lucet_f12_x").
+    constexpr size_t kMaxNameChars = 64;
+    const std::string &name = m.func_names[func];
+    s += '_';
+    for (size_t i = 0; i < name.size() && i < kMaxNameChars; i++) {
+        unsigned char c = static_cast<unsigned char>(name[i]);
+        s += (std::isalnum(c) && c < 0x80) || c == '_' ? static_cast<char>(c) : '_';
+    }
+    while (reserved_f_names().count(s)) s += '_';
+    return s;
+}
 
 const char kSimdeMissingMarker[] = "LUCET_SIMDE_MISSING: ";
 
@@ -59,7 +99,7 @@ std::string function_prototypes(const Module &m, const std::vector<uint32_t> &fu
     auto it = std::back_inserter(out);
     for (uint32_t i : funcs) {
         const FuncType &ft = m.func_type(i);
-        fmt::format_to(it, "LUCET_HIDDEN {} lucet_f{}(lucet_vmctx *", result_c_type(ft.results), i);
+        fmt::format_to(it, "LUCET_HIDDEN {} {}(lucet_vmctx *", result_c_type(ft.results), func_c_name(m, i));
         for (ValType p : ft.params) fmt::format_to(it, ", {}", c_type(p));
         out += ");\n";
     }

@@ -30,8 +30,11 @@ namespace {
 // must exhaust the stack and trap; a sibling-call loop would hang instead.
 // -fsignaling-nans: without it gcc folds x-0, x*1, x/1 to x at -O1 and above,
 // returning a signalling NaN where wasm requires a quiet one (float_exprs.wast).
+// -fno-omit-frame-pointer: the runtime walks the rbp chain of the abandoned
+// guest stack for a trap's wasm backtrace (run.cpp; measured cost on the
+// kernels benchmark in the README).
 constexpr const char *kCFlags =
-    "-std=gnu11 -fPIC -fvisibility=hidden -fno-strict-aliasing -fwrapv -ffp-contract=off -fno-math-errno "
+    "-std=gnu11 -fno-omit-frame-pointer -fPIC -fvisibility=hidden -fno-strict-aliasing -fwrapv -ffp-contract=off -fno-math-errno "
     "-fsignaling-nans "
     "-fstack-clash-protection -fno-optimize-sibling-calls -fno-plt -w";
 
@@ -122,6 +125,7 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
     EmitOptions eo;
     eo.reserved_size = opts.reserved_size;
     eo.guard_size = opts.guard_size;
+    eo.opt_level = opts.opt_level;
     auto units = emit_c(m, eo);
     if (!units.ok()) return units.error();
 

@@ -20,15 +20,18 @@ constexpr const char *kTableAccess = "out of bounds table access";
 Instance::Impl &impl_of(lucet_vmctx *ctx) { return *static_cast<Instance::Impl *>(ctx->instance); }
 
 // The PC reported for a trap raised by a helper is the helper's return
-// address: a point inside the generated function that called it.
+// address: a point inside the generated function that called it. CALLER_FP
+// is that function's frame record (the rbp it saved in this helper's frame
+// record, which __builtin_frame_address makes this helper set up), where
+// the backtrace walk starts (backtrace.cpp).
 #define CALLER_PC reinterpret_cast<uintptr_t>(__builtin_return_address(0))
+#define CALLER_FP (*static_cast<const uintptr_t *>(__builtin_frame_address(0)))
 
-void rt_trap(lucet_vmctx *, uint32_t code) noexcept {
-    // Above this frame's saved rbp and return address: the caller's frame,
-    // kept for naming the function (see trap_function_name in run.cpp).
-    auto *frame = static_cast<const uintptr_t *>(__builtin_frame_address(0));
+void rt_trap(lucet_vmctx *, uint32_t code, uint64_t site) noexcept {
+    // The site is the generated code's word; backtrace.cpp checks it
+    // against the module before naming anything with it.
     trap_to_host(code < LUCET_TRAP_COUNT ? static_cast<lucet_trapcode>(code) : LUCET_TRAP_UNREACHABLE, CALLER_PC,
-                 nullptr, frame + 2);
+                 nullptr, CALLER_FP, site);
 }
 
 uint32_t rt_memory_grow(lucet_vmctx *ctx, uint32_t delta) noexcept {
@@ -53,7 +56,7 @@ void rt_memory_init(lucet_vmctx *ctx, uint32_t seg, uint32_t dst, uint32_t src, 
     const lucet_data_desc &ds = im.desc->data[seg];
     uint64_t len = im.data_dropped[seg] ? 0 : ds.len;
     if (!m || !in_bounds(src, n, len) || !in_bounds(dst, n, m->size))
-        trap_to_host(LUCET_TRAP_HEAP_OOB, CALLER_PC);
+        trap_to_host(LUCET_TRAP_HEAP_OOB, CALLER_PC, nullptr, CALLER_FP);
     if (n) std::memcpy(m->base + dst, ds.data + src, n);
 }
 
@@ -61,25 +64,25 @@ void rt_data_drop(lucet_vmctx *ctx, uint32_t seg) noexcept { impl_of(ctx).data_d
 
 void rt_memory_copy(lucet_vmctx *ctx, uint32_t dst, uint32_t src, uint32_t n) noexcept {
     lucet_memory *m = ctx->mem;
-    if (!m || !in_bounds(src, n, m->size) || !in_bounds(dst, n, m->size)) trap_to_host(LUCET_TRAP_HEAP_OOB, CALLER_PC);
+    if (!m || !in_bounds(src, n, m->size) || !in_bounds(dst, n, m->size)) trap_to_host(LUCET_TRAP_HEAP_OOB, CALLER_PC, nullptr, CALLER_FP);
     if (n) std::memmove(m->base + dst, m->base + src, n);
 }
 
 void rt_memory_fill(lucet_vmctx *ctx, uint32_t dst, uint32_t val, uint32_t n) noexcept {
     lucet_memory *m = ctx->mem;
-    if (!m || !in_bounds(dst, n, m->size)) trap_to_host(LUCET_TRAP_HEAP_OOB, CALLER_PC);
+    if (!m || !in_bounds(dst, n, m->size)) trap_to_host(LUCET_TRAP_HEAP_OOB, CALLER_PC, nullptr, CALLER_FP);
     if (n) std::memset(m->base + dst, static_cast<int>(val & 0xff), n);
 }
 
 uint64_t rt_table_get(lucet_vmctx *ctx, uint32_t table, uint32_t idx) noexcept {
     lucet_table *t = ctx->tables[table];
-    if (idx >= t->size) trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
+    if (idx >= t->size) trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess, CALLER_FP);
     return reinterpret_cast<uintptr_t>(t->elems[idx].ref);
 }
 
 void rt_table_set(lucet_vmctx *ctx, uint32_t table, uint32_t idx, uint64_t val) noexcept {
     lucet_table *t = ctx->tables[table];
-    if (idx >= t->size) trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
+    if (idx >= t->size) trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess, CALLER_FP);
     t->elems[idx] = make_elem(t->elem_type, val);
 }
 
@@ -96,7 +99,7 @@ uint32_t rt_table_grow(lucet_vmctx *ctx, uint32_t table, uint64_t init, uint32_t
 
 void rt_table_fill(lucet_vmctx *ctx, uint32_t table, uint32_t idx, uint64_t val, uint32_t n) noexcept {
     lucet_table *t = ctx->tables[table];
-    if (!in_bounds(idx, n, t->size)) trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
+    if (!in_bounds(idx, n, t->size)) trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess, CALLER_FP);
     lucet_table_elem e = make_elem(t->elem_type, val);
     for (uint64_t i = idx; i < uint64_t(idx) + n; i++) t->elems[i] = e;
 }
@@ -105,7 +108,7 @@ void rt_table_copy(lucet_vmctx *ctx, uint32_t dst_table, uint32_t src_table, uin
     lucet_table *dt = ctx->tables[dst_table];
     lucet_table *st = ctx->tables[src_table];
     if (!in_bounds(src, n, st->size) || !in_bounds(dst, n, dt->size))
-        trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
+        trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess, CALLER_FP);
     if (n) std::memmove(dt->elems + dst, st->elems + src, size_t(n) * sizeof(lucet_table_elem));
 }
 
@@ -115,7 +118,7 @@ void rt_table_init(lucet_vmctx *ctx, uint32_t table, uint32_t seg, uint32_t dst,
     const lucet_elem_desc &es = im.desc->elems[seg];
     uint64_t len = im.elem_dropped[seg] ? 0 : es.count;
     if (!in_bounds(src, n, len) || !in_bounds(dst, n, t->size))
-        trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess);
+        trap_to_host(LUCET_TRAP_TABLE_OOB, CALLER_PC, kTableAccess, CALLER_FP);
     for (uint32_t i = 0; i < n; i++) t->elems[dst + i] = make_elem(t->elem_type, im.eval_init(es.items[src + i]));
 }
 
@@ -123,7 +126,7 @@ void rt_elem_drop(lucet_vmctx *ctx, uint32_t seg) noexcept { impl_of(ctx).elem_d
 
 void rt_interrupted(lucet_vmctx *ctx) noexcept {
     ctx->interrupt = 0;
-    trap_to_host(LUCET_TRAP_INTERRUPTED, CALLER_PC);
+    trap_to_host(LUCET_TRAP_INTERRUPTED, CALLER_PC, nullptr, CALLER_FP);
 }
 
 }  // namespace

@@ -95,10 +95,13 @@ struct RunState {
     lucet_trapcode trap = LUCET_TRAP_NONE;
     const char *trap_text = nullptr;  // overrides trapcode_name (see TrapInfo::text)
     uintptr_t trap_pc = 0, fault_addr = 0, fault_heap_base = 0;
-    // For traps raised through lucet_rt.trap: where the guest stack holds the
-    // trap helper's caller chain, to name the wasm function when trap_pc is
-    // inside a module-local wrapper rather than in the function itself.
-    const uintptr_t *trap_stack = nullptr;
+    // Where the backtrace walk starts (backtrace.cpp): the frame record
+    // (saved rbp, return address) of the code trap_pc is in, and the stack
+    // pointer at a fault; 0 if unknown. trap_site: LUCET_TRAP_SITE of an
+    // explicit trap raised by generated code, else kNoSite.
+    uintptr_t trap_fp = 0, trap_sp = 0;
+    static constexpr uint64_t kNoSite = ~0ull;
+    uint64_t trap_site = kNoSite;
     bool pc_is_return = false;  // trap_pc is a return address (helper traps), not a faulting instruction
     bool killed = false;        // Exited by the kill switch
     uint32_t exit_code = 0;
@@ -128,8 +131,13 @@ void ensure_altstack(uint64_t size);
 // Leaves the guest of the innermost run on this thread with a trap (the
 // lucet_rt_fns helpers). Aborts if no run is in progress: a trap with no
 // host context to return to cannot be recovered.
-[[noreturn]] void trap_to_host(lucet_trapcode code, uintptr_t pc, const char *text = nullptr,
-                               const uintptr_t *stack = nullptr);
+// fp: the frame record of the code pc is in (0: unknown); site: see RunState.
+[[noreturn]] void trap_to_host(lucet_trapcode code, uintptr_t pc, const char *text = nullptr, uintptr_t fp = 0,
+                               uint64_t site = RunState::kNoSite);
+
+// Fills info.function and info.backtrace from a trapped run's RunState (the
+// guest stack is intact until the next run). backtrace.cpp.
+void fill_backtrace(const RunState &rs, TrapInfo &info);
 
 // The lucet_rt_fns filled into every module (helpers.cpp).
 extern const lucet_rt_fns g_rt_fns;
@@ -176,6 +184,8 @@ void reset_heap(uint8_t *heap, uint64_t touched, uint64_t image_len);
 
 // ucontext access (sysdeps_linux.cpp).
 uintptr_t uc_pc(void *uc);
+uintptr_t uc_fp(void *uc);  // rbp
+uintptr_t uc_sp(void *uc);
 // Makes the interrupted thread resume in lucet_context_set(sp) on sigreturn.
 void uc_redirect_to_context_set(void *uc, uintptr_t sp);
 
@@ -209,6 +219,7 @@ struct DlModule::Impl {
         uint32_t func;
     };
     std::vector<SymRange> sym_ranges;
+    std::vector<std::string> sym_names;  // the symbol of each function index that has one (for perf maps)
     std::unordered_map<std::string_view, uint32_t> func_exports;  // name -> func index
     int code_range = -1;
     uintptr_t code_lo = 0, code_hi = 0;
@@ -271,6 +282,7 @@ struct Instance::Impl {
 
     // The run in progress or suspended, and its argument/result slots.
     rt::RunState rs;
+    std::optional<TrapInfo> last_trap;  // the latest run/resume's trap, if it trapped
     const FuncType *run_type = nullptr;  // type of the function the run called
     const DlModule::Impl::SigSlots *run_slots = nullptr;  // its slot counts
     static constexpr size_t kInline = 16;

@@ -201,6 +201,8 @@ RunResult Instance::resume(std::optional<Val> v) {
 
 bool Instance::is_yielded() const { return impl_->yielded; }
 
+const TrapInfo *Instance::last_trap() const { return impl_->last_trap ? &*impl_->last_trap : nullptr; }
+
 RunResult Instance::run_start() {
     const lucet_module_desc &d = *impl_->desc;
     if (!d.has_start) return RunResult{};

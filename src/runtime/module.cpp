@@ -335,8 +335,8 @@ Status check_desc_pointers(const std::string &path, const lucet_module_desc &d, 
     return {};
 }
 
-// Reads the extents of the generated functions (lucet_f<N>, and the parts cc
-// splits off them, lucet_f<N>.cold) from the .so's ELF symbol table. Hidden
+// Reads the extents of the generated functions (lucet_f<N>[_name], and the
+// parts cc splits off them, lucet_f<N>[_name].cold) from the .so's ELF symbol table. Hidden
 // symbols are not in the dynamic symbol table, so dladdr cannot name them.
 // Best effort: a stripped or unreadable file leaves `out` empty and the
 // loader falls back to function start addresses.
@@ -377,7 +377,9 @@ void read_symbol_ranges(const std::string &path, uintptr_t bias, uint64_t nfuncs
             if (*p < '0' || *p > '9') continue;
             uint64_t idx = 0;
             while (*p >= '0' && *p <= '9' && idx <= nfuncs) idx = idx * 10 + uint64_t(*p++ - '0');
-            if ((*p != '\0' && *p != '.') || idx >= nfuncs) continue;
+            // lucet_f<N>, lucet_f<N>_<name> (lucetc's func_c_name), and the
+            // parts cc splits off them (".cold", ".part.0").
+            if ((*p != '\0' && *p != '.' && *p != '_') || idx >= nfuncs) continue;
             uintptr_t start = bias + sym.st_value;
             out.push_back({start, start + sym.st_size, static_cast<uint32_t>(idx)});
         }

@@ -39,43 +39,9 @@ RunResult error_result(std::string msg, ErrorKind kind = ErrorKind::InvalidArgum
     return r;
 }
 
-// Names the wasm function a trap happened in. A fault's PC is inside the
-// function. A trap raised through lucet_rt.trap reports the helper's return
-// address, which may lie in a module-local wrapper (lucetc's cold, noreturn
-// lucet_trap()) rather than in the function; then the wrapper's own return
-// address, a few words up the abandoned but intact guest stack, names it.
-std::string trap_function_name(const RunState &rs) {
-    // A helper's return address may be one past the function's last byte
-    // (the trap call ends it): look up the byte before.
-    uintptr_t pc = rs.pc_is_return ? rs.trap_pc - 1 : rs.trap_pc;
-    const DlModule *m = module_at_pc(pc);
-    if (!m) return {};
-    std::optional<uint32_t> idx = m->function_index_at(pc);
-    if (!idx && rs.trap_stack) {
-        // Look for the return address of a `call rel32` whose target is the
-        // wrapper trap_pc lies in. The scan stays below the top of the stack
-        // the guest ran on.
-        auto *bottom = reinterpret_cast<const uintptr_t *>(rs.inst->slot_base + rs.inst->region->stack_off);
-        auto *top = reinterpret_cast<const uintptr_t *>(rs.inst->slot_base + rs.inst->region->stack_end_guard_off);
-        if (rs.trap_stack < bottom) return {};
-        for (const uintptr_t *p = rs.trap_stack; p < rs.trap_stack + 16 && p < top && !idx; p++) {
-            uintptr_t w = *p;
-            if (module_at_pc(w - 5) != m || module_at_pc(w - 1) != m) continue;
-            const auto *code = reinterpret_cast<const uint8_t *>(w);
-            if (code[-5] != 0xE8) continue;
-            int32_t rel;
-            std::memcpy(&rel, code - 4, 4);
-            uintptr_t target = w + static_cast<intptr_t>(rel);
-            if (target > rs.trap_pc || rs.trap_pc - target > 256) continue;
-            idx = m->function_index_at(w - 1);
-        }
-    }
-    return idx ? m->function_name(*idx) : std::string();
-}
-
 }  // namespace
 
-[[noreturn]] void rt::trap_to_host(lucet_trapcode code, uintptr_t pc, const char *text, const uintptr_t *stack) {
+[[noreturn]] void rt::trap_to_host(lucet_trapcode code, uintptr_t pc, const char *text, uintptr_t fp, uint64_t site) {
     RunState *rs = tls_run;
     if (!rs) {
         std::fprintf(stderr, "lucet: trap \"%s\" outside of any running instance; aborting\n",
@@ -87,7 +53,9 @@ std::string trap_function_name(const RunState &rs) {
     rs->trap = code;
     rs->trap_text = text;
     rs->trap_pc = pc;
-    rs->trap_stack = stack;
+    rs->trap_fp = fp;
+    rs->trap_sp = 0;
+    rs->trap_site = site;
     rs->pc_is_return = true;
     rs->fault_addr = 0;
     lucet_context_set(rs->host_sp);
@@ -218,7 +186,8 @@ RunResult Instance::Impl::enter(bool fresh) {
         rs.killed = false;
         rs.trap = LUCET_TRAP_NONE;
         rs.trap_text = nullptr;
-        rs.trap_stack = nullptr;
+        rs.trap_fp = rs.trap_sp = 0;
+        rs.trap_site = RunState::kNoSite;
         rs.pc_is_return = false;
         rs.trap_pc = rs.fault_addr = rs.fault_heap_base = 0;
         rs.prev = tls_run;
@@ -251,6 +220,7 @@ RunResult Instance::Impl::enter(bool fresh) {
 
     RunResult r;
     r.kind = rs.kind;
+    last_trap.reset();
     if (rs.kind == RunResult::Kind::Yielded) {
         // Not finished: the generation stays (a kill now targets the resume).
         ks.word.store(gen << 2 | KillSwitch::State::Yielded, std::memory_order_release);
@@ -287,7 +257,8 @@ RunResult Instance::Impl::enter(bool fresh) {
         r.trap.pc = rs.trap_pc;
         r.trap.fault_addr = rs.fault_addr;
         if (rs.fault_heap_base) r.trap.heap_offset = static_cast<int64_t>(rs.fault_addr - rs.fault_heap_base);
-        r.trap.function = trap_function_name(rs);
+        fill_backtrace(rs, r.trap);
+        last_trap = r.trap;
         break;
     case RunResult::Kind::Exited:
         r.exit_code = rs.exit_code;

@@ -158,18 +158,46 @@ using ImportResolver = std::function<Result<Extern>(std::string_view module, std
 
 const char *trapcode_name(lucet_trapcode c);  // spec texts: "out of bounds memory access", ...
 
+// One wasm frame of a trap's backtrace, innermost first.
+struct TrapFrame {
+    uint32_t func = 0;                               // wasm function index (imports included)
+    uint32_t offset = LUCET_TRAP_OFFSET_UNKNOWN;     // wasm byte offset in the module file, if known
+    std::string name;                                // from the name section, or empty
+    uintptr_t pc = 0;                                // code address (a return address for outer frames), or 0
+    // This function was inlined by cc into the next frame's function: the
+    // frames between them (if any) are not known.
+    bool inlined = false;
+    // The function may have had callees inlined into it (LUCET_FUNC_MAY_INLINE):
+    // a fault PC in it may belong to one of those, and their frames are not shown.
+    bool may_include_inlined = false;
+    std::string to_string() const;  // "func[3] <name> @ 0x4a"
+};
+
 struct TrapInfo {
     lucet_trapcode code = LUCET_TRAP_NONE;
     uintptr_t fault_addr = 0;   // faulting data address (signals), or 0
     int64_t heap_offset = -1;   // HEAP_OOB faults: fault_addr - the memory's base (the wasm address + offset)
     uintptr_t pc = 0;           // faulting or trapping code address, or 0
-    std::string function;       // wasm function it happened in, if known
+    std::string function;       // wasm function it happened in, if known ("func[3] <name>")
+    // Wasm frames from the trapping one outwards, walked along the frame
+    // pointers of the abandoned guest stack (generated code keeps them).
+    // Stops at the first frame that is not module code (the entry
+    // trampoline's caller, or a host function). At most kMaxFrames; more
+    // are counted in frames_omitted.
+    static constexpr size_t kMaxFrames = 256;
+    std::vector<TrapFrame> backtrace;
+    uint64_t frames_omitted = 0;
+    // True when the walk could not start (a trap raised by host code, whose
+    // frames the runtime cannot walk): only the calling wasm function is shown.
+    bool backtrace_partial = false;
     // The spec's wording when it is not trapcode_name(code): table.get/set/
     // fill/copy/init out of bounds give "out of bounds table access" where
     // call_indirect gives "undefined element" (both LUCET_TRAP_TABLE_OOB).
     const char *text = nullptr;
     const char *message() const { return text ? text : trapcode_name(code); }
     std::string to_string() const;  // "out of bounds memory access at wasm address 0x10000 in func[3] <name>"
+    // "wasm backtrace:\n    0: func[5] <c> @ 0x4a\n ..." (empty if no frame is known).
+    std::string backtrace_string() const;
 };
 
 struct RunResult {
@@ -260,6 +288,9 @@ public:
     // Continues a yielded guest; Kind::Error if it is not yielded.
     RunResult resume(std::optional<Val> v = std::nullopt);
     bool is_yielded() const;
+    // The trap of the latest run, resume or run_start if it trapped (null
+    // otherwise, and once another run has finished). Valid until then.
+    const TrapInfo *last_trap() const;
 
     // Back to the state right after instantiation (heap, globals, tables,
     // dropped segments; imports stay), in the same slot. Does not run the

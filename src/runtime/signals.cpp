@@ -90,6 +90,10 @@ void handler(int sig, siginfo_t *info, void *uc) {
             rs->kind = RunResult::Kind::Trapped;
             rs->trap = code;
             rs->trap_pc = pc;
+            rs->pc_is_return = false;
+            rs->trap_fp = uc_fp(uc);
+            rs->trap_sp = uc_sp(uc);
+            rs->trap_site = RunState::kNoSite;
             rs->fault_addr = (sig == SIGSEGV || sig == SIGBUS) ? addr : 0;
             rs->fault_heap_base = heap_base;
             uc_redirect_to_context_set(uc, rs->host_sp);

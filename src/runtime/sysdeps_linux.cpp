@@ -14,6 +14,14 @@ uintptr_t uc_pc(void *uc) {
     return static_cast<uintptr_t>(static_cast<ucontext_t *>(uc)->uc_mcontext.gregs[REG_RIP]);
 }
 
+uintptr_t uc_fp(void *uc) {
+    return static_cast<uintptr_t>(static_cast<ucontext_t *>(uc)->uc_mcontext.gregs[REG_RBP]);
+}
+
+uintptr_t uc_sp(void *uc) {
+    return static_cast<uintptr_t>(static_cast<ucontext_t *>(uc)->uc_mcontext.gregs[REG_RSP]);
+}
+
 void uc_redirect_to_context_set(void *uc, uintptr_t sp) {
     auto *u = static_cast<ucontext_t *>(uc);
     // sigreturn restores every register from the ucontext, then continues at

@@ -74,8 +74,8 @@ inline const char *kPrelude = R"C(
 static lucet_rt_fns lucet_rt;
 /* Called as noreturn so cc emits a call, not a tail jump: the return address
  * then names the trapping function. */
-typedef void (*lucet_trap_fn)(lucet_vmctx *, uint32_t) __attribute__((noreturn));
-#define TRAP(ctx, code) ((lucet_trap_fn)lucet_rt.trap)((ctx), (code))
+typedef void (*lucet_trap_fn)(lucet_vmctx *, uint32_t, uint64_t) __attribute__((noreturn));
+#define TRAP(ctx, code) ((lucet_trap_fn)lucet_rt.trap)((ctx), (code), ~0ull)
 #define STACK_CHECK(ctx) do { uintptr_t sp_; __asm__("mov %%rsp, %0" : "=r"(sp_)); \
     if (__builtin_expect(sp_ < (ctx)->stack_limit, 0)) TRAP((ctx), LUCET_TRAP_STACK_OVERFLOW); } while (0)
 #define FORCE_READ(v) __asm__ volatile("" :: "r"(v))

@@ -64,7 +64,7 @@ std::vector<uint8_t> wat_to_wasm(const std::string &name, const std::string &wat
 thread_local std::jmp_buf *g_trap_jmp;
 thread_local uint32_t g_trap_code;
 
-void fake_trap(lucet_vmctx *, uint32_t code) {
+void fake_trap(lucet_vmctx *, uint32_t code, uint64_t) {
     g_trap_code = code;
     std::longjmp(*g_trap_jmp, 1);
 }

@@ -91,7 +91,7 @@ TEST_CASE("module loading errors are values", "[runtime][module]") {
     REQUIRE(!old.empty());
     auto o = DlModule::load(old);
     REQUIRE_FALSE(o.ok());
-    CHECK_THAT(o.error().message, Catch::Contains("module was compiled for ABI version 99, this runtime supports 2"));
+    CHECK_THAT(o.error().message, Catch::Contains("module was compiled for ABI version 99, this runtime supports 3"));
 
     // A module of the previous ABI (before v128: 16-byte init expressions,
     // one slot per trampoline value) is refused before anything else is read.
@@ -100,7 +100,7 @@ TEST_CASE("module loading errors are values", "[runtime][module]") {
     auto o1 = DlModule::load(v1);
     REQUIRE_FALSE(o1.ok());
     CHECK(o1.error().kind == ErrorKind::Module);
-    CHECK_THAT(o1.error().message, Catch::Contains("module was compiled for ABI version 1, this runtime supports 2 "
+    CHECK_THAT(o1.error().message, Catch::Contains("module was compiled for ABI version 1, this runtime supports 3 "
                                                    "(recompile it with this version's lucetc)"));
 }
 

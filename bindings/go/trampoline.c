@@ -99,3 +99,5 @@ enum lucet_error lg_run_start(struct lucet_instance *inst, struct lucet_result *
 enum lucet_error lg_resume(struct lucet_instance *inst, const struct lucet_val *val, struct lucet_result *res) {
     LG_RESERVING(lucet_instance_resume(inst, val, res))
 }
+
+uintptr_t lg_vmctx_handle(struct lucet_vmctx *ctx) { return (uintptr_t)lucet_vmctx_get_delegate(ctx); }

@@ -43,7 +43,6 @@ def main():
     env["LD_LIBRARY_PATH"] = libdir + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
     env["LUCET_TEST_WASI_SO"] = wasi_so
     env["XDG_CACHE_HOME"] = os.path.join(work, "xdg-cache")  # the compile cache of Module.from_wasm & co.
-    env["HOME"] = work
     pkg = os.path.join(src, "bindings", lang)
     if lang == "python":
         # A copy: setuptools writes build/ and *.egg-info next to the sources.

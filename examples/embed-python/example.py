@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""example.py: embedding liblucet_wasi in Python through ctypes (lucet.py).
+"""example.py: embedding liblucet_wasi in Python with the lucet_wasi package
+(bindings/python: pure Python over ctypes; `pip install ./bindings/python`,
+or run from the source tree as here).
 
     python3 example.py guest.so guest_wasi.so
 
@@ -12,8 +14,9 @@ import sys
 import threading
 
 sys.dont_write_bytecode = True  # no __pycache__ next to the sources
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lucet  # noqa: E402
+# The package from the source tree when it is not installed.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bindings", "python"))
+import lucet_wasi as lucet  # noqa: E402
 
 
 def main(guest_path, wasi_path):

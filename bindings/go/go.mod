@@ -1,0 +1,3 @@
+module lucet-wasi.local/lucet
+
+go 1.19

@@ -1,0 +1,40 @@
+;; The guest of the package's tests (the same as bindings/python's).
+(module
+  (import "env" "host_scale" (func $host_scale (param i64) (result i64)))
+  (import "env" "host_f" (func $host_f (param f32 f64) (result f64)))
+  (memory (export "memory") 1)
+  (global $after (mut i32) (i32.const 0))
+  (func (export "add") (param i32 i32) (result i32)
+    (i32.add (local.get 0) (local.get 1)))
+  (func (export "add64") (param i64 i64) (result i64)
+    (i64.add (local.get 0) (local.get 1)))
+  (func (export "mulf") (param f32 f64) (result f64)
+    (f64.mul (f64.promote_f32 (local.get 0)) (local.get 1)))
+  (func (export "pair") (param i32) (result i32 i64)
+    (local.get 0) (i64.extend_i32_s (local.get 0)))
+  ;; host_scale(x) + 1; counts the calls that returned in $after.
+  (func (export "scale_plus_one") (param i64) (result i64)
+    (local $r i64)
+    (local.set $r (i64.add (call $host_scale (local.get 0)) (i64.const 1)))
+    (global.set $after (i32.add (global.get $after) (i32.const 1)))
+    (local.get $r))
+  ;; host_scale in a loop of n calls, each followed by a store: counts the
+  ;; calls that returned into guest code.
+  (func (export "scale_loop") (param i32) (result i32)
+    (local $i i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get 0)))
+        (drop (call $host_scale (i64.extend_i32_u (local.get $i))))
+        (i32.store (i32.const 4) (i32.add (i32.load (i32.const 4)) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+    (i32.load (i32.const 4)))
+  (func (export "call_f") (param f32 f64) (result f64)
+    (call $host_f (local.get 0) (local.get 1)))
+  (func (export "after") (result i32) (global.get $after))
+  (func (export "div") (param i32 i32) (result i32)
+    (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "load") (param i32) (result i32)
+    (i32.load (local.get 0)))
+  (func (export "spin") (loop $l (br $l))))

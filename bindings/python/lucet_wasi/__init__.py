@@ -1,0 +1,469 @@
+"""lucet_wasi: Python bindings for liblucet_wasi (the lucet-wasi WebAssembly
+runtime), pure Python over ctypes.
+
+    import lucet_wasi as lw
+    module = lw.Module.from_wasm("guest.wasm")        # compiled once, then cached
+    with lw.Region(capacity=4) as region:
+        inst = region.instance(module, imports={("env", "scale"): lw.HostFunc(lambda x: 3 * x, [lw.I64], [lw.I64])})
+        inst.run("add", 40, 2)                          # 42: arguments typed by the export's signature
+        # a trap raises lw.Trap; the instance stays usable
+        # a host function that raises stops the guest: lw.HostFuncError, the exception in .exception
+
+The library is found through $LUCET_WASI_LIB (a path), else pkg-config
+(lucet_wasi.pc), else the dynamic loader's path (liblucet_wasi.so.0).
+
+Preopened directories are given GUEST then HOST, like `lucet-wasi --dir
+GUEST:HOST`: WasiCtx(preopens={"/data": "/srv/data"}).
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _ffi
+from ._wasmtypes import FuncType, export_func_types
+
+__all__ = ["I32", "I64", "F32", "F64", "V128", "EXTERNREF", "FuncType", "Val", "i32", "i64", "f32", "f64", "v128",
+           "externref", "Error", "Trap", "Terminated", "HostFuncError", "Module", "Region", "WasiCtx", "HostFunc",
+           "Instance", "KillSwitch", "version", "type_name"]
+
+I32, I64, F32, F64, V128, EXTERNREF = 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x6F
+_TYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64", V128: "v128", EXTERNREF: "externref"}
+_CTYPES: Dict[int, Any] = {I32: ctypes.c_uint32, I64: ctypes.c_uint64, F32: ctypes.c_float, F64: ctypes.c_double,
+                           EXTERNREF: ctypes.c_uint64}
+
+_ERR_OK, _ERR_RUNTIME_FAULT, _ERR_RUNTIME_TERMINATED = 0, 8, 9
+_TAG_FAULTED, _TAG_TERMINATED = 1, 2
+
+PyValue = Union[int, float, bytes]
+
+
+def version() -> str:
+    """The library's version, "MAJOR.MINOR.PATCH"."""
+    return str(_ffi.version().decode())
+
+
+def type_name(ty: int) -> str:
+    """"i32", "i64", ... for a value type."""
+    return _TYPE_NAMES.get(ty, f"type 0x{ty:x}")
+
+
+class Error(Exception):
+    """A failing C API call: .code (the lucet_error number), .name and the library's message."""
+
+    def __init__(self, code: int, what: str, message: Optional[str] = None) -> None:
+        self.code = code
+        self.name = str(_ffi.error_name(code).decode())
+        msg = _ffi.error_message().decode() if message is None else message
+        super().__init__(f"{what}: {self.name}: {msg}")
+
+
+class Trap(Error):
+    """The guest trapped: .trap_code (a number), .trap_name (the spec's text). The instance stays usable."""
+
+    def __init__(self, code: int, what: str, trap_code: int, message: Optional[str] = None) -> None:
+        super().__init__(code, what, message)
+        self.trap_code = trap_code
+        self.trap_name = str(_ffi.trap_code_name(trap_code).decode())
+
+
+class Terminated(Error):
+    """The guest exited (WASI proc_exit) or a kill switch stopped it (.killed)."""
+
+    def __init__(self, code: int, what: str, exit_code: int, killed: bool = False) -> None:
+        super().__init__(code, what)
+        self.exit_code = exit_code
+        self.killed = killed
+
+
+class HostFuncError(Trap):
+    """A host function raised: the guest was stopped, .exception (also
+    __cause__) is what the host function raised, .import_name its import
+    ("env.f"). trap_code is 0: the C API has no trap code for it yet."""
+
+    def __init__(self, what: str, import_name: str, exception: BaseException) -> None:
+        self.exception = exception
+        self.import_name = import_name
+        super().__init__(_ERR_RUNTIME_FAULT, what, 0,
+                         f"host function {import_name} raised {type(exception).__name__}: {exception}")
+
+
+def _check(code: int, what: str) -> None:
+    if code != _ERR_OK:
+        raise Error(code, what)
+
+
+class Val:
+    """A typed WebAssembly value (for an export whose signature is unknown, or an externref)."""
+
+    __slots__ = ("ty", "value")
+
+    def __init__(self, ty: int, value: PyValue) -> None:
+        if ty not in _TYPE_NAMES:
+            raise TypeError(f"unknown value type {ty!r}")
+        self.ty, self.value = ty, value
+
+    def __repr__(self) -> str:
+        return f"{type_name(self.ty)}({self.value!r})"
+
+
+def i32(v: int) -> Val: return Val(I32, v)
+def i64(v: int) -> Val: return Val(I64, v)
+def f32(v: float) -> Val: return Val(F32, v)
+def f64(v: float) -> Val: return Val(F64, v)
+def externref(v: int) -> Val: return Val(EXTERNREF, v)
+def v128(b: bytes) -> Val: return Val(V128, bytes(b))  # 16 bytes, wasm's little-endian lane order
+
+
+def _typed(v: Any, ty: Optional[int], what: str) -> Val:
+    """v as a Val: a Val as it is, a plain number by ty (the signature's), else int -> i32, float -> f64."""
+    if isinstance(v, Val):
+        return v
+    if isinstance(v, bool) or not isinstance(v, (int, float, bytes, bytearray)):
+        raise TypeError(f"{what}: not a wasm value: {v!r}")
+    if ty is None:
+        ty = I32 if isinstance(v, int) else V128 if isinstance(v, (bytes, bytearray)) else F64
+    if ty in (I32, I64, EXTERNREF) and not isinstance(v, int):
+        raise TypeError(f"{what}: {type_name(ty)} needs an int, got {v!r}")
+    if ty in (F32, F64) and not isinstance(v, (int, float)):
+        raise TypeError(f"{what}: {type_name(ty)} needs a number, got {v!r}")
+    if ty == V128 and not isinstance(v, (bytes, bytearray)):
+        raise TypeError(f"{what}: v128 needs 16 bytes, got {v!r}")
+    return Val(ty, v)
+
+
+def _to_c(v: Val, out: _ffi.Val, what: str) -> None:
+    out.ty = v.ty
+    x: Any = v.value
+    if v.ty == I32:
+        if not -(1 << 31) <= x < (1 << 32):
+            raise OverflowError(f"{what}: {x} does not fit an i32")
+        out.inner_val.as_i32 = x & 0xFFFFFFFF
+    elif v.ty in (I64, EXTERNREF):
+        if not -(1 << 63) <= x < (1 << 64):
+            raise OverflowError(f"{what}: {x} does not fit an i64")
+        out.inner_val.as_i64 = x & 0xFFFFFFFFFFFFFFFF
+    elif v.ty == F32:
+        out.inner_val.as_f32 = float(x)
+    elif v.ty == F64:
+        out.inner_val.as_f64 = float(x)
+    else:
+        if len(x) != 16:
+            raise ValueError(f"{what}: a v128 is 16 bytes, got {len(x)}")
+        ctypes.memmove(out.inner_val.as_v128, bytes(x), 16)
+
+
+def _signed(v: int, bits: int) -> int:
+    return v - (1 << bits) if v >= 1 << (bits - 1) else v
+
+
+def _from_c(v: _ffi.Val) -> PyValue:
+    if v.ty == I32:
+        return _signed(v.inner_val.as_i32, 32)
+    if v.ty == I64:
+        return _signed(v.inner_val.as_i64, 64)
+    if v.ty == F32:
+        return float(v.inner_val.as_f32)
+    if v.ty == F64:
+        return float(v.inner_val.as_f64)
+    if v.ty == V128:
+        return bytes(v.inner_val.as_v128)
+    return int(v.inner_val.as_externref)
+
+
+class _Handle:
+    """Owns one C handle; close() (or the context manager, or garbage
+    collection) releases it once. A constructor that failed leaves no handle,
+    so __del__ has nothing to do and says nothing."""
+
+    _h: Optional[int] = None
+    _release: Callable[[Any], int]
+
+    def close(self) -> None:
+        h, self._h = self._h, None
+        if h:
+            type(self)._release(h)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown: the library may be gone
+            pass
+
+    def __enter__(self: Any) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Module(_Handle):
+    """A module: a .so compiled by lucetc (Module(path)), or a .wasm compiled
+    through lucet-wasi's on-disk cache (Module.from_wasm(path))."""
+
+    _release = staticmethod(_ffi.module_release)
+
+    def __init__(self, path: Union[str, os.PathLike], *, export_types: Optional[Mapping[str, FuncType]] = None,
+                 _wasm_opt_level: Optional[int] = None) -> None:
+        h = _ffi.vp()
+        if _wasm_opt_level is None:
+            _check(_ffi.module_load(os.fsencode(path), ctypes.byref(h)), f"loading {os.fsdecode(path)}")
+        else:
+            _check(_ffi.module_load_wasm(os.fsencode(path), _wasm_opt_level, ctypes.byref(h)),
+                   f"compiling/loading {os.fsdecode(path)}")
+        self._h = h.value
+        self._export_types: Optional[Dict[str, FuncType]] = dict(export_types) if export_types is not None else None
+
+    @classmethod
+    def from_wasm(cls, path: Union[str, os.PathLike], opt_level: int = 2) -> "Module":
+        """Compiles the .wasm with the C compiler at -O<opt_level> into the
+        compile cache lucet-wasi uses ($XDG_CACHE_HOME/lucet, else
+        ~/.cache/lucet): seconds the first time, a dlopen after. Reads the
+        exports' signatures from the .wasm so that run() types plain numbers."""
+        with open(path, "rb") as f:
+            types = export_func_types(f.read())
+        return cls(path, export_types=types, _wasm_opt_level=opt_level)
+
+    def export_type(self, name: str) -> Optional[FuncType]:
+        """The signature of export `name` if known (from_wasm, or export_types
+        given), else None. The hook for the C API's introspection once it exists."""
+        return None if self._export_types is None else self._export_types.get(name)
+
+
+class Region(_Handle):
+    """Address space for `capacity` instances with the default limits."""
+
+    _release = staticmethod(_ffi.region_release)
+
+    def __init__(self, capacity: int = 1) -> None:
+        h = _ffi.vp()
+        _check(_ffi.region_create(capacity, None, ctypes.byref(h)), "creating a region")
+        self._h = h.value
+
+    def used(self) -> Tuple[int, int]:
+        """(slots in use, capacity)."""
+        used, cap = ctypes.c_uint64(), ctypes.c_uint64()
+        _check(_ffi.region_used(self._h, ctypes.byref(used), ctypes.byref(cap)), "region_used")
+        return used.value, cap.value
+
+    def instance(self, module: Module, imports: Optional[Mapping[Tuple[str, str], "HostFunc"]] = None,
+                 wasi: Optional["WasiCtx"] = None) -> "Instance":
+        """A new instance of module. imports: {(module, field): HostFunc};
+        wasi: a WasiCtx, consumed (its handle belongs to the instance after)."""
+        return Instance(self, module, imports or {}, wasi)
+
+
+class WasiCtx(_Handle):
+    """What a WASI guest sees. preopens: {GUEST path: HOST directory} (the
+    order of `lucet-wasi --dir GUEST:HOST`); stdio is preopened first (fds
+    0-2) when inherit_stdio, then the preopens from fd 3 in the given order."""
+
+    _release = staticmethod(_ffi.wasi_destroy)
+
+    def __init__(self, args: Sequence[str] = (), env: Optional[Mapping[str, str]] = None, inherit_env: bool = False,
+                 inherit_stdio: bool = False, preopens: Optional[Mapping[str, Union[str, os.PathLike]]] = None) -> None:
+        h = _ffi.vp()
+        _check(_ffi.wasi_create(ctypes.byref(h)), "creating a WASI context")
+        self._h = h.value
+        argv = (ctypes.c_char_p * max(len(args), 1))(*[os.fsencode(a) for a in args])
+        _check(_ffi.wasi_args(self._h, len(args), argv), "WASI arguments")
+        if inherit_env:
+            _check(_ffi.wasi_inherit_env(self._h), "WASI environment")
+        for k, v in (env or {}).items():
+            _check(_ffi.wasi_env(self._h, os.fsencode(k), os.fsencode(v)), f"WASI environment variable {k}")
+        if inherit_stdio:
+            _check(_ffi.wasi_inherit_stdio(self._h), "WASI stdio")
+        for guest, host in (preopens or {}).items():
+            self.preopen_dir(guest, host)
+
+    def preopen_dir(self, guest: str, host: Union[str, os.PathLike]) -> None:
+        """The guest sees host directory `host` as `guest` (GUEST, HOST: lucet-wasi --dir's order)."""
+        _check(_ffi.wasi_preopen(self._h, os.fsencode(host), guest.encode()),
+               f"preopening {os.fsdecode(host)} as {guest}")
+
+    def _consume(self) -> Optional[int]:
+        if not self._h:
+            raise Error(1, "WASI context", "already given to an instance or closed")
+        h, self._h = self._h, None
+        return h
+
+
+class HostFunc:
+    """A Python function the guest imports: fn(*args) -> value or None.
+    params/results: value types (I32, ...); at most one result (the C API's
+    limit today); no v128 (ctypes cannot pass a vector register). If fn
+    raises, the guest is stopped and the run raises HostFuncError."""
+
+    def __init__(self, fn: Callable[..., Any], params: Iterable[int], results: Iterable[int] = ()) -> None:
+        self.fn, self.params, self.results = fn, list(params), list(results)
+        if len(self.results) > 1:
+            raise ValueError("a host function returns at most one value (the C API's limit)")
+        for t in self.params + self.results:
+            if t == V128:
+                raise TypeError("ctypes cannot pass a v128 to or from a host function (write that one in C)")
+            if t not in _CTYPES:
+                raise TypeError(f"unknown value type {t!r}")
+
+
+class _CallState:
+    """Shared by an instance and its host function trampolines: the first
+    exception a host function raised during the current run."""
+
+    def __init__(self) -> None:
+        self.inst_h: Optional[int] = None
+        self.exc: Optional[BaseException] = None
+        self.exc_import = ""
+        self.lock = threading.Lock()
+
+    def record(self, import_name: str, e: BaseException) -> None:
+        with self.lock:
+            if self.exc is not None:
+                return
+            self.exc, self.exc_import = e, import_name
+            h = self.inst_h
+        if h is None:
+            return  # in the start function: instance creation raises it
+        # Stop the guest: a kill switch pulled in a host function takes effect
+        # when it returns to module code. (The C API's lucet_vmctx_terminate
+        # longjmps, which must not cross the Python frames of this callback.)
+        ks = _ffi.vp()
+        if _ffi.kill_switch(h, ctypes.byref(ks)) == _ERR_OK:
+            _ffi.kill_terminate(ks, None)
+            _ffi.kill_release(ks)
+
+
+def _trampoline(hf: HostFunc, import_name: str, state: _CallState) -> Any:
+    restype = _CTYPES[hf.results[0]] if hf.results else None
+    proto = ctypes.CFUNCTYPE(restype, ctypes.c_void_p, *[_CTYPES[t] for t in hf.params])
+    fn, params, results = hf.fn, hf.params, hf.results
+    zero = (0.0 if results[0] in (F32, F64) else 0) if results else None
+
+    def call(_vmctx: int, *args: Any) -> Any:
+        # Called from guest code: no exception may unwind through here.
+        if state.exc is not None:
+            return zero  # the guest is being stopped
+        try:
+            args = tuple(_signed(a, 32) if t == I32 else _signed(a, 64) if t == I64 else a
+                         for a, t in zip(args, params))
+            r = fn(*args)
+            if not results:
+                return None
+            rt = results[0]
+            if rt in (I32, I64, EXTERNREF):
+                if isinstance(r, bool) or not isinstance(r, int):
+                    raise TypeError(f"host function {import_name} must return an int for {type_name(rt)}, got {r!r}")
+                return r & (0xFFFFFFFF if rt == I32 else 0xFFFFFFFFFFFFFFFF)
+            if not isinstance(r, (int, float)) or isinstance(r, bool):
+                raise TypeError(f"host function {import_name} must return a number for {type_name(rt)}, got {r!r}")
+            return float(r)
+        except BaseException as e:  # noqa: BLE001 - stops the guest, re-raised by run()
+            state.record(import_name, e)
+            return zero
+
+    return proto(call)
+
+
+class KillSwitch(_Handle):
+    """Stops an instance's run from any thread (ctypes releases the GIL while
+    the guest runs, so another Python thread can call terminate())."""
+
+    _release = staticmethod(_ffi.kill_release)
+
+    def __init__(self, h: int) -> None:
+        self._h = h
+
+    def terminate(self) -> bool:
+        """True if the targeted run will stop; False if it already finished."""
+        stopped = ctypes.c_bool(False)
+        _check(_ffi.kill_terminate(self._h, ctypes.byref(stopped)), "kill switch")
+        return stopped.value
+
+
+class Instance(_Handle):
+    """An instance of a module in a region (Region.instance)."""
+
+    _release = staticmethod(_ffi.instance_release)
+
+    def __init__(self, region: Region, module: Module, imports: Mapping[Tuple[str, str], HostFunc],
+                 wasi: Optional[WasiCtx]) -> None:
+        self._state = _CallState()
+        self._callbacks: List[Any] = []  # the C function pointers live as long as the instance
+        n = len(imports)
+        funcs = (_ffi.HostFunc * max(n, 1))()
+        keep: List[Any] = []
+        for i, ((mod, field), hf) in enumerate(imports.items()):
+            if not isinstance(hf, HostFunc):
+                raise TypeError(f"import {mod}.{field}: expected a HostFunc, got {hf!r}")
+            cb = _trampoline(hf, f"{mod}.{field}", self._state)
+            self._callbacks.append(cb)
+            params = (ctypes.c_int * max(len(hf.params), 1))(*hf.params)
+            results = (ctypes.c_int * 1)(*hf.results)
+            keep += [params, results]
+            funcs[i] = _ffi.HostFunc(mod.encode(), field.encode(), ctypes.cast(cb, ctypes.c_void_p), params,
+                                     len(hf.params), len(hf.results), results)
+        h = _ffi.vp()
+        wasi_h = wasi._consume() if wasi is not None else None
+        code = _ffi.new_instance(region._h, module._h, funcs, n, None, wasi_h, ctypes.byref(h))
+        if code == _ERR_OK:
+            self._h = h.value
+        self._module, self._region = module, region  # released after the instance
+        if self._state.exc is not None:  # a host function raised in the start function
+            self.close()
+            raise HostFuncError("instantiating", self._state.exc_import, self._state.exc) from self._state.exc
+        _check(code, "creating an instance")
+        self._state.inst_h = self._h
+
+    def export_type(self, name: str) -> Optional[FuncType]:
+        """The export's signature if the module knows it (see Module.export_type)."""
+        return self._module.export_type(name)
+
+    def run(self, name: str, *args: Any) -> Union[None, PyValue, Tuple[PyValue, ...]]:
+        """Calls export `name`: None, one value, or a tuple. Plain numbers are
+        typed by the export's signature when known (Module.from_wasm), else
+        int -> i32, float -> f64; Val (i64(5), ...) gives a type explicitly.
+        Raises Trap, HostFuncError, Terminated or Error."""
+        if not self._h:
+            raise Error(1, f"running {name}", "the instance is closed")
+        ft = self.export_type(name)
+        if ft is not None and len(args) != len(ft.params):
+            raise TypeError(f"{name} takes {len(ft.params)} arguments, got {len(args)}")
+        argv = (_ffi.Val * max(len(args), 1))()
+        for i, a in enumerate(args):
+            what = f"{name} argument {i}"
+            _to_c(_typed(a, ft.params[i] if ft is not None else None, what), argv[i], what)
+        res = _ffi.Result()
+        state = self._state
+        state.exc = None
+        code = _ffi.instance_run(self._h, name.encode(), len(args), argv, ctypes.byref(res))
+        if state.exc is not None:
+            exc, state.exc = state.exc, None
+            raise HostFuncError(f"running {name}", state.exc_import, exc) from exc
+        if code == _ERR_RUNTIME_FAULT and res.tag == _TAG_FAULTED:
+            raise Trap(code, f"running {name}", res.val.faulted.code)
+        if code == _ERR_RUNTIME_TERMINATED and res.tag == _TAG_TERMINATED:
+            raise Terminated(code, f"running {name}", res.val.terminated.exit_code, res.val.terminated.killed != 0)
+        _check(code, f"running {name}")
+        vals = [_from_c(res.val.returned.values[i]) for i in range(res.val.returned.nvalues)]
+        return None if not vals else vals[0] if len(vals) == 1 else tuple(vals)
+
+    def reset(self) -> None:
+        """Back to the state right after instantiation (the start function does not run again)."""
+        _check(_ffi.instance_reset(self._h), "resetting the instance")
+
+    def kill_switch(self) -> KillSwitch:
+        """A KillSwitch for the run in progress or the next one."""
+        h = _ffi.vp()
+        _check(_ffi.kill_switch(self._h, ctypes.byref(h)), "creating a kill switch")
+        return KillSwitch(h.value)
+
+    def memory(self) -> memoryview:
+        """The guest's linear memory as a writable memoryview (empty without
+        memory). Valid while the instance lives and the memory does not grow."""
+        n = _ffi.instance_heap_len(self._h)
+        if n == 0:
+            return memoryview(b"")
+        base = ctypes.cast(_ffi.instance_heap(self._h), ctypes.c_void_p).value
+        return memoryview((ctypes.c_uint8 * n).from_address(base)).cast("B")
+

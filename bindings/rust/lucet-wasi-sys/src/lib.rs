@@ -1,0 +1,203 @@
+//! Raw declarations of liblucet_wasi's C API (include/lucet_wasi.h,
+//! LUCET_WASI_API_VERSION 2), by hand: no bindgen. See the header for what
+//! each function does; the safe crate is `lucet-wasi`.
+#![allow(non_camel_case_types)]
+
+use std::os::raw::{c_char, c_void};
+
+pub type lucet_error = u32;
+pub const LUCET_ERROR_OK: lucet_error = 0;
+pub const LUCET_ERROR_INVALID_ARGUMENT: lucet_error = 1;
+pub const LUCET_ERROR_RUNTIME_FAULT: lucet_error = 8;
+pub const LUCET_ERROR_RUNTIME_TERMINATED: lucet_error = 9;
+
+pub type lucet_val_type = u32;
+pub const I32: lucet_val_type = 0x7f;
+pub const I64: lucet_val_type = 0x7e;
+pub const F32: lucet_val_type = 0x7d;
+pub const F64: lucet_val_type = 0x7c;
+pub const V128: lucet_val_type = 0x7b;
+pub const EXTERNREF: lucet_val_type = 0x6f;
+
+/// The C API version these declarations mirror (LUCET_WASI_API_VERSION).
+pub const LUCET_WASI_API_VERSION: i32 = 2;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union lucet_val_inner {
+    pub as_i32: u32,
+    pub as_i64: u64,
+    pub as_f32: f32,
+    pub as_f64: f64,
+    pub as_externref: u64,
+    pub as_v128: [u8; 16],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct lucet_val {
+    pub ty: lucet_val_type,
+    pub inner_val: lucet_val_inner,
+}
+
+// struct lucet_val of API version 2: 24 bytes, value at offset 8.
+const _: () = assert!(std::mem::size_of::<lucet_val>() == 24 && std::mem::align_of::<lucet_val>() == 8);
+
+pub const LUCET_MAX_RESULTS: usize = 8;
+pub const TAG_RETURNED: u32 = 0;
+pub const TAG_FAULTED: u32 = 1;
+pub const TAG_TERMINATED: u32 = 2;
+pub const TAG_ERRORED: u32 = 3;
+pub const TAG_YIELDED: u32 = 4;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct returned {
+    pub nvalues: u32,
+    pub values: [lucet_val; LUCET_MAX_RESULTS],
+}
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct faulted {
+    pub code: u32,
+    pub fault_addr: usize,
+    pub pc: usize,
+}
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct terminated {
+    pub exit_code: u32,
+    pub killed: u32,
+}
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct yielded {
+    pub value: lucet_val,
+}
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union result_val {
+    pub returned: returned,
+    pub faulted: faulted,
+    pub terminated: terminated,
+    pub yielded: yielded,
+}
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct lucet_result {
+    pub tag: u32,
+    pub val: result_val,
+}
+
+// Opaque handles.
+#[repr(C)]
+pub struct lucet_dl_module {
+    _p: [u8; 0],
+}
+#[repr(C)]
+pub struct lucet_region {
+    _p: [u8; 0],
+}
+#[repr(C)]
+pub struct lucet_instance {
+    _p: [u8; 0],
+}
+#[repr(C)]
+pub struct lucet_wasi_ctx {
+    _p: [u8; 0],
+}
+#[repr(C)]
+pub struct lucet_kill_switch {
+    _p: [u8; 0],
+}
+#[repr(C)]
+pub struct lucet_vmctx {
+    _p: [u8; 0],
+}
+
+#[repr(C)]
+pub struct lucet_host_func {
+    pub module_name: *const c_char,
+    pub field_name: *const c_char,
+    pub func: *const c_void,
+    pub params: *const lucet_val_type,
+    pub nparams: u32,
+    pub nresults: u32,
+    pub results: *const lucet_val_type,
+}
+
+extern "C" {
+    pub fn lucet_api_version() -> i32;
+    pub fn lucet_error_name(e: lucet_error) -> *const c_char;
+    pub fn lucet_error_message() -> *const c_char;
+    pub fn lucet_trap_code_name(code: u32) -> *const c_char;
+    pub fn lucet_dl_module_load(path: *const c_char, out: *mut *mut lucet_dl_module)
+        -> lucet_error;
+    pub fn lucet_dl_module_release(m: *mut lucet_dl_module) -> lucet_error;
+    pub fn lucet_mmap_region_create(
+        cap: u64,
+        limits: *const c_void,
+        out: *mut *mut lucet_region,
+    ) -> lucet_error;
+    pub fn lucet_region_release(r: *mut lucet_region) -> lucet_error;
+    pub fn lucet_wasi_ctx_create(out: *mut *mut lucet_wasi_ctx) -> lucet_error;
+    pub fn lucet_wasi_ctx_args(
+        c: *mut lucet_wasi_ctx,
+        argc: usize,
+        argv: *const *const c_char,
+    ) -> lucet_error;
+    pub fn lucet_wasi_ctx_env(
+        c: *mut lucet_wasi_ctx,
+        name: *const c_char,
+        value: *const c_char,
+    ) -> lucet_error;
+    pub fn lucet_wasi_ctx_inherit_stdio(c: *mut lucet_wasi_ctx) -> lucet_error;
+    pub fn lucet_wasi_ctx_destroy(c: *mut lucet_wasi_ctx) -> lucet_error;
+    pub fn lucet_region_new_instance_with_imports(
+        r: *const lucet_region,
+        m: *const lucet_dl_module,
+        funcs: *const lucet_host_func,
+        nfuncs: usize,
+        embed_ctx: *mut c_void,
+        wasi: *mut lucet_wasi_ctx,
+        out: *mut *mut lucet_instance,
+    ) -> lucet_error;
+    pub fn lucet_instance_release(i: *mut lucet_instance) -> lucet_error;
+    pub fn lucet_instance_run(
+        i: *mut lucet_instance,
+        name: *const c_char,
+        argc: usize,
+        argv: *const lucet_val,
+        res: *mut lucet_result,
+    ) -> lucet_error;
+    pub fn lucet_instance_kill_switch(
+        i: *mut lucet_instance,
+        out: *mut *mut lucet_kill_switch,
+    ) -> lucet_error;
+    pub fn lucet_kill_switch_terminate(
+        ks: *mut lucet_kill_switch,
+        stopped: *mut bool,
+    ) -> lucet_error;
+    pub fn lucet_kill_switch_release(ks: *mut lucet_kill_switch) -> lucet_error;
+    pub fn lucet_vmctx_get_delegate(ctx: *mut lucet_vmctx) -> *mut c_void;
+    pub fn lucet_vmctx_get_heap(ctx: *mut lucet_vmctx) -> *mut u8;
+    pub fn lucet_vmctx_current_memory(ctx: *mut lucet_vmctx) -> u32;
+    pub fn lucet_vmctx_terminate(ctx: *mut lucet_vmctx, exit_code: u32) -> !;
+    pub fn lucet_version() -> *const c_char;
+    pub fn lucet_dl_module_load_wasm(
+        path: *const c_char,
+        opt_level: i32,
+        out: *mut *mut lucet_dl_module,
+    ) -> lucet_error;
+    pub fn lucet_compile_wasm_file(wasm: *const c_char, so: *const c_char, opt_level: i32) -> lucet_error;
+    pub fn lucet_region_used(r: *const lucet_region, used: *mut u64, cap: *mut u64) -> lucet_error;
+    pub fn lucet_wasi_ctx_inherit_env(c: *mut lucet_wasi_ctx) -> lucet_error;
+    pub fn lucet_wasi_ctx_preopen_dir(
+        c: *mut lucet_wasi_ctx,
+        host_path: *const c_char,
+        guest_path: *const c_char,
+    ) -> lucet_error;
+    pub fn lucet_instance_reset(i: *mut lucet_instance) -> lucet_error;
+    pub fn lucet_instance_heap(i: *const lucet_instance) -> *mut u8;
+    pub fn lucet_instance_heap_len(i: *const lucet_instance) -> u64;
+}

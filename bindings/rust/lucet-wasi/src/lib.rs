@@ -1,0 +1,418 @@
+//! Safe Rust API over liblucet_wasi (the lucet-wasi WebAssembly runtime).
+//!
+//! ```no_run
+//! use lucet_wasi::{Func, Imports, Module, Region};
+//! let module = Module::from_wasm("guest.wasm", 2)?; // the C compiler once, then the compile cache
+//! let region = Region::new(4)?;
+//! let mut imports = Imports::new();
+//! imports.func("env", "host_scale", Func::wrap(|x: i64| x * 3));
+//! let mut inst = region.instance(&module, imports, None)?;
+//! let sum: i32 = inst.call("add", (40i32, 2i32))?;
+//! # Ok::<(), lucet_wasi::Error>(())
+//! ```
+//!
+//! Handles are released on drop. A trap, an exit and a failing host
+//! function are [`Error`] values. A host function is any `Fn(args...) -> R`
+//! closure over i32/u32/i64/u64/f32/f64 (at most one result; `R` may be a
+//! `Result<T, HostError>`): a generic `extern "C"` trampoline is
+//! instantiated per closure type, no C per signature. A host function that
+//! returns `Err` or panics stops the guest at once: the call returns
+//! [`Error::Host`].
+//!
+//! Preopened directories are given GUEST then HOST, like
+//! `lucet-wasi --dir GUEST:HOST`: `Wasi::new().preopen("/data", "/srv/data")`.
+use lucet_wasi_sys as sys;
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::ffi::{CStr, CString};
+use std::fmt;
+use std::os::raw::c_void;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::ptr;
+
+mod host;
+mod values;
+pub use host::{Func, HostError, IntoFunc};
+pub use values::{Val, ValType, WasmParams, WasmResults, WasmTy};
+
+/// What went wrong.
+#[derive(Debug)]
+pub enum Error {
+    /// A failing C API call: the lucet_error number, its name and the library's message.
+    Api { code: u32, name: String, message: String },
+    /// The guest trapped (the instance stays usable): the trap code and the spec's text.
+    Trap { code: u32, name: String },
+    /// The guest exited (WASI proc_exit) or a kill switch stopped it.
+    Exit { code: u32, killed: bool },
+    /// A host function returned an error or panicked; the guest was stopped.
+    Host(HostError),
+    /// Arguments or results of other types than the export's.
+    Type(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Api { name, message, .. } => write!(f, "{}: {}", name, message),
+            Error::Trap { name, .. } => write!(f, "wasm trap: {}", name),
+            Error::Exit { killed: true, .. } => write!(f, "stopped by a kill switch"),
+            Error::Exit { code, .. } => write!(f, "guest exited with {}", code),
+            Error::Host(e) => write!(f, "host function failed: {}", e),
+            Error::Type(m) => write!(f, "{}", m),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+fn cstr(p: *const std::os::raw::c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+fn api_error(code: sys::lucet_error) -> Error {
+    Error::Api {
+        code,
+        name: cstr(unsafe { sys::lucet_error_name(code) }),
+        message: cstr(unsafe { sys::lucet_error_message() }),
+    }
+}
+
+fn check(code: sys::lucet_error) -> Result<()> {
+    if code == sys::LUCET_ERROR_OK {
+        Ok(())
+    } else {
+        Err(api_error(code))
+    }
+}
+
+fn c_string(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::Type(format!("{:?} contains a NUL byte", s)))
+}
+
+fn c_path(p: &Path) -> Result<CString> {
+    CString::new(p.as_os_str().as_bytes()).map_err(|_| Error::Type(format!("{:?} contains a NUL byte", p)))
+}
+
+/// The library's version, "MAJOR.MINOR.PATCH".
+pub fn version() -> String {
+    cstr(unsafe { sys::lucet_version() })
+}
+
+/// A loaded module (released on drop; instances keep it loaded while they live).
+pub struct Module(*mut sys::lucet_dl_module);
+unsafe impl Send for Module {}
+unsafe impl Sync for Module {}
+
+impl Module {
+    /// Loads a .so compiled by lucetc.
+    pub fn load(path: impl AsRef<Path>) -> Result<Module> {
+        let p = c_path(path.as_ref())?;
+        let mut h = ptr::null_mut();
+        check(unsafe { sys::lucet_dl_module_load(p.as_ptr(), &mut h) })?;
+        Ok(Module(h))
+    }
+
+    /// Loads a .wasm through lucet-wasi's compile cache ($XDG_CACHE_HOME/lucet,
+    /// else ~/.cache/lucet), compiling it at -O`opt_level` the first time.
+    pub fn from_wasm(path: impl AsRef<Path>, opt_level: i32) -> Result<Module> {
+        let p = c_path(path.as_ref())?;
+        let mut h = ptr::null_mut();
+        check(unsafe { sys::lucet_dl_module_load_wasm(p.as_ptr(), opt_level, &mut h) })?;
+        Ok(Module(h))
+    }
+}
+
+impl Drop for Module {
+    fn drop(&mut self) {
+        unsafe { sys::lucet_dl_module_release(self.0) };
+    }
+}
+
+/// Address space for a number of instances (released on drop; the memory
+/// goes with the last instance).
+pub struct Region(*mut sys::lucet_region);
+unsafe impl Send for Region {}
+unsafe impl Sync for Region {}
+
+impl Region {
+    /// Room for `capacity` instances with the default limits.
+    pub fn new(capacity: u64) -> Result<Region> {
+        let mut h = ptr::null_mut();
+        check(unsafe { sys::lucet_mmap_region_create(capacity, ptr::null(), &mut h) })?;
+        Ok(Region(h))
+    }
+
+    /// (slots in use, capacity).
+    pub fn used(&self) -> Result<(u64, u64)> {
+        let (mut u, mut c) = (0, 0);
+        check(unsafe { sys::lucet_region_used(self.0, &mut u, &mut c) })?;
+        Ok((u, c))
+    }
+
+    /// A new instance of `module` with these host functions and optionally
+    /// WASI; runs the start function.
+    pub fn instance(&self, module: &Module, imports: Imports, wasi: Option<Wasi>) -> Result<Instance> {
+        Instance::new(self, module, imports, wasi)
+    }
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        unsafe { sys::lucet_region_release(self.0) };
+    }
+}
+
+/// What a WASI guest sees. Stdio (if inherited) is fds 0-2; preopens follow
+/// from fd 3 in the order given.
+#[derive(Default, Clone)]
+pub struct Wasi {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    inherit_env: bool,
+    inherit_stdio: bool,
+    preopens: Vec<(String, std::path::PathBuf)>,
+}
+
+impl Wasi {
+    pub fn new() -> Wasi {
+        Wasi::default()
+    }
+    pub fn arg(mut self, a: &str) -> Wasi {
+        self.args.push(a.to_string());
+        self
+    }
+    pub fn env(mut self, name: &str, value: &str) -> Wasi {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+    pub fn inherit_env(mut self) -> Wasi {
+        self.inherit_env = true;
+        self
+    }
+    pub fn inherit_stdio(mut self) -> Wasi {
+        self.inherit_stdio = true;
+        self
+    }
+    /// The guest sees host directory `host` as `guest` (GUEST then HOST,
+    /// as `lucet-wasi --dir GUEST:HOST`).
+    pub fn preopen(mut self, guest: &str, host: impl AsRef<Path>) -> Wasi {
+        self.preopens.push((guest.to_string(), host.as_ref().to_path_buf()));
+        self
+    }
+
+    fn build(&self) -> Result<WasiCtx> {
+        let mut h = ptr::null_mut();
+        check(unsafe { sys::lucet_wasi_ctx_create(&mut h) })?;
+        let ctx = WasiCtx(h);
+        let args = self.args.iter().map(|a| c_string(a)).collect::<Result<Vec<_>>>()?;
+        let argv: Vec<_> = args.iter().map(|a| a.as_ptr()).collect();
+        check(unsafe { sys::lucet_wasi_ctx_args(ctx.0, argv.len(), argv.as_ptr()) })?;
+        if self.inherit_env {
+            check(unsafe { sys::lucet_wasi_ctx_inherit_env(ctx.0) })?;
+        }
+        for (k, v) in &self.env {
+            let (k, v) = (c_string(k)?, c_string(v)?);
+            check(unsafe { sys::lucet_wasi_ctx_env(ctx.0, k.as_ptr(), v.as_ptr()) })?;
+        }
+        if self.inherit_stdio {
+            check(unsafe { sys::lucet_wasi_ctx_inherit_stdio(ctx.0) })?;
+        }
+        for (guest, host) in &self.preopens {
+            let (g, h) = (c_string(guest)?, c_path(host)?);
+            check(unsafe { sys::lucet_wasi_ctx_preopen_dir(ctx.0, h.as_ptr(), g.as_ptr()) }).map_err(|e| match e {
+                Error::Api { code, name, message } => Error::Api {
+                    code,
+                    name,
+                    message: format!("preopen {}:{}: {}", guest, host.display(), message),
+                },
+                e => e,
+            })?;
+        }
+        Ok(ctx)
+    }
+}
+
+struct WasiCtx(*mut sys::lucet_wasi_ctx);
+impl Drop for WasiCtx {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            unsafe { sys::lucet_wasi_ctx_destroy(self.0) };
+        }
+    }
+}
+
+/// The host functions an instance imports.
+#[derive(Default)]
+pub struct Imports {
+    funcs: Vec<(String, String, Func)>,
+}
+
+impl Imports {
+    pub fn new() -> Imports {
+        Imports::default()
+    }
+    /// Provides `func` for the guest's import `module`.`name`.
+    pub fn func(&mut self, module: &str, name: &str, func: Func) -> &mut Imports {
+        self.funcs.push((module.to_string(), name.to_string(), func));
+        self
+    }
+}
+
+/// Host-side state of an instance, reached from host functions through the
+/// embedder context (a pointer to this box).
+pub(crate) struct InstanceData {
+    pub(crate) closures: Vec<(TypeId, Box<dyn Any>)>,
+    pub(crate) error: RefCell<Option<HostError>>,
+}
+
+/// An instance (released on drop, which frees its slot).
+pub struct Instance {
+    h: *mut sys::lucet_instance,
+    data: Box<InstanceData>,
+}
+unsafe impl Send for Instance {}
+
+impl Instance {
+    fn new(region: &Region, module: &Module, imports: Imports, wasi: Option<Wasi>) -> Result<Instance> {
+        let mut data = Box::new(InstanceData { closures: Vec::new(), error: RefCell::new(None) });
+        let mut names = Vec::new();
+        let mut cfuncs = Vec::new();
+        for (m, n, f) in imports.funcs {
+            if data.closures.iter().any(|(t, _)| *t == f.type_id) {
+                return Err(Error::Type(format!(
+                    "import {}.{}: the same closure type is already an import of this instance (wrap it in a new closure)",
+                    m, n
+                )));
+            }
+            let (cm, cn) = (c_string(&m)?, c_string(&n)?);
+            cfuncs.push(sys::lucet_host_func {
+                module_name: cm.as_ptr(),
+                field_name: cn.as_ptr(),
+                func: f.ptr,
+                params: f.params.as_ptr(),
+                nparams: f.params.len() as u32,
+                nresults: f.results.len() as u32,
+                results: f.results.as_ptr(),
+            });
+            names.push((cm, cn, f.params, f.results));
+            data.closures.push((f.type_id, f.closure));
+        }
+        let ctx = match wasi {
+            Some(w) => Some(w.build()?),
+            None => None,
+        };
+        let mut h = ptr::null_mut();
+        let wasi_h = ctx.as_ref().map_or(ptr::null_mut(), |c| c.0);
+        let code = unsafe {
+            sys::lucet_region_new_instance_with_imports(
+                region.0,
+                module.0,
+                cfuncs.as_ptr(),
+                cfuncs.len(),
+                &*data as *const InstanceData as *mut c_void,
+                wasi_h,
+                &mut h,
+            )
+        };
+        if let Some(mut c) = ctx {
+            if code != sys::LUCET_ERROR_INVALID_ARGUMENT || !h.is_null() {
+                c.0 = ptr::null_mut(); // consumed by the attempt
+            }
+        }
+        drop(names);
+        if let Some(e) = data.error.borrow_mut().take() {
+            if !h.is_null() {
+                unsafe { sys::lucet_instance_release(h) };
+            }
+            return Err(Error::Host(e));
+        }
+        check(code)?;
+        Ok(Instance { h, data })
+    }
+
+    /// Calls export `name` with typed arguments and results:
+    /// `inst.call::<_, i32>("add", (1i32, 2i32))`, `inst.call::<_, ()>("f", ())`,
+    /// `inst.call::<_, (i32, i64)>("pair", (3i32,))`.
+    pub fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Result<R> {
+        let vals = self.call_vals(name, &params.to_vals())?;
+        R::from_vals(&vals).ok_or_else(|| {
+            Error::Type(format!("{}: returned {:?}, not {}", name, vals, std::any::type_name::<R>()))
+        })
+    }
+
+    /// Calls export `name` with dynamically typed values.
+    pub fn call_vals(&mut self, name: &str, args: &[Val]) -> Result<Vec<Val>> {
+        let cname = c_string(name)?;
+        let argv: Vec<sys::lucet_val> = args.iter().map(|v| v.to_c()).collect();
+        let mut res: sys::lucet_result = unsafe { std::mem::zeroed() };
+        *self.data.error.borrow_mut() = None;
+        let code = unsafe { sys::lucet_instance_run(self.h, cname.as_ptr(), argv.len(), argv.as_ptr(), &mut res) };
+        if let Some(e) = self.data.error.borrow_mut().take() {
+            return Err(Error::Host(e));
+        }
+        if code == sys::LUCET_ERROR_RUNTIME_FAULT && res.tag == sys::TAG_FAULTED {
+            let tc = unsafe { res.val.faulted.code };
+            return Err(Error::Trap { code: tc, name: cstr(unsafe { sys::lucet_trap_code_name(tc) }) });
+        }
+        if code == sys::LUCET_ERROR_RUNTIME_TERMINATED && res.tag == sys::TAG_TERMINATED {
+            let t = unsafe { res.val.terminated };
+            return Err(Error::Exit { code: t.exit_code, killed: t.killed != 0 });
+        }
+        check(code)?;
+        let r = unsafe { res.val.returned };
+        Ok((0..r.nvalues as usize).map(|i| Val::from_c(&r.values[i])).collect())
+    }
+
+    /// The guest's linear memory (empty without one).
+    pub fn memory(&mut self) -> &mut [u8] {
+        let n = unsafe { sys::lucet_instance_heap_len(self.h) } as usize;
+        if n == 0 {
+            return &mut [];
+        }
+        unsafe { std::slice::from_raw_parts_mut(sys::lucet_instance_heap(self.h), n) }
+    }
+
+    /// Back to the state right after instantiation.
+    pub fn reset(&mut self) -> Result<()> {
+        check(unsafe { sys::lucet_instance_reset(self.h) })
+    }
+
+    /// A kill switch for the run in progress or the next one (usable from any thread).
+    pub fn kill_switch(&self) -> Result<KillSwitch> {
+        let mut h = ptr::null_mut();
+        check(unsafe { sys::lucet_instance_kill_switch(self.h, &mut h) })?;
+        Ok(KillSwitch(h))
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        unsafe { sys::lucet_instance_release(self.h) };
+    }
+}
+
+/// Stops an instance's run from any thread (released on drop).
+pub struct KillSwitch(*mut sys::lucet_kill_switch);
+unsafe impl Send for KillSwitch {}
+unsafe impl Sync for KillSwitch {}
+
+impl KillSwitch {
+    /// true if the targeted run will stop; false if it already finished.
+    pub fn terminate(&self) -> bool {
+        let mut stopped = false;
+        unsafe { sys::lucet_kill_switch_terminate(self.0, &mut stopped) };
+        stopped
+    }
+}
+
+impl Drop for KillSwitch {
+    fn drop(&mut self) {
+        unsafe { sys::lucet_kill_switch_release(self.0) };
+    }
+}

@@ -1,0 +1,178 @@
+//! Values and the traits that type calls and host functions.
+use lucet_wasi_sys as sys;
+
+/// A WebAssembly value type (v128 is not supported by this crate yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValType {
+    I32,
+    I64,
+    F32,
+    F64,
+    ExternRef,
+}
+
+impl ValType {
+    pub(crate) fn to_c(self) -> sys::lucet_val_type {
+        match self {
+            ValType::I32 => sys::I32,
+            ValType::I64 => sys::I64,
+            ValType::F32 => sys::F32,
+            ValType::F64 => sys::F64,
+            ValType::ExternRef => sys::EXTERNREF,
+        }
+    }
+}
+
+/// A dynamically typed value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val {
+    I32(i32),
+    I64(i64),
+    F32(f32),
+    F64(f64),
+    ExternRef(u64),
+    /// A type this crate does not represent (v128): its C type code.
+    Other(u32),
+}
+
+impl Val {
+    pub(crate) fn to_c(self) -> sys::lucet_val {
+        let mut v: sys::lucet_val = unsafe { std::mem::zeroed() };
+        match self {
+            Val::I32(x) => {
+                v.ty = sys::I32;
+                v.inner_val.as_i32 = x as u32;
+            }
+            Val::I64(x) => {
+                v.ty = sys::I64;
+                v.inner_val.as_i64 = x as u64;
+            }
+            Val::F32(x) => {
+                v.ty = sys::F32;
+                v.inner_val.as_f32 = x;
+            }
+            Val::F64(x) => {
+                v.ty = sys::F64;
+                v.inner_val.as_f64 = x;
+            }
+            Val::ExternRef(x) => {
+                v.ty = sys::EXTERNREF;
+                v.inner_val.as_externref = x;
+            }
+            Val::Other(t) => v.ty = t,
+        }
+        v
+    }
+
+    pub(crate) fn from_c(v: &sys::lucet_val) -> Val {
+        unsafe {
+            match v.ty {
+                sys::I32 => Val::I32(v.inner_val.as_i32 as i32),
+                sys::I64 => Val::I64(v.inner_val.as_i64 as i64),
+                sys::F32 => Val::F32(v.inner_val.as_f32),
+                sys::F64 => Val::F64(v.inner_val.as_f64),
+                sys::EXTERNREF => Val::ExternRef(v.inner_val.as_externref),
+                t => Val::Other(t),
+            }
+        }
+    }
+}
+
+/// A Rust type that is a wasm value: i32/u32 (i32), i64/u64 (i64), f32, f64.
+pub trait WasmTy: Copy + 'static {
+    /// The C ABI type a host function takes it as.
+    type Abi: Copy;
+    const TYPE: ValType;
+    fn to_val(self) -> Val;
+    fn from_val(v: Val) -> Option<Self>;
+    fn to_abi(self) -> Self::Abi;
+    fn from_abi(a: Self::Abi) -> Self;
+}
+
+macro_rules! wasm_ty {
+    ($t:ty, $abi:ty, $vt:ident, $variant:ident, $inner:ty) => {
+        impl WasmTy for $t {
+            type Abi = $abi;
+            const TYPE: ValType = ValType::$vt;
+            fn to_val(self) -> Val {
+                Val::$variant(self as $inner)
+            }
+            fn from_val(v: Val) -> Option<Self> {
+                match v {
+                    Val::$variant(x) => Some(x as $t),
+                    _ => None,
+                }
+            }
+            fn to_abi(self) -> $abi {
+                self as $abi
+            }
+            fn from_abi(a: $abi) -> Self {
+                a as $t
+            }
+        }
+    };
+}
+wasm_ty!(i32, u32, I32, I32, i32);
+wasm_ty!(u32, u32, I32, I32, i32);
+wasm_ty!(i64, u64, I64, I64, i64);
+wasm_ty!(u64, u64, I64, I64, i64);
+wasm_ty!(f32, f32, F32, F32, f32);
+wasm_ty!(f64, f64, F64, F64, f64);
+
+/// Arguments of a typed call: a tuple of WasmTy (`()`, `(a,)`, `(a, b)`, ...).
+pub trait WasmParams {
+    fn to_vals(&self) -> Vec<Val>;
+}
+
+/// Results of a typed call: `()`, one WasmTy, or a tuple of them.
+pub trait WasmResults: Sized {
+    fn from_vals(v: &[Val]) -> Option<Self>;
+}
+
+impl WasmParams for () {
+    fn to_vals(&self) -> Vec<Val> {
+        Vec::new()
+    }
+}
+impl WasmResults for () {
+    fn from_vals(v: &[Val]) -> Option<Self> {
+        if v.is_empty() {
+            Some(())
+        } else {
+            None
+        }
+    }
+}
+impl<T: WasmTy> WasmResults for T {
+    fn from_vals(v: &[Val]) -> Option<Self> {
+        match v {
+            [x] => T::from_val(*x),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! tuples {
+    ($($n:tt $t:ident),+) => {
+        impl<$($t: WasmTy),+> WasmParams for ($($t,)+) {
+            fn to_vals(&self) -> Vec<Val> {
+                vec![$(self.$n.to_val()),+]
+            }
+        }
+        impl<$($t: WasmTy),+> WasmResults for ($($t,)+) {
+            fn from_vals(v: &[Val]) -> Option<Self> {
+                let n = [$($n),+].len();
+                if v.len() != n {
+                    return None;
+                }
+                Some(($($t::from_val(v[$n])?,)+))
+            }
+        }
+    };
+}
+tuples!(0 A);
+tuples!(0 A, 1 B);
+tuples!(0 A, 1 B, 2 C);
+tuples!(0 A, 1 B, 2 C, 3 D);
+tuples!(0 A, 1 B, 2 C, 3 D, 4 E);
+tuples!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F);

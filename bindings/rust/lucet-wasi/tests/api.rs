@@ -1,0 +1,174 @@
+//! Tests of the safe crate against the real library, the real C compiler
+//! (Module::from_wasm) and real guest code (bindings/go/testdata/guest.wat,
+//! compiled with wabt's wat2wasm: $WAT2WASM or PATH).
+use lucet_wasi::{Error, Func, HostError, Imports, Instance, Module, Region, Val, Wasi};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Once};
+
+fn tmp_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lucet-wasi-rs-test-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn guest_wasm() -> PathBuf {
+    static INIT: Once = Once::new();
+    let dir = tmp_dir();
+    let wasm = dir.join("guest.wasm");
+    INIT.call_once(|| {
+        std::env::set_var("XDG_CACHE_HOME", dir.join("cache"));
+        let wat = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../go/testdata/guest.wat");
+        let tool = std::env::var("WAT2WASM").unwrap_or_else(|_| "wat2wasm".to_string());
+        let st = Command::new(tool).arg(&wat).arg("-o").arg(&wasm).status().expect("cannot run wat2wasm");
+        assert!(st.success(), "wat2wasm failed");
+    });
+    wasm
+}
+
+fn instance(region: &Region, scale: Func) -> Instance {
+    let module = Module::from_wasm(guest_wasm(), 0).unwrap();
+    let mut imports = Imports::new();
+    imports.func("env", "host_scale", scale);
+    imports.func("env", "host_f", Func::wrap(|a: f32, b: f64| a as f64 * b));
+    region.instance(&module, imports, None).unwrap()
+}
+
+#[test]
+fn typed_calls() {
+    let region = Region::new(1).unwrap();
+    let mut inst = instance(&region, Func::wrap(|x: i64| x));
+    let sum: i32 = inst.call("add", (40i32, 2i32)).unwrap();
+    assert_eq!(sum, 42);
+    let big: i64 = inst.call("add64", (1i64 << 40, -1i64)).unwrap();
+    assert_eq!(big, (1 << 40) - 1);
+    let f: f64 = inst.call("mulf", (1.5f32, 4.0f64)).unwrap();
+    assert_eq!(f, 6.0);
+    let pair: (i32, i64) = inst.call("pair", (-3i32,)).unwrap();
+    assert_eq!(pair, (-3, -3));
+    assert_eq!(inst.call_vals("add", &[Val::I32(1), Val::I32(2)]).unwrap(), vec![Val::I32(3)]);
+    // Wrong argument types: the C API refuses them before running.
+    match inst.call::<_, i64>("add64", (1i32, 2i32)) {
+        Err(Error::Api { name, .. }) => assert_eq!(name, "lucet_error_invalid_argument"),
+        r => panic!("add64 with i32s: {:?}", r.map(|_| ())),
+    }
+    // Wrong result type: a Type error naming the values.
+    match inst.call::<_, i64>("add", (1i32, 2i32)) {
+        Err(Error::Type(m)) => assert!(m.contains("I32(3)"), "{}", m),
+        r => panic!("add as i64: {:?}", r.map(|_| ())),
+    }
+    match inst.call::<_, ()>("nope", ()) {
+        Err(Error::Api { name, .. }) => assert_eq!(name, "lucet_error_func_not_found"),
+        r => panic!("missing export: {:?}", r),
+    }
+}
+
+#[test]
+fn host_functions_with_state() {
+    let region = Region::new(1).unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let mut inst = instance(
+        &region,
+        Func::wrap(move |x: i64| {
+            c.fetch_add(1, Ordering::SeqCst);
+            x * 3
+        }),
+    );
+    assert_eq!(inst.call::<_, i64>("scale_plus_one", (14i64,)).unwrap(), 43);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(inst.call::<_, f64>("call_f", (2.5f32, 4.0f64)).unwrap(), 10.0);
+}
+
+#[test]
+fn host_error_and_panic_stop_the_guest() {
+    let region = Region::new(1).unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let mut inst = instance(
+        &region,
+        Func::wrap(move |x: i64| -> Result<i64, HostError> {
+            c.fetch_add(1, Ordering::SeqCst);
+            match x {
+                3 => Err(HostError::new("no threes")),
+                1000 => panic!("host panic"),
+                _ => Ok(x),
+            }
+        }),
+    );
+    match inst.call::<_, i32>("scale_loop", (100i32,)) {
+        Err(Error::Host(e)) => assert_eq!(e.to_string(), "no threes"),
+        r => panic!("scale_loop: {:?}", r),
+    }
+    // Stopped at once: 4 calls, 3 loop iterations completed.
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    assert_eq!(inst.memory()[4], 3);
+    match inst.call::<_, i64>("scale_plus_one", (1000i64,)) {
+        Err(Error::Host(e)) => assert_eq!(e.to_string(), "panicked: host panic"),
+        r => panic!("panic: {:?}", r),
+    }
+    assert_eq!(inst.call::<_, i64>("scale_plus_one", (2i64,)).unwrap(), 3);
+}
+
+#[test]
+fn traps_kill_and_reset() {
+    let region = Region::new(1).unwrap();
+    let mut inst = instance(&region, Func::wrap(|x: i64| x));
+    match inst.call::<_, i32>("div", (1i32, 0i32)) {
+        Err(Error::Trap { name, .. }) => assert_eq!(name, "integer divide by zero"),
+        r => panic!("div: {:?}", r),
+    }
+    assert_eq!(inst.call::<_, i32>("div", (7i32, 2i32)).unwrap(), 3);
+    inst.memory()[8] = 7;
+    assert_eq!(inst.call::<_, i32>("load", (8i32,)).unwrap(), 7);
+    inst.reset().unwrap();
+    assert_eq!(inst.call::<_, i32>("load", (8i32,)).unwrap(), 0);
+    let ks = inst.kill_switch().unwrap();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        ks.terminate()
+    });
+    match inst.call::<_, ()>("spin", ()) {
+        Err(Error::Exit { killed: true, .. }) => {}
+        r => panic!("spin: {:?}", r),
+    }
+    assert!(t.join().unwrap());
+}
+
+#[test]
+fn instance_errors_and_raii() {
+    let region = Region::new(1).unwrap();
+    let module = Module::from_wasm(guest_wasm(), 0).unwrap();
+    match region.instance(&module, Imports::new(), None) {
+        Err(Error::Api { name, .. }) => assert_eq!(name, "lucet_error_symbol_not_found"),
+        r => panic!("no imports: {:?}", r.map(|_| ())),
+    }
+    {
+        let _a = instance(&region, Func::wrap(|x: i64| x));
+        assert_eq!(region.used().unwrap(), (1, 1));
+    }
+    assert_eq!(region.used().unwrap(), (0, 1)); // dropped: slot freed
+    match Module::load("/nonexistent.so") {
+        Err(Error::Api { name, .. }) => assert_eq!(name, "lucet_error_dl"),
+        r => panic!("missing .so: {:?}", r.map(|_| ())),
+    }
+}
+
+#[test]
+fn wasi() {
+    let so = match std::env::var("LUCET_TEST_WASI_SO") {
+        Ok(s) => s,
+        Err(_) => return eprintln!("LUCET_TEST_WASI_SO not set: skipped"),
+    };
+    let region = Region::new(1).unwrap();
+    let module = Module::load(so).unwrap();
+    let wasi = Wasi::new().arg("guest_wasi").env("GREETING", "rust").preopen("/data", tmp_dir());
+    let mut inst = region.instance(&module, Imports::new(), Some(wasi)).unwrap();
+    inst.call::<_, ()>("_start", ()).unwrap();
+    drop(inst);
+    match region.instance(&module, Imports::new(), Some(Wasi::new().preopen("/d", "/nonexistent-dir"))) {
+        Err(Error::Api { message, .. }) => assert!(message.contains("preopen /d:/nonexistent-dir"), "{}", message),
+        r => panic!("missing preopen: {:?}", r.map(|_| ())),
+    }
+}

@@ -48,6 +48,10 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     auto flush = [&]() {
         if (cur_bytes == 0 && cur.source.empty()) return;
         cur.max_opt_level = cgen::unit_opt_cap(cur_funcs, cur_tiny);
+        if (!cur_defined.empty()) {
+            cur.first_func = cur_defined.front();
+            cur.last_func = cur_defined.back();
+        }
         unit_level[cur_id] = cur.max_opt_level;
         add_unit(std::move(cur), cur_simd, cur_defined, cur_stats);
         cur = CUnit{};
@@ -70,6 +74,7 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
             std::vector<uint32_t> defined{fidx};
             LUCET_TRY(cgen::emit_function(m, fidx, opts, lowering, big.source, stats));
             big.max_opt_level = cgen::own_unit_opt_cap(lowering, stats.func_accesses);
+            big.first_func = big.last_func = fidx;
             unit_of[i] = static_cast<uint32_t>(unit_level.size());
             callees[i] = stats.callees;
             unit_level.push_back(big.max_opt_level);

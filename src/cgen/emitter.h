@@ -31,6 +31,9 @@ struct CUnit {
     // Suggested per-unit optimisation cap: functions above a size threshold are
     // placed in units that get a lower -O level to keep cc time linear.
     int max_opt_level = 3;
+    // The wasm function indices it defines, first and last (for messages such
+    // as "compiling f12..f40 (unit3.c)"); -1: none (unit0, data units).
+    int64_t first_func = -1, last_func = -1;
 };
 
 Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts);

@@ -104,19 +104,9 @@ bool simde_missing(const std::string &cc_failure) {
 // "f12..f40 (unit3.c)": the wasm functions a unit defines, for limit
 // messages; the unit's name alone for units without functions.
 std::string unit_scope(const CUnit &u) {
-    static const std::string kDef = "(lucet_vmctx *ctx";
-    long first = -1, last = -1;
-    for (size_t pos = u.source.find(kDef); pos != std::string::npos; pos = u.source.find(kDef, pos + 1)) {
-        size_t d = pos;
-        while (d > 0 && u.source[d - 1] >= '0' && u.source[d - 1] <= '9') d--;
-        if (d == pos || d < 7 || u.source.compare(d - 7, 7, "lucet_f") != 0) continue;
-        long idx = std::strtol(u.source.c_str() + d, nullptr, 10);
-        if (first < 0) first = idx;
-        last = idx;
-    }
-    if (first < 0) return u.name;
-    std::string range = "f" + std::to_string(first);
-    if (last != first) range += "..f" + std::to_string(last);
+    if (u.first_func < 0) return u.name;
+    std::string range = "f" + std::to_string(u.first_func);
+    if (u.last_func != u.first_func) range += "..f" + std::to_string(u.last_func);
     return range + " (" + u.name + ")";
 }
 

@@ -105,7 +105,9 @@ static void load_wasm_through_the_cache(void **state) {
     assert_int_equal(lucet_dl_module_load_wasm(wasm, 0, &m2), lucet_error_ok);
     assert_int_equal(stat(so, &st2), 0);
     assert_int_equal(st1.st_ino, st2.st_ino);
-    assert_int_equal(st1.st_mtime, st2.st_mtime);
+    /* Same inode, still one entry: not recompiled (a hit refreshes the
+       mtime, the cache's LRU clock, so the mtime is not compared). */
+    assert_int_equal(count_cached(cache), 1);
     /* Another opt level is another entry. */
     assert_int_equal(lucet_dl_module_release(m2), lucet_error_ok);
     assert_int_equal(lucet_dl_module_load_wasm(wasm, 1, &m2), lucet_error_ok);

@@ -436,7 +436,8 @@ std::shared_ptr<lucet::Instance> compile_extreme(const std::string &name, const 
                 name.c_str(), wasm.size(), secs, cpu(children) - cpu(before), children.ru_maxrss / 1024,
                 self.ru_maxrss / 1024);
     std::fflush(stdout);
-    CHECK(secs < 60.0);
+    // Wall time is reported, not checked: the `compile` benchmark (suite
+    // compile) holds the time targets; a shared machine makes wall time noise.
     CHECK(children.ru_maxrss < 2L * 1024 * 1024);  // KiB
     CHECK(self.ru_maxrss < 2L * 1024 * 1024);
     void *so = dlopen(out.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -27,5 +27,10 @@ cd "$work" || exit 1
 # default (-error_exitcode), which Meson would read as "skipped".
 TMPDIR=$work "$harness" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -error_exitcode=1 -timeout_exitcode=1 \
-    -print_final_stats=1 -artifact_prefix="$artifacts/" "$work/corpus" "$work/seeds" 2>&1 | tail -25
-exit "${PIPESTATUS[0]}"
+    -print_final_stats=1 -artifact_prefix="$artifacts/" "$work/corpus" "$work/seeds" > "$work/log" 2>&1
+st=$?
+# The first and last status lines (coverage at the seeds and at the end),
+# then the end of the log (the final stats, or the crash report).
+grep -E '^#[0-9]+[[:space:]]+(INITED|DONE|pulse|NEW|REDUCE)' "$work/log" | sed -n '1p;$p'
+tail -25 "$work/log"
+exit "$st"

@@ -15,8 +15,8 @@
 // function that returns an error or panics stops the guest at once; Run
 // returns a *HostError wrapping it.
 //
-// Preopened directories are given GUEST then HOST, like
-// `lucet-wasi --dir GUEST:HOST`: Preopen{Guest: "/data", Host: "/srv/data"}.
+// Preopened directories are given HOST then GUEST, like the C API and
+// `lucet-wasi --dir HOST::GUEST`: Preopen{"/srv/data", "/data"}.
 //
 // Signals: the runtime installs its SIGSEGV/SIGBUS/SIGFPE/SIGILL handlers when
 // the first region is created and passes faults that are not a guest's to
@@ -262,8 +262,8 @@ func (m *Module) Close() {
 	}
 }
 
-// Preopen is a directory the guest sees: GUEST path, then HOST directory.
-type Preopen struct{ Guest, Host string }
+// Preopen is a directory the guest sees: HOST directory, then GUEST path.
+type Preopen struct{ Host, Guest string }
 
 // Wasi is what a WASI guest sees. Stdio (when InheritStdio) is fds 0-2,
 // the preopens follow from fd 3 in order.
@@ -343,7 +343,7 @@ func (w *Wasi) build() (*C.struct_lucet_wasi_ctx, error) {
 		C.free(unsafe.Pointer(ch))
 		C.free(unsafe.Pointer(cg))
 		if err != nil {
-			return fail(fmt.Errorf("preopen %s:%s: %w", p.Guest, p.Host, err))
+			return fail(fmt.Errorf("preopen %s::%s: %w", p.Host, p.Guest, err))
 		}
 	}
 	return ctx, nil

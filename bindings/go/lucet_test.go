@@ -230,8 +230,12 @@ func TestWasi(t *testing.T) {
 	defer r.Close()
 	// The guest's stdout: a pipe given as this process's fd 1 meanwhile is
 	// more than this test needs; check it runs and exits cleanly instead.
-	inst, err := r.NewInstance(m, Config{Wasi: &Wasi{Args: []string{"guest_wasi", "x"}, Env: map[string]string{"GREETING": "go"},
-		Preopens: []Preopen{{Guest: "/data", Host: t.TempDir()}}}})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte("from the host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := r.NewInstance(m, Config{Wasi: &Wasi{Args: []string{"guest_wasi", "x"},
+		Env: map[string]string{"GREETING": "go", "COPY": "/data/in.txt"}, Preopens: []Preopen{{dir, "/data"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,8 +243,12 @@ func TestWasi(t *testing.T) {
 	if _, err := inst.Run("_start"); err != nil {
 		t.Fatalf("_start: %v", err)
 	}
-	if _, err := r.NewInstance(m, Config{Wasi: &Wasi{Preopens: []Preopen{{Guest: "/d", Host: "/nonexistent-dir"}}}}); err == nil ||
-		!strings.Contains(err.Error(), "preopen /d:/nonexistent-dir") {
+	// the guest copied the host dir's file, seen under the guest path /data
+	if b, err := os.ReadFile(filepath.Join(dir, "in.txt.copy")); err != nil || string(b) != "from the host\n" {
+		t.Fatalf("guest's copy: %q, %v", b, err)
+	}
+	if _, err := r.NewInstance(m, Config{Wasi: &Wasi{Preopens: []Preopen{{"/nonexistent-dir", "/d"}}}}); err == nil ||
+		!strings.Contains(err.Error(), "preopen /nonexistent-dir::/d") {
 		t.Fatalf("missing preopen: %v", err)
 	}
 }

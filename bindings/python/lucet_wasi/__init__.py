@@ -12,8 +12,8 @@ runtime), pure Python over ctypes.
 The library is found through $LUCET_WASI_LIB (a path), else pkg-config
 (lucet_wasi.pc), else the dynamic loader's path (liblucet_wasi.so.0).
 
-Preopened directories are given GUEST then HOST, like `lucet-wasi --dir
-GUEST:HOST`: WasiCtx(preopens={"/data": "/srv/data"}).
+Preopened directories are given HOST then GUEST, like the C API and
+`lucet-wasi --dir HOST::GUEST`: WasiCtx(preopens={"/srv/data": "/data"}).
 """
 from __future__ import annotations
 
@@ -256,8 +256,8 @@ class Region(_Handle):
 
 
 class WasiCtx(_Handle):
-    """What a WASI guest sees. preopens: {GUEST path: HOST directory} (the
-    order of `lucet-wasi --dir GUEST:HOST`); stdio is preopened first (fds
+    """What a WASI guest sees. preopens: {HOST directory: GUEST path} (the
+    order of `lucet-wasi --dir HOST::GUEST`); stdio is preopened first (fds
     0-2) when inherit_stdio, then the preopens from fd 3 in the given order."""
 
     _release = staticmethod(_ffi.wasi_destroy)
@@ -275,10 +275,10 @@ class WasiCtx(_Handle):
             _check(_ffi.wasi_env(self._h, os.fsencode(k), os.fsencode(v)), f"WASI environment variable {k}")
         if inherit_stdio:
             _check(_ffi.wasi_inherit_stdio(self._h), "WASI stdio")
-        for guest, host in (preopens or {}).items():
-            self.preopen_dir(guest, host)
+        for host, guest in (preopens or {}).items():
+            self.preopen_dir(host, guest)
 
-    def preopen_dir(self, guest: str, host: Union[str, os.PathLike]) -> None:
+    def preopen_dir(self, host: Union[str, os.PathLike], guest: str) -> None:
         """The guest sees host directory `host` as `guest` (GUEST, HOST: lucet-wasi --dir's order)."""
         _check(_ffi.wasi_preopen(self._h, os.fsencode(host), guest.encode()),
                f"preopening {os.fsdecode(host)} as {guest}")

@@ -174,17 +174,20 @@ def test_wasi_guest(region, tmp_path, capfd):
     so = os.environ.get("LUCET_TEST_WASI_SO")
     if not so:
         pytest.skip("LUCET_TEST_WASI_SO (a compiled examples/embed-c/guest_wasi.c) not set")
-    ctx = lw.WasiCtx(args=["guest_wasi", "a b"], env={"GREETING": "hi"}, inherit_stdio=True,
-                     preopens={"/data": tmp_path})
+    (tmp_path / "in.txt").write_text("from the host\n")
+    ctx = lw.WasiCtx(args=["guest_wasi", "a b"], env={"GREETING": "hi", "COPY": "/data/in.txt"},
+                     inherit_stdio=True, preopens={tmp_path: "/data"})
     with lw.Module(so) as m, region.instance(m, wasi=ctx) as inst:
         inst.run("_start")
     out, _ = capfd.readouterr()
     assert out == "wasi guest: argc=2 [guest_wasi] [a b]\nwasi guest: GREETING=hi\n"
+    # the guest copied the host dir's file, seen under the guest path /data
+    assert (tmp_path / "in.txt.copy").read_text() == "from the host\n"
     with pytest.raises(lw.Error, match="already given"):
         region.instance(m, wasi=ctx)
 
 
 def test_preopen_missing_dir_names_it(tmp_path):
     with pytest.raises(lw.Error, match="missing") as ei:
-        lw.WasiCtx(preopens={"/data": tmp_path / "missing"})
+        lw.WasiCtx(preopens={tmp_path / "missing": "/data"})
     assert "as /data" in str(ei.value)

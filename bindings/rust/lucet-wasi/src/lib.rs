@@ -19,8 +19,8 @@
 //! returns `Err` or panics stops the guest at once: the call returns
 //! [`Error::Host`].
 //!
-//! Preopened directories are given GUEST then HOST, like
-//! `lucet-wasi --dir GUEST:HOST`: `Wasi::new().preopen("/data", "/srv/data")`.
+//! Preopened directories are given HOST then GUEST, like the C API and
+//! `lucet-wasi --dir HOST::GUEST`: `Wasi::new().preopen("/srv/data", "/data")`.
 use lucet_wasi_sys as sys;
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
@@ -176,7 +176,7 @@ pub struct Wasi {
     env: Vec<(String, String)>,
     inherit_env: bool,
     inherit_stdio: bool,
-    preopens: Vec<(String, std::path::PathBuf)>,
+    preopens: Vec<(std::path::PathBuf, String)>,
 }
 
 impl Wasi {
@@ -199,10 +199,10 @@ impl Wasi {
         self.inherit_stdio = true;
         self
     }
-    /// The guest sees host directory `host` as `guest` (GUEST then HOST,
-    /// as `lucet-wasi --dir GUEST:HOST`).
-    pub fn preopen(mut self, guest: &str, host: impl AsRef<Path>) -> Wasi {
-        self.preopens.push((guest.to_string(), host.as_ref().to_path_buf()));
+    /// The guest sees host directory `host` as `guest` (HOST then GUEST,
+    /// as the C API and `lucet-wasi --dir HOST::GUEST`).
+    pub fn preopen(mut self, host: impl AsRef<Path>, guest: &str) -> Wasi {
+        self.preopens.push((host.as_ref().to_path_buf(), guest.to_string()));
         self
     }
 
@@ -223,13 +223,13 @@ impl Wasi {
         if self.inherit_stdio {
             check(unsafe { sys::lucet_wasi_ctx_inherit_stdio(ctx.0) })?;
         }
-        for (guest, host) in &self.preopens {
+        for (host, guest) in &self.preopens {
             let (g, h) = (c_string(guest)?, c_path(host)?);
             check(unsafe { sys::lucet_wasi_ctx_preopen_dir(ctx.0, h.as_ptr(), g.as_ptr()) }).map_err(|e| match e {
                 Error::Api { code, name, message } => Error::Api {
                     code,
                     name,
-                    message: format!("preopen {}:{}: {}", guest, host.display(), message),
+                    message: format!("preopen {}::{}: {}", host.display(), guest, message),
                 },
                 e => e,
             })?;

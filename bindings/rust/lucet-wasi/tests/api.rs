@@ -163,12 +163,20 @@ fn wasi() {
     };
     let region = Region::new(1).unwrap();
     let module = Module::load(so).unwrap();
-    let wasi = Wasi::new().arg("guest_wasi").env("GREETING", "rust").preopen("/data", tmp_dir());
+    let dir = tmp_dir();
+    std::fs::write(dir.join("in.txt"), "from the host\n").unwrap();
+    let wasi = Wasi::new()
+        .arg("guest_wasi")
+        .env("GREETING", "rust")
+        .env("COPY", "/data/in.txt")
+        .preopen(&dir, "/data");
     let mut inst = region.instance(&module, Imports::new(), Some(wasi)).unwrap();
     inst.call::<_, ()>("_start", ()).unwrap();
     drop(inst);
-    match region.instance(&module, Imports::new(), Some(Wasi::new().preopen("/d", "/nonexistent-dir"))) {
-        Err(Error::Api { message, .. }) => assert!(message.contains("preopen /d:/nonexistent-dir"), "{}", message),
+    // the guest copied the host dir's file, seen under the guest path /data
+    assert_eq!(std::fs::read_to_string(dir.join("in.txt.copy")).unwrap(), "from the host\n");
+    match region.instance(&module, Imports::new(), Some(Wasi::new().preopen("/nonexistent-dir", "/d"))) {
+        Err(Error::Api { message, .. }) => assert!(message.contains("preopen /nonexistent-dir::/d"), "{}", message),
         r => panic!("missing preopen: {:?}", r.map(|_| ())),
     }
 }

@@ -279,7 +279,7 @@ class WasiCtx(_Handle):
             self.preopen_dir(host, guest)
 
     def preopen_dir(self, host: Union[str, os.PathLike], guest: str) -> None:
-        """The guest sees host directory `host` as `guest` (GUEST, HOST: lucet-wasi --dir's order)."""
+        """The guest sees host directory `host` as `guest` (host first, as the C API and `lucet-wasi --dir HOST::GUEST`)."""
         _check(_ffi.wasi_preopen(self._h, os.fsencode(host), guest.encode()),
                f"preopening {os.fsdecode(host)} as {guest}")
 

@@ -12,8 +12,11 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include <uv.h>
 
 #include "wasi/guest_mem.h"
 #include "wasi/path_resolve.h"
@@ -121,11 +124,18 @@ Errno path_remove_directory(Call &c, uint32_t fd, uint32_t path, uint32_t path_l
 // The entry for `fd` if it is open and has all of `needed` rights:
 // BADF when not open, NOTCAPABLE when a right is missing.
 Errno fd_lookup(Call &c, uint32_t fd, uint64_t needed, FdEntry *&out);
-// Writes a $filestat for a host struct stat, in the layout of c.abi.
+// Writes a $filestat in the layout of c.abi, from libuv's uv_fs_fstat or
+// from fstatat (path_filestat_get: libuv has no directory-relative stat).
+bool write_filestat(const Call &c, uint32_t ptr, const uv_stat_t &st);
 bool write_filestat(const Call &c, uint32_t ptr, const struct stat &st);
-// Translates a guest (c)iovec array into host iovecs into guest memory
+// Translates a guest (c)iovec array into host buffers into guest memory
 // (bounds-checked; at most IOV_MAX entries, < 4 GiB in total).
-Errno gather_iovecs(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<struct iovec> &out);
+Errno gather_iovecs(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<uv_buf_t> &out);
+// libuv's uv_buf_t "may be cast to struct iovec" (uv/unix.h), for
+// readv/writev/recvmsg/sendmsg.
+static_assert(sizeof(uv_buf_t) == sizeof(struct iovec) && offsetof(uv_buf_t, base) == offsetof(struct iovec, iov_base) &&
+              offsetof(uv_buf_t, len) == offsetof(struct iovec, iov_len));
+inline struct iovec *as_iovecs(uv_buf_t *b) { return reinterpret_cast<struct iovec *>(b); }
 // Before a read or write on `e` (events POLLIN or POLLOUT) on a pipe,
 // terminal, socket or device: for a blocking guest fd, waits in ppoll until
 // it is ready; for a non-blocking one (FdEntry::nonblock) only looks, and

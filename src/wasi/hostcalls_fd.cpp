@@ -14,6 +14,7 @@
 
 #include "wasi/wasi_errno.h"
 #include "wasi/hostcalls.h"
+#include "wasi/uv_fs.h"
 
 namespace lucet::wasi {
 
@@ -50,37 +51,50 @@ Errno wait_ready(Call &c, const FdEntry &e, short events) {
     return n == 0 ? Errno::AGAIN : Errno::SUCCESS;
 }
 
-static uint64_t ts_ns(const struct timespec &ts) {
+static uint64_t ts_ns(const uv_timespec_t &ts) {
     return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
-bool write_filestat(const Call &c, uint32_t ptr, const struct stat &st) {
+bool write_filestat(const Call &c, uint32_t ptr, const uv_stat_t &st) {
     uint8_t buf[layout::FILESTAT_SIZE] = {};
     auto put64 = [&](size_t off, uint64_t v) { std::memcpy(buf + off, &v, 8); };
     put64(0, st.st_dev);
     put64(8, st.st_ino);
-    buf[16] = static_cast<uint8_t>(filetype_from_mode(st.st_mode));
+    buf[16] = static_cast<uint8_t>(filetype_from_mode(static_cast<unsigned>(st.st_mode)));
     if (c.abi == Abi::Preview0) {
         // preview0: nlink is a u32 @20, everything after moves up by 8.
         uint32_t nlink = st.st_nlink > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(st.st_nlink);
         std::memcpy(buf + 20, &nlink, 4);
-        put64(24, static_cast<uint64_t>(st.st_size));
+        put64(24, st.st_size);
         put64(32, ts_ns(st.st_atim));
         put64(40, ts_ns(st.st_mtim));
         put64(48, ts_ns(st.st_ctim));
         return c.mem.write_bytes(ptr, buf, layout::FILESTAT0_SIZE);
     }
     put64(24, st.st_nlink);
-    put64(32, static_cast<uint64_t>(st.st_size));
+    put64(32, st.st_size);
     put64(40, ts_ns(st.st_atim));
     put64(48, ts_ns(st.st_mtim));
     put64(56, ts_ns(st.st_ctim));
     return c.mem.write_bytes(ptr, buf, sizeof buf);
 }
 
+bool write_filestat(const Call &c, uint32_t ptr, const struct stat &st) {
+    uv_stat_t u = {};
+    u.st_dev = st.st_dev;
+    u.st_ino = st.st_ino;
+    u.st_mode = st.st_mode;
+    u.st_nlink = st.st_nlink;
+    u.st_size = static_cast<uint64_t>(st.st_size);
+    u.st_atim = {st.st_atim.tv_sec, st.st_atim.tv_nsec};
+    u.st_mtim = {st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+    u.st_ctim = {st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
+    return write_filestat(c, ptr, u);
+}
+
 // Each buffer is bounds-checked; a short read/write is allowed by the ABI,
 // and the count is a u32, hence the limits.
-Errno gather_iovecs(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<struct iovec> &out) {
+Errno gather_iovecs(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<uv_buf_t> &out) {
     if (!c.mem.in_bounds(iovs, uint64_t(iovs_len) * layout::IOVEC_SIZE)) return Errno::FAULT;
     uint32_t n = std::min<uint32_t>(iovs_len, IOV_MAX);
     out.reserve(n);
@@ -93,7 +107,7 @@ Errno gather_iovecs(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<struc
         if (!p) return Errno::FAULT;
         if (total + len > UINT32_MAX) break;
         total += len;
-        out.push_back({p, len});
+        out.push_back(uv_buf_init(reinterpret_cast<char *>(p), len));
     }
     return Errno::SUCCESS;
 }
@@ -107,6 +121,7 @@ enum class Io { Read, Write, PRead, PWrite };
 // around the write and, if the write raised one, taken off the pending set
 // (a SIGPIPE already pending before is left alone); the process's
 // disposition is never touched, so an embedder's own SIGPIPE handling stays.
+// Returns the count or a negative errno (as libuv's UV_E*).
 ssize_t writev_nosigpipe(int fd, const struct iovec *v, int cnt) {
     sigset_t pipe_set, old, pending;
     sigemptyset(&pipe_set);
@@ -124,55 +139,53 @@ ssize_t writev_nosigpipe(int fd, const struct iovec *v, int cnt) {
         }
     }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    errno = err;
-    return n;
+    return n < 0 ? -err : n;
 }
 
 // At most PIPE_BUF bytes: after poll reports a pipe writable, a write of
 // that much never blocks (what a non-blocking guest write needs).
-void cap_to_pipe_buf(std::vector<struct iovec> &v) {
+void cap_to_pipe_buf(std::vector<uv_buf_t> &v) {
     size_t total = 0;
     for (size_t i = 0; i < v.size(); i++) {
-        if (v[i].iov_len > PIPE_BUF - total) {
-            v[i].iov_len = PIPE_BUF - total;
+        if (v[i].len > PIPE_BUF - total) {
+            v[i].len = PIPE_BUF - total;
             v.resize(i + 1);
             return;
         }
-        total += v[i].iov_len;
+        total += v[i].len;
     }
 }
 
 bool is_socket(const FdEntry &e) { return e.type == Filetype::SOCKET_STREAM || e.type == Filetype::SOCKET_DGRAM; }
 
-// One read or write of the guest's fd_read/fd_write. Sockets use
-// recvmsg/sendmsg (MSG_NOSIGNAL; MSG_DONTWAIT for a non-blocking guest fd).
-ssize_t stream_io(const FdEntry &e, bool write, std::vector<struct iovec> &v) {
-    bool file = e.type == Filetype::REGULAR_FILE || e.type == Filetype::DIRECTORY;
+// One read or write of the guest's fd_read/fd_write; the count or a
+// negative UV_E* / errno (the same numbers on Linux).
+//  - Sockets: recvmsg/sendmsg (libuv's socket I/O needs a loop and a
+//    uv_stream_t; here MSG_NOSIGNAL, and MSG_DONTWAIT for a non-blocking
+//    guest fd).
+//  - Reads of everything else: uv_fs_read (one read/readv).
+//  - Writes to regular files (and directories, which fail): uv_fs_write.
+//  - Writes to pipes, FIFOs and devices: one raw writev. uv_fs_write writes
+//    until all is written: after a signal cut a blocked pipe write short, it
+//    would block again for the rest, and a kill of the guest (which relies
+//    on that short count: its signal is SA_RESTART) would wait on the
+//    reader. Also SIGPIPE must be kept from the host (writev_nosigpipe).
+int64_t stream_io(const FdEntry &e, bool write, std::vector<uv_buf_t> &v) {
     if (is_socket(e)) {
         struct msghdr m = {};
-        m.msg_iov = v.data();
+        m.msg_iov = as_iovecs(v.data());
         m.msg_iovlen = v.size();
         int fl = e.nonblock ? MSG_DONTWAIT : 0;
         ssize_t n;
         do n = write ? sendmsg(e.host_fd, &m, fl | MSG_NOSIGNAL) : recvmsg(e.host_fd, &m, fl);
         while (n < 0 && errno == EINTR);
-        return n;
+        return n < 0 ? -errno : n;
     }
-    int cnt = static_cast<int>(v.size());
-    if (!write) {
-        ssize_t n;
-        do n = readv(e.host_fd, v.data(), cnt);
-        while (n < 0 && errno == EINTR);
-        return n;
-    }
-    if (file) {
-        ssize_t n;
-        do n = writev(e.host_fd, v.data(), cnt);
-        while (n < 0 && errno == EINTR);
-        return n;
-    }
+    if (!write) return uvfs::read(e.host_fd, v.data(), static_cast<unsigned>(v.size()), -1);
+    if (e.type == Filetype::REGULAR_FILE || e.type == Filetype::DIRECTORY)
+        return uvfs::write(e.host_fd, v.data(), static_cast<unsigned>(v.size()), -1);
     if (e.nonblock) cap_to_pipe_buf(v);
-    return writev_nosigpipe(e.host_fd, v.data(), static_cast<int>(v.size()));
+    return writev_nosigpipe(e.host_fd, as_iovecs(v.data()), static_cast<int>(v.size()));
 }
 
 Errno do_io(Call &c, Io kind, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset, uint32_t n_out) {
@@ -182,9 +195,13 @@ Errno do_io(Call &c, Io kind, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uin
     if (Errno r = fd_lookup(c, fd, need, e); r != Errno::SUCCESS) return r;
     if (!c.mem.in_bounds(n_out, 4)) return Errno::FAULT;
     if ((kind == Io::PRead || kind == Io::PWrite) && offset > uint64_t(INT64_MAX)) return Errno::INVAL;
-    std::vector<struct iovec> v;
+    std::vector<uv_buf_t> v;
     if (Errno r = gather_iovecs(c, iovs, iovs_len, v); r != Errno::SUCCESS) return r;
-    ssize_t n;
+    // libuv takes at least one buffer; an empty list is one empty buffer
+    // (a 0-byte read or write, as readv/writev with no iovecs).
+    static char empty;
+    if (v.empty()) v.push_back(uv_buf_init(&empty, 0));
+    int64_t n;
     if (kind == Io::Read || kind == Io::Write) {
         bool write = kind == Io::Write;
         for (;;) {
@@ -192,16 +209,16 @@ Errno do_io(Call &c, Io kind, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uin
             n = stream_io(*e, write, v);
             // A blocking guest fd on a host description that is non-blocking
             // (inherited so): wait again rather than show the guest EAGAIN.
-            if (n >= 0 || errno != EAGAIN || e->nonblock) break;
+            if (n != UV_EAGAIN || e->nonblock) break;
         }
     } else {
-        int cnt = static_cast<int>(v.size());
-        do {
-            n = kind == Io::PRead ? preadv(e->host_fd, v.data(), cnt, static_cast<off_t>(offset))
-                                  : pwritev(e->host_fd, v.data(), cnt, static_cast<off_t>(offset));
-        } while (n < 0 && errno == EINTR);
+        // pread/preadv, pwrite/pwritev (ESPIPE on a pipe). Linux's pwrite
+        // on an O_APPEND description appends whatever the offset.
+        auto cnt = static_cast<unsigned>(v.size());
+        auto off = static_cast<int64_t>(offset);
+        n = kind == Io::PRead ? uvfs::read(e->host_fd, v.data(), cnt, off) : uvfs::write(e->host_fd, v.data(), cnt, off);
     }
-    if (n < 0) return errno_from_host(errno);
+    if (n < 0) return errno_from_uv(static_cast<int>(n));
     c.mem.write<uint32_t>(n_out, static_cast<uint32_t>(n));
     return Errno::SUCCESS;
 }
@@ -325,8 +342,8 @@ Errno fd_fdstat_set_flags(Call &c, uint32_t fd, uint32_t flags) {
 Errno fd_filestat_get(Call &c, uint32_t fd, uint32_t out) {
     FdEntry *e;
     if (Errno r = fd_lookup(c, fd, rights::FD_FILESTAT_GET, e); r != Errno::SUCCESS) return r;
-    struct stat st;
-    if (fstat(e->host_fd, &st) != 0) return errno_from_host(errno);
+    uv_stat_t st;
+    if (int r = uvfs::fstat(e->host_fd, st); r != 0) return errno_from_uv(r);
     return write_filestat(c, out, st) ? Errno::SUCCESS : Errno::FAULT;
 }
 
@@ -351,13 +368,13 @@ Errno fd_prestat_dir_name(Call &c, uint32_t fd, uint32_t path, uint32_t path_len
 Errno fd_sync(Call &c, uint32_t fd) {
     FdEntry *e;
     if (Errno r = fd_lookup(c, fd, rights::FD_SYNC, e); r != Errno::SUCCESS) return r;
-    return fsync(e->host_fd) == 0 ? Errno::SUCCESS : errno_from_host(errno);
+    return errno_from_uv(uvfs::fsync(e->host_fd));
 }
 
 Errno fd_datasync(Call &c, uint32_t fd) {
     FdEntry *e;
     if (Errno r = fd_lookup(c, fd, rights::FD_DATASYNC, e); r != Errno::SUCCESS) return r;
-    return fdatasync(e->host_fd) == 0 ? Errno::SUCCESS : errno_from_host(errno);
+    return errno_from_uv(uvfs::fdatasync(e->host_fd));
 }
 
 Errno fd_readdir(Call &c, uint32_t fd, uint32_t buf, uint32_t buf_len, uint64_t cookie, uint32_t used_out) {

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "wasi/hostcalls.h"
+#include "wasi/uv_fs.h"
 #include "wasi/wasi_errno.h"
 
 namespace lucet::wasi {
@@ -53,7 +54,7 @@ Errno fd_filestat_set_size(Call &c, uint32_t fd, uint64_t size) {
     FdEntry *e;
     if (Errno r = fd_lookup(c, fd, rights::FD_FILESTAT_SET_SIZE, e); r != Errno::SUCCESS) return r;
     if (size > uint64_t(INT64_MAX)) return Errno::FBIG;
-    return ftruncate(e->host_fd, static_cast<off_t>(size)) == 0 ? Errno::SUCCESS : errno_from_host(errno);
+    return errno_from_uv(uvfs::ftruncate(e->host_fd, static_cast<int64_t>(size)));
 }
 
 Errno make_timespecs(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]) {
@@ -78,6 +79,8 @@ Errno fd_filestat_set_times(Call &c, uint32_t fd, uint64_t atim, uint64_t mtim, 
     if (Errno r = fd_lookup(c, fd, rights::FD_FILESTAT_SET_TIMES, e); r != Errno::SUCCESS) return r;
     struct timespec ts[2];
     if (Errno r = make_timespecs(atim, mtim, fst, ts); r != Errno::SUCCESS) return r;
+    // Not uv_fs_futime: libuv 1.44 takes seconds as a double and truncates
+    // to microseconds, and has no "now" or "omit" (UTIME_NOW, UTIME_OMIT).
     return futimens(e->host_fd, ts) == 0 ? Errno::SUCCESS : errno_from_host(errno);
 }
 

@@ -11,6 +11,7 @@
 #include "wasi/wasi_errno.h"
 #include "wasi/hostcalls.h"
 #include "wasi/path_resolve.h"
+#include "wasi/uv_fs.h"
 
 namespace lucet::wasi {
 
@@ -49,8 +50,8 @@ Errno lstat_entry(const ResolvedPath &rp, struct stat &st) {
 //  - a FIFO opened write-only without a reader is ENXIO, a lease being
 //    broken EWOULDBLOCK: retried, sleeping 1 ms doubling up to 50 ms.
 // O_NONBLOCK is then cleared: a guest's nonblock is FdEntry::nonblock.
-// `st` gets the opened file's status.
-Errno open_cancellable(Call &c, const ResolvedPath &rp, int flags, bool nonblock, int &fd, struct stat &st) {
+// `mode` gets the opened file's st_mode (from uv_fs_fstat).
+Errno open_cancellable(Call &c, const ResolvedPath &rp, int flags, bool nonblock, int &fd, unsigned &mode) {
     long delay_ns = 1000000;
     for (;;) {
         fd = openat(rp.dirfd, rp.name.c_str(), flags | O_NONBLOCK, 0666);
@@ -58,6 +59,7 @@ Errno open_cancellable(Call &c, const ResolvedPath &rp, int flags, bool nonblock
         int err = errno;
         if (err == EINTR) continue;
         bool retry = !nonblock && err == EWOULDBLOCK;
+        struct stat st;
         if (!nonblock && err == ENXIO && (flags & O_ACCMODE) == O_WRONLY)
             retry = fstatat(rp.dirfd, rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISFIFO(st.st_mode);
         if (!retry) return errno_from_host(err);
@@ -68,8 +70,10 @@ Errno open_cancellable(Call &c, const ResolvedPath &rp, int flags, bool nonblock
         delay_ns = std::min(delay_ns * 2, 50000000L);
     }
     // From here on the caller's FdEntry owns fd and closes it on every error.
-    if (fstat(fd, &st) != 0) return errno_from_host(errno);
-    if (!nonblock && S_ISFIFO(st.st_mode) && (flags & O_ACCMODE) == O_RDONLY) {
+    uv_stat_t st;
+    if (int r = uvfs::fstat(fd, st); r != 0) return errno_from_uv(r);
+    mode = static_cast<unsigned>(st.st_mode);
+    if (!nonblock && S_ISFIFO(mode) && (flags & O_ACCMODE) == O_RDONLY) {
         struct pollfd p = {fd, POLLIN, 0};
         int ready;
         if (Errno r = ppoll_cancellable(c, &p, 1, nullptr, ready); r != Errno::SUCCESS) return r;
@@ -145,9 +149,9 @@ Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint3
     if (c.ctx.full()) return Errno::NFILE;
     auto e = std::make_unique<FdEntry>();
     e->nonblock = fdf & fdflags::NONBLOCK;
-    struct stat st;
-    if (Errno r = open_cancellable(c, rp, flags, e->nonblock, e->host_fd, st); r != Errno::SUCCESS) return r;
-    e->type = filetype_from_mode(st.st_mode);
+    unsigned mode = 0;
+    if (Errno r = open_cancellable(c, rp, flags, e->nonblock, e->host_fd, mode); r != Errno::SUCCESS) return r;
+    e->type = filetype_from_mode(mode);
     // A directory cannot be opened for writing: asking for fd_write on one
     // is ISDIR, with or without oflags.directory (as open(2) and wasmtime
     // say), even where the directory's rights would have narrowed it away.

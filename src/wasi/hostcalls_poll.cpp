@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "wasi/hostcalls.h"
+#include "wasi/uv_fs.h"
 #include "wasi/wasi_errno.h"
 
 namespace lucet::wasi {
@@ -63,9 +64,9 @@ struct FdSub {
 // Bytes readable now: the rest of a regular file, or what FIONREAD reports.
 uint64_t readable_bytes(const FdSub &s) {
     if (s.regular) {
-        struct stat st;
+        uv_stat_t st;
         off_t pos = lseek(s.host_fd, 0, SEEK_CUR);
-        if (fstat(s.host_fd, &st) == 0 && pos >= 0 && st.st_size > pos) return uint64_t(st.st_size - pos);
+        if (uvfs::fstat(s.host_fd, st) == 0 && pos >= 0 && st.st_size > uint64_t(pos)) return st.st_size - uint64_t(pos);
         return 0;
     }
     int n = 0;

@@ -77,10 +77,10 @@ Errno sock_recv(Call &c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t
     if (Errno r = sock_lookup(c, fd, rights::FD_READ, e); r != Errno::SUCCESS) return r;
     if (ri_flags & ~(RECV_PEEK | RECV_WAITALL)) return Errno::INVAL;
     if (!c.mem.in_bounds(datalen_out, 4) || !c.mem.in_bounds(oflags_out, 2)) return Errno::FAULT;
-    std::vector<struct iovec> v;
+    std::vector<uv_buf_t> v;
     if (Errno r = gather_iovecs(c, iovs, iovs_len, v); r != Errno::SUCCESS) return r;
     struct msghdr m = {};
-    m.msg_iov = v.data();
+    m.msg_iov = as_iovecs(v.data());
     m.msg_iovlen = v.size();
     int hf = ((ri_flags & RECV_PEEK) ? MSG_PEEK : 0) | ((ri_flags & RECV_WAITALL) ? MSG_WAITALL : 0) |
              (e->nonblock ? MSG_DONTWAIT : 0);
@@ -97,10 +97,10 @@ Errno sock_send(Call &c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t
     if (Errno r = sock_lookup(c, fd, rights::FD_WRITE, e); r != Errno::SUCCESS) return r;
     if (si_flags != 0) return Errno::INVAL;  // $siflags has no flags defined
     if (!c.mem.in_bounds(datalen_out, 4)) return Errno::FAULT;
-    std::vector<struct iovec> v;
+    std::vector<uv_buf_t> v;
     if (Errno r = gather_iovecs(c, iovs, iovs_len, v); r != Errno::SUCCESS) return r;
     struct msghdr m = {};
-    m.msg_iov = v.data();
+    m.msg_iov = as_iovecs(v.data());
     m.msg_iovlen = v.size();
     if (Errno r = wait_ready(c, *e, POLLOUT); r != Errno::SUCCESS) return r;
     // MSG_NOSIGNAL: a closed peer is EPIPE for the guest, never SIGPIPE for the host.

@@ -9,11 +9,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "wasi/uv_fs.h"
+
 namespace lucet::wasi {
 
 FdEntry::~FdEntry() {
     if (dir) closedir(dir);
-    if (owned && host_fd >= 0) ::close(host_fd);
+    if (owned && host_fd >= 0) uvfs::close(host_fd);
 }
 
 Filetype filetype_from_mode(unsigned mode) {
@@ -29,9 +31,9 @@ Filetype filetype_from_mode(unsigned mode) {
 }
 
 static Filetype host_fd_type(int fd) {
-    struct stat st;
-    if (fstat(fd, &st) != 0) return Filetype::UNKNOWN;
-    Filetype t = filetype_from_mode(st.st_mode);
+    uv_stat_t st;
+    if (uvfs::fstat(fd, st) != 0) return Filetype::UNKNOWN;
+    Filetype t = filetype_from_mode(static_cast<unsigned>(st.st_mode));
     if (t == Filetype::SOCKET_STREAM) {
         int type = 0;
         socklen_t len = sizeof type;

@@ -6,6 +6,8 @@
  *   fifo_write NAME  blocking path_open of a FIFO for writing, then writes "fifo data\n"
  *   fifo_nonblock NAME  nonblocking opens: reader at once, writer without reader NXIO
  *   epipe            writes to stdout until it fails: must be PIPE
+ *   bigwrite         one 1 MiB fd_write to stdout (a pipe nobody reads: the
+ *                    driver's --timeout must stop it), then "bigwrite done"
  *   nonblock_stdin   sets nonblock on stdin (an empty pipe): a read is AGAIN
  *   openloop N       opens files until it fails: must fail with NFILE after N opens
  * Each prints "<mode> ok" (stderr for epipe) and exits 0, or fails a CHECK. */
@@ -173,6 +175,18 @@ static int epipe(void) {
     return 0;
 }
 
+static int bigwrite(void) {
+    static char block[1 << 20];
+    memset(block, 'x', sizeof block);
+    __wasi_ciovec_t c = {(const uint8_t *)block, sizeof block};
+    __wasi_size_t n;
+    CHECK_ERRNO(__wasi_fd_write(1, &c, 1, &n), 0);
+    const char *msg = "bigwrite done\n";
+    __wasi_ciovec_t m = {(const uint8_t *)msg, strlen(msg)};
+    CHECK_ERRNO(__wasi_fd_write(2, &m, 1, &n), 0);
+    return 0;
+}
+
 static int nonblock_stdin(void) {
     __wasi_fdstat_t fs;
     CHECK_ERRNO(__wasi_fd_fdstat_get(0, &fs), 0);
@@ -229,6 +243,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(m, "fifo_write") && argc == 3) return fifo(argv[2], 1);
     else if (!strcmp(m, "fifo_nonblock") && argc == 3) r = fifo_nonblock(argv[2]);
     else if (!strcmp(m, "epipe")) return epipe();
+    else if (!strcmp(m, "bigwrite")) return bigwrite();
     else if (!strcmp(m, "nonblock_stdin")) return nonblock_stdin();
     else if (!strcmp(m, "openloop") && argc == 3) return openloop(atol(argv[2]));
     else {

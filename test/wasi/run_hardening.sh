@@ -6,6 +6,8 @@
 #     open(2) with O_NONBLOCK;
 #   - a guest writing to a pipe whose reader is gone gets EPIPE and exits 0
 #     (lucet-wasi is not killed by SIGPIPE, exit 141);
+#   - --timeout stops a guest blocked in one large write to a pipe nobody
+#     reads (the write returns its short count when the kill's signal comes);
 #   - a guest setting nonblock on its stdin leaves the shared file description
 #     blocking (the parent's own fd to it is checked in /proc);
 #   - --max-fds and the default fd limit give nfile.
@@ -79,6 +81,21 @@ fi
 st=${PIPESTATUS[0]}
 if [ "$st" != 0 ] || ! grep -qx "epipe ok" "$scratch/err"; then
     echo "FAIL: epipe: lucet-wasi exit $st (141 = killed by SIGPIPE)"; cat "$scratch/err"; fail=1
+fi
+
+# --timeout 1s on a 1 MiB write to a FIFO that this shell holds open (fd 8)
+# and never reads: the pipe takes 64 KiB, the write blocks, the kill ends it.
+mkfifo "$scratch/full"
+exec 8<> "$scratch/full"
+start=$(ms_now)
+timeout -s KILL 30 "$lw" --timeout 1s "$wasm" bigwrite > "$scratch/full" 2> "$scratch/err" < /dev/null
+st=$?
+elapsed=$(( $(ms_now) - start ))
+exec 8<&-
+if [ $st != 124 ] || ! grep -qF "timed out after 1s" "$scratch/err" || [ $elapsed -gt 10000 ]; then
+    echo "FAIL: --timeout 1s on a blocked 1 MiB pipe write: exit $st after ${elapsed} ms"; cat "$scratch/err"; fail=1
+else
+    echo "ok: --timeout 1s on a blocked 1 MiB pipe write: exit 124 after ${elapsed} ms"
 fi
 
 # nonblock on stdin: the guest sees EAGAIN on the empty pipe; the host's

@@ -95,7 +95,9 @@ const char *lucet_version(void);
  * lucet_error_export_not_found, lucet_error_buffer_too_small,
  * lucet_val_type_funcref, lucet_val_inner.as_funcref, the introspection,
  * export access and lucet_instance_call functions; lucet_instance_run and
- * struct lucet_result are unchanged. */
+ * struct lucet_result are unchanged. struct lucet_compile_options grows
+ * through its struct_size instead (old callers keep working, new fields
+ * keep their defaults for them): target_cpu came that way. */
 /* LUCET_WASI_API_VERSION of the library actually linked. */
 int lucet_api_version(void);
 

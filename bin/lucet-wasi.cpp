@@ -39,6 +39,7 @@
 #include "compiler/compiler.h"
 #include "compiler/tty_progress.h"
 #include "runtime/runtime.h"
+#include "util/cpu_features.h"
 #include "util/module_signature.h"
 #include "util/size.h"
 #include "wasi/wasi.h"
@@ -58,7 +59,7 @@ constexpr int kExitTimeout = 124;  // what coreutils' timeout(1) gives
 const char *const kValueOptions[] = {"--entrypoint", "--heap-address-space", "--max-heap-size",
                                      "--dir", "--stack-size", "--env", "--timeout", "--max-fds",
                                      "--signature-pk", "--max-compile-memory", "--max-compile-time",
-                                     "--invoke", "--dir-ro", "--stdin", "--stdout", "--stderr"};
+                                     "--invoke", "--dir-ro", "--stdin", "--stdout", "--stderr", "--target-cpu"};
 
 // The guest may hold max_fds fds: make sure the process may hold them and
 // a margin for its own (the usual soft RLIMIT_NOFILE, 1024, would not),
@@ -348,6 +349,11 @@ int main(int argc, char **argv) {
     app.add_option("--max-compile-time", max_compile_time,
                    "Compiling a .wasm: seconds it may take, else exit 1 (0: no limit) [default: 300]")
         ->option_text("<seconds>");
+    std::string target_cpu = "native";
+    app.add_option("--target-cpu", target_cpu,
+                   "Compiling a .wasm: the CPU the code may assume: native (this machine's; the cached .so stays "
+                   "here), x86-64, x86-64-v2, x86-64-v3 or x86-64-v4 [default: native]")
+        ->option_text("<cpu>");
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose,
                  "When compiling a .wasm fails in the C compiler, show its command line too (its output is always shown)");
@@ -379,6 +385,9 @@ int main(int argc, char **argv) {
         if (cache_opts.clear) return 0;
         return usage_error("lucet_module is required");
     }
+
+    if (auto t = lucet::cpu::parse_target(target_cpu); !t.ok())
+        return usage_error("--target-cpu: " + t.error().to_string());
 
     // Limits.
     lucet::RegionLimits limits;
@@ -461,6 +470,7 @@ int main(int argc, char **argv) {
         opts.max_memory = max_compile_memory;
         opts.max_time_seconds = max_compile_time;
         opts.verbose = verbose;
+        opts.target_cpu = target_cpu;
         lucet::Result<std::string> so = lucet::make_error("not compiled");
         {
             lucet::ccdrv::KillJobsOnSignal kill_jobs_on_signal;

@@ -2,7 +2,7 @@
 //
 //   lucetc INPUT.wasm -o OUTPUT.so [--opt-level 0|1|2] [--reserved-size SIZE]
 //          [--guard-size SIZE] [--emit so|c|obj] [-j N] [--keep-temps]
-//          [--max-memory SIZE] [--max-time SECONDS]
+//          [--max-memory SIZE] [--max-time SECONDS] [--target-cpu CPU]
 //          [--signature-create --signature-sk SK_FILE]
 //   lucetc --signature-keygen --signature-sk SK_FILE --signature-pk PK_FILE
 //
@@ -19,6 +19,7 @@
 #include "compiler/cc_driver.h"
 #include "compiler/compiler.h"
 #include "compiler/tty_progress.h"
+#include "util/cpu_features.h"
 #include "util/module_signature.h"
 #include "util/size.h"
 
@@ -46,6 +47,7 @@ int main(int argc, char **argv) {
     int opt_level = 2;
     unsigned jobs = 0;
     bool keep_temps = false;
+    std::string target_cpu = "x86-64";
     app.add_option("input", input, "WebAssembly module (.wasm)")->check(CLI::ExistingFile);
     app.add_option("-o,--output", output, "output file (.so, or .c / .o with --emit)");
     app.add_option("--opt-level", opt_level, "C compiler optimisation level")
@@ -61,6 +63,11 @@ int main(int argc, char **argv) {
     app.add_option("-j,--jobs", jobs, "parallel C compiler processes (default: number of cores)")
         ->check(CLI::Range(1u, 1024u));
     app.add_flag("--keep-temps", keep_temps, "keep the generated C and object files");
+    app.add_option("--target-cpu", target_cpu,
+                   "CPU the code may assume: x86-64 (any x86-64 CPU; the default, because a .so may be copied to "
+                   "another machine), x86-64-v2, x86-64-v3, x86-64-v4 (psABI levels: SSE4.2, AVX2, AVX-512), or "
+                   "native (this machine's CPU). A module needing features a CPU lacks is refused when loaded there")
+        ->capture_default_str();
     std::string max_memory = "2 GiB";
     uint64_t max_time = lucet::kDefaultMaxCompileSeconds;
     app.add_option("--max-memory", max_memory,
@@ -103,6 +110,7 @@ int main(int argc, char **argv) {
         }
         return 0;
     }
+    if (auto t = lucet::cpu::parse_target(target_cpu); !t.ok()) return usage("--target-cpu: " + t.error().to_string());
     if (input.empty()) return usage("input is required");
     if (output.empty()) return usage("--output is required");
     if (sig_create && sig_sk.empty()) return usage("--signature-create needs --signature-sk");
@@ -126,6 +134,7 @@ int main(int argc, char **argv) {
     opts.emit = emit == "c" ? lucet::EmitKind::C : emit == "obj" ? lucet::EmitKind::Object : lucet::EmitKind::SharedObject;
     opts.jobs = jobs;
     opts.keep_temps = keep_temps;
+    opts.target_cpu = target_cpu;
     opts.max_memory = lucet::parse_size(max_memory).value();
     opts.max_time_seconds = max_time;
     opts.verbose = verbose;

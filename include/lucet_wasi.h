@@ -95,7 +95,9 @@ const char *lucet_version(void);
  * lucet_error_export_not_found, lucet_error_buffer_too_small,
  * lucet_val_type_funcref, lucet_val_inner.as_funcref, the introspection,
  * export access and lucet_instance_call functions; lucet_instance_run and
- * struct lucet_result are unchanged. */
+ * struct lucet_result are unchanged. struct lucet_compile_options grows
+ * through its struct_size instead (old callers keep working, new fields
+ * keep their defaults for them): target_cpu came that way. */
 /* LUCET_WASI_API_VERSION of the library actually linked. */
 int lucet_api_version(void);
 
@@ -303,6 +305,16 @@ struct lucet_compile_options {
                                 * default 2 GiB */
     uint64_t max_time_seconds; /* wall-clock bound of the whole compile, and CPU time of
                                 * each C compiler process; 0 = no limit; default 300 */
+    /* Since the second version (32 bytes): the CPU the code may assume, as
+     * lucetc --target-cpu: "native" (this machine's CPU), "x86-64" (any
+     * x86-64 CPU), "x86-64-v2", "x86-64-v3", "x86-64-v4" (psABI levels:
+     * SSE4.2, AVX2, AVX-512). NULL (the default): "x86-64" for
+     * lucet_compile_wasm_file_with_options (the .so may be copied to another
+     * machine), "native" for lucet_dl_module_load_wasm_with_options (the
+     * cache is this machine's; its key holds what "native" resolves to).
+     * Read during the call only. A module needing features the running CPU
+     * lacks is refused by lucet_dl_module_load (lucet_error_dl). */
+    const char *target_cpu;
 };
 
 /* The defaults, struct_size set. */
@@ -311,7 +323,8 @@ struct lucet_compile_options lucet_compile_options_default(void);
 /* lucet_compile_wasm_file with options (NULL: the defaults).
  * Errors: invalid_argument (NULL path, struct_size smaller than the first
  * version's 24 bytes or larger than this library knows, opt_level out of
- * range), compile (as lucet_compile_wasm_file, or a limit hit). */
+ * range, unknown target_cpu), compile (as lucet_compile_wasm_file, or a
+ * limit hit). */
 enum lucet_error lucet_compile_wasm_file_with_options(const char *wasm_path, const char *so_path,
                                                       const struct lucet_compile_options *options);
 
@@ -320,6 +333,7 @@ enum lucet_error lucet_compile_wasm_file_with_options(const char *wasm_path, con
  * ($XDG_CACHE_HOME/lucet, else $HOME/.cache/lucet): the first load of a
  * module runs the C compiler (seconds), later loads of the same bytes with
  * the same compiler, C compiler and opt_level reuse the .so (a dlopen).
+ * The code is compiled for this machine's CPU (target_cpu "native").
  * Errors: invalid_argument (NULL argument, opt_level out of range), compile
  * (bad module, cc failure, cache directory not writable), dl. */
 enum lucet_error lucet_dl_module_load_wasm(const char *wasm_path, int opt_level, struct lucet_dl_module **mod_out);

@@ -14,6 +14,9 @@
  * `const lucet_funcref*` (NULL = ref.null), externref an opaque uintptr_t
  * (0 = ref.null).
  *
+ * ABI version 4: lucet_module_desc.cpu_features, the CPU features the code
+ * needs (LUCET_CPU_*).
+ *
  * ABI version 3: lucet_rt_fns.trap carries the trap site (function index and
  * wasm byte offset), lucet_func_desc has `flags`, and generated functions are
  * named lucet_f<index>[_<sanitized name>] and keep frame pointers.
@@ -40,7 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LUCET_ABI_VERSION 3u
+#define LUCET_ABI_VERSION 4u
 /* Name of the exported descriptor symbol in every module .so. */
 #define LUCET_MODULE_SYMBOL "lucet_module"
 #define LUCET_WASM_PAGE_SIZE 65536u
@@ -52,6 +55,64 @@
 #define LUCET_V128_DEFINED
 typedef long long lucet_v128 __attribute__((vector_size(16)));
 #endif
+
+/* CPU features (x86-64) that a module's code may use, beyond the SSE2 of
+ * the base x86-64 ISA: bits of lucet_module_desc.cpu_features (ABI version
+ * 4). The descriptor's unit sets them from the C compiler's predefined
+ * macros (__AVX2__, ...), so they say exactly what cc was allowed to use
+ * for the -march the module was compiled with (lucetc --target-cpu); the
+ * loader refuses a module needing one the running CPU lacks. The list
+ * covers what a C compiler's code generation can use on its own (no
+ * intrinsics are emitted); psABI levels: x86-64-v2 = CX16 LAHF_SAHF POPCNT
+ * SSE3 SSE4_1 SSE4_2 SSSE3; v3 adds AVX AVX2 BMI BMI2 F16C FMA LZCNT MOVBE
+ * XSAVE; v4 adds AVX512F AVX512BW AVX512CD AVX512DQ AVX512VL. */
+#define LUCET_CPU_SSE3             (1ull << 0)
+#define LUCET_CPU_SSSE3            (1ull << 1)
+#define LUCET_CPU_SSE4_1           (1ull << 2)
+#define LUCET_CPU_SSE4_2           (1ull << 3)
+#define LUCET_CPU_POPCNT           (1ull << 4)
+#define LUCET_CPU_CX16             (1ull << 5)
+#define LUCET_CPU_LAHF_SAHF        (1ull << 6)
+#define LUCET_CPU_AVX              (1ull << 7)
+#define LUCET_CPU_AVX2             (1ull << 8)
+#define LUCET_CPU_BMI              (1ull << 9)
+#define LUCET_CPU_BMI2             (1ull << 10)
+#define LUCET_CPU_F16C             (1ull << 11)
+#define LUCET_CPU_FMA              (1ull << 12)
+#define LUCET_CPU_LZCNT            (1ull << 13)
+#define LUCET_CPU_MOVBE            (1ull << 14)
+#define LUCET_CPU_XSAVE            (1ull << 15)
+#define LUCET_CPU_AVX512F          (1ull << 16)
+#define LUCET_CPU_AVX512BW         (1ull << 17)
+#define LUCET_CPU_AVX512CD         (1ull << 18)
+#define LUCET_CPU_AVX512DQ         (1ull << 19)
+#define LUCET_CPU_AVX512VL         (1ull << 20)
+#define LUCET_CPU_AVX512IFMA       (1ull << 21)
+#define LUCET_CPU_AVX512VBMI       (1ull << 22)
+#define LUCET_CPU_AVX512VBMI2      (1ull << 23)
+#define LUCET_CPU_AVX512VNNI       (1ull << 24)
+#define LUCET_CPU_AVX512BITALG     (1ull << 25)
+#define LUCET_CPU_AVX512VPOPCNTDQ  (1ull << 26)
+#define LUCET_CPU_AVX512BF16       (1ull << 27)
+#define LUCET_CPU_AVX512FP16       (1ull << 28)
+#define LUCET_CPU_AVX512ER         (1ull << 29)
+#define LUCET_CPU_AVX512PF         (1ull << 30)
+#define LUCET_CPU_AVXVNNI          (1ull << 31)
+#define LUCET_CPU_ADX              (1ull << 32)
+#define LUCET_CPU_AES              (1ull << 33)
+#define LUCET_CPU_PCLMUL           (1ull << 34)
+#define LUCET_CPU_VPCLMULQDQ       (1ull << 35)
+#define LUCET_CPU_VAES             (1ull << 36)
+#define LUCET_CPU_GFNI             (1ull << 37)
+#define LUCET_CPU_SHA              (1ull << 38)
+#define LUCET_CPU_RDRND            (1ull << 39)
+#define LUCET_CPU_RDSEED           (1ull << 40)
+#define LUCET_CPU_PRFCHW           (1ull << 41)
+#define LUCET_CPU_SSE4A            (1ull << 42)
+#define LUCET_CPU_FMA4             (1ull << 43)
+#define LUCET_CPU_XOP              (1ull << 44)
+#define LUCET_CPU_TBM              (1ull << 45)
+#define LUCET_CPU_KNOWN_MASK ((1ull << 46) - 1)
 
 /* Value types, with their wasm binary encodings. */
 enum lucet_valtype {
@@ -355,6 +416,7 @@ typedef struct lucet_module_desc {
     const lucet_elem_desc *elems;
     uint32_t start_func; /* function index, valid if has_start */
     uint32_t pad;
+    uint64_t cpu_features; /* LUCET_CPU_* the code may use (ABI version 4) */
 } lucet_module_desc;
 
 #endif /* LUCET_ABI_H */

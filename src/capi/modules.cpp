@@ -7,6 +7,7 @@
 #include "capi/capi_internal.h"
 #include "compiler/compile_cache.h"
 #include "compiler/compiler.h"
+#include "util/cpu_features.h"
 
 using namespace lucet;
 using namespace lucet::capi;
@@ -77,6 +78,12 @@ lucet_error compile_options(const char *fn, const struct lucet_compile_options *
     out.opt_level = in->opt_level;
     out.max_memory = in->max_memory;
     out.max_time_seconds = in->max_time_seconds;
+    // Fields after the first version's: only if the caller's struct has them.
+    if (in->struct_size >= offsetof(lucet_compile_options, target_cpu) + sizeof in->target_cpu && in->target_cpu) {
+        auto t = cpu::parse_target(in->target_cpu);
+        if (!t) return fail(lucet_error_invalid_argument, std::string(fn) + ": options->target_cpu: " + t.error().to_string());
+        out.target_cpu = in->target_cpu;
+    }
     return ok();
 }
 
@@ -110,6 +117,7 @@ LUCET_API enum lucet_error lucet_dl_module_load_wasm_with_options(const char *wa
         return fail(lucet_error_invalid_argument, "lucet_dl_module_load_wasm_with_options: NULL wasm_path or mod_out");
     *mod_out = nullptr;
     CompileOptions opts;
+    opts.target_cpu = "native";  // the cache is this machine's
     if (lucet_error e = compile_options("lucet_dl_module_load_wasm_with_options", options, opts); e != lucet_error_ok)
         return e;
     auto so = compile_cached(wasm_path, opts);
@@ -136,6 +144,7 @@ LUCET_API enum lucet_error lucet_dl_module_load_wasm(const char *wasm_path, int 
     if (lucet_error e = check_opt_level("lucet_dl_module_load_wasm", opt_level); e != lucet_error_ok) return e;
     CompileOptions opts;
     opts.opt_level = opt_level;
+    opts.target_cpu = "native";  // the cache is this machine's
     auto so = compile_cached(wasm_path, opts);
     if (!so) return fail(lucet_error_compile, so.error().to_string());
     return lucet_dl_module_load(so.value().c_str(), mod_out);

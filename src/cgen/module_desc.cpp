@@ -4,6 +4,7 @@
 
 #include "abi/lucet_abi.h"
 #include "cgen/cgen_internal.h"
+#include "util/cpu_features.h"
 
 #ifndef LUCET_VERSION
 #define LUCET_VERSION "0"
@@ -11,11 +12,27 @@
 
 namespace lucet::cgen {
 
+namespace {
+
+// The descriptor's cpu_features: the features cc predefines a macro for
+// under the -march this unit is compiled with (every unit gets the same
+// flags), so the descriptor states exactly what the code may use.
+std::string cpu_features_expr() {
+    size_t n = 0;
+    const cpu::Feature *f = cpu::features(n);
+    std::string out;
+    for (size_t i = 0; i < n; i++)
+        out += fmt::format("\n#ifdef {}\n  | {}ull\n#endif", f[i].macro, f[i].bit);
+    return out;
+}
+
+}  // namespace
+
 const char *version_string() {
 #define LUCET_STR2(x) #x
 #define LUCET_STR(x) LUCET_STR2(x)
-    static_assert(LUCET_ABI_VERSION == 3, "keep the version string's ABI number in step");
-    return "lucetc " LUCET_VERSION " abi " LUCET_STR(3);
+    static_assert(LUCET_ABI_VERSION == 4, "keep the version string's ABI number in step");
+    return "lucetc " LUCET_VERSION " abi " LUCET_STR(4);
 }
 
 namespace {
@@ -245,7 +262,8 @@ std::string emit_descriptor(const Module &m, const EmitOptions &opts, bool bound
                    "  {}u, {}u, {},\n"
                    "  {}u, {}u, {},\n"
                    "  {}u, {}u, {}, {},\n"
-                   "  {}u, {}u, {}, {}u, 0\n"
+                   "  {}u, {}u, {}, {}u, 0,\n"
+                   "  0ull{}\n"
                    "}};\n",
                    bounds_checked ? "LUCET_MODULE_BOUNDS_CHECKED" : "0u", opts.reserved_size, opts.guard_size,
                    c_str_lit(version_string()),
@@ -257,7 +275,8 @@ std::string emit_descriptor(const Module &m, const EmitOptions &opts, bool bound
                    m.num_imported_globals, nglob, nglob ? "lucet_globals" : "0",
                    m.exports.size(), m.datas.size(), m.exports.empty() ? "0" : "lucet_exports",
                    m.datas.empty() ? "0" : "lucet_datas",
-                   m.elems.size(), m.start ? 1 : 0, m.elems.empty() ? "0" : "lucet_elems", m.start.value_or(0));
+                   m.elems.size(), m.start ? 1 : 0, m.elems.empty() ? "0" : "lucet_elems", m.start.value_or(0),
+                   cpu_features_expr());
     return out;
 }
 

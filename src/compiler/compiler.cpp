@@ -16,6 +16,7 @@
 #include "compiler/cc_driver.h"
 #include "compiler/module_support.h"
 #include "decode/decoder.h"
+#include "util/cpu_features.h"
 #include "validate/validator.h"
 
 namespace lucet {
@@ -138,6 +139,9 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
     // killed at a limit cannot leave them behind in $TMPDIR.
     const std::string cc = cc_command(opts);
     const std::string run_cc = "TMPDIR=" + ccdrv::shell_quote(dir.path()) + " " + cc;
+    auto march = target_cpu_flags(opts);
+    if (!march.ok()) return march.error();
+    const std::string cflags = std::string(kCFlags) + " " + march.value();
     std::vector<ccdrv::Job> jobs;
     std::string objects;
     for (const CUnit &u : *units) {
@@ -150,7 +154,7 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         job.stderr_path = c_path + ".log";
         job.show_command = opts.verbose;
         job.scope = unit_scope(u);
-        job.command = run_cc + " -O" + std::to_string(level) + " " + kCFlags + gcc_only_flags(cc, level) + " -c " +
+        job.command = run_cc + " -O" + std::to_string(level) + " " + cflags + gcc_only_flags(cc, level) + " -c " +
                       ccdrv::shell_quote(c_path) +
                       " -o " + ccdrv::shell_quote(o_path);
         jobs.push_back(std::move(job));
@@ -165,7 +169,7 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         job.what = "support.c";
         job.stderr_path = c_path + ".log";
         job.show_command = opts.verbose;
-        job.command = run_cc + " -O2 " + kCFlags + " -fno-builtin" + gcc_only_flags(cc, 2) + gcc_support_flags(cc) +
+        job.command = run_cc + " -O2 " + cflags + " -fno-builtin" + gcc_only_flags(cc, 2) + gcc_support_flags(cc) +
                       " -c " + ccdrv::shell_quote(c_path) + " -o " + ccdrv::shell_quote(o_path);
         jobs.push_back(std::move(job));
         objects += " " + ccdrv::shell_quote(o_path);
@@ -223,9 +227,21 @@ std::string code_fingerprint(const CompileOptions &opts) {
     std::string fp = "opt=" + std::to_string(opts.opt_level) + " reserved=" + std::to_string(opts.reserved_size) +
                      " guard=" + std::to_string(opts.guard_size) +
                      " emit=" + std::to_string(static_cast<int>(opts.emit)) + " cflags=" + kCFlags;
+    auto march = target_cpu_flags(opts);
+    fp += " target=" + (march.ok() ? march.value() : "invalid:" + opts.target_cpu);
+    if (opts.target_cpu == "native") fp += " host-cpu=" + cpu::host_identity();
     // Units above a size are compiled at a lower level: every level's flags.
     for (int level = 0; level <= opts.opt_level; level++) fp += " |" + gcc_only_flags(cc, level);
     return fp;
+}
+
+Result<std::string> target_cpu_flags(const CompileOptions &opts) {
+    auto t = cpu::parse_target(opts.target_cpu);
+    if (!t.ok()) return t.error();
+    // -mtune: what each level's -march implies in gcc 12; said explicitly so
+    // that a C compiler configured with another default tunes the same way.
+    if (*t == cpu::Target::Native) return std::string("-march=native");
+    return std::string("-march=") + cpu::target_name(*t) + " -mtune=generic";
 }
 
 Status check_bytes(std::vector<uint8_t> wasm) {
@@ -237,6 +253,7 @@ Status check_bytes(std::vector<uint8_t> wasm) {
 Status compile_bytes(std::vector<uint8_t> wasm, const std::string &output, const CompileOptions &opts) {
     if (opts.opt_level < 0 || opts.opt_level > 3)
         return make_error("optimisation level must be 0, 1 or 2, not " + std::to_string(opts.opt_level));
+    if (auto t = cpu::parse_target(opts.target_cpu); !t.ok()) return t.error();
     ccdrv::Limits limits;
     limits.max_memory = opts.max_memory;
     limits.cpu_seconds = opts.max_time_seconds;

@@ -26,6 +26,11 @@ struct CompileOptions {
     uint64_t reserved_size = 4ull << 30;  // --reserved-size
     uint64_t guard_size = 4ull << 30;     // --guard-size
     EmitKind emit = EmitKind::SharedObject;
+    // --target-cpu: the CPU the code may assume, cc's -march (util/cpu_features.h:
+    // native, x86-64, x86-64-v2, x86-64-v3, x86-64-v4). The default is the portable
+    // base ISA: a .so may be copied to another machine. The launcher's and the C
+    // API's .wasm cache choose "native" (README "CPU targeting").
+    std::string target_cpu = "x86-64";
     unsigned jobs = 0;                    // parallel cc processes; 0 = number of cores
     std::string cc;                       // empty: $CC, else "cc"
     bool keep_temps = false;              // keep the temporary C files (debugging)
@@ -63,7 +68,13 @@ std::string cc_command(const CompileOptions &opts);
 
 // Every option that changes the produced code, as text for the compile
 // cache's key: the opt level, heap layout, output kind and the exact flags
-// given to cc. (jobs and keep_temps do not change the code.)
+// given to cc, and the target CPU: for "native" what it resolves to on this
+// machine (cpu::host_identity), never the word alone. (jobs and keep_temps do
+// not change the code.)
 std::string code_fingerprint(const CompileOptions &opts);
+
+// cc's flags for opts.target_cpu ("-march=x86-64-v3 -mtune=generic"), or an
+// error naming the valid targets.
+Result<std::string> target_cpu_flags(const CompileOptions &opts);
 
 }  // namespace lucet

@@ -60,11 +60,21 @@ lucet_context_set:
     .cfi_endproc
     .size lucet_context_set, .-lucet_context_set
 
+/* RunState field offsets (static_asserts in run.cpp). */
+#define RS_HOST_SP 8
+#define RS_TRAMP 128
+#define RS_FN 136
+#define RS_FN_CTX 144
+#define RS_ARGS 152
+#define RS_RESULTS 160
+
 /* Entered by the jump of a swap into a freshly prepared guest stack, with
- * rsp 16-byte aligned: calls r13(r12), r12 being the RunState. When that
- * returns (the guest returned normally), resumes the host context saved in
- * RunState.host_sp (offset 8, checked in run.cpp) like lucet_context_set.
- * Traps and exits leave through lucet_context_set instead. */
+ * rsp 16-byte aligned, r12 being the RunState: calls
+ * tramp(fn, fn_ctx, args, results) from it, directly (no C++ frame in
+ * between). When that returns (the guest returned normally; RunState.kind
+ * is already Returned), resumes the host context saved in RunState.host_sp
+ * like lucet_context_set. Traps and exits leave through lucet_context_set
+ * instead. */
     .globl lucet_context_bootstrap
     .hidden lucet_context_bootstrap
     .type lucet_context_bootstrap, @function
@@ -73,9 +83,12 @@ lucet_context_bootstrap:
     .cfi_startproc
     .cfi_undefined rip
     xorl %ebp, %ebp
-    movq %r12, %rdi
-    callq *%r13
-    movq 8(%r12), %rsp
+    movq RS_FN(%r12), %rdi
+    movq RS_FN_CTX(%r12), %rsi
+    movq RS_ARGS(%r12), %rdx
+    movq RS_RESULTS(%r12), %rcx
+    callq *RS_TRAMP(%r12)
+    movq RS_HOST_SP(%r12), %rsp
     popq %r15
     popq %r14
     popq %r13

@@ -126,7 +126,13 @@ struct RunState {
 extern constinit thread_local RunState *tls_run __attribute__((tls_model("initial-exec")));
 
 // Ensures this thread has an adequate alternate signal stack (once per thread).
-void ensure_altstack(uint64_t size);
+// Inline fast path (every run calls it): one initial-exec TLS load, no call,
+// no __tls_get_addr even in the shared library.
+extern constinit thread_local bool t_altstack_checked __attribute__((tls_model("initial-exec")));
+void install_altstack(uint64_t size);
+inline void ensure_altstack(uint64_t size) {
+    if (__builtin_expect(!t_altstack_checked, 0)) install_altstack(size);
+}
 
 // Leaves the guest of the innermost run on this thread with a trap (the
 // lucet_rt_fns helpers). Aborts if no run is in progress: a trap with no
@@ -148,8 +154,13 @@ constexpr int kKillSignal = SIGALRM;
 extern const int g_kill_marker;
 // Sends the kill signal to thread `tid` of this process. Signal-safe.
 void send_kill_signal(pid_t tid);
-// This thread's kernel thread id, cached.
-pid_t current_tid();
+// This thread's kernel thread id, cached (inline fast path, as ensure_altstack).
+extern constinit thread_local pid_t t_tid __attribute__((tls_model("initial-exec")));
+pid_t fetch_tid();
+inline pid_t current_tid() {
+    pid_t t = t_tid;
+    return __builtin_expect(t != 0, 1) ? t : fetch_tid();
+}
 // Kill-signal handling (lifecycle.cpp), called by the signal handler for a
 // signal carrying g_kill_marker. Returns true if it redirected the context.
 bool handle_kill_signal(void *uc);
@@ -313,6 +324,14 @@ struct Instance::Impl {
     // Switches to the guest (fresh frame or suspended context) and collects
     // the outcome.
     RunResult enter(bool fresh);
+    // run/run_func's shared body and enter's, inlined into them (run.cpp
+    // only): the host -> guest call path is one function, without the
+    // prologues and epilogues of three nested calls.
+    inline RunResult call_index(uint32_t func_index, std::span<const Val> args);
+    inline RunResult enter_inline(bool fresh);
+    // enter's outcome other than a normal return (trap, exit, yield): off
+    // the hot path.
+    void finish_other(RunResult &r);
 };
 
 // word = generation << 2 | phase. The generation counts finished runs (and

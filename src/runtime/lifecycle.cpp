@@ -47,12 +47,10 @@ namespace rt {
 
 const int g_kill_marker = 0x6b696c6c;  // its address is the marker
 
-namespace {
 constinit thread_local pid_t t_tid __attribute__((tls_model("initial-exec"))) = 0;
-}
 
-pid_t current_tid() {
-    if (__builtin_expect(t_tid == 0, 0)) t_tid = static_cast<pid_t>(syscall(SYS_gettid));
+pid_t fetch_tid() {
+    t_tid = static_cast<pid_t>(syscall(SYS_gettid));
     return t_tid;
 }
 

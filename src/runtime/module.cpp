@@ -13,6 +13,7 @@
 
 #include "runtime/elf_check.h"
 #include "runtime/internal.h"
+#include "util/cpu_features.h"
 #include "util/size.h"
 
 namespace lucet {
@@ -227,6 +228,21 @@ Status check_globals(const lucet_module_desc &d, const Bad &bad) {
 // Structural checks so that a malformed descriptor gives an error instead of
 // a crash later (the .so is native code and trusted, but a stale or foreign
 // one should not take the process down at instantiation).
+// The module's code may use `needed` (LUCET_CPU_*): refuse it, naming what
+// is missing, unless this CPU (and the OS) provides all of it.
+Status check_cpu_features(const std::string &path, uint64_t needed) {
+    uint64_t missing = needed & ~cpu::host_features();
+    if (!missing) return {};
+    uint64_t unknown = missing & ~cpu::known_mask();
+    std::string level = cpu::covering_level(needed);
+    std::string msg = path + ": refusing to load: the module was compiled for a CPU with " +
+                      (unknown ? "features this runtime does not know" : "features this one lacks") + ": " +
+                      cpu::names(missing);
+    if (!level.empty()) msg += " (it needs " + level + ")";
+    msg += "; recompile it with lucetc --target-cpu native, or a lower level such as x86-64";
+    return make_error(msg, ErrorKind::Module);
+}
+
 Status check_desc(const std::string &path, const lucet_module_desc &d) {
     auto bad = [&](const std::string &what) {
         return make_error(path + ": malformed module descriptor: " + what, ErrorKind::Module);
@@ -414,6 +430,10 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path, const 
                               ", this runtime supports " + std::to_string(LUCET_ABI_VERSION) +
                               " (recompile it with this version's lucetc)",
                           ErrorKind::Module);
+    // Before any of its code can run (dlopen ran none: the ELF check refuses
+    // initialisers): code compiled for a CPU this one is not would die of
+    // SIGILL at its first such instruction.
+    LUCET_TRY(check_cpu_features(path, desc->cpu_features));
     struct link_map *lm = nullptr;
     if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
         return make_error(path + ": cannot find the module's load address (dlinfo failed)");

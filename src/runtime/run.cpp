@@ -2,8 +2,9 @@
 // (return, trap, terminate, kill, yield).
 //
 // run() prepares the top of the slot's stack so that a context swap jumps
-// into lucet_context_bootstrap, which calls guest_entry(RunState*) and, when
-// the guest returns, switches back to the host context itself. Other exits
+// into lucet_context_bootstrap, which calls the trampoline named in the
+// RunState and, when the guest returns, switches back to the host context
+// itself. Other exits
 // use lucet_context_set(host_sp): the trap helper, terminate(), the signal
 // handler's ucontext rewrite (faults and the kill switch). No guest frame is
 // ever unwound; the next run simply starts at the stack top again. A yield
@@ -24,13 +25,14 @@ using namespace rt;
 
 namespace {
 
-// Runs on the guest stack; lucet_context_bootstrap switches back to the
-// host when it returns.
-void guest_entry(RunState *rs) {
-    rs->tramp(rs->fn, rs->fn_ctx, rs->args, rs->results);
-    rs->kind = RunResult::Kind::Returned;
-}
-static_assert(offsetof(RunState, host_sp) == 8, "context_x86_64.S reads RunState.host_sp at offset 8");
+// lucet_context_bootstrap (context_x86_64.S) reads these fields of the
+// RunState to call the trampoline on the guest stack.
+static_assert(offsetof(RunState, host_sp) == 8, "context_x86_64.S: RS_HOST_SP");
+static_assert(offsetof(RunState, tramp) == 128, "context_x86_64.S: RS_TRAMP");
+static_assert(offsetof(RunState, fn) == 136, "context_x86_64.S: RS_FN");
+static_assert(offsetof(RunState, fn_ctx) == 144, "context_x86_64.S: RS_FN_CTX");
+static_assert(offsetof(RunState, args) == 152, "context_x86_64.S: RS_ARGS");
+static_assert(offsetof(RunState, results) == 160, "context_x86_64.S: RS_RESULTS");
 
 RunResult error_result(std::string msg, ErrorKind kind = ErrorKind::InvalidArgument) {
     RunResult r;
@@ -95,11 +97,38 @@ void Instance::trap_from_host(lucet_trapcode code, const char *text, uintptr_t c
     trap_to_host(code, caller_pc, text);
 }
 
+namespace {
+
+template <typename T>
+inline T load_unaligned(const char *p) {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// a == b, without a call to memcmp for the short names embedders use (two
+// overlapping word loads per side for 4..16 bytes).
+inline bool same_name(std::string_view a, const std::string &b) {
+    const size_t n = a.size();
+    if (n != b.size()) return false;
+    const char *p = a.data(), *q = b.data();
+    if (n >= 8 && n <= 16)
+        return ((load_unaligned<uint64_t>(p) ^ load_unaligned<uint64_t>(q)) |
+                (load_unaligned<uint64_t>(p + n - 8) ^ load_unaligned<uint64_t>(q + n - 8))) == 0;
+    if (n >= 4 && n < 8)
+        return ((load_unaligned<uint32_t>(p) ^ load_unaligned<uint32_t>(q)) |
+                (load_unaligned<uint32_t>(p + n - 4) ^ load_unaligned<uint32_t>(q + n - 4))) == 0;
+    return std::memcmp(p, q, n) == 0;
+}
+
+}  // namespace
+
 RunResult Instance::run(std::string_view export_name, std::span<const Val> args) {
     // Embedders call the same export over and over: remember the last one
     // (a short compare instead of hashing the name).
     Impl &im = *impl_;
-    if (!im.last_export.empty() && export_name == im.last_export) return run_func(im.last_export_index, args);
+    if (!im.last_export.empty() && same_name(export_name, im.last_export))
+        return im.call_index(im.last_export_index, args);
     const auto &exports = module_->impl_->func_exports;
     auto it = exports.find(export_name);
     if (it == exports.end())
@@ -107,11 +136,16 @@ RunResult Instance::run(std::string_view export_name, std::span<const Val> args)
                             ErrorKind::NotFound);
     im.last_export.assign(export_name);
     im.last_export_index = it->second;
-    return run_func(it->second, args);
+    return im.call_index(it->second, args);
 }
 
-RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
-    Impl &im = *impl_;
+RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) { return impl_->call_index(func_index, args); }
+
+__attribute__((always_inline)) inline RunResult Instance::Impl::call_index(uint32_t func_index,
+                                                                           std::span<const Val> args) {
+    Impl &im = *this;
+    Instance *const self = this->self;
+    const std::shared_ptr<DlModule> &module_ = self->module_;
     if (func_index >= im.funcs.size()) {
         return error_result("no function " + std::to_string(func_index) + " in " + module_->path(),
                             ErrorKind::NotFound);
@@ -160,10 +194,12 @@ RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
     rs.results = im.resp;
     im.run_type = &ft;
     im.run_slots = &slots;
-    return im.enter(true);
+    return im.enter_inline(true);
 }
 
-RunResult Instance::Impl::enter(bool fresh) {
+RunResult Instance::Impl::enter(bool fresh) { return enter_inline(fresh); }
+
+__attribute__((always_inline)) inline RunResult Instance::Impl::enter_inline(bool fresh) {
     Instance &inst = *self;
     RunState &rs = this->rs;
     KillSwitch::State &ks = *kill;
@@ -197,17 +233,15 @@ RunResult Instance::Impl::enter(bool fresh) {
         std::atomic_signal_fence(std::memory_order_seq_cst);
         if (fresh) {
             // The initial guest frame, read by lucet_context_swap's pops: r15
-            // r14 r13 r12 rbx rbp, then the return address. After the pops
-            // and the ret, rsp = top - 16: 16-byte aligned for the call in
-            // the bootstrap.
+            // r14 r13 r12 rbx rbp, then the address to jump to. After the
+            // pops and the jump, rsp = top - 16: 16-byte aligned for the call
+            // in the bootstrap. Only r12 (the RunState) matters to the
+            // bootstrap, which clears rbp itself (the end of the frame chain
+            // for backtraces); the other registers' slots keep what the
+            // stack held (callee-saved values of no one).
             uintptr_t top = reinterpret_cast<uintptr_t>(slot_base + region->stack_end_guard_off);
             auto *frame = reinterpret_cast<uint64_t *>(top - 72);
-            frame[0] = 0;
-            frame[1] = 0;
-            frame[2] = reinterpret_cast<uintptr_t>(&guest_entry);
             frame[3] = reinterpret_cast<uintptr_t>(&rs);
-            frame[4] = 0;
-            frame[5] = 0;
             frame[6] = reinterpret_cast<uintptr_t>(&lucet_context_bootstrap);
             lucet_context_swap(&rs.host_sp, reinterpret_cast<uintptr_t>(frame));
         } else {
@@ -220,14 +254,40 @@ RunResult Instance::Impl::enter(bool fresh) {
 
     RunResult r;
     r.kind = rs.kind;
-    last_trap.reset();
+    if (__builtin_expect(last_trap.has_value(), 0)) last_trap.reset();
+    if (__builtin_expect(rs.kind != RunResult::Kind::Returned, 0)) {
+        finish_other(r);
+        return r;
+    }
+    yielded = false;
+    gen++;
+    ks.word.store(gen << 2 | KillSwitch::State::Idle, std::memory_order_release);
+    running.store(false, std::memory_order_relaxed);
+    const FuncType &ft = *run_type;
+    if (!ft.results.empty()) {
+        r.values.resize(ft.results.size());
+        if (!run_slots->v128) {
+            for (size_t i = 0; i < ft.results.size(); i++) r.values[i] = Val{ft.results[i], resp[i]};
+        } else {
+            for (size_t i = 0, s = 0; i < ft.results.size(); i++) {
+                ValType t = ft.results[i];
+                r.values[i] = Val{t, resp[s], t == ValType::V128 ? resp[s + 1] : 0};
+                s += t == ValType::V128 ? 2 : 1;
+            }
+        }
+    }
+    return r;
+}
+
+void Instance::Impl::finish_other(RunResult &r) {
+    KillSwitch::State &ks = *kill;
     if (rs.kind == RunResult::Kind::Yielded) {
         // Not finished: the generation stays (a kill now targets the resume).
         ks.word.store(gen << 2 | KillSwitch::State::Yielded, std::memory_order_release);
         yielded = true;
         running.store(false, std::memory_order_relaxed);
         r.yielded = rs.yielded;
-        return r;
+        return;
     }
     yielded = false;
     gen++;
@@ -235,22 +295,6 @@ RunResult Instance::Impl::enter(bool fresh) {
     running.store(false, std::memory_order_relaxed);
 
     switch (rs.kind) {
-    case RunResult::Kind::Returned: {
-        const FuncType &ft = *run_type;
-        if (!ft.results.empty()) {
-            r.values.resize(ft.results.size());
-            if (!run_slots->v128) {
-                for (size_t i = 0; i < ft.results.size(); i++) r.values[i] = Val{ft.results[i], resp[i]};
-            } else {
-                for (size_t i = 0, s = 0; i < ft.results.size(); i++) {
-                    ValType t = ft.results[i];
-                    r.values[i] = Val{t, resp[s], t == ValType::V128 ? resp[s + 1] : 0};
-                    s += t == ValType::V128 ? 2 : 1;
-                }
-            }
-        }
-        break;
-    }
     case RunResult::Kind::Trapped:
         r.trap.code = rs.trap;
         r.trap.text = rs.trap_text;
@@ -264,10 +308,10 @@ RunResult Instance::Impl::enter(bool fresh) {
         r.exit_code = rs.exit_code;
         r.killed = rs.killed;
         break;
+    case RunResult::Kind::Returned:  // enter_inline's
     case RunResult::Kind::Yielded:
     case RunResult::Kind::Error: break;
     }
-    return r;
 }
 
 Instance::SlotLayout Instance::slot_layout() const {

@@ -137,11 +137,12 @@ struct AltStack {
     }
 };
 thread_local AltStack t_altstack;
-thread_local bool t_altstack_checked = false;
 
 }  // namespace
 
-void ensure_altstack(uint64_t size) {
+constinit thread_local bool t_altstack_checked __attribute__((tls_model("initial-exec"))) = false;
+
+void install_altstack(uint64_t size) {
     if (t_altstack_checked) return;
     t_altstack_checked = true;
     stack_t cur;

@@ -86,6 +86,8 @@ static void options_default(void **state) {
     assert_int_equal(o.opt_level, 2);
     assert_true(o.max_memory == (uint64_t)2 << 30);
     assert_true(o.max_time_seconds == 300);
+    assert_null(o.target_cpu);
+    assert_int_equal(sizeof o, 32);
 }
 
 static void options_errors(void **state) {
@@ -174,6 +176,49 @@ static void over_the_time_limit(void **state) {
     assert_int_equal(count_entries(g_tmp), 0);
 }
 
+/* target_cpu: checked, passed to cc, read only when the caller's struct has
+ * it; the cache keeps one entry per target. */
+static void target_cpu_option(void **state) {
+    char so[300], dir[320];
+    struct lucet_compile_options o = lucet_compile_options_default();
+    struct lucet_dl_module *m = NULL;
+    int before;
+    (void)state;
+    snprintf(so, sizeof so, "%s/target.so", g_dir);
+    o.target_cpu = "pentium4";
+    assert_int_equal(lucet_compile_wasm_file_with_options(g_wasm, so, &o), lucet_error_invalid_argument);
+    assert_string_equal(lucet_error_message(),
+                        "lucet_compile_wasm_file_with_options: options->target_cpu: unknown target CPU 'pentium4': "
+                        "expected one of native, x86-64, x86-64-v2, x86-64-v3, x86-64-v4");
+    assert_int_equal(lucet_dl_module_load_wasm_with_options(g_wasm, &o, &m), lucet_error_invalid_argument);
+    assert_null(m);
+    assert_false(file_exists(so));
+    o.target_cpu = "x86-64-v2"; /* every x86-64 CPU of the last 15 years */
+    assert_int_equal(lucet_compile_wasm_file_with_options(g_wasm, so, &o), lucet_error_ok);
+    assert_int_equal(lucet_dl_module_load(so, &m), lucet_error_ok);
+    lucet_dl_module_release(m);
+    /* A caller built against the first version (24 bytes) has no
+     * target_cpu: whatever follows its struct is not read. */
+    o.target_cpu = "not read";
+    o.struct_size = 24;
+    assert_int_equal(lucet_compile_wasm_file_with_options(g_wasm, so, &o), lucet_error_ok);
+    /* The cache: x86-64 and native (the default there) are two entries. */
+    snprintf(dir, sizeof dir, "%s/lucet", g_cache);
+    o = lucet_compile_options_default();
+    assert_int_equal(lucet_dl_module_load_wasm_with_options(g_wasm, NULL, &m), lucet_error_ok);
+    lucet_dl_module_release(m);
+    before = count_entries(dir);
+    o.target_cpu = "x86-64";
+    assert_int_equal(lucet_dl_module_load_wasm_with_options(g_wasm, &o, &m), lucet_error_ok);
+    lucet_dl_module_release(m);
+    assert_int_equal(count_entries(dir), before + 2);
+    o.target_cpu = "native";
+    assert_int_equal(lucet_dl_module_load_wasm_with_options(g_wasm, &o, &m), lucet_error_ok);
+    lucet_dl_module_release(m);
+    assert_int_equal(count_entries(dir), before + 2);
+    assert_int_equal(count_entries(g_tmp), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(options_default),
@@ -181,6 +226,7 @@ int main(void) {
         cmocka_unit_test(no_options_and_no_limits),
         cmocka_unit_test(over_the_memory_limit),
         cmocka_unit_test(over_the_time_limit),
+        cmocka_unit_test(target_cpu_option),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

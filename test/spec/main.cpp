@@ -37,6 +37,7 @@ struct Options {
     std::vector<std::string> inputs;
     unsigned jobs = 0;
     int opt_level = 0;
+    std::string target_cpu = "x86-64";
     bool keep = false;
     std::string wast2json = "wast2json";
     std::string wat2wasm = "wat2wasm";
@@ -336,6 +337,7 @@ int run(const Options &opt) {
     unsigned jobs = opt.jobs ? opt.jobs : std::max(1u, std::thread::hardware_concurrency());
     CompileOptions helper_opts;
     helper_opts.opt_level = opt.opt_level;
+    helper_opts.target_cpu = opt.target_cpu;
     helper_opts.jobs = 1;
     auto helper = build_helper_in_child(opt, tmp, helper_opts);
     if (!helper) {
@@ -376,6 +378,7 @@ int run(const Options &opt) {
         sopts.cache_dir = cache_dir;
         sopts.jobs = jobs;
         sopts.opt_level = opt.opt_level;
+        sopts.target_cpu = opt.target_cpu;
         auto t0 = std::chrono::steady_clock::now();
         FileResult fr = run_file_in_child(wast, sopts, opt.timeout);
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -442,6 +445,7 @@ int main(int argc, char **argv) {
     app.add_option("-j,--jobs", opt.jobs, "Parallel module compilations (default: number of cores)");
     app.add_option("-O,--opt-level", opt.opt_level, "cc optimisation level for the modules under test")
         ->check(CLI::Range(0, 2));
+    app.add_option("--target-cpu", opt.target_cpu, "lucetc --target-cpu of the modules under test (default x86-64)");
     app.add_flag("--keep", opt.keep, "Keep the temporary directory (JSON, .wasm, .so files)");
     app.add_option("--wast2json", opt.wast2json, "Path of wabt's wast2json");
     app.add_option("--wat2wasm", opt.wat2wasm, "Path of wabt's wat2wasm");

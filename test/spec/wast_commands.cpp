@@ -181,6 +181,7 @@ private:
         unsigned jobs = opts_.jobs ? opts_.jobs : 1;
         CompileOptions co;
         co.opt_level = opts_.opt_level;
+        co.target_cpu = opts_.target_cpu;
         // One module: let the compiler spread it over several cc processes;
         // many modules: one cc each, the pool provides the parallelism.
         co.jobs = work.size() == 1 ? jobs : 1;

@@ -33,6 +33,7 @@ struct ScriptOptions {
     std::string cache_dir;    // compiled modules by content, shared by the run's scripts
     unsigned jobs = 1;        // compile threads
     int opt_level = 0;        // cc -O level of the modules under test
+    std::string target_cpu = "x86-64";  // lucetc --target-cpu of the modules under test
 };
 
 // Runs the script. Every assertion is reported; a problem with the script as a

@@ -101,6 +101,7 @@ struct MainOpts {
     uint32_t elem_offset = 0;   // of the 3-item element segment in the 4-element table
     uint32_t start_func = 14;   // 4: a start function that traps
     uint32_t num_globals = 2;   // more than 2: extra i32 globals initialised to 0
+    std::string cpu_features = "0"; // the descriptor's cpu_features (LUCET_CPU_* the code claims to need)
 };
 
 inline std::string main_module_source(const MainOpts &o) {
@@ -216,20 +217,23 @@ __attribute__((visibility("default"))) lucet_module_desc lucet_module = {
     .num_imported_globals = 0, .num_globals = NUM_GLOBALS, .globals = globals,
     .num_exports = 18, .num_data = 1, .exports = exports, .data = data,
     .num_elems = 1, .has_start = 1, .elems = elems, .start_func = START_FUNC,
+    .cpu_features = CPU_FEATURES,
 };
 )C";
     auto def = [](const char *n, const std::string &v) { return std::string("#define ") + n + " " + v + "\n"; };
     std::string defs = def("RESERVED", std::to_string(o.reserved) + "ull") + def("GUARD", std::to_string(o.guard) + "ull") +
                        def("MEM_MIN", std::to_string(o.mem_min)) + def("ABI", o.abi) +
                        def("DATA_OFFSET", std::to_string(o.data_offset)) + def("ELEM_OFFSET", std::to_string(o.elem_offset)) +
-                       def("START_FUNC", std::to_string(o.start_func)) + def("NUM_GLOBALS", std::to_string(o.num_globals));
+                       def("START_FUNC", std::to_string(o.start_func)) + def("NUM_GLOBALS", std::to_string(o.num_globals)) +
+                       def("CPU_FEATURES", "(" + o.cpu_features + ")");
     return defs + s;
 }
 
 inline std::string opts_key(const MainOpts &o) {
     return std::to_string(o.reserved) + "_" + std::to_string(o.guard) + "_" + std::to_string(o.mem_min) + "_" +
            std::to_string(o.data_offset) + "_" + std::to_string(o.elem_offset) + "_" + std::to_string(o.start_func) +
-           "_" + std::to_string(o.num_globals) + (o.abi == "LUCET_ABI_VERSION" ? "" : "_abi" + o.abi);
+           "_" + std::to_string(o.num_globals) + (o.abi == "LUCET_ABI_VERSION" ? "" : "_abi" + o.abi) +
+           (o.cpu_features == "0" ? "" : "_cpu" + std::to_string(std::hash<std::string>{}(o.cpu_features)));
 }
 
 // Builds (once per option set) and loads the main module.

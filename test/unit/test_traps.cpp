@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "compiler/compiler.h"
+#include "util/cpu_features.h"
 #include "rt_test_modules.h"
 #include "run_checks.h"
 
@@ -91,7 +92,7 @@ TEST_CASE("module loading errors are values", "[runtime][module]") {
     REQUIRE(!old.empty());
     auto o = DlModule::load(old);
     REQUIRE_FALSE(o.ok());
-    CHECK_THAT(o.error().message, Catch::Contains("module was compiled for ABI version 99, this runtime supports 3"));
+    CHECK_THAT(o.error().message, Catch::Contains("module was compiled for ABI version 99, this runtime supports 4"));
 
     // A module of the previous ABI (before v128: 16-byte init expressions,
     // one slot per trampoline value) is refused before anything else is read.
@@ -100,8 +101,45 @@ TEST_CASE("module loading errors are values", "[runtime][module]") {
     auto o1 = DlModule::load(v1);
     REQUIRE_FALSE(o1.ok());
     CHECK(o1.error().kind == ErrorKind::Module);
-    CHECK_THAT(o1.error().message, Catch::Contains("module was compiled for ABI version 1, this runtime supports 3 "
+    CHECK_THAT(o1.error().message, Catch::Contains("module was compiled for ABI version 1, this runtime supports 4 "
                                                    "(recompile it with this version's lucetc)"));
+}
+
+TEST_CASE("loader refuses a module needing CPU features this CPU lacks", "[runtime][module][cpu]") {
+    // A forged descriptor: the module's code is plain x86-64, but it claims
+    // to need features. The loader must go by the claim (it cannot know what
+    // instructions cc chose), before any of the module's code runs.
+    const uint64_t host = lucet::cpu::host_features();
+    // A feature this host lacks, if there is one it knows (AMD-only ones on
+    // Intel and the other way round; AVX-512 on most desktops).
+    uint64_t lacking = lucet::cpu::known_mask() & ~host;
+    lacking &= ~(lacking - 1);  // its lowest bit
+    if (lacking) {
+        std::string so = rt_test::build_so("needs_missing",
+                                           rt_test::main_module_source({.cpu_features = std::to_string(lacking) + "ull"}));
+        REQUIRE(!so.empty());
+        auto m = DlModule::load(so);
+        REQUIRE_FALSE(m.ok());
+        CHECK(m.error().kind == ErrorKind::Module);
+        CHECK_THAT(m.error().message, Catch::Contains("needs_missing.so: refusing to load: the module was compiled "
+                                                      "for a CPU with features this one lacks: " +
+                                                      lucet::cpu::names(lacking)));
+    }
+    // A bit no runtime of this version knows (a later compiler's feature):
+    // refused too, never assumed present.
+    std::string future = rt_test::build_so("needs_future", rt_test::main_module_source({.cpu_features = "(1ull << 63) | 1ull"}));
+    REQUIRE(!future.empty());
+    auto f = DlModule::load(future);
+    REQUIRE_FALSE(f.ok());
+    CHECK_THAT(f.error().message, Catch::Contains("features this runtime does not know: "));
+    CHECK_THAT(f.error().message, Catch::Contains("bit 63"));
+    CHECK_THAT(f.error().message, Catch::Contains("recompile it with lucetc --target-cpu native"));
+    // Needing exactly what this CPU has is fine: the module loads and runs.
+    std::string fits = rt_test::build_so("needs_host", rt_test::main_module_source({.cpu_features = std::to_string(host) + "ull"}));
+    REQUIRE(!fits.empty());
+    auto ok = DlModule::load(fits);
+    REQUIRE(ok.ok());
+    CHECK(ok.value()->desc().cpu_features == host);
 }
 
 TEST_CASE("loader fills rt functions, type ids, and names functions by pc", "[runtime][module]") {

@@ -92,11 +92,15 @@ Result<std::unique_ptr<VerifiedModuleFile>> VerifiedModuleFile::open(
     LUCET_TRY(check_module_elf(path, body));
     if (body.size() < *size && ftruncate(f->fd_, static_cast<off_t>(body.size())) != 0)
         return make_error(path + ": cannot drop the signature from the module's memfd: " + std::strerror(errno));
-    // Nobody else holds this fd; the seals keep even a mistake in this
-    // process from changing the size under the loader's mappings. (No
-    // F_SEAL_WRITE: before Linux 6.7 it also refuses the loader's private
-    // writable mappings.)
-    fcntl(f->fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+    // Sealed before dlopen: no write(2) and no new shared writable mapping
+    // of the memfd, even by another process of this user that reopens it
+    // through /proc/PID/fd/N (which would otherwise change the code every
+    // instance runs, since the loader's private mappings share the memfd's
+    // pages until written). F_SEAL_FUTURE_WRITE rather than F_SEAL_WRITE:
+    // before Linux 6.7 the latter also refuses the loader's private
+    // writable mappings (.data); F_SEAL_FUTURE_WRITE exists since 5.1.
+    if (fcntl(f->fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) != 0)
+        return make_error(path + ": cannot seal the module's memfd: " + std::strerror(errno));
     f->dlopen_path_ = "/proc/self/fd/" + std::to_string(f->fd_);
     if (access(f->dlopen_path_.c_str(), R_OK) != 0)
         return make_error(path + ": cannot load modules without /proc (" + f->dlopen_path_ + ": " +

@@ -1,9 +1,15 @@
 // test_loader_attacks.cpp: adversarial module files against the loader
 // (elf check + memfd + descriptor checks), the signature trailer and the
 // data-image mapping. Real .so files built at test time by cc and lucetc.
+#include <dirent.h>
 #include <elf.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cstring>
 
 #include "rt_test_modules.h"
@@ -112,6 +118,62 @@ TEST_CASE("a module file rewritten after load changes nothing the instances see"
     REQUIRE(inst.ok());
     const uint8_t *heap = (*inst)->heap();
     CHECK(std::count(heap + 4096, heap + 4 * 4096, 'A') == 3 * 4096);
+}
+
+TEST_CASE("another process cannot write the loaded module's memfd through /proc", "[memfd][attack]") {
+    // The loader's memfd holds the checked bytes that every instance runs
+    // and maps its data from. A process of the same user can reopen it
+    // through /proc/PID/fd/N for writing; the seals must refuse the write
+    // and a shared writable mapping, and instances keep the loaded bytes.
+    std::string marker(3 * 4096, 'Q');
+    std::string so = trust_test::compile_wat(
+        "memfd_seal", "(module (memory (export \"memory\") 1) (data (i32.const 4096) \"" + marker + "\"))");
+    auto m = DlModule::load(so);
+    REQUIRE(m.ok());
+    // This module's memfd: the lucet-module memfd holding the marker.
+    std::string memfd;
+    off_t at = -1;
+    DIR *d = opendir("/proc/self/fd");
+    REQUIRE(d);
+    while (dirent *e = readdir(d)) {
+        std::string fdp = std::string("/proc/self/fd/") + e->d_name;
+        char target[256] = {};
+        if (readlink(fdp.c_str(), target, sizeof target - 1) <= 0) continue;
+        if (std::string(target).rfind("/memfd:lucet-module", 0) != 0) continue;
+        std::vector<uint8_t> bytes = trust_test::read_file(fdp);
+        auto it = std::search(bytes.begin(), bytes.end(), marker.begin(), marker.end());
+        if (it == bytes.end()) continue;
+        memfd = std::string("/proc/") + std::to_string(getpid()) + "/fd/" + e->d_name;
+        at = it - bytes.begin();
+    }
+    closedir(d);
+    REQUIRE(at >= 0);
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        // Exit codes: 0 refused as it must be, 1 cannot open, 2 write went
+        // through, 3 shared writable mapping went through.
+        int fd = open(memfd.c_str(), O_RDWR);
+        if (fd < 0) _exit(1);
+        std::string evil(4096, 'X');
+        if (pwrite(fd, evil.data(), evil.size(), at) > 0) _exit(2);
+        void *p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, at & ~off_t(4095));
+        if (p != MAP_FAILED) {
+            std::memset(p, 'X', 4096);
+            _exit(3);
+        }
+        _exit(0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    auto region = Region::create(1, RegionLimits{});
+    REQUIRE(region.ok());
+    auto inst = Instance::create(*region, *m, rt_test::no_imports());
+    REQUIRE(inst.ok());
+    const uint8_t *heap = (*inst)->heap();
+    CHECK(std::count(heap + 4096, heap + 4 * 4096, 'Q') == 3 * 4096);
 }
 
 TEST_CASE("a relocation that rewrites the dynamic section after the check is refused", "[elf][attack]") {

@@ -11,6 +11,8 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <sys/stat.h>
 
 #include "rt_test_modules.h"
 #include "runtime/runtime.h"
@@ -174,6 +176,90 @@ TEST_CASE("another process cannot write the loaded module's memfd through /proc"
     REQUIRE(inst.ok());
     const uint8_t *heap = (*inst)->heap();
     CHECK(std::count(heap + 4096, heap + 4 * 4096, 'Q') == 3 * 4096);
+}
+
+namespace {
+
+// Is `path` (the module file itself, not the memfd) mapped into this process?
+bool file_mapped(const std::string &path) {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line))
+        if (line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0) return true;
+    return false;
+}
+
+// 3 pages of `c` at heap offset 4096 (lucetc puts them in .lucet_image).
+std::string image_wat(char c) {
+    return "(module (memory (export \"memory\") 1) (data (i32.const 4096) \"" + std::string(3 * 4096, c) + "\"))";
+}
+
+// Loads `so` with `o`, then rewrites it in place (same inode) with the bytes
+// of `other`, then counts the 'A's an instance sees where the data is.
+long as_seen_after_rewrite(const std::string &so, const std::string &other, const ModuleLoadOptions &o,
+                           bool *mapped_from_file) {
+    auto m = DlModule::load(so, o);
+    REQUIRE(m.ok());
+    *mapped_from_file = file_mapped(so);
+    chmod(so.c_str(), 0644);
+    trust_test::write_bytes(so, trust_test::read_file(other));  // O_TRUNC: same inode
+    auto region = Region::create(1, RegionLimits{});
+    REQUIRE(region.ok());
+    auto inst = Instance::create(*region, *m, rt_test::no_imports());
+    REQUIRE(inst.ok());
+    const uint8_t *heap = (*inst)->heap();
+    return std::count(heap + 4096, heap + 4 * 4096, 'A');
+}
+
+}  // namespace
+
+TEST_CASE("the data image is mapped from the module file only when nobody else can write it", "[cow][attack]") {
+    // A file of this user (or root) with no write bit: the loader leaves its
+    // data image out of the memfd copy and maps it from the file.
+    std::string so = trust_test::compile_wat("image_ro", image_wat('A'));
+    std::string so_b = trust_test::compile_wat("image_ro_b", image_wat('B'));
+    REQUIRE(chmod(so.c_str(), 0444) == 0);
+    {
+        auto m = DlModule::load(so);
+        REQUIRE(m.ok());
+        CHECK(file_mapped(so));
+        auto region = Region::create(1, RegionLimits{});
+        REQUIRE(region.ok());
+        auto inst = Instance::create(*region, *m, rt_test::no_imports());
+        REQUIRE(inst.ok());
+        CHECK(std::count((*inst)->heap() + 4096, (*inst)->heap() + 4 * 4096, 'A') == 3 * 4096);
+    }
+    bool mapped = true;
+    SECTION("owned by another user: copied, a rewrite after load changes nothing") {
+        if (geteuid() == 0) {
+            REQUIRE(chown(so.c_str(), 65534, 65534) == 0);
+            CHECK(as_seen_after_rewrite(so, so_b, {}, &mapped) == 3 * 4096);
+            CHECK_FALSE(mapped);
+        } else {
+            WARN("not run: chown needs root");
+        }
+    }
+    SECTION("group-writable: copied, a rewrite after load changes nothing") {
+        REQUIRE(chmod(so.c_str(), 0464) == 0);
+        CHECK(as_seen_after_rewrite(so, so_b, {}, &mapped) == 3 * 4096);
+        CHECK_FALSE(mapped);
+    }
+    SECTION("signed and checked: copied, a rewrite after verification changes nothing") {
+        std::string sk_path = dir() + "/image.sk", pk_path = dir() + "/image.pk";
+        unlink(sk_path.c_str());
+        unlink(pk_path.c_str());
+        REQUIRE(sig::generate_key_files(sk_path, pk_path).ok());
+        auto pk = sig::read_public_key(pk_path);
+        auto sk = sig::read_secret_key(sk_path);
+        REQUIRE((pk.ok() && sk.ok()));
+        REQUIRE(chmod(so.c_str(), 0644) == 0);
+        REQUIRE(sig::sign_file(so, *sk).ok());
+        REQUIRE(chmod(so.c_str(), 0444) == 0);
+        ModuleLoadOptions o;
+        o.signature_public_key = *pk;
+        CHECK(as_seen_after_rewrite(so, so_b, o, &mapped) == 3 * 4096);
+        CHECK_FALSE(mapped);
+    }
 }
 
 TEST_CASE("a relocation that rewrites the dynamic section after the check is refused", "[elf][attack]") {

@@ -346,16 +346,20 @@ std::vector<CUnit> emit_data_units(const Module &m, size_t first_unit_number) {
         // (runtime/heap_image.cpp) instead of copying them.
         bool page_congruent = d.data_size >= kDataPage && d.mode == SegmentMode::Active &&
                               d.offset.kind == ConstExpr::Kind::I32;
+        // Those go to their own section, .lucet_image, whole pages at both
+        // ends, which the loader may leave out of its memfd copy and map
+        // from the file instead (runtime/module_file.cpp).
         std::string align = page_congruent ? fmt::format("\\t.balign {}\\n\\t.skip {}\\n", kDataPage,
                                                          (d.offset.value & 0xffffffffu) % kDataPage)
                                            : std::string("\\t.balign 16\\n");
+        std::string section = page_congruent ? std::string(".lucet_image") : fmt::format(".rodata.lucet_data{}", i);
         fmt::format_to(o,
-                       "__asm__(\"\\t.section .rodata.lucet_data{0},\\\"a\\\",@progbits\\n\"\n"
+                       "__asm__(\"\\t.section {3},\\\"a\\\",@progbits\\n\"\n"
                        "\"{2}\\t.globl lucet_data{0}\\n\\t.hidden lucet_data{0}\\n"
                        "\\t.type lucet_data{0},@object\\n\\t.size lucet_data{0},{1}\\nlucet_data{0}:\\n\"\n\"",
-                       i, d.data_size, align);
+                       i, d.data_size, align, section);
         append_asm_bytes(cur.source, m.bytes.data() + d.data_offset, d.data_size);
-        cur.source += "\\t.previous\\n\");\n";
+        cur.source += page_congruent ? "\\t.balign 4096\\n\\t.previous\\n\");\n" : "\\t.previous\\n\");\n";
         cur_bytes += d.data_size;
     }
     flush();

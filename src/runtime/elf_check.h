@@ -31,6 +31,11 @@ Status check_module_elf(const std::string &name, std::span<const uint8_t> bytes)
 // A module file read once and checked, in a memfd that dlopen opens by its
 // /proc/self/fd path: the bytes that were checked (and whose signature was
 // verified) are the bytes that get mapped, whatever happens to the file.
+// File offsets [lo, hi) of a module's data image (section .lucet_image).
+struct ImageRange {
+    uint64_t lo = 0, hi = 0;
+};
+
 class VerifiedModuleFile {
 public:
     VerifiedModuleFile(const VerifiedModuleFile &) = delete;
@@ -43,10 +48,19 @@ public:
                                                             const std::optional<std::array<uint8_t, 32>> &public_key);
     // "/proc/self/fd/N", valid while this object lives.
     const std::string &dlopen_path() const { return dlopen_path_; }
+    // For a file nobody but root may write (owned by this user or root, no
+    // write bit) and not signature-checked: the pages of its data image were
+    // left out of the memfd (zeros there) and are to be mapped from
+    // image_fd(), the original file, after dlopen (DlModule::load). -1: the
+    // memfd holds everything.
+    int image_fd() const { return image_fd_; }
+    ImageRange image() const { return image_; }
 
 private:
     VerifiedModuleFile() = default;
     int fd_ = -1;
+    int image_fd_ = -1;
+    ImageRange image_;
     std::string dlopen_path_;
 };
 

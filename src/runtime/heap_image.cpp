@@ -10,6 +10,10 @@
 // privately. The partial first and last pages are copied. Passive segments and memory.init keep
 // reading the loader's read-only mapping, which the guest never writes.
 //
+// A module file nobody but root may write has its data image (lucetc's
+// .lucet_image section) mapped from the original file instead of the memfd
+// (runtime/module_file.cpp): then the segments are mapped from that file.
+//
 // Once per module the runtime finds, in /proc/self/maps, the file mapping
 // holding each segment (its file offset) and opens that file (the loader's
 // memfd, by the /proc/self/fd path dlopen used), keeping the descriptor only
@@ -80,9 +84,11 @@ int open_mapped(const std::string &path, const FileMap &m) {
     return fd;
 }
 
-// loaded_from: the path dlopen loaded the module from (the loader's memfd,
-// "/proc/self/fd/N"), tried first; then the path the mapping names.
-HeapImage build_image(const lucet_module_desc &d, const std::string &loaded_from) {
+// loaded_from: "/proc/self/fd/N" paths of the files the module was mapped
+// from (the original file holding the data image, if the loader mapped it
+// from there, and the loader's memfd), tried first; then the path the
+// mapping names.
+HeapImage build_image(const lucet_module_desc &d, const std::vector<std::string> &loaded_from) {
     HeapImage img;
     bool any = false;
     for (uint32_t s = 0; s < d.num_data; s++) any |= d.data[s].mode == LUCET_SEG_ACTIVE && d.data[s].len >= kPage;
@@ -105,7 +111,9 @@ HeapImage build_image(const lucet_module_desc &d, const std::string &loaded_from
         }
     }
     if (!file) return {};
-    int fd = loaded_from.empty() ? -1 : open_mapped(loaded_from, *file);
+    int fd = -1;
+    for (const std::string &p : loaded_from)
+        if ((fd = open_mapped(p, *file)) >= 0) break;
     if (fd < 0) fd = open_mapped(file->path, *file);
     if (fd < 0) return {};
     img.fd = fd;
@@ -117,8 +125,12 @@ HeapImage build_image(const lucet_module_desc &d, const std::string &loaded_from
 namespace rt {
 
 const HeapImage &heap_image(const DlModule &m, DlModule::Impl &im) {
-    std::call_once(im.image_once,
-                   [&] { im.image = build_image(m.desc(), im.file ? im.file->dlopen_path() : std::string()); });
+    std::call_once(im.image_once, [&] {
+        std::vector<std::string> from;
+        if (im.file && im.file->image_fd() >= 0) from.push_back("/proc/self/fd/" + std::to_string(im.file->image_fd()));
+        if (im.file) from.push_back(im.file->dlopen_path());
+        im.image = build_image(m.desc(), from);
+    });
     return im.image;
 }
 

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <link.h>
 
@@ -139,11 +140,21 @@ struct PhdrSearch {
     };
     std::vector<Seg> loads;  // every PT_LOAD segment of the object, as mapped
     std::vector<Seg> relro;  // PT_GNU_RELRO: read-only once relocated
+    struct FileSeg {
+        uintptr_t addr;
+        uint64_t offset, filesz;
+        uint32_t flags;
+    };
+    std::vector<FileSeg> file_segs;  // every PT_LOAD: where its file bytes are mapped
+    uintptr_t hole_lo = 0, hole_hi = 0;  // the data image mapped from the original file
 
     // [p, p+len) lies in one of the object's segments (a writable one, and
-    // outside its RELRO part, if asked).
-    bool holds(const void *p, uint64_t len, bool writable) const {
+    // outside its RELRO part, if asked), and outside the data image unless
+    // in_image_ok.
+    bool holds(const void *p, uint64_t len, bool writable, bool in_image_ok = false) const {
         auto a = reinterpret_cast<uintptr_t>(p);
+        if (!in_image_ok && hole_hi > hole_lo && a < hole_hi && (len > UINTPTR_MAX - a || a + len > hole_lo))
+            return false;
         if (writable)
             for (const Seg &r : relro)
                 if (a < r.hi && (len > UINTPTR_MAX - a || a + len > r.lo)) return false;
@@ -162,6 +173,7 @@ int find_exec_range(struct dl_phdr_info *info, size_t, void *data) {
         // The loader write-protects the RELRO part's whole pages (its end rounded down).
         if (ph.p_type == PT_GNU_RELRO) s->relro.push_back({lo & ~uintptr_t(4095), (lo + ph.p_memsz) & ~uintptr_t(4095), false});
         if (ph.p_type != PT_LOAD) continue;
+        s->file_segs.push_back({lo, ph.p_offset, ph.p_filesz, ph.p_flags});
         s->loads.push_back({lo, lo + ph.p_memsz, (ph.p_flags & PF_W) != 0});
         if (!(ph.p_flags & PF_X)) continue;
         s->lo = std::min(s->lo, lo);
@@ -329,7 +341,7 @@ Status check_desc_pointers(const std::string &path, const lucet_module_desc &d, 
         !table(d.elems, d.num_elems, sizeof *d.elems))
         return bad("one of its tables is not in the module");
     for (uint32_t i = 0; i < d.num_data; i++)
-        if (d.data[i].len && !mem.holds(d.data[i].data, d.data[i].len, false))
+        if (d.data[i].len && !mem.holds(d.data[i].data, d.data[i].len, false, true))
             return bad("data segment " + std::to_string(i) + "'s bytes are not in the module");
     // What those tables point at: signature types, names, element items.
     auto bytes = [&](const void *p, uint64_t len) { return !len || mem.holds(p, len, false); };
@@ -348,6 +360,35 @@ Status check_desc_pointers(const std::string &path, const lucet_module_desc &d, 
     for (uint32_t i = 0; i < d.num_elems; i++)
         if (!bytes(d.elems[i].items, uint64_t(d.elems[i].count) * sizeof *d.elems[i].items))
             return bad("element segment " + std::to_string(i) + "'s items are not in the module");
+    return {};
+}
+
+// Where the data image left out of the memfd (VerifiedModuleFile) is
+// mapped: it must lie in the file part of a read-only, non-executable
+// segment, which the loader never relocates.
+Status find_image(const std::string &path, rt::ImageRange img, PhdrSearch &mem) {
+    for (const PhdrSearch::FileSeg &s : mem.file_segs) {
+        if (img.lo < s.offset || img.hi > s.offset + s.filesz) continue;
+        if (s.flags != PF_R)
+            return make_error(path + ": refusing to load: its data image (.lucet_image) is not in a read-only segment",
+                              ErrorKind::Module);
+        mem.hole_lo = s.addr + (img.lo - s.offset);
+        mem.hole_hi = mem.hole_lo + (img.hi - img.lo);
+        if (mem.hole_lo % 4096) break;
+        return {};
+    }
+    return make_error(path + ": refusing to load: its data image (.lucet_image) is not in one page-aligned segment",
+                      ErrorKind::Module);
+}
+
+// Maps the data image's pages from the original file over the loader's
+// mapping of the memfd (zeros there): the descriptor checks found nothing
+// but data segment bytes in it, so its bytes only ever reach guest memory.
+Status map_image(const std::string &path, const rt::VerifiedModuleFile &vf, const PhdrSearch &mem) {
+    void *p = mmap(reinterpret_cast<void *>(mem.hole_lo), mem.hole_hi - mem.hole_lo, PROT_READ, MAP_PRIVATE | MAP_FIXED,
+                   vf.image_fd(), static_cast<off_t>(vf.image().lo));
+    if (p == MAP_FAILED)
+        return make_error(path + ": cannot map the module's data image from the file: " + std::strerror(errno));
     return {};
 }
 
@@ -440,8 +481,11 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path, const 
     PhdrSearch search;
     search.base = lm->l_addr;  // the load bias, which dl_iterate_phdr reports as dlpi_addr
     dl_iterate_phdr(find_exec_range, &search);
+    const rt::VerifiedModuleFile &vf = *m->impl_->file;
+    if (vf.image_fd() >= 0) LUCET_TRY(find_image(path, vf.image(), search));
     LUCET_TRY(check_desc_pointers(path, *desc, search));
     LUCET_TRY(check_desc(path, *desc));
+    if (vf.image_fd() >= 0) LUCET_TRY(map_image(path, vf, search));
     m->desc_ = desc;
     Impl &im = *m->impl_;
 

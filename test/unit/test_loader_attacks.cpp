@@ -1,10 +1,18 @@
 // test_loader_attacks.cpp: adversarial module files against the loader
 // (elf check + memfd + descriptor checks), the signature trailer and the
 // data-image mapping. Real .so files built at test time by cc and lucetc.
+#include <dirent.h>
 #include <elf.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <sys/stat.h>
 
 #include "rt_test_modules.h"
 #include "runtime/runtime.h"
@@ -112,6 +120,146 @@ TEST_CASE("a module file rewritten after load changes nothing the instances see"
     REQUIRE(inst.ok());
     const uint8_t *heap = (*inst)->heap();
     CHECK(std::count(heap + 4096, heap + 4 * 4096, 'A') == 3 * 4096);
+}
+
+TEST_CASE("another process cannot write the loaded module's memfd through /proc", "[memfd][attack]") {
+    // The loader's memfd holds the checked bytes that every instance runs
+    // and maps its data from. A process of the same user can reopen it
+    // through /proc/PID/fd/N for writing; the seals must refuse the write
+    // and a shared writable mapping, and instances keep the loaded bytes.
+    std::string marker(3 * 4096, 'Q');
+    std::string so = trust_test::compile_wat(
+        "memfd_seal", "(module (memory (export \"memory\") 1) (data (i32.const 4096) \"" + marker + "\"))");
+    auto m = DlModule::load(so);
+    REQUIRE(m.ok());
+    // This module's memfd: the lucet-module memfd holding the marker.
+    std::string memfd;
+    off_t at = -1;
+    DIR *d = opendir("/proc/self/fd");
+    REQUIRE(d);
+    while (dirent *e = readdir(d)) {
+        std::string fdp = std::string("/proc/self/fd/") + e->d_name;
+        char target[256] = {};
+        if (readlink(fdp.c_str(), target, sizeof target - 1) <= 0) continue;
+        if (std::string(target).rfind("/memfd:lucet-module", 0) != 0) continue;
+        std::vector<uint8_t> bytes = trust_test::read_file(fdp);
+        auto it = std::search(bytes.begin(), bytes.end(), marker.begin(), marker.end());
+        if (it == bytes.end()) continue;
+        memfd = std::string("/proc/") + std::to_string(getpid()) + "/fd/" + e->d_name;
+        at = it - bytes.begin();
+    }
+    closedir(d);
+    REQUIRE(at >= 0);
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        // Exit codes: 0 refused as it must be, 1 cannot open, 2 write went
+        // through, 3 shared writable mapping went through.
+        int fd = open(memfd.c_str(), O_RDWR);
+        if (fd < 0) _exit(1);
+        std::string evil(4096, 'X');
+        if (pwrite(fd, evil.data(), evil.size(), at) > 0) _exit(2);
+        void *p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, at & ~off_t(4095));
+        if (p != MAP_FAILED) {
+            std::memset(p, 'X', 4096);
+            _exit(3);
+        }
+        _exit(0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    auto region = Region::create(1, RegionLimits{});
+    REQUIRE(region.ok());
+    auto inst = Instance::create(*region, *m, rt_test::no_imports());
+    REQUIRE(inst.ok());
+    const uint8_t *heap = (*inst)->heap();
+    CHECK(std::count(heap + 4096, heap + 4 * 4096, 'Q') == 3 * 4096);
+}
+
+namespace {
+
+// Is `path` (the module file itself, not the memfd) mapped into this process?
+bool file_mapped(const std::string &path) {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line))
+        if (line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0) return true;
+    return false;
+}
+
+// 3 pages of `c` at heap offset 4096 (lucetc puts them in .lucet_image).
+std::string image_wat(char c) {
+    return "(module (memory (export \"memory\") 1) (data (i32.const 4096) \"" + std::string(3 * 4096, c) + "\"))";
+}
+
+// Loads `so` with `o`, then rewrites it in place (same inode) with the bytes
+// of `other`, then counts the 'A's an instance sees where the data is.
+long as_seen_after_rewrite(const std::string &so, const std::string &other, const ModuleLoadOptions &o,
+                           bool *mapped_from_file) {
+    auto m = DlModule::load(so, o);
+    REQUIRE(m.ok());
+    *mapped_from_file = file_mapped(so);
+    chmod(so.c_str(), 0644);
+    trust_test::write_bytes(so, trust_test::read_file(other));  // O_TRUNC: same inode
+    auto region = Region::create(1, RegionLimits{});
+    REQUIRE(region.ok());
+    auto inst = Instance::create(*region, *m, rt_test::no_imports());
+    REQUIRE(inst.ok());
+    const uint8_t *heap = (*inst)->heap();
+    return std::count(heap + 4096, heap + 4 * 4096, 'A');
+}
+
+}  // namespace
+
+TEST_CASE("the data image is mapped from the module file only when nobody else can write it", "[cow][attack]") {
+    // A file of this user (or root) with no write bit: the loader leaves its
+    // data image out of the memfd copy and maps it from the file.
+    std::string so = trust_test::compile_wat("image_ro", image_wat('A'));
+    std::string so_b = trust_test::compile_wat("image_ro_b", image_wat('B'));
+    REQUIRE(chmod(so.c_str(), 0444) == 0);
+    {
+        auto m = DlModule::load(so);
+        REQUIRE(m.ok());
+        CHECK(file_mapped(so));
+        auto region = Region::create(1, RegionLimits{});
+        REQUIRE(region.ok());
+        auto inst = Instance::create(*region, *m, rt_test::no_imports());
+        REQUIRE(inst.ok());
+        CHECK(std::count((*inst)->heap() + 4096, (*inst)->heap() + 4 * 4096, 'A') == 3 * 4096);
+    }
+    bool mapped = true;
+    SECTION("owned by another user: copied, a rewrite after load changes nothing") {
+        if (geteuid() == 0) {
+            REQUIRE(chown(so.c_str(), 65534, 65534) == 0);
+            CHECK(as_seen_after_rewrite(so, so_b, {}, &mapped) == 3 * 4096);
+            CHECK_FALSE(mapped);
+        } else {
+            WARN("not run: chown needs root");
+        }
+    }
+    SECTION("group-writable: copied, a rewrite after load changes nothing") {
+        REQUIRE(chmod(so.c_str(), 0464) == 0);
+        CHECK(as_seen_after_rewrite(so, so_b, {}, &mapped) == 3 * 4096);
+        CHECK_FALSE(mapped);
+    }
+    SECTION("signed and checked: copied, a rewrite after verification changes nothing") {
+        std::string sk_path = dir() + "/image.sk", pk_path = dir() + "/image.pk";
+        unlink(sk_path.c_str());
+        unlink(pk_path.c_str());
+        REQUIRE(sig::generate_key_files(sk_path, pk_path).ok());
+        auto pk = sig::read_public_key(pk_path);
+        auto sk = sig::read_secret_key(sk_path);
+        REQUIRE((pk.ok() && sk.ok()));
+        REQUIRE(chmod(so.c_str(), 0644) == 0);
+        REQUIRE(sig::sign_file(so, *sk).ok());
+        REQUIRE(chmod(so.c_str(), 0444) == 0);
+        ModuleLoadOptions o;
+        o.signature_public_key = *pk;
+        CHECK(as_seen_after_rewrite(so, so_b, o, &mapped) == 3 * 4096);
+        CHECK_FALSE(mapped);
+    }
 }
 
 TEST_CASE("a relocation that rewrites the dynamic section after the check is refused", "[elf][attack]") {

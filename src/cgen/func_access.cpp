@@ -1,6 +1,8 @@
 // func_access.cpp: the FuncEmitter parts that touch memory and globals:
 // bounds checks, loads and stores (MVP and SIMD), global.get/set, and the
 // SIMD instructions (whose C comes from simd_ops.cpp).
+#include <cstring>
+
 #include "cgen/func_emitter.h"
 #include "decode/simd_ops.h"
 
@@ -65,13 +67,22 @@ std::string FuncEmitter::address(const std::string &a, const MemArg &ma, uint32_
 
 void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
     if (op.store) {
-        // A raw loaded value stored back may be a no-op copy (store p (load
-        // p)) that cc deletes together with the load: force it. A derived
-        // value is a computation whose result is written; the store is only
-        // deletable as dead, which the cc flags rule out for gcc (see
-        // LUCET_FORCE_STORED_FLOAT).
+        // A store of a pending value keeps its loads alive only if cc keeps
+        // the store. gcc deletes a store only as dead (ruled out by
+        // -fno-tree-dse -fno-dse) or as redundant, when it can prove that the
+        // memory already holds the value:
+        // - a raw float value (a load, or sign-bit/selection ops that may
+        //   fold back to one: store p (load p)) is forced first; float
+        //   arithmetic never folds back to an operand (-fsignaling-nans);
+        // - integer pending loads read through `memr` (func_emitter.h), which
+        //   cc cannot prove equal to `mem`: whatever an integer chain folds
+        //   to (x + 0), cc cannot know that `mem` already holds it.
+        // clang has no -fno-dse: there the value is forced
+        // (LUCET_FORCE_STORED_FLOAT/INT).
         if (pending(0) != kNone) {
-            body_ += pending(0) == kRaw ? "LUCET_FORCE_READ_FLOAT(" : "LUCET_FORCE_STORED_FLOAT(";
+            bool flt = is_float(stack_.back());
+            body_ += flt ? (pending(0) == kRaw ? "LUCET_FORCE_READ_FLOAT(" : "LUCET_FORCE_STORED_FLOAT(")
+                         : "LUCET_FORCE_STORED_INT(";
             body_ += top();
             body_ += ");\n";
         }
@@ -82,12 +93,23 @@ void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
         std::string a = pop();
         std::string d = push(op.type);
         std::string addr = address(a, ma, op.size);
-        const char *helper = op.helper;
-        if (op.type == ValType::F32 || op.type == ValType::F64) {
-            helper = op.type == ValType::F32 ? "lucet_ldnf_f32" : "lucet_ldnf_f64";
-            mark_pending(static_cast<uint32_t>(stack_.size()) - 1, kRaw);
+        // Every scalar load goes unforced (lucet_ldnf_*, no asm) as a
+        // pending value; whatever consumes it other than a store or the ops
+        // that carry it (keeps_pending) forces it first. Integer loads read
+        // through memr (see the store case above).
+        bool flt = is_float(op.type);
+        if (!flt && !int_pending_here()) {
+            fmt::format_to(std::back_inserter(body_), "{} = {}(mem + {});\n", d, op.helper, addr);
+            return;
         }
-        fmt::format_to(std::back_inserter(body_), "{} = {}(mem + {});\n", d, helper, addr);
+        std::string helper = std::string("lucet_ldnf_") + (op.helper + std::strlen("lucet_ld_"));
+        mark_pending(static_cast<uint32_t>(stack_.size()) - 1, kRaw);
+        uses_memr_ |= !flt;
+        fmt::format_to(std::back_inserter(body_), "{} = ", d);
+        // If the value is forced after all, force_pending() rewrites this
+        // load in place into the forced form (see load_pos_).
+        if (!flt) load_pos_[stack_.size() - 1].assign(1, body_.size());
+        fmt::format_to(std::back_inserter(body_), "{}({} + {});\n", helper, flt ? "mem" : "memr", addr);
     }
 }
 

@@ -3,11 +3,13 @@
 // function's frame. Memory, global and SIMD instructions: func_access.cpp.
 #include <fmt/format.h>
 
+#include <cstring>
 #include <map>
 #include <span>
 
 #include "abi/lucet_abi.h"
 #include "cgen/func_emitter.h"
+#include "cgen/idioms.h"
 
 namespace lucet::cgen {
 
@@ -103,18 +105,109 @@ void FuncEmitter::call_indirect(uint32_t type_index, uint32_t table) {
     body_ += "}\n";
 }
 
+// min/max with a constant operand that is not a NaN: the branch-free
+// helpers of runtime_helpers.inc (the constant passed second; min and max are
+// commutative once c is not a NaN). The signed-zero rule decides the
+// comparison: min(-0, +0) is -0 (so `<=` against +0), max(+0, -0) is +0 (so
+// `>=` against -0); against any other c, `<` / `>` (minss / maxss).
+void FuncEmitter::minmax_const_form(Op op, std::string &tmpl) const {
+    bool is_min = op == Op::F32Min || op == Op::F64Min;
+    if (!is_min && op != Op::F32Max && op != Op::F64Max) return;
+    bool f32 = op == Op::F32Min || op == Op::F32Max;
+    uint64_t c = 0;
+    const char *args;
+    if (float_const(0, c)) args = "({0}, {1})";
+    else if (float_const(1, c)) args = "({1}, {0})";
+    else return;
+    uint64_t sign = f32 ? 0x80000000ull : 0x8000000000000000ull;
+    const char *kind = is_min ? (c == 0 ? "min_kpz" : "min_k") : (c == sign ? "max_knz" : "max_k");
+    tmpl = fmt::format("lucet_{}_{}{}", f32 ? "f32" : "f64", kind, args);
+}
+
+// Integer pending values (see pend_): whether the integer op `op`, with at
+// least one pending operand, may carry them into its result, and the
+// result's weight w (0: opaque). The carried loads stay alive iff the final
+// stored bits depend on every one of them whatever cc knows (it may know an
+// operand's value, or that two loads of one address are equal):
+// - linear values are sum(c_i * load_i) + k with all c_i > 0 and
+//   w = sum(c_i) < 256, so any identification of loads leaves coefficients
+//   in 1..255, and even a byte store keeps a bit of each load (add, mul and
+//   shl by a constant);
+// - opaque values are a bijection of one linear value that maps its low n
+//   bits onto the result's low n bits for every n (add, sub, xor with a
+//   non-pending value, mul by an odd constant): nothing can combine them
+//   with another pending value (x ^ x, x - x would cancel).
+bool FuncEmitter::int_pending_result(Op op, uint8_t &w) const {
+    const SimpleOp *s = find_simple_op(op);
+    if (!s || s->arity != 2) return false;
+    uint8_t pa = pending(1), pb = pending(0);
+    unsigned wa = pa ? pw_[stack_.size() - 2] : 0, wb = pb ? pw_[stack_.size() - 1] : 0;
+    uint64_t k = 0;
+    switch (op) {
+    case Op::I32Add: case Op::I64Add:
+        if (pa && pb) {
+            if (wa == 0 || wb == 0 || wa + wb >= 256) return false;
+            w = static_cast<uint8_t>(wa + wb);
+            return true;
+        }
+        w = static_cast<uint8_t>(pa ? wa : wb);
+        return true;
+    case Op::I32Sub: case Op::I64Sub:
+        if (pa && pb) return false;
+        w = pa ? static_cast<uint8_t>(wa) : 0;  // n - x: opaque
+        return true;
+    case Op::I32Xor: case Op::I64Xor:
+        if (pa && pb) return false;
+        w = 0;
+        return true;
+    case Op::I32Mul: case Op::I64Mul: {
+        if (pa && pb) return false;
+        if (!int_const(pa ? 0 : 1, k)) return false;
+        if (op == Op::I32Mul) k &= 0xffffffffu;
+        unsigned wp = pa ? wa : wb;
+        if (wp != 0 && k != 0 && k < 256 && wp * k < 256) {
+            w = static_cast<uint8_t>(wp * k);
+            return true;
+        }
+        w = 0;
+        return (k & 1) != 0;
+    }
+    case Op::I32Shl: case Op::I64Shl:
+        if (pb || wa == 0 || !int_const(0, k)) return false;
+        k &= op == Op::I32Shl ? 31 : 63;
+        if (k >= 8 || (wa << k) >= 256) return false;
+        w = static_cast<uint8_t>(wa << k);
+        return true;
+    default: return false;
+    }
+}
+
 // Instructions that may run with pending values on the stack (see pend_):
 // they push values or consume pending ones only in ways that keep them alive.
 bool FuncEmitter::keeps_pending(const Instr &in) const {
     if (const SimpleOp *s = find_simple_op(in.op)) {
-        // Only float -> float arithmetic; comparisons, conversions to integer
+        // A trapping op (division, float -> int) forces first: an unforced
+        // load before it could be sunk past its trap, changing which trap
+        // a program with both gets.
+        if (std::strstr(s->tmpl, "(ctx, ")) return false;
+        bool any = false;
+        for (uint32_t i = 0; i < s->arity; i++) any |= pending(i) != kNone;
+        if (!any) return true;  // pending values deeper in the stack are untouched
+        // Float -> float arithmetic; comparisons, conversions to integer
         // and reinterpretations could let cc drop or fold the value.
-        if (!is_float(s->result)) return false;
-        for (uint32_t i = 0; i < s->arity; i++)
-            if (!is_float(stack_[stack_.size() - 1 - i])) return false;
-        return true;
+        if (is_float(s->result)) {
+            for (uint32_t i = 0; i < s->arity; i++)
+                if (!is_float(stack_[stack_.size() - 1 - i])) return false;
+            return true;
+        }
+        uint8_t w;
+        return int_pending_result(in.op, w);
     }
-    if (find_mem_op(in.op)) return true;  // loads push; stores observe (see mem_access)
+    if (const MemOp *mo = find_mem_op(in.op)) {
+        // Loads push; stores observe (see mem_access). A load's address is
+        // no observation: the load itself could go.
+        return mo->store || pending(0) == kNone;
+    }
     switch (in.op) {
     case Op::Nop: case Op::LocalGet: case Op::GlobalGet: case Op::I32Const: case Op::I64Const:
     case Op::F32Const: case Op::F64Const: case Op::MemorySize: return true;
@@ -132,7 +225,10 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
     // Unreachable region: only track nesting to find the matching else/end.
     if (dead_) {
         switch (in.op) {
-        case Op::Block: case Op::Loop: case Op::If: dead_depth_++; return {};
+        case Op::Block: case Op::Loop: case Op::If:
+            loop_ordinal_ += in.op == Op::Loop;
+            dead_depth_++;
+            return {};
         case Op::Else:
             if (dead_depth_ == 0) do_else();
             return {};
@@ -176,8 +272,20 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         default: break;
         }
         uint8_t p = p0 == kNone && p1 == kNone ? kNone : bit_op && (p0 == kRaw || p1 == kRaw) ? kRaw : kDerived;
+        uint8_t w = 0;
+        std::vector<size_t> loads;  // an integer result's loads (load_pos_)
+        if (p != kNone && !is_float(s->result)) {
+            int_pending_result(in.op, w);  // keeps_pending said yes
+            for (uint32_t i = 0; i < s->arity; i++) {
+                uint32_t d = static_cast<uint32_t>(stack_.size()) - 1 - i;
+                if (pend_[d] == kNone) continue;
+                loads.insert(loads.end(), load_pos_[d].begin(), load_pos_[d].end());
+                load_pos_[d].clear();
+            }
+        }
         // Trapping ops take the site after ctx: "f(ctx, {0}...)".
         std::string tmpl = s->tmpl;
+        if (bit_op && s->arity == 2) minmax_const_form(in.op, tmpl);
         if (size_t c = tmpl.find("(ctx, "); c != std::string::npos) tmpl.insert(c + 6, site_ + ", ");
         if (s->arity == 1) {
             std::string a = pop();
@@ -194,7 +302,8 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
             fmt::format_to(out, fmt::runtime(tmpl), a, b);
         }
         body_ += ";\n";
-        mark_pending(static_cast<uint32_t>(stack_.size()) - 1, p);
+        mark_pending(static_cast<uint32_t>(stack_.size()) - 1, p, w);
+        if (p != kNone && !is_float(s->result)) load_pos_[stack_.size() - 1] = std::move(loads);
         return {};
     }
     if (const MemOp *mo = find_mem_op(in.op)) {
@@ -224,6 +333,10 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         f.kind = in.op == Op::Block ? Frame::Kind::Block : in.op == Op::Loop ? Frame::Kind::Loop : Frame::Kind::If;
         f.sig = block_sig(in.block);
         f.label = next_label_++;
+        if (in.op == Op::Loop) {
+            uint32_t k = loop_ordinal_++;
+            f.straight_loop = k < straight_loops_.size() && straight_loops_[k];
+        }
         std::string cond;
         if (in.op == Op::If) cond = pop();
         f.height = static_cast<uint32_t>(stack_.size() - f.sig.params().size());
@@ -345,21 +458,25 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
     case Op::I32Const: {
         std::string d = push(ValType::I32);
         fmt::format_to(out, "{} = 0x{:x}u;\n", d, static_cast<uint32_t>(in.imm));
+        mark_const(in.imm & 0xffffffffu);
         break;
     }
     case Op::I64Const: {
         std::string d = push(ValType::I64);
         fmt::format_to(out, "{} = 0x{:x}ull;\n", d, in.imm);
+        mark_const(in.imm);
         break;
     }
     case Op::F32Const: {
         std::string d = push(ValType::F32);
         fmt::format_to(out, "{} = lucet_f32_from(0x{:x}u);\n", d, static_cast<uint32_t>(in.imm));
+        mark_const(in.imm & 0xffffffffu);
         break;
     }
     case Op::F64Const: {
         std::string d = push(ValType::F64);
         fmt::format_to(out, "{} = lucet_f64_from(0x{:x}ull);\n", d, in.imm);
+        mark_const(in.imm);
         break;
     }
     case Op::MemorySize: {
@@ -443,6 +560,47 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
     return {};
 }
 
+void FuncEmitter::scan_straight_loops() {
+    InstrReader r(m_, fn_);
+    Instr in;
+    std::vector<int64_t> open;  // per open block: its loop ordinal, or -1
+    while (!r.done() && r.next(in).ok()) {
+        switch (in.op) {
+        case Op::Block: case Op::If: case Op::Loop:
+            for (int64_t k : open)
+                if (k >= 0) straight_loops_[k] = false;
+            if (in.op == Op::Loop) {
+                open.push_back(static_cast<int64_t>(straight_loops_.size()));
+                straight_loops_.push_back(true);
+            } else {
+                open.push_back(-1);
+            }
+            break;
+        case Op::Call: case Op::CallIndirect: case Op::BrTable:
+            for (int64_t k : open)
+                if (k >= 0) straight_loops_[k] = false;
+            break;
+        case Op::End:
+            if (!open.empty()) open.pop_back();
+            break;
+        default: break;
+        }
+    }
+}
+
+// The whole body of a recognised 64x64->128 multiply (idioms.h): one
+// unsigned __int128 product, then the body's two stores in its order, each
+// with its own bounds check (if any) and trap site.
+void FuncEmitter::emit_mul_wide_u64(const MulWideU64 &mw) {
+    auto out = std::back_inserter(body_);
+    body_ += "unsigned __int128 p_ = (unsigned __int128)l1 * l2;\n";
+    site_ = trap_site(mw.hi_offset);
+    fmt::format_to(out, "lucet_st_i64(mem + {}, (uint64_t)(p_ >> 64));\n", address("l0", mw.hi_store, 8));
+    site_ = trap_site(mw.lo_offset);
+    fmt::format_to(out, "lucet_st_i64(mem + {}, (uint64_t)p_);\n", address("l0", mw.lo_store, 8));
+    accesses_ += 2;
+}
+
 Status FuncEmitter::run(std::string &out) {
     locals_ = ft_.params;
     locals_.insert(locals_.end(), fn_.locals.begin(), fn_.locals.end());
@@ -457,9 +615,15 @@ Status FuncEmitter::run(std::string &out) {
     frames_.push_back(f);
     body_.reserve((fn_.body_end - fn_.body_offset) * 24 + 256);
 
+    scan_straight_loops();
     InstrReader r(m_, fn_);
     Instr in;
     bool finished = false;
+    MulWideU64 mw;
+    if (!m_.memories.empty() && match_mul_wide_u64(m_, fn_, ft_, mw)) {
+        emit_mul_wide_u64(mw);
+        finished = true;
+    }
     while (!r.done() && !finished) {
         LUCET_TRY(r.next(in));
         LUCET_TRY(instr(in, finished));
@@ -485,6 +649,9 @@ Status FuncEmitter::run(std::string &out) {
     }
     for (auto &[t, name] : extra_decls_) fmt::format_to(o, "{} {};\n", c_type(t), name);
     if (!m_.memories.empty()) out += "uint8_t *mem = ctx->heap; (void)mem;\n";
+    // memr == mem, but cc cannot prove it (see mem_access); a register
+    // copy, not a reload from ctx (two loads on every call's critical path).
+    if (uses_memr_) out += "const uint8_t *memr = mem; __asm__(\"\" : \"+r\"(memr));\n";
     // Guest stack checks (runtime_helpers.inc) keep the host-call reserve
     // below stack_limit free for host code:
     // - LUCET_STACK_CHECK, in functions that may enter host code (imports,

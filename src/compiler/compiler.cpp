@@ -41,7 +41,7 @@ constexpr const char *kCFlags =
 
 // Flags only a gcc-like compiler takes (clang rejects them), chosen by the
 // compiler's name.
-// -fno-tree-dse -fno-dse: float loads are emitted without a forcing asm (it
+// -fno-tree-dse -fno-dse: scalar loads are emitted without a forcing asm (it
 // would block vectorization) whenever their value reaches a store; deleting
 // that store as dead (overwritten later) would delete the load and lose its
 // out-of-bounds trap. Wasm code has had its dead stores removed by the

@@ -719,6 +719,14 @@ TEST_CASE("an out-of-bounds float load traps even when cc could prove its value 
     (f64.store (local.get 0) (f64.copysign (f64.load (local.get 0)) (f64.load (local.get 0)))))
   (func (export "abs_abs") (param i32)
     (f32.store (local.get 0) (f32.abs (f32.abs (f32.load (local.get 0))))))
+  ;; Arithmetic that cc folds to the loaded value itself (x * 1, x / 1,
+  ;; x - 0 are exact without -fsignaling-nans): stored back, a redundant store.
+  (func (export "mul_one") (param i32)
+    (f32.store (local.get 0) (f32.mul (f32.load (local.get 0)) (f32.const 1))))
+  (func (export "div_one") (param i32)
+    (f64.store (local.get 0) (f64.div (f64.load (local.get 0)) (f64.const 1))))
+  (func (export "sub_zero") (param i32)
+    (f32.store (local.get 0) (f32.sub (f32.load (local.get 0)) (f32.const 0))))
 )
 )WAT";
     std::vector<std::string> compilers = {"cc"};
@@ -732,11 +740,90 @@ TEST_CASE("an out-of-bounds float load traps even when cc could prove its value 
         auto ci = Instance::create(region, m, no_imports());
         REQUIRE(ci.ok());
         Instance &in = **ci;
-        for (const char *f : {"overwritten32", "overwritten64", "negneg", "copysign_self", "abs_abs"}) {
+        for (const char *f : {"overwritten32", "overwritten64", "negneg", "copysign_self", "abs_abs", "mul_one", "div_one",
+                              "sub_zero"}) {
             INFO(cc << " " << f);
             expect_trap(run(in, f, {70000}), LUCET_TRAP_HEAP_OOB);
             CHECK(run(in, f, {16}).kind == RunResult::Kind::Returned);
         }
+    }
+}
+
+TEST_CASE("an out-of-bounds integer load traps even when cc could fold its value away", "[runtime][compiled]") {
+    // Integer loads directly inside straight-line loops are emitted without
+    // a forcing asm while their value provably reaches a store
+    // (func_body.cpp, int_pending_result); these are the ways cc could still
+    // fold such a value away, or find the store redundant, and delete the
+    // load with its trap. Every body is in a (one-iteration) loop.
+    const char *wat = R"WAT(
+(module
+  (memory 1)
+  (func (export "sub_self") (param i32) (loop
+    (i32.store (i32.const 0) (i32.sub (i32.load (local.get 0)) (i32.load (local.get 0))))))
+  (func (export "xor_self") (param i32) (loop
+    (i64.store (i32.const 0) (i64.xor (i64.load (local.get 0)) (i64.load (local.get 0))))))
+  (func (export "sub_chain") (param i32) (loop
+    (i32.store (i32.const 0) (i32.sub (i32.add (i32.load (local.get 0)) (i32.const 5))
+                                      (i32.add (i32.load (local.get 0)) (i32.const 5))))))
+  (func (export "add_neg") (param i32) (loop
+    (i32.store (i32.const 0) (i32.add (i32.load (local.get 0)) (i32.sub (i32.const 0) (i32.load (local.get 0)))))))
+  (func (export "and_zero") (param i32) (loop
+    (i32.store (i32.const 0) (i32.and (i32.load (local.get 0)) (i32.const 0)))))
+  (func (export "mul_zero") (param i32) (loop
+    (i64.store (i32.const 0) (i64.mul (i64.load (local.get 0)) (i64.const 0)))))
+  (func (export "mul_256_byte") (param i32) (loop
+    (i32.store8 (i32.const 0) (i32.mul (i32.load (local.get 0)) (i32.const 256)))))
+  (func (export "weights_256_byte") (param i32) (loop
+    (i32.store8 (i32.const 0) (i32.add (i32.mul (i32.load (local.get 0)) (i32.const 128))
+                                       (i32.mul (i32.load (local.get 0)) (i32.const 128))))))
+  (func (export "shl_byte") (param i32) (loop
+    (i32.store8 (i32.const 0) (i32.shl (i32.load8_u (local.get 0)) (i32.const 8)))))
+  (func (export "shr_wide") (param i32) (loop
+    (i32.store (i32.const 0) (i32.shr_u (i32.load8_u (local.get 0)) (i32.const 8)))))
+  (func (export "compare") (param i32) (loop
+    (i32.store (i32.const 0) (i32.lt_u (i32.load8_u (local.get 0)) (i32.const 256)))))
+  (func (export "load_addr") (param i32) (loop
+    (i32.store (i32.const 0) (i32.load (i32.mul (i32.load (local.get 0)) (i32.const 0))))))
+  (func (export "overwritten") (param i32) (loop
+    (i32.store (i32.const 0) (i32.add (i32.load (local.get 0)) (i32.const 1)))
+    (i32.store (i32.const 0) (i32.const 2))))
+  ;; Stored back where they were loaded from: redundant stores to cc.
+  (func (export "copy_back") (param i32) (loop
+    (i64.store (local.get 0) (i64.load (local.get 0)))))
+  (func (export "add_zero_back") (param i32) (loop
+    (i32.store (local.get 0) (i32.add (i32.load (local.get 0)) (i32.const 0)))))
+  (func (export "xor_zero_back") (param i32) (local $z i32) (loop
+    (i32.store16 (local.get 0) (i32.xor (i32.load16_u (local.get 0)) (local.get $z)))))
+  (func (export "add_sub_back") (param i32) (loop
+    (i32.store (local.get 0) (i32.sub (i32.add (i32.load (local.get 0)) (i32.const 7)) (i32.const 7)))))
+  (func (export "return_dead") (param i32) (result i32) (loop (result i32)
+    (i32.sub (i32.load (local.get 0)) (i32.load (local.get 0)))))
+  ;; The load comes first: out of bounds, it traps before the division does.
+  (func (export "load_then_div") (param i32 i32) (loop
+    (i32.store (i32.const 0) (i32.add (i32.load (local.get 0)) (i32.div_u (i32.const 1) (local.get 1))))))
+)
+)WAT";
+    std::vector<std::string> compilers = {"cc"};
+    if (std::system("clang --version >/dev/null 2>&1") == 0) compilers.push_back("clang");
+    auto region = small_region();
+    for (const std::string &cc : compilers) {
+        lucet::CompileOptions opts;
+        opts.cc = cc;
+        opts.opt_level = 2;
+        auto m = compile_wat("dead_int_loads_" + cc, wat, opts);
+        auto ci = Instance::create(region, m, no_imports());
+        REQUIRE(ci.ok());
+        Instance &in = **ci;
+        for (const char *f : {"sub_self", "xor_self", "sub_chain", "add_neg", "and_zero", "mul_zero", "mul_256_byte",
+                              "weights_256_byte", "shl_byte", "shr_wide", "compare", "load_addr", "overwritten",
+                              "copy_back", "add_zero_back", "xor_zero_back", "add_sub_back", "return_dead"}) {
+            INFO(cc << " " << f);
+            expect_trap(run(in, f, {70000}), LUCET_TRAP_HEAP_OOB);
+            CHECK(run(in, f, {16}).kind == RunResult::Kind::Returned);
+        }
+        INFO(cc << " load_then_div");
+        expect_trap(run(in, "load_then_div", {70000, 0}), LUCET_TRAP_HEAP_OOB);
+        expect_trap(run(in, "load_then_div", {16, 0}), LUCET_TRAP_INT_DIV_BY_ZERO);
     }
 }
 

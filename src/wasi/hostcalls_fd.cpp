@@ -167,8 +167,13 @@ ssize_t stream_io(const FdEntry &e, bool write, std::vector<struct iovec> &v) {
     }
     if (file) {
         ssize_t n;
-        do n = writev(e.host_fd, v.data(), cnt);
-        while (n < 0 && errno == EINTR);
+        // Emulated append: at the end, atomically, the offset then at the end (as O_APPEND).
+        if (e.append)
+            do n = pwritev2(e.host_fd, v.data(), cnt, -1, RWF_APPEND);
+            while (n < 0 && errno == EINTR);
+        else
+            do n = writev(e.host_fd, v.data(), cnt);
+            while (n < 0 && errno == EINTR);
         return n;
     }
     if (e.nonblock) cap_to_pipe_buf(v);
@@ -287,7 +292,7 @@ Errno fd_fdstat_get(Call &c, uint32_t fd, uint32_t out) {
     int fl = fcntl(e->host_fd, F_GETFL);
     if (fl < 0) return errno_from_host(errno);
     uint16_t flags = 0;
-    if (fl & O_APPEND) flags |= fdflags::APPEND;
+    if ((fl & O_APPEND) || e->append) flags |= fdflags::APPEND;
     if (e->nonblock) flags |= fdflags::NONBLOCK;  // the guest's, never the host description's
     // On Linux O_SYNC includes the O_DSYNC bit (and O_RSYNC == O_SYNC).
     if ((fl & O_SYNC) == O_SYNC)
@@ -316,8 +321,18 @@ Errno fd_fdstat_set_flags(Call &c, uint32_t fd, uint32_t flags) {
     // Non-blocking is the guest fd's own (see FdEntry::nonblock): an
     // inherited pipe or terminal shares its description with the host and
     // other processes, which must not find it non-blocking afterwards.
-    int want = (fl & ~O_APPEND) | ((flags & fdflags::APPEND) ? O_APPEND : 0);
-    if (want != fl && fcntl(e->host_fd, F_SETFL, want) != 0) return errno_from_host(errno);
+    // Append likewise on a description shared with the host (FdEntry::append):
+    // set, it is emulated; an O_APPEND the host's description already has
+    // cannot be cleared for the guest alone (NOTSUP). On the guest's own
+    // descriptions (path_open) O_APPEND itself changes.
+    bool want_append = flags & fdflags::APPEND;
+    if (e->shared_description) {
+        if ((fl & O_APPEND) && !want_append) return Errno::NOTSUP;
+        e->append = want_append && !(fl & O_APPEND);
+    } else {
+        int want = (fl & ~O_APPEND) | (want_append ? O_APPEND : 0);
+        if (want != fl && fcntl(e->host_fd, F_SETFL, want) != 0) return errno_from_host(errno);
+    }
     e->nonblock = flags & fdflags::NONBLOCK;
     return Errno::SUCCESS;
 }

@@ -191,12 +191,11 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     std::memset(ctx, 0, vmctx_used);
     inst->vmctx_ = ctx;
     ctx->instance = &im;  // runtime-private: the Impl (from_vmctx goes through it)
-    // stack_limit is only meaningful while this instance owns the running
-    // stack (run.cpp sets it for the duration of a run). When another
-    // instance's run calls into this one (imports, shared tables), this code
-    // executes on *that* instance's stack, where a comparison with our own
-    // stack's bounds would be meaningless: 0 disables the prologue check and
-    // the guard page below the running stack catches an overflow instead.
+    // stack_limit is set for the duration of a run (run.cpp), 0 otherwise.
+    // Only a linked instance's code runs on another instance's stack
+    // (imports, shared tables): while a member of its link group runs, it
+    // gets that run's limit (link_group.cpp), so its checks keep the
+    // host-call reserve of the stack it actually runs on.
     ctx->stack_limit = 0;
     im.stack_limit = reinterpret_cast<uintptr_t>(base + ri.stack_off) + lim.hostcall_reserve;
 

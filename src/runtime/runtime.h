@@ -344,9 +344,10 @@ public:
     // the region's hostcall_reserve is left on the running stack, leaves the
     // guest with a stack-overflow trap (reported at caller_pc, the host
     // function's return address) before any host code runs. Generated code
-    // already keeps the reserve free (func_body.cpp); this guards the WASI
-    // calls against modules from older compilers and guest code of another
-    // instance (whose checks are off on a stack not its own).
+    // already keeps the reserve free (func_body.cpp; code of a linked
+    // instance running on another's stack checks that stack's limit, see
+    // "Linked instances"); this guards the WASI calls against modules from
+    // older compilers.
     static void check_host_stack(uintptr_t caller_pc);
     // Inside a host function, with no C++ object of it still alive: leaves
     // the guest with a trap whose message is `text` (static storage).

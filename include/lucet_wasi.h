@@ -592,7 +592,11 @@ enum lucet_error lucet_region_new_instance_with_imports(const struct lucet_regio
                                                         struct lucet_instance **inst_out);
 
 /* Releases the instance and returns its slot to the region (after its run,
- * if one is in progress on another thread). Errors: invalid_argument. */
+ * if one is in progress on another thread). The C API never links
+ * instances to each other (imports are host functions and WASI only), so
+ * nothing of a released instance stays reachable from another one: its
+ * funcref tokens are refused by every other instance (invalid_argument).
+ * Errors: invalid_argument. */
 enum lucet_error lucet_instance_release(struct lucet_instance *inst);
 
 /*

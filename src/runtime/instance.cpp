@@ -161,7 +161,7 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
         ri.free.pop_back();
     }
 
-    std::shared_ptr<Instance> inst(new Instance());
+    std::shared_ptr<Instance> inst(new Instance(), &Instance::dispose);
     inst->region_ = region;
     inst->module_ = module;
     inst->embed_ctx_ = embed_ctx;
@@ -191,12 +191,11 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     std::memset(ctx, 0, vmctx_used);
     inst->vmctx_ = ctx;
     ctx->instance = &im;  // runtime-private: the Impl (from_vmctx goes through it)
-    // stack_limit is only meaningful while this instance owns the running
-    // stack (run.cpp sets it for the duration of a run). When another
-    // instance's run calls into this one (imports, shared tables), this code
-    // executes on *that* instance's stack, where a comparison with our own
-    // stack's bounds would be meaningless: 0 disables the prologue check and
-    // the guard page below the running stack catches an overflow instead.
+    // stack_limit is set for the duration of a run (run.cpp), 0 otherwise.
+    // Only a linked instance's code runs on another instance's stack
+    // (imports, shared tables): while a member of its link group runs, it
+    // gets that run's limit (link_group.cpp), so its checks keep the
+    // host-call reserve of the stack it actually runs on.
     ctx->stack_limit = 0;
     im.stack_limit = reinterpret_cast<uintptr_t>(base + ri.stack_off) + lim.hostcall_reserve;
 
@@ -211,6 +210,7 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
 
     // ---- imports
     uint32_t fi = 0, ti = 0, gi = 0;
+    std::vector<std::pair<Instance *, std::shared_ptr<void>>> exporters;  // imports from instances
     for (uint32_t i = 0; i < d.num_imports; i++) {
         const lucet_import_desc &imp = d.imports[i];
         ExternKind kind = static_cast<ExternKind>(imp.kind);
@@ -281,8 +281,19 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
             break;
         }
         }
-        if (ex.owner) im.owners.push_back(std::move(ex.owner));
+        if (ex.instance) {
+            exporters.push_back({ex.instance, std::move(ex.owner)});
+        } else if (ex.owner) {
+            im.owners.push_back(std::move(ex.owner));
+        }
     }
+    // Linked once every import matched (an instance that failed before
+    // this wrote nothing anywhere and goes at once). The group keeps the
+    // exporters: a reference from here would keep them from ever being
+    // disposed of (link_group.cpp).
+    for (auto &[exporter, keep] : exporters)
+        if (Status st = im.link_to(*exporter); !st) return make_error(st.error().message, ErrorKind::ImportType);
+    exporters.clear();
 
     // ---- defined functions
     for (uint32_t k = 0; k < d.num_funcs; k++) {
@@ -322,7 +333,8 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
         return {};
     };
     if (Status st = init(); !st.ok()) {
-        if (may_be_referenced) park_failed_instance(inst);
+        // A linked instance is kept by its group anyway.
+        if (may_be_referenced && !im.linked.load(std::memory_order_relaxed)) park_failed_instance(inst);
         return st.error();
     }
     return inst;
@@ -469,7 +481,8 @@ Result<Extern> Instance::get_export(std::string_view name, ExternKind kind) {
                               ", not a " + extern_kind_name(kind));
         Extern ex;
         ex.kind = kind;
-        ex.owner = shared_from_this();
+        ex.owner = weak_from_this().lock();  // null once retired (its group keeps it)
+        ex.instance = this;
         switch (kind) {
         case ExternKind::Func: {
             const lucet_funcref &f = impl_->funcs[e.index];

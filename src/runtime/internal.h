@@ -269,6 +269,17 @@ struct OwnedTable {
     std::optional<uint64_t> declared_max;
 };
 
+// Instances linked by imports (runtime.h, "Linked instances";
+// link_group.cpp). Guarded by link_mutex().
+struct LinkGroup {
+    std::vector<Instance *> members;  // live and retired
+    size_t live = 0;                  // members not yet disposed of by their last shared_ptr
+    pid_t tid = 0;                    // thread running one of them (depth > 0)
+    unsigned depth = 0;               // nested runs of members on that thread
+    uintptr_t limit = 0;              // every member's vmctx->stack_limit
+};
+std::mutex &link_mutex();
+
 struct Instance::Impl {
     Instance *self = nullptr;
     Region::Impl *region = nullptr;
@@ -284,6 +295,17 @@ struct Instance::Impl {
     std::optional<uint64_t> memory_declared_max;   // defined memory
     std::optional<uint64_t> imported_memory_max;   // imported memory: the exporter's declared max
     std::vector<std::shared_ptr<void>> owners;  // keep imported objects alive
+    // Linked to other instances (set once, before the first run): the
+    // group, guarded by link_mutex().
+    std::atomic<bool> linked{false};
+    std::shared_ptr<LinkGroup> group;
+    // Links this (new, not yet running) instance with `exporter`.
+    Status link_to(Instance &exporter);
+    // Around a run of a linked instance: false when another thread runs
+    // one of the group. group_exit restores the enclosing run's limit.
+    bool group_enter();
+    void group_exit();
+    uintptr_t saved_group_limit = 0;
     std::vector<uint8_t> data_dropped, elem_dropped;
     std::vector<uint32_t> func_sig;  // function index -> signature index
     std::atomic<bool> running{false};

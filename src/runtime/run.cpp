@@ -203,6 +203,9 @@ __attribute__((always_inline)) inline RunResult Instance::Impl::enter_inline(boo
     Instance &inst = *self;
     RunState &rs = this->rs;
     KillSwitch::State &ks = *kill;
+    const bool grouped = linked.load(std::memory_order_relaxed);
+    if (grouped && !group_enter())
+        return error_result("a linked instance is running on another thread (linked instances run one at a time)");
     running.store(true, std::memory_order_relaxed);
     ensure_altstack(inst.region_->limits().signal_stack_size);
 
@@ -229,7 +232,7 @@ __attribute__((always_inline)) inline RunResult Instance::Impl::enter_inline(boo
         rs.prev = tls_run;
         rs.inst = this;
         tls_run = &rs;
-        inst.vmctx_->stack_limit = stack_limit;  // see Instance::create
+        if (!grouped) inst.vmctx_->stack_limit = stack_limit;  // see Instance::create; group_enter sets it
         std::atomic_signal_fence(std::memory_order_seq_cst);
         if (fresh) {
             // The initial guest frame, read by lucet_context_swap's pops: r15
@@ -248,9 +251,10 @@ __attribute__((always_inline)) inline RunResult Instance::Impl::enter_inline(boo
             lucet_context_swap(&rs.host_sp, rs.guest_sp);
         }
         std::atomic_signal_fence(std::memory_order_seq_cst);
-        inst.vmctx_->stack_limit = 0;
+        if (!grouped) inst.vmctx_->stack_limit = 0;
         tls_run = rs.prev;
     }
+    if (grouped) group_exit();
 
     RunResult r;
     r.kind = rs.kind;

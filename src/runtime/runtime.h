@@ -149,6 +149,9 @@ struct Extern {
     uint64_t *global = nullptr;
     // Keeps the owner alive while an importer uses it (may be null for host externs).
     std::shared_ptr<void> owner;
+    // Set by Instance::get_export: the instance it comes from. Importing it
+    // links the importer and that instance (see "Linked instances" below).
+    Instance *instance = nullptr;
 };
 
 // Resolves (module, field) to an Extern; return an Error naming what is missing.
@@ -256,6 +259,28 @@ private:
 
 // ---------------------------------------------------------------- instances
 
+// Linked instances. An instance that imports anything from another one
+// (Extern::instance, i.e. from get_export) is linked to it, and the two are
+// from then on in one link group (like a wasmtime Store): funcrefs flow both
+// ways through shared tables and globals (an importer's elem segment,
+// table.set/grow/fill or global.set writes its own functions into the
+// exporter's storage), so either may call the other's code, on its own
+// vmctx. Hence:
+//  - Lifetime: dropping the last shared_ptr of a linked instance only
+//    retires it; its slot, tables, module and embed/WASI contexts stay in
+//    use until every instance of the group has been dropped, then all are
+//    released together (Region::used() counts retired slots). A host table
+//    or global given as an import (not from get_export) may receive the
+//    instance's funcrefs too: the embedder must not let other instances use
+//    it after the instance is gone.
+//  - Stack: while one instance of a group runs, every instance of the group
+//    has its vmctx->stack_limit set to the running stack's limit, so code of
+//    the others checks the stack it actually runs on. Instances of a group
+//    therefore run one thread at a time: a run of one while another runs on
+//    another thread is refused (Kind::Error, "a linked instance is running
+//    on another thread"); nested runs on one thread (a host function
+//    running a linked instance) are fine. Linking to an instance while it
+//    runs unlinked is refused.
 class Instance : public std::enable_shared_from_this<Instance> {
 public:
     // Takes a slot, resolves and type-checks imports ("unknown import env.f",
@@ -319,9 +344,10 @@ public:
     // the region's hostcall_reserve is left on the running stack, leaves the
     // guest with a stack-overflow trap (reported at caller_pc, the host
     // function's return address) before any host code runs. Generated code
-    // already keeps the reserve free (func_body.cpp); this guards the WASI
-    // calls against modules from older compilers and guest code of another
-    // instance (whose checks are off on a stack not its own).
+    // already keeps the reserve free (func_body.cpp; code of a linked
+    // instance running on another's stack checks that stack's limit, see
+    // "Linked instances"); this guards the WASI calls against modules from
+    // older compilers.
     static void check_host_stack(uintptr_t caller_pc);
     // Inside a host function, with no C++ object of it still alive: leaves
     // the guest with a trap whose message is `text` (static storage).
@@ -381,6 +407,9 @@ public:
     struct Impl;
 private:
     Status check_table_value(std::string_view export_name, const lucet_table *t, const Val &v) const;
+    // The shared_ptr deleter: deletes an unlinked instance, retires a linked
+    // one (link_group.cpp).
+    static void dispose(Instance *p);
     Instance() = default;
     std::shared_ptr<Region> region_;
     std::shared_ptr<DlModule> module_;

@@ -164,7 +164,8 @@ bool is_socket(const FdEntry &e) { return e.type == Filetype::SOCKET_STREAM || e
 //    uv_stream_t; here MSG_NOSIGNAL, and MSG_DONTWAIT for a non-blocking
 //    guest fd).
 //  - Reads of everything else: uv_fs_read (one read/readv).
-//  - Writes to regular files (and directories, which fail): uv_fs_write.
+//  - Writes to regular files (and directories, which fail): uv_fs_write;
+//    an emulated append (FdEntry::append) is one pwritev2(RWF_APPEND).
 //  - Writes to pipes, FIFOs and devices: one raw writev. uv_fs_write writes
 //    until all is written: after a signal cut a blocked pipe write short, it
 //    would block again for the rest, and a kill of the guest (which relies
@@ -182,8 +183,18 @@ int64_t stream_io(const FdEntry &e, bool write, std::vector<uv_buf_t> &v) {
         return n < 0 ? -errno : n;
     }
     if (!write) return uvfs::read(e.host_fd, v.data(), static_cast<unsigned>(v.size()), -1);
-    if (e.type == Filetype::REGULAR_FILE || e.type == Filetype::DIRECTORY)
+    if (e.type == Filetype::REGULAR_FILE || e.type == Filetype::DIRECTORY) {
+        // Emulated append on a description shared with the host (FdEntry::append):
+        // at the end, atomically, as O_APPEND would, without changing the host's
+        // description. libuv has no RWF_APPEND write, so this one is raw.
+        if (e.append) {
+            ssize_t n;
+            do n = pwritev2(e.host_fd, as_iovecs(v.data()), static_cast<int>(v.size()), -1, RWF_APPEND);
+            while (n < 0 && errno == EINTR);
+            return n < 0 ? -errno : n;
+        }
         return uvfs::write(e.host_fd, v.data(), static_cast<unsigned>(v.size()), -1);
+    }
     if (e.nonblock) cap_to_pipe_buf(v);
     return writev_nosigpipe(e.host_fd, as_iovecs(v.data()), static_cast<int>(v.size()));
 }
@@ -304,7 +315,7 @@ Errno fd_fdstat_get(Call &c, uint32_t fd, uint32_t out) {
     int fl = fcntl(e->host_fd, F_GETFL);
     if (fl < 0) return errno_from_host(errno);
     uint16_t flags = 0;
-    if (fl & O_APPEND) flags |= fdflags::APPEND;
+    if ((fl & O_APPEND) || e->append) flags |= fdflags::APPEND;
     if (e->nonblock) flags |= fdflags::NONBLOCK;  // the guest's, never the host description's
     // On Linux O_SYNC includes the O_DSYNC bit (and O_RSYNC == O_SYNC).
     if ((fl & O_SYNC) == O_SYNC)
@@ -333,8 +344,18 @@ Errno fd_fdstat_set_flags(Call &c, uint32_t fd, uint32_t flags) {
     // Non-blocking is the guest fd's own (see FdEntry::nonblock): an
     // inherited pipe or terminal shares its description with the host and
     // other processes, which must not find it non-blocking afterwards.
-    int want = (fl & ~O_APPEND) | ((flags & fdflags::APPEND) ? O_APPEND : 0);
-    if (want != fl && fcntl(e->host_fd, F_SETFL, want) != 0) return errno_from_host(errno);
+    // Append likewise on a description shared with the host (FdEntry::append):
+    // set, it is emulated; an O_APPEND the host's description already has
+    // cannot be cleared for the guest alone (NOTSUP). On the guest's own
+    // descriptions (path_open) O_APPEND itself changes.
+    bool want_append = flags & fdflags::APPEND;
+    if (e->shared_description) {
+        if ((fl & O_APPEND) && !want_append) return Errno::NOTSUP;
+        e->append = want_append && !(fl & O_APPEND);
+    } else {
+        int want = (fl & ~O_APPEND) | (want_append ? O_APPEND : 0);
+        if (want != fl && fcntl(e->host_fd, F_SETFL, want) != 0) return errno_from_host(errno);
+    }
     e->nonblock = flags & fdflags::NONBLOCK;
     return Errno::SUCCESS;
 }

@@ -47,6 +47,7 @@ static std::unique_ptr<FdEntry> stdio_entry(int host_fd, bool owned) {
     auto e = std::make_unique<FdEntry>();
     e->host_fd = host_fd;
     e->owned = owned;
+    e->shared_description = true;
     e->type = host_fd_type(host_fd);
     // wasi-libc's isatty() is "character device without seek/tell
     // rights", so terminals get the stream rights; anything else (a

@@ -34,6 +34,12 @@ struct FdEntry {
     // processes); reads and writes look with a zero-timeout poll first and
     // give AGAIN when not ready (wait_ready).
     bool nonblock = false;
+    // The guest's $fdflags.append set by fd_fdstat_set_flags on a
+    // description shared with the host (shared_description), emulated: its
+    // writes append (pwritev2 RWF_APPEND) and the host's description never
+    // becomes O_APPEND (an inherited stdout would append for the host too).
+    bool append = false;
+    bool shared_description = false;  // stdio given by the host (inherited or duplicated)
 
     FdEntry() = default;
     FdEntry(const FdEntry &) = delete;

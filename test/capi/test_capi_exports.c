@@ -293,6 +293,50 @@ static void test_tables(void **state) {
     lucet_region_release(r);
 }
 
+/* A funcref token outliving its instance: refused by every other instance
+ * (the C API never links instances to each other, so no table or global of
+ * a live instance can hold a released one's function). Under ASan: no
+ * read of the released instance. */
+static void test_stale_tokens(void **state) {
+    struct lucet_region *r = small_region(2);
+    struct lucet_dl_module *m = load(g_so);
+    struct lucet_instance *a = new_inst(r, m), *b = new_inst(r, m), *c;
+    struct lucet_val tok, v, one = i32v(1);
+    uint32_t n = 0;
+    (void)state;
+    assert_int_equal(lucet_instance_func_ref(a, "eight", &tok), lucet_error_ok);
+    assert_int_equal(lucet_instance_table_set(a, "table", 1, &tok), lucet_error_ok);
+    assert_int_equal(run_i32(a, "call_slot", 1, &one), 8);
+    assert_int_equal(lucet_instance_release(a), lucet_error_ok);
+    assert_int_equal(lucet_instance_func_ref(a, "eight", &v), lucet_error_invalid_argument);
+    assert_int_equal(lucet_instance_table_set(b, "table", 1, &tok), lucet_error_invalid_argument);
+    assert_non_null(strstr(lucet_error_message(), "not one of this instance"));
+    assert_int_equal(lucet_instance_table_grow(b, "table", 1, &tok, &n), lucet_error_invalid_argument);
+    assert_int_equal(lucet_instance_global_set(b, "fref", &tok), lucet_error_invalid_argument);
+    assert_int_equal(lucet_instance_table_get(b, "table", 1, &v), lucet_error_ok);
+    assert_true(v.inner_val.as_funcref == 0);
+    /* A new instance in the released one's slot: the old token is not one
+     * of its functions either (unless its function array reuses the same
+     * address, in which case it is that instance's own "eight"). */
+    c = new_inst(r, m);
+    if (lucet_instance_table_set(c, "table", 1, &tok) == lucet_error_ok)
+        assert_int_equal(run_i32(c, "call_slot", 1, &one), 8);
+    else
+        assert_non_null(strstr(lucet_error_message(), "not one of this instance"));
+    {
+        /* A release always returns the slot at once (nothing is linked). */
+        uint64_t used = 0, cap = 0;
+        assert_int_equal(lucet_region_used(r, &used, &cap), lucet_error_ok);
+        assert_true(used == 2 && cap == 2);
+        lucet_instance_release(c);
+        assert_int_equal(lucet_region_used(r, &used, &cap), lucet_error_ok);
+        assert_true(used == 1);
+    }
+    lucet_instance_release(b);
+    lucet_dl_module_release(m);
+    lucet_region_release(r);
+}
+
 static void test_many_results(void **state) {
     struct lucet_region *r = small_region(1);
     struct lucet_dl_module *m = load(g_so);
@@ -345,7 +389,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_introspect_exports), cmocka_unit_test(test_introspect_imports),
         cmocka_unit_test(test_globals), cmocka_unit_test(test_memory), cmocka_unit_test(test_tables),
-        cmocka_unit_test(test_many_results),
+        cmocka_unit_test(test_many_results), cmocka_unit_test(test_stale_tokens),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -97,7 +97,6 @@ public:
         current_.reset();
         named_.clear();
         registered_.clear();
-        pinned_.clear();
         host_.reset();
         region_.reset();
     }
@@ -207,7 +206,10 @@ private:
     }
 
     bool setup() {
-        auto region = Region::create(64, RegionLimits{});
+        // Instances linked to the spectest helper (imports of spectest.*)
+        // keep their slots to the end of the script (runtime.h, "Linked
+        // instances"): imports.wast links ~50.
+        auto region = Region::create(256, RegionLimits{});
         if (!region) {
             fail(0, "cannot create the region: " + region.error().to_string());
             return false;
@@ -338,12 +340,9 @@ private:
         current_ = std::get<std::shared_ptr<Instance>>(std::move(r));
         if (!name.empty()) named_[name] = current_;
         // An instance that imports a table may have put its own functions in
-        // it (element segments, table.set); the exporter's table then points
-        // at this instance's code and vmctx, a reference the runtime does not
-        // track. Keep such instances to the end of the script so that a later
-        // call through the table does not reach a released slot or an
-        // unloaded .so. There are few of them (at most 23 in a core script).
-        if (current_->module()->desc().num_imported_tables > 0) pinned_.push_back(current_);
+        // it (element segments, table.set): the runtime keeps it, with its
+        // slot, as long as any instance it is linked to (runtime.h, "Linked
+        // instances"; here: to the end of most scripts, through spectest).
         pass(line);
     }
 
@@ -466,7 +465,6 @@ private:
     std::string current_error_ = "no module yet";
     std::map<std::string, std::shared_ptr<Instance>> named_;
     std::map<std::string, std::shared_ptr<Instance>> registered_;
-    std::vector<std::shared_ptr<Instance>> pinned_;  // see cmd_module
 };
 
 Result<json> read_json(const std::string &path) {

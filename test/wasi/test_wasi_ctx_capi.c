@@ -168,6 +168,37 @@ static void stdio_from_files_and_fds(void **state) {
     lucet_region_release(r);
 }
 
+/* fd_fdstat_set_flags(append) on a stdout the host shares (a duplicate of
+ * its fd: one open file description) is the guest fd's own: the guest's
+ * writes go to the end, the host's description does not become O_APPEND. */
+static void append_is_the_guest_fds(void **state) {
+    struct lucet_region *r = small_region(1);
+    struct lucet_wasi_ctx *w = NULL;
+    struct lucet_instance *i;
+    char out[300], buf[256];
+    int fd;
+    (void)state;
+    path_in(out, "append.txt");
+    write_file(out, "0123456789");
+    fd = open(out, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(lseek(fd, 2, SEEK_SET), 2);
+    assert_int_equal(lucet_wasi_ctx_create(&w), lucet_error_ok);
+    assert_int_equal(lucet_wasi_ctx_stdio_fd(w, 1, fd), lucet_error_ok);
+    i = instantiate(g_stdio, w, r);
+    assert_int_equal(run_i32(i, "append", 0, NULL), 0);
+    assert_string_equal(read_file(out, buf, sizeof buf), "0123456789AB");
+    assert_int_equal(fcntl(fd, F_GETFL) & O_APPEND, 0);
+    /* The host's own writes land at its offset (with O_APPEND on the
+     * description they would go to the end). */
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(write(fd, "xy", 2), 2);
+    assert_string_equal(read_file(out, buf, sizeof buf), "xy23456789AB");
+    lucet_instance_release(i);
+    close(fd);
+    lucet_region_release(r);
+}
+
 static void env_from_host_and_empty(void **state) {
     struct lucet_region *r = small_region(1);
     struct lucet_wasi_ctx *w = NULL;
@@ -240,6 +271,7 @@ int main(void) {
         cmocka_unit_test(readonly_preopen_attacked),
         cmocka_unit_test(stdio_from_files_and_fds),
         cmocka_unit_test(env_from_host_and_empty),
+        cmocka_unit_test(append_is_the_guest_fds),
         cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

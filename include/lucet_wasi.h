@@ -750,6 +750,17 @@ enum lucet_error lucet_dl_module_import_type(const struct lucet_dl_module *modul
 enum lucet_error lucet_dl_module_find_export(const struct lucet_dl_module *module, const char *name,
                                              struct lucet_extern_type *out);
 
+/* Appends the module's perf map to `path` (NULL: /tmp/perf-PID.map of this
+ * process, where `perf report` looks): one line "START SIZE NAME" (hex, no
+ * 0x) per code range of each defined function, NAME as in backtraces
+ * ("func[12] <my_func>", control characters replaced by '?'). perf cannot
+ * name the module's frames otherwise: the module is loaded from a memfd.
+ * Call it once per loaded module; the file stays (perf reads it after the
+ * process exits: remove it yourself). A symbolic link at `path` is refused.
+ * Errors: invalid_argument (bad handle, empty path), internal (cannot open
+ * or write the file; the message names it). */
+enum lucet_error lucet_dl_module_write_perf_map(const struct lucet_dl_module *module, const char *path);
+
 /* ------------------------------------------------------------ exported globals, memories, tables */
 
 /* These take an export name; none may be called while the instance runs on

@@ -30,7 +30,7 @@
  *
  * Host functions run on the guest's stack. Runtimes that check their stack
  * pointer (Go's cgo callbacks) must switch to a stack of their own first:
- * examples/embed-go shows how.
+ * bindings/go (the Go package's trampoline) shows how.
  *
  * Errors. Besides its code, a failing call records a one-line message for
  * the calling thread: lucet_error_message().

@@ -171,6 +171,10 @@ type Trap struct {
 
 func (t *Trap) Error() string { return "wasm trap: " + t.Name }
 
+// ErrorName is the C API's name of the error a trap is,
+// "lucet_error_runtime_fault".
+func (t *Trap) ErrorName() string { return C.GoString(C.lucet_error_name(C.lucet_error_runtime_fault)) }
+
 // Exit is a guest that exited (WASI proc_exit) or was stopped by a kill switch.
 type Exit struct {
 	Code   uint32

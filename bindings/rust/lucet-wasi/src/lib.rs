@@ -68,6 +68,21 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// The C API's name for the error code behind this error
+    /// ("lucet_error_runtime_fault" for a trap, ...); None for Host and
+    /// Type errors, which are this crate's.
+    pub fn code_name(&self) -> Option<String> {
+        let code = match self {
+            Error::Api { code, .. } => *code,
+            Error::Trap { .. } => sys::LUCET_ERROR_RUNTIME_FAULT,
+            Error::Exit { .. } => sys::LUCET_ERROR_RUNTIME_TERMINATED,
+            Error::Host(_) | Error::Type(_) => return None,
+        };
+        Some(cstr(unsafe { sys::lucet_error_name(code) }))
+    }
+}
+
 pub type Result<T> = std::result::Result<T, Error>;
 
 fn cstr(p: *const std::os::raw::c_char) -> String {

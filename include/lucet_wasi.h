@@ -638,7 +638,8 @@ enum lucet_error lucet_instance_kill_switch(struct lucet_instance *inst, struct 
 
 /* Stops the targeted run, from any thread: guest code stops at once (a
  * signal); a host function in progress finishes first and the guest stops
- * when it returns to module code. The WASI functions give up a blocking
+ * as that call returns (generated code checks for a kill after each call of
+ * an import; a kill from inside the host function works the same way). The WASI functions give up a blocking
  * wait (poll_oneoff, a sleep, fd_read/fd_write/sock_* on a pipe, terminal
  * or socket, path_open of a FIFO) within about a millisecond of the kill. The run returns
  * lucet_error_runtime_terminated with result tag terminated, killed = 1.

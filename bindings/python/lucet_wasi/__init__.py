@@ -382,7 +382,8 @@ class _CallState:
         if h is None:
             return  # in the start function: instance creation raises it
         # Stop the guest: a kill switch pulled in a host function takes effect
-        # when it returns to module code. (The C API's lucet_vmctx_terminate
+        # as the call returns to the guest, before its next instruction
+        # (generated code polls the kill after import calls). (The C API's lucet_vmctx_terminate
         # longjmps, which must not cross the Python frames of this callback.)
         ks = _ffi.vp()
         if _ffi.kill_switch(h, ctypes.byref(ks)) == _ERR_OK:

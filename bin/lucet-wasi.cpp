@@ -59,7 +59,7 @@ constexpr int kExitTimeout = 124;  // what coreutils' timeout(1) gives
 const char *const kValueOptions[] = {"--entrypoint", "--heap-address-space", "--max-heap-size",
                                      "--dir", "--stack-size", "--env", "--timeout", "--max-fds",
                                      "--signature-pk", "--max-compile-memory", "--max-compile-time",
-                                     "--invoke", "--dir-ro", "--stdin", "--stdout", "--stderr", "--target-cpu"};
+                                     "--invoke", "--dir-ro", "--stdin", "--stdout", "--stderr", "--target-cpu", "--profile"};
 
 // The guest may hold max_fds fds: make sure the process may hold them and
 // a margin for its own (the usual soft RLIMIT_NOFILE, 1024, would not),
@@ -354,6 +354,11 @@ int main(int argc, char **argv) {
                    "Compiling a .wasm: the CPU the code may assume: native (this machine's; the cached .so stays "
                    "here), x86-64, x86-64-v2, x86-64-v3 or x86-64-v4 [default: native]")
         ->option_text("<cpu>");
+    std::string profile;
+    app.add_option("--profile", profile,
+                   "perfmap: write /tmp/perf-PID.map naming the module's functions for `perf report` (the module is "
+                   "loaded from a memfd, whose ELF symbols perf cannot read); the file is left for perf")
+        ->option_text("<strategy>")->check(CLI::IsMember({"perfmap"}));
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose,
                  "When compiling a .wasm fails in the C compiler, show its command line too (its output is always shown)");
@@ -512,6 +517,13 @@ int main(int argc, char **argv) {
     if (!module.ok()) {
         std::fprintf(stderr, "lucet-wasi: error: %s\n", module.error().to_string().c_str());
         return kExitFailure;
+    }
+    if (profile == "perfmap") {
+        std::string map = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+        if (auto st = module.value()->append_perf_map(map); !st.ok()) {
+            std::fprintf(stderr, "lucet-wasi: error: --profile=perfmap: %s\n", st.error().to_string().c_str());
+            return kExitFailure;
+        }
     }
     auto region = lucet::Region::create(1, limits);
     if (!region.ok()) {

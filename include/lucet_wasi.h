@@ -30,7 +30,7 @@
  *
  * Host functions run on the guest's stack. Runtimes that check their stack
  * pointer (Go's cgo callbacks) must switch to a stack of their own first:
- * examples/embed-go shows how.
+ * bindings/go (the Go package's trampoline) shows how.
  *
  * Errors. Besides its code, a failing call records a one-line message for
  * the calling thread: lucet_error_message().
@@ -656,7 +656,8 @@ enum lucet_error lucet_instance_kill_switch(struct lucet_instance *inst, struct 
 
 /* Stops the targeted run, from any thread: guest code stops at once (a
  * signal); a host function in progress finishes first and the guest stops
- * when it returns to module code. The WASI functions give up a blocking
+ * as that call returns (generated code checks for a kill after each call of
+ * an import; a kill from inside the host function works the same way). The WASI functions give up a blocking
  * wait (poll_oneoff, a sleep, fd_read/fd_write/sock_* on a pipe, terminal
  * or socket, path_open of a FIFO) within about a millisecond of the kill. The run returns
  * lucet_error_runtime_terminated with result tag terminated, killed = 1.
@@ -767,6 +768,17 @@ enum lucet_error lucet_dl_module_import_type(const struct lucet_dl_module *modul
  * handle, NULL name or out), export_not_found. */
 enum lucet_error lucet_dl_module_find_export(const struct lucet_dl_module *module, const char *name,
                                              struct lucet_extern_type *out);
+
+/* Appends the module's perf map to `path` (NULL: /tmp/perf-PID.map of this
+ * process, where `perf report` looks): one line "START SIZE NAME" (hex, no
+ * 0x) per code range of each defined function, NAME as in backtraces
+ * ("func[12] <my_func>", control characters replaced by '?'). perf cannot
+ * name the module's frames otherwise: the module is loaded from a memfd.
+ * Call it once per loaded module; the file stays (perf reads it after the
+ * process exits: remove it yourself). A symbolic link at `path` is refused.
+ * Errors: invalid_argument (bad handle, empty path), internal (cannot open
+ * or write the file; the message names it). */
+enum lucet_error lucet_dl_module_write_perf_map(const struct lucet_dl_module *module, const char *path);
 
 /* ------------------------------------------------------------ exported globals, memories, tables */
 

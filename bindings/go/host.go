@@ -44,7 +44,7 @@ var (
 // i64, externref) and 8 float (f32, f64) parameters; no v128.
 func NewFunc(params, results []ValType, fn HostFunc) (*Func, error) {
 	if len(results) > 1 {
-		return nil, errors.New("lucet: a host function returns at most one value (the C API's limit)")
+		return nil, errors.New("lucet: a Go host function returns at most one value (the generic trampoline returns one register)")
 	}
 	ni, nf := 0, 0
 	for _, t := range append(append([]ValType{}, params...), results...) {

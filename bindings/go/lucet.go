@@ -9,6 +9,7 @@
 //		})
 //	inst, err := r.NewInstance(m, lucet.Config{Imports: []lucet.Import{{"env", "host_scale", scale}}})
 //	res, err := inst.Run("add", int32(40), int32(2)) // res[0].I32() == 42
+//	exports, err := m.Exports() // names, kinds and types (ExternType)
 //
 // Host functions are Go functions: one generic C trampoline (trampoline.c)
 // serves every signature, dispatching by slot to the Go function. A host
@@ -73,6 +74,7 @@ const (
 	F64       ValType = 0x7c
 	V128      ValType = 0x7b
 	ExternRef ValType = 0x6f
+	FuncRef   ValType = 0x70 // in introspection only
 )
 
 func (t ValType) String() string {
@@ -89,6 +91,8 @@ func (t ValType) String() string {
 		return "v128"
 	case ExternRef:
 		return "externref"
+	case FuncRef:
+		return "funcref"
 	}
 	return fmt.Sprintf("ValType(0x%x)", int(t))
 }
@@ -166,6 +170,10 @@ type Trap struct {
 }
 
 func (t *Trap) Error() string { return "wasm trap: " + t.Name }
+
+// ErrorName is the C API's name of the error a trap is,
+// "lucet_error_runtime_fault".
+func (t *Trap) ErrorName() string { return C.GoString(C.lucet_error_name(C.lucet_error_runtime_fault)) }
 
 // Exit is a guest that exited (WASI proc_exit) or was stopped by a kill switch.
 type Exit struct {
@@ -430,12 +438,33 @@ func (inst *Instance) Run(name string, args ...interface{}) ([]Val, error) {
 	defer C.free(unsafe.Pointer(res))
 	runtime.LockOSThread() // the error message is this thread's
 	defer runtime.UnlockOSThread()
-	var out []Val
-	err := inst.result(C.lg_run(inst.h, cname, C.size_t(n), argv, res), res, &out)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	// Any number of results (lucet_instance_call): a buffer of 8, and when
+	// the export has more, the size the library asks for (the guest has
+	// not run then).
+	cap := 8
+	for {
+		buf := (*C.struct_lucet_val)(C.calloc(C.size_t(cap), C.size_t(unsafe.Sizeof(C.struct_lucet_val{}))))
+		var got C.size_t
+		code := C.lg_call(inst.h, cname, C.size_t(n), argv, buf, C.size_t(cap), &got, res)
+		if code == C.lucet_error_buffer_too_small && int(got) > cap {
+			C.free(unsafe.Pointer(buf))
+			cap = int(got)
+			continue
+		}
+		err := inst.result(code, res, nil)
+		var out []Val
+		if err == nil {
+			out = make([]Val, int(got))
+			for i, v := range unsafe.Slice(buf, cap)[:int(got)] {
+				out[i] = Val{Type: ValType(v.ty), bits: uint64(C.lv_bits(&v))}
+			}
+		}
+		C.free(unsafe.Pointer(buf))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return out, nil
 	}
-	return out, nil
 }
 
 func (inst *Instance) result(code C.enum_lucet_error, res *C.struct_lucet_result, out *[]Val) error {

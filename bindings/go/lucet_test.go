@@ -252,3 +252,61 @@ func TestWasi(t *testing.T) {
 		t.Fatalf("missing preopen: %v", err)
 	}
 }
+
+func TestIntrospection(t *testing.T) {
+	m, err := LoadWasm(guestWasm, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	exports, err := m.Exports()
+	if err != nil || len(exports) < 4 || exports[0].Name != "memory" || exports[0].Kind != KindMemory ||
+		exports[0].Limits != (Limits{Min: 1}) {
+		t.Fatalf("exports: %+v %v", exports, err)
+	}
+	byName := map[string]ExternType{}
+	for _, e := range exports {
+		byName[e.Name] = e
+	}
+	if e := byName["add64"]; e.Kind != KindFunc || len(e.Params) != 2 || e.Params[1] != I64 || len(e.Results) != 1 {
+		t.Fatalf("add64: %+v", e)
+	}
+	if e := byName["ten"]; len(e.Results) != 10 || e.Results[2] != F32 || e.Results[9] != I64 {
+		t.Fatalf("ten: %+v", e)
+	}
+	if e := byName["limit"]; e.Kind != KindGlobal || e.GlobalType != I64 || e.GlobalMutable {
+		t.Fatalf("limit: %+v", e)
+	}
+	if e := byName["tab"]; e.Kind != KindTable || e.ElemType != FuncRef || e.Limits != (Limits{2, 8, true}) {
+		t.Fatalf("tab: %+v", e)
+	}
+	imports, err := m.Imports()
+	if err != nil || len(imports) != 2 || imports[1].Module != "env" || imports[1].Name != "host_f" ||
+		imports[1].Index != 1 || len(imports[1].Params) != 2 || imports[1].Params[0] != F32 || imports[1].Results[0] != F64 {
+		t.Fatalf("imports: %+v %v", imports, err)
+	}
+	if e, ok, err := m.Export("tab"); !ok || err != nil || e.Kind != KindTable {
+		t.Fatalf("Export(tab): %+v %v %v", e, ok, err)
+	}
+	if _, ok, err := m.Export("missing"); ok || err != nil {
+		t.Fatalf("Export(missing): %v %v", ok, err)
+	}
+	closed, _ := LoadWasm(guestWasm, 0)
+	closed.Close()
+	if _, err := closed.Exports(); err == nil {
+		t.Fatal("Exports on a closed module succeeded")
+	}
+}
+
+func TestManyResults(t *testing.T) {
+	fx := newFixture(t, identity)
+	defer fx.close()
+	res, err := fx.inst.Run("ten", int64(1)<<40)
+	if err != nil || len(res) != 10 {
+		t.Fatalf("ten: %v %v", res, err)
+	}
+	if res[0].I64() != 1<<40 || res[1].I32() != -2 || res[2].F32() != 1.5 || res[3].F64() != -2.25 ||
+		res[8].I32() != 8 || res[9].Type != I64 || res[9].I64() != 1<<40+1 {
+		t.Fatalf("ten: %v", res)
+	}
+}

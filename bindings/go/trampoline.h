@@ -43,6 +43,8 @@ lucet_host_func_ptr lg_slot_ptr(int slot, int float_result);
 
 enum lucet_error lg_run(struct lucet_instance *inst, const char *name, size_t argc, const struct lucet_val *argv,
                         struct lucet_result *res);
+enum lucet_error lg_call(struct lucet_instance *inst, const char *name, size_t argc, const struct lucet_val *argv,
+                         struct lucet_val *results, size_t cap, size_t *n, struct lucet_result *res);
 enum lucet_error lg_run_start(struct lucet_instance *inst, struct lucet_result *res);
 enum lucet_error lg_resume(struct lucet_instance *inst, const struct lucet_val *val, struct lucet_result *res);
 #endif

@@ -1,4 +1,5 @@
-// main.go: embedding liblucet_wasi in a Go program with cgo.
+// main.go: embedding liblucet_wasi in a Go program with the lucet package
+// (bindings/go, cgo).
 //
 //	go build -o embed-go . && ./embed-go guest.so guest_wasi.so
 //
@@ -13,6 +14,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"lucet-wasi.local/lucet"
 )
 
 // nilDeref makes a real SIGSEGV in Go code: the runtime's handler must pass
@@ -29,19 +32,20 @@ func nilDeref() (msg string) {
 }
 
 func run(guestPath, wasiPath string) error {
-	region, err := NewRegion(2)
+	region, err := lucet.NewRegion(2)
 	if err != nil {
 		return err
 	}
 	defer region.Close()
 
-	wasiMod, err := LoadModule(wasiPath)
+	wasiMod, err := lucet.LoadModule(wasiPath)
 	if err != nil {
 		return err
 	}
 	defer wasiMod.Close()
-	w, err := region.NewWasiInstance(wasiMod, []string{"guest_wasi", "from", "Go"},
-		map[string]string{"GREETING": "hello from Go"})
+	w, err := region.NewInstance(wasiMod, lucet.Config{Wasi: &lucet.Wasi{
+		Args: []string{"guest_wasi", "from", "Go"}, Env: map[string]string{"GREETING": "hello from Go"},
+		InheritStdio: true}})
 	if err != nil {
 		return err
 	}
@@ -51,13 +55,24 @@ func run(guestPath, wasiPath string) error {
 	fmt.Println("wasi: _start returned")
 	w.Close()
 
-	mod, err := LoadModule(guestPath)
+	mod, err := lucet.LoadModule(guestPath)
 	if err != nil {
 		return err
 	}
 	defer mod.Close()
-	s := &Scaler{Factor: 3}
-	inst, err := region.NewScaleInstance(mod, s)
+	// env.host_scale: (i64) -> i64, a Go closure with its own state.
+	calls := 0
+	scale, err := lucet.NewFunc([]lucet.ValType{lucet.I64}, []lucet.ValType{lucet.I64},
+		func(c *lucet.Caller, args []lucet.Val) ([]lucet.Val, error) {
+			calls++
+			fmt.Printf("host_scale(%d) called\n", args[0].I64())
+			return []lucet.Val{lucet.ValI64(args[0].I64() * 3)}, nil
+		})
+	if err != nil {
+		return err
+	}
+	defer scale.Close()
+	inst, err := region.NewInstance(mod, lucet.Config{Imports: []lucet.Import{{Module: "env", Name: "host_scale", Func: scale}}})
 	if err != nil {
 		return err
 	}
@@ -67,26 +82,26 @@ func run(guestPath, wasiPath string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("add(40, 2) = %d\n", int32(r[0]))
+	fmt.Printf("add(40, 2) = %d\n", r[0].I32())
 	r, err = inst.Run("scale_plus_one", int64(14))
 	if err != nil {
 		return err
 	}
-	fmt.Printf("scale_plus_one(14) = %d (host calls: %d)\n", int64(r[0]), s.Calls)
+	fmt.Printf("scale_plus_one(14) = %d (host calls: %d)\n", r[0].I64(), calls)
 
-	var trap *Trap
+	var trap *lucet.Trap
 	if _, err = inst.Run("div", int32(1), int32(0)); !errors.As(err, &trap) {
 		return fmt.Errorf("div(1, 0) did not trap: %v", err)
 	}
-	fmt.Printf("div(1, 0) trapped: %s (%s)\n", trap.TrapName, trap.Err.Name)
+	fmt.Printf("div(1, 0) trapped: %s (%s)\n", trap.Name, trap.ErrorName())
 	if r, err = inst.Run("div", int32(7), int32(2)); err != nil {
 		return err
 	}
-	fmt.Printf("after the trap, div(7, 2) = %d\n", int32(r[0]))
+	fmt.Printf("after the trap, div(7, 2) = %d\n", r[0].I32())
 	if _, err = inst.Run("load", int32(100000)); !errors.As(err, &trap) {
 		return fmt.Errorf("load(100000) did not trap: %v", err)
 	}
-	fmt.Printf("load(100000) trapped: %s (%s)\n", trap.TrapName, trap.Err.Name)
+	fmt.Printf("load(100000) trapped: %s (%s)\n", trap.Name, trap.ErrorName())
 
 	// An endless guest, stopped by a kill switch from another goroutine.
 	ks, err := inst.KillSwitch()
@@ -95,7 +110,8 @@ func run(guestPath, wasiPath string) error {
 	}
 	defer ks.Close()
 	timer := time.AfterFunc(20*time.Millisecond, func() { ks.Terminate() })
-	if _, err = inst.Run("spin"); !errors.Is(err, ErrKilled) {
+	var exit *lucet.Exit
+	if _, err = inst.Run("spin"); !errors.As(err, &exit) || !exit.Killed {
 		return fmt.Errorf("spin() was not killed: %v", err)
 	}
 	timer.Stop()

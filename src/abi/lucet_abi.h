@@ -206,7 +206,7 @@ struct lucet_vmctx {
     void *instance;              /* 24: runtime-private back pointer */
     lucet_table **tables;        /* 32: table index -> table */
     const lucet_funcref *funcs;  /* 40: function index -> canonical funcref (imports resolved) */
-    volatile uint32_t interrupt; /* 48: set to 1 by the kill switch; polled at loop headers */
+    volatile uint32_t interrupt; /* 48: set to 1 by a kill switch that finds the run in host code; polled after import calls */
     uint32_t pad0;               /* 52 */
     uint64_t reserved0;          /* 56 */
     uint64_t globals[];          /* 64: global slots */
@@ -236,7 +236,7 @@ typedef struct lucet_rt_fns {
     void (*table_copy)(lucet_vmctx *ctx, uint32_t dst_table, uint32_t src_table, uint32_t dst, uint32_t src, uint32_t n);
     void (*table_init)(lucet_vmctx *ctx, uint32_t table, uint32_t seg, uint32_t dst, uint32_t src, uint32_t n);
     void (*elem_drop)(lucet_vmctx *ctx, uint32_t seg);
-    /* Called at loop headers when ctx->interrupt is set (kill switch). Does not return if terminated. */
+    /* Called after an import call when ctx->interrupt is set (kill switch). Does not return if the run is killed. */
     void (*interrupted)(lucet_vmctx *ctx);
 } lucet_rt_fns;
 

@@ -1,4 +1,6 @@
 // introspect.cpp: a module's imports and exports with their types.
+#include <unistd.h>
+
 #include <cstring>
 #include <string>
 
@@ -107,4 +109,14 @@ LUCET_API enum lucet_error lucet_dl_module_find_export(const struct lucet_dl_mod
     }
     return fail(lucet_error_export_not_found,
                 std::string("lucet_dl_module_find_export: no export named \"") + name + "\" in " + m->path());
+} LUCET_CAPI_CATCH
+
+LUCET_API enum lucet_error lucet_dl_module_write_perf_map(const struct lucet_dl_module *module, const char *path) try {
+    auto m = modules().get(module);
+    if (!m) return fail(lucet_error_invalid_argument, "lucet_dl_module_write_perf_map: not a live module handle");
+    std::string p = path ? std::string(path) : "/tmp/perf-" + std::to_string(getpid()) + ".map";
+    if (p.empty()) return fail(lucet_error_invalid_argument, "lucet_dl_module_write_perf_map: empty path");
+    auto st = m->append_perf_map(p);
+    if (!st.ok()) return fail(lucet_error_internal, "lucet_dl_module_write_perf_map: " + st.error().to_string());
+    return ok();
 } LUCET_CAPI_CATCH

@@ -82,6 +82,10 @@ void FuncEmitter::call_direct(uint32_t func) {
     if (func < m_.num_imported_funcs) {
         finish_call(ft, fmt::format("((lucet_ft{})ctx->funcs[{}].func)", m_.func_types[func], func),
                     fmt::format("ctx->funcs[{}].vmctx", func));
+        // A kill switch pulled while the import ran (a host function that
+        // failed, a blocking WASI call) stops the guest here, not at the
+        // next kill signal (lucet_rt.interrupted, runtime/helpers.cpp).
+        body_ += "if (LUCET_UNLIKELY(ctx->interrupt)) lucet_rt.interrupted(ctx);\n";
     } else {
         stats_.callees.push_back(func);
         finish_call(ft, func_c_name(m_, func), "ctx");

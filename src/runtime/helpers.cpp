@@ -124,9 +124,14 @@ void rt_table_init(lucet_vmctx *ctx, uint32_t table, uint32_t seg, uint32_t dst,
 
 void rt_elem_drop(lucet_vmctx *ctx, uint32_t seg) noexcept { impl_of(ctx).elem_dropped[seg] = 1; }
 
+// Generated code calls this when ctx->interrupt is set after an import call
+// returned: a kill switch was pulled while the host code ran (see
+// handle_kill_signal). The run stops as killed; a stale flag (that run's
+// kill already handled, or another instance's run innermost) continues.
 void rt_interrupted(lucet_vmctx *ctx) noexcept {
     ctx->interrupt = 0;
-    trap_to_host(LUCET_TRAP_INTERRUPTED, CALLER_PC, nullptr, CALLER_FP);
+    Instance::Impl &im = impl_of(ctx);
+    if (im.self) im.self->stop_if_killed();
 }
 
 }  // namespace

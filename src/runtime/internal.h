@@ -230,7 +230,6 @@ struct DlModule::Impl {
         uint32_t func;
     };
     std::vector<SymRange> sym_ranges;
-    std::vector<std::string> sym_names;  // the symbol of each function index that has one (for perf maps)
     std::unordered_map<std::string_view, uint32_t> func_exports;  // name -> func index
     int code_range = -1;
     uintptr_t code_lo = 0, code_hi = 0;

@@ -73,7 +73,14 @@ bool handle_kill_signal(void *uc) {
     // an enclosing run (a host function running another instance) takes
     // effect when control is back in that run's module code.
     if (im->kill->kill_gen.load(std::memory_order_relaxed) != im->gen) return false;
-    if (!module_at_pc(uc_pc(uc))) return false;  // pending: the watchdog signals again
+    if (!module_at_pc(uc_pc(uc))) {
+        // In host code (a host function, WASI): generated code polls
+        // vmctx->interrupt right after each call of an import, so the guest
+        // stops as soon as that call returns; the watchdog's signals cover
+        // code that is not back from an import call.
+        if (im->self && im->self->vmctx()) im->self->vmctx()->interrupt = 1;
+        return false;
+    }
     rs->set_exited(0, true);
     uc_redirect_to_context_set(uc, rs->host_sp);
     return true;

@@ -73,6 +73,14 @@ public:
     ExternInfo export_info(size_t i) const;  // i < num_exports()
     ExternInfo import_info(size_t i) const;  // i < num_imports()
 
+    // perf's map of JIT code (perf_map.cpp): one "START SIZE NAME" line (hex
+    // address and size) per code range of a defined function, NAME as
+    // function_name with control characters replaced by '?'. The module is
+    // dlopen()ed from a memfd, which perf cannot read symbols from.
+    std::string perf_map_text() const;
+    // Appends perf_map_text() to `path` (created 0644 if missing), in one write.
+    Status append_perf_map(const std::string &path) const;
+
     struct Impl;
 private:
     DlModule() = default;

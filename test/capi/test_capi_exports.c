@@ -4,6 +4,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "capi_test_util.h"
 
+#include <unistd.h>
+
 static char g_so[300], g_imports_so[300];
 
 struct pair_result { uint32_t r0; uint64_t r1; };
@@ -385,11 +387,74 @@ static void test_many_results(void **state) {
     lucet_region_release(r);
 }
 
+
+/* lucet_dl_module_write_perf_map: "START SIZE NAME" per defined function
+ * (exports.wat: functions 2..10 after the two imports), appended; errors. */
+static int count_perf_lines(const char *path, int seen[16]) {
+    FILE *f = fopen(path, "r");
+    char line[256], name[200];
+    unsigned long long start, size;
+    int n = 0, idx;
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f)) {
+        assert_int_equal(sscanf(line, "%llx %llx %199[^\n]", &start, &size, name), 3);
+        assert_true(start != 0 && size != 0);
+        assert_int_equal(sscanf(name, "func[%d]", &idx), 1);
+        assert_true(idx >= 2 && idx <= 10);
+        seen[idx]++;
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static void test_perf_map(void **state) {
+    struct lucet_dl_module *m = NULL, *stale = NULL;
+    char path[400], link[400], missing[400], pid_path[64];
+    int seen[16], k, n1;
+    (void)state;
+    assert_int_equal(lucet_dl_module_load(g_so, &m), lucet_error_ok);
+    snprintf(path, sizeof path, "%s/perf.map", g_dir);
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(lucet_dl_module_write_perf_map(m, path), lucet_error_ok);
+    n1 = count_perf_lines(path, seen);
+    assert_true(n1 >= 9);
+    for (k = 2; k <= 10; k++) assert_true(seen[k] >= 1);
+    /* A second module (or the same again) appends. */
+    assert_int_equal(lucet_dl_module_write_perf_map(m, path), lucet_error_ok);
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(count_perf_lines(path, seen), 2 * n1);
+    /* NULL: this process's /tmp/perf-PID.map. */
+    snprintf(pid_path, sizeof pid_path, "/tmp/perf-%ld.map", (long)getpid());
+    unlink(pid_path);
+    assert_int_equal(lucet_dl_module_write_perf_map(m, NULL), lucet_error_ok);
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(count_perf_lines(pid_path, seen), n1);
+    unlink(pid_path);
+    /* Errors: a directory that does not exist, a symbolic link, an empty
+     * path, bad handles. Nothing is written. */
+    snprintf(missing, sizeof missing, "%s/no/such/dir/perf.map", g_dir);
+    assert_int_equal(lucet_dl_module_write_perf_map(m, missing), lucet_error_internal);
+    assert_non_null(strstr(lucet_error_message(), missing));
+    snprintf(link, sizeof link, "%s/perf-link.map", g_dir);
+    assert_int_equal(symlink(path, link), 0);
+    assert_int_equal(lucet_dl_module_write_perf_map(m, link), lucet_error_internal);
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(count_perf_lines(path, seen), 2 * n1);
+    assert_int_equal(lucet_dl_module_write_perf_map(m, ""), lucet_error_invalid_argument);
+    assert_int_equal(lucet_dl_module_write_perf_map(NULL, path), lucet_error_invalid_argument);
+    assert_int_equal(lucet_dl_module_load(g_so, &stale), lucet_error_ok);
+    assert_int_equal(lucet_dl_module_release(stale), lucet_error_ok);
+    assert_int_equal(lucet_dl_module_write_perf_map(stale, path), lucet_error_invalid_argument);
+    assert_int_equal(lucet_dl_module_release(m), lucet_error_ok);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_introspect_exports), cmocka_unit_test(test_introspect_imports),
         cmocka_unit_test(test_globals), cmocka_unit_test(test_memory), cmocka_unit_test(test_tables),
         cmocka_unit_test(test_many_results), cmocka_unit_test(test_stale_tokens),
+        cmocka_unit_test(test_perf_map),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

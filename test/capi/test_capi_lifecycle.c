@@ -287,6 +287,18 @@ static void kill_switch_waits_for_host_function(void **state) {
     assert_int_equal(run_i32(f->i, "bump", 0, NULL), 1);
 }
 
+/* Killed during a host call with straight-line code after it: the guest
+ * stops as the call returns (generated code polls the kill after import
+ * calls), before the global.set that follows; no kill signal needed. */
+static void kill_switch_stops_at_host_call_return(void **state) {
+    struct fixture *f = *state;
+    run_killed(f->i, "slow_then_bump", 10);
+    assert_int_equal(run_i32(f->i, "bump", 0, NULL), 1);
+    /* Not killed: the same function runs through. */
+    assert_int_equal(lucet_instance_run(f->i, "slow_then_bump", 0, NULL, NULL), lucet_error_ok);
+    assert_int_equal(run_i32(f->i, "bump", 0, NULL), 3);
+}
+
 static void kill_switch_before_run_and_errors(void **state) {
     struct fixture *f = *state;
     struct lucet_kill_switch *ks = NULL, *ks2 = NULL;
@@ -392,6 +404,7 @@ int main(void) {
             cmocka_unit_test_setup_teardown(reset_restores_state, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_stops_infinite_loop, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_waits_for_host_function, life_setup, life_teardown),
+            cmocka_unit_test_setup_teardown(kill_switch_stops_at_host_call_return, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_before_run_and_errors, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(traps_after_lifecycle_calls, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(call_indirect_traps, life_setup, life_teardown),

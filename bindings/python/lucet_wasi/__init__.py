@@ -6,6 +6,7 @@ runtime), pure Python over ctypes.
     with lw.Region(capacity=4) as region:
         inst = region.instance(module, imports={("env", "scale"): lw.HostFunc(lambda x: 3 * x, [lw.I64], [lw.I64])})
         inst.run("add", 40, 2)                          # 42: arguments typed by the export's signature
+        inst.run("pair", 7)                             # (7, 7): any number of results, as a tuple
         # a trap raises lw.Trap; the instance stays usable
         # a host function that raises stops the guest: lw.HostFuncError, the exception in .exception
 
@@ -23,18 +24,21 @@ import threading
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _ffi
-from ._wasmtypes import FuncType, export_func_types
+from ._wasmtypes import ExternType, FuncType, Limits
 
-__all__ = ["I32", "I64", "F32", "F64", "V128", "EXTERNREF", "FuncType", "Val", "i32", "i64", "f32", "f64", "v128",
+__all__ = ["I32", "I64", "F32", "F64", "V128", "EXTERNREF", "FUNCREF", "FuncType", "ExternType", "Limits", "Val", "i32", "i64", "f32", "f64", "v128",
            "externref", "Error", "Trap", "Terminated", "HostFuncError", "Module", "Region", "WasiCtx", "HostFunc",
            "Instance", "KillSwitch", "version", "type_name"]
 
-I32, I64, F32, F64, V128, EXTERNREF = 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x6F
-_TYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64", V128: "v128", EXTERNREF: "externref"}
+I32, I64, F32, F64, V128, EXTERNREF, FUNCREF = 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x6F, 0x70
+_TYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64", V128: "v128", EXTERNREF: "externref",
+               FUNCREF: "funcref"}
+_KIND_NAMES = {0: "func", 1: "table", 2: "memory", 3: "global"}
 _CTYPES: Dict[int, Any] = {I32: ctypes.c_uint32, I64: ctypes.c_uint64, F32: ctypes.c_float, F64: ctypes.c_double,
                            EXTERNREF: ctypes.c_uint64}
 
 _ERR_OK, _ERR_RUNTIME_FAULT, _ERR_RUNTIME_TERMINATED = 0, 8, 9
+_ERR_EXPORT_NOT_FOUND, _ERR_BUFFER_TOO_SMALL = 18, 19
 _TAG_FAULTED, _TAG_TERMINATED = 1, 2
 
 PyValue = Union[int, float, bytes]
@@ -199,9 +203,29 @@ class _Handle:
         self.close()
 
 
+def _name(p: Optional[int], n: int) -> str:
+    return ctypes.string_at(p, n).decode("utf-8", "surrogateescape") if p and n else ""
+
+
+def _extern_type(t: _ffi.ExternType, is_import: bool) -> ExternType:
+    kind = _KIND_NAMES.get(t.kind, f"kind {t.kind}")
+    out = ExternType(kind, _name(t.module, t.module_len) if is_import else None, _name(t.name, t.name_len), t.index)
+    lim = Limits(t.limits.min, t.limits.max if t.limits.has_max else None)
+    if kind == "func":
+        return out._replace(func=FuncType(tuple(t.params[i] for i in range(t.nparams)),
+                                          tuple(t.results[i] for i in range(t.nresults))))
+    if kind == "global":
+        return out._replace(global_type=t.global_type, global_mutable=t.global_mutable != 0)
+    if kind == "table":
+        return out._replace(elem_type=t.table_elem_type, limits=lim)
+    return out._replace(limits=lim)
+
+
 class Module(_Handle):
     """A module: a .so compiled by lucetc (Module(path)), or a .wasm compiled
-    through lucet-wasi's on-disk cache (Module.from_wasm(path))."""
+    through lucet-wasi's on-disk cache (Module.from_wasm(path)). Its imports
+    and exports with their types come from the library (exports(),
+    imports(), export_type())."""
 
     _release = staticmethod(_ffi.module_release)
 
@@ -221,15 +245,45 @@ class Module(_Handle):
         """Compiles the .wasm with the C compiler at -O<opt_level> into the
         compile cache lucet-wasi uses ($XDG_CACHE_HOME/lucet, else
         ~/.cache/lucet): seconds the first time, a dlopen after. Reads the
-        exports' signatures from the .wasm so that run() types plain numbers."""
-        with open(path, "rb") as f:
-            types = export_func_types(f.read())
-        return cls(path, export_types=types, _wasm_opt_level=opt_level)
+        exports' signatures like any module, so run() types plain numbers."""
+        return cls(path, _wasm_opt_level=opt_level)
+
+    def _list(self, is_import: bool) -> List[ExternType]:
+        n = ctypes.c_size_t()
+        count, get = (_ffi.import_count, _ffi.import_type) if is_import else (_ffi.export_count, _ffi.export_type)
+        what = "imports" if is_import else "exports"
+        _check(count(self._h, ctypes.byref(n)), f"counting the {what}")
+        out = []
+        for i in range(n.value):
+            t = _ffi.ExternType()
+            _check(get(self._h, i, ctypes.byref(t)), f"reading the {what}")
+            out.append(_extern_type(t, is_import))
+        return out
+
+    def exports(self) -> List[ExternType]:
+        """The module's exports with their types, in declaration order."""
+        return self._list(False)
+
+    def imports(self) -> List[ExternType]:
+        """The module's imports (module, name, type), in declaration order."""
+        return self._list(True)
+
+    def export(self, name: str) -> Optional[ExternType]:
+        """The export named `name`, None if there is none."""
+        t = _ffi.ExternType()
+        code = _ffi.find_export(self._h, name.encode(), ctypes.byref(t))
+        if code == _ERR_EXPORT_NOT_FOUND:
+            return None
+        _check(code, f"looking up export {name}")
+        return _extern_type(t, False)
 
     def export_type(self, name: str) -> Optional[FuncType]:
-        """The signature of export `name` if known (from_wasm, or export_types
-        given), else None. The hook for the C API's introspection once it exists."""
-        return None if self._export_types is None else self._export_types.get(name)
+        """The signature of the exported function `name` (export_types given
+        to the constructor take precedence); None if it is not a function."""
+        if self._export_types is not None and name in self._export_types:
+            return self._export_types[name]
+        e = self.export(name)
+        return e.func if e is not None else None
 
 
 class Region(_Handle):
@@ -292,14 +346,16 @@ class WasiCtx(_Handle):
 
 class HostFunc:
     """A Python function the guest imports: fn(*args) -> value or None.
-    params/results: value types (I32, ...); at most one result (the C API's
-    limit today); no v128 (ctypes cannot pass a vector register). If fn
+    params/results: value types (I32, ...); at most one result (a ctypes
+    callback cannot return the struct the C API takes for two or more); no
+    v128 (ctypes cannot pass a vector register). If fn
     raises, the guest is stopped and the run raises HostFuncError."""
 
     def __init__(self, fn: Callable[..., Any], params: Iterable[int], results: Iterable[int] = ()) -> None:
         self.fn, self.params, self.results = fn, list(params), list(results)
         if len(self.results) > 1:
-            raise ValueError("a host function returns at most one value (the C API's limit)")
+            raise ValueError("a Python host function returns at most one value (ctypes callbacks cannot return "
+                             "the struct the C API takes for more)")
         for t in self.params + self.results:
             if t == V128:
                 raise TypeError("ctypes cannot pass a v128 to or from a host function (write that one in C)")
@@ -326,7 +382,8 @@ class _CallState:
         if h is None:
             return  # in the start function: instance creation raises it
         # Stop the guest: a kill switch pulled in a host function takes effect
-        # when it returns to module code. (The C API's lucet_vmctx_terminate
+        # as the call returns to the guest, before its next instruction
+        # (generated code polls the kill after import calls). (The C API's lucet_vmctx_terminate
         # longjmps, which must not cross the Python frames of this callback.)
         ks = _ffi.vp()
         if _ffi.kill_switch(h, ctypes.byref(ks)) == _ERR_OK:
@@ -420,10 +477,11 @@ class Instance(_Handle):
         return self._module.export_type(name)
 
     def run(self, name: str, *args: Any) -> Union[None, PyValue, Tuple[PyValue, ...]]:
-        """Calls export `name`: None, one value, or a tuple. Plain numbers are
-        typed by the export's signature when known (Module.from_wasm), else
-        int -> i32, float -> f64; Val (i64(5), ...) gives a type explicitly.
-        Raises Trap, HostFuncError, Terminated or Error."""
+        """Calls export `name`: None, one value, or a tuple of any number of
+        values. Plain numbers are typed by the export's signature (the
+        module's introspection: run("add64", 5) passes an i64); Val (i64(5),
+        ...) gives a type explicitly. Raises Trap, HostFuncError, Terminated
+        or Error."""
         if not self._h:
             raise Error(1, f"running {name}", "the instance is closed")
         ft = self.export_type(name)
@@ -436,7 +494,18 @@ class Instance(_Handle):
         res = _ffi.Result()
         state = self._state
         state.exc = None
-        code = _ffi.instance_run(self._h, name.encode(), len(args), argv, ctypes.byref(res))
+        # The results go to a buffer as large as the signature says (no limit
+        # of 8); unknown: the library says how many with buffer_too_small.
+        cap = len(ft.results) if ft is not None else _ffi.MAX_RESULTS
+        results = (_ffi.Val * max(cap, 1))()
+        n = ctypes.c_size_t(0)
+        code = _ffi.instance_call(self._h, name.encode(), len(args), argv, results, cap, ctypes.byref(n),
+                                  ctypes.byref(res))
+        if code == _ERR_BUFFER_TOO_SMALL and ft is None:
+            cap = n.value
+            results = (_ffi.Val * max(cap, 1))()
+            code = _ffi.instance_call(self._h, name.encode(), len(args), argv, results, cap, ctypes.byref(n),
+                                      ctypes.byref(res))
         if state.exc is not None:
             exc, state.exc = state.exc, None
             raise HostFuncError(f"running {name}", state.exc_import, exc) from exc
@@ -445,7 +514,7 @@ class Instance(_Handle):
         if code == _ERR_RUNTIME_TERMINATED and res.tag == _TAG_TERMINATED:
             raise Terminated(code, f"running {name}", res.val.terminated.exit_code, res.val.terminated.killed != 0)
         _check(code, f"running {name}")
-        vals = [_from_c(res.val.returned.values[i]) for i in range(res.val.returned.nvalues)]
+        vals = [_from_c(results[i]) for i in range(n.value)]
         return None if not vals else vals[0] if len(vals) == 1 else tuple(vals)
 
     def reset(self) -> None:

@@ -75,6 +75,21 @@ class Result(ctypes.Structure):
     _fields_ = [("tag", ctypes.c_int), ("val", ResultVal)]
 
 
+class Limits(ctypes.Structure):
+    _fields_ = [("min", ctypes.c_uint64), ("max", ctypes.c_uint64), ("has_max", ctypes.c_uint32),
+                ("pad", ctypes.c_uint32)]
+
+
+class ExternType(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_int), ("index", ctypes.c_uint32),
+                ("module", ctypes.c_void_p), ("module_len", ctypes.c_size_t),
+                ("name", ctypes.c_void_p), ("name_len", ctypes.c_size_t),
+                ("nparams", ctypes.c_uint32), ("nresults", ctypes.c_uint32),
+                ("params", ctypes.POINTER(ctypes.c_uint8)), ("results", ctypes.POINTER(ctypes.c_uint8)),
+                ("global_type", ctypes.c_int), ("global_mutable", ctypes.c_uint32),
+                ("table_elem_type", ctypes.c_int), ("limits", Limits)]
+
+
 class HostFunc(ctypes.Structure):
     _fields_ = [("module_name", ctypes.c_char_p), ("field_name", ctypes.c_char_p), ("func", ctypes.c_void_p),
                 ("params", ctypes.POINTER(ctypes.c_int)), ("nparams", ctypes.c_uint32),
@@ -119,3 +134,10 @@ kill_terminate = _proto("lucet_kill_switch_terminate", err, vp, ctypes.POINTER(c
 kill_release = _proto("lucet_kill_switch_release", err, vp)
 instance_heap = _proto("lucet_instance_heap", ctypes.POINTER(ctypes.c_uint8), vp)
 instance_heap_len = _proto("lucet_instance_heap_len", ctypes.c_uint64, vp)
+export_count = _proto("lucet_dl_module_export_count", err, vp, ctypes.POINTER(ctypes.c_size_t))
+import_count = _proto("lucet_dl_module_import_count", err, vp, ctypes.POINTER(ctypes.c_size_t))
+export_type = _proto("lucet_dl_module_export_type", err, vp, ctypes.c_size_t, ctypes.POINTER(ExternType))
+import_type = _proto("lucet_dl_module_import_type", err, vp, ctypes.c_size_t, ctypes.POINTER(ExternType))
+find_export = _proto("lucet_dl_module_find_export", err, vp, ctypes.c_char_p, ctypes.POINTER(ExternType))
+instance_call = _proto("lucet_instance_call", err, vp, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(Val),
+                       ctypes.POINTER(Val), ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(Result))

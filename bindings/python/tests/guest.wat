@@ -37,4 +37,10 @@
     (i32.div_s (local.get 0) (local.get 1)))
   (func (export "load") (param i32) (result i32)
     (i32.load (local.get 0)))
-  (func (export "spin") (loop $l (br $l))))
+  (func (export "spin") (loop $l (br $l)))
+  ;; Ten results of mixed types (more than the C API's struct lucet_result holds).
+  (func (export "ten") (param i64) (result i64 i32 f32 f64 i32 i32 i32 i32 i32 i64)
+    (local.get 0) (i32.const -2) (f32.const 1.5) (f64.const -2.25) (i32.const 4) (i32.const 5) (i32.const 6)
+    (i32.const 7) (i32.const 8) (i64.add (local.get 0) (i64.const 1)))
+  (global (export "limit") i64 (i64.const 5))
+  (table (export "tab") 2 8 funcref))

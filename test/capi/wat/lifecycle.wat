@@ -18,6 +18,9 @@
   (func (export "spin") (loop $l (br $l)))
   ;; a host function first (killed meanwhile: stops once back in module code)
   (func (export "slow_then_spin") (call $slow) (loop $l (br $l)))
+  ;; killed during the host call: stops right where it returns (no bump)
+  (func (export "slow_then_bump") (call $slow)
+    (global.set $g (i32.add (global.get $g) (i32.const 1))))
   ;; call_indirect traps: wrong signature, null element, out of bounds
   (type $to_i32 (func (result i32)))
   (table 2 funcref)

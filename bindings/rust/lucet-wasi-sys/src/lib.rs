@@ -10,6 +10,8 @@ pub const LUCET_ERROR_OK: lucet_error = 0;
 pub const LUCET_ERROR_INVALID_ARGUMENT: lucet_error = 1;
 pub const LUCET_ERROR_RUNTIME_FAULT: lucet_error = 8;
 pub const LUCET_ERROR_RUNTIME_TERMINATED: lucet_error = 9;
+pub const LUCET_ERROR_EXPORT_NOT_FOUND: lucet_error = 18;
+pub const LUCET_ERROR_BUFFER_TOO_SMALL: lucet_error = 19;
 
 pub type lucet_val_type = u32;
 pub const I32: lucet_val_type = 0x7f;
@@ -18,6 +20,7 @@ pub const F32: lucet_val_type = 0x7d;
 pub const F64: lucet_val_type = 0x7c;
 pub const V128: lucet_val_type = 0x7b;
 pub const EXTERNREF: lucet_val_type = 0x6f;
+pub const FUNCREF: lucet_val_type = 0x70;
 
 /// The C API version these declarations mirror (LUCET_WASI_API_VERSION).
 pub const LUCET_WASI_API_VERSION: i32 = 2;
@@ -126,8 +129,65 @@ pub struct lucet_host_func {
     pub results: *const lucet_val_type,
 }
 
+pub type lucet_externkind = u32;
+pub const EXTERN_FUNC: lucet_externkind = 0;
+pub const EXTERN_TABLE: lucet_externkind = 1;
+pub const EXTERN_MEMORY: lucet_externkind = 2;
+pub const EXTERN_GLOBAL: lucet_externkind = 3;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct lucet_limits {
+    pub min: u64,
+    pub max: u64,
+    pub has_max: u32,
+    pub pad: u32,
+}
+
+/// An import or export with its type; the pointers point into the loaded
+/// module, names are not NUL-terminated.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct lucet_extern_type {
+    pub kind: lucet_externkind,
+    pub index: u32,
+    pub module: *const c_char,
+    pub module_len: usize,
+    pub name: *const c_char,
+    pub name_len: usize,
+    pub nparams: u32,
+    pub nresults: u32,
+    pub params: *const u8,
+    pub results: *const u8,
+    pub global_type: lucet_val_type,
+    pub global_mutable: u32,
+    pub table_elem_type: lucet_val_type,
+    pub limits: lucet_limits,
+}
+
+const _: () = assert!(std::mem::size_of::<lucet_extern_type>() == 104);
+
 extern "C" {
     pub fn lucet_api_version() -> i32;
+    pub fn lucet_dl_module_export_count(m: *const lucet_dl_module, n: *mut usize) -> lucet_error;
+    pub fn lucet_dl_module_import_count(m: *const lucet_dl_module, n: *mut usize) -> lucet_error;
+    pub fn lucet_dl_module_export_type(m: *const lucet_dl_module, i: usize, out: *mut lucet_extern_type) -> lucet_error;
+    pub fn lucet_dl_module_import_type(m: *const lucet_dl_module, i: usize, out: *mut lucet_extern_type) -> lucet_error;
+    pub fn lucet_dl_module_find_export(
+        m: *const lucet_dl_module,
+        name: *const c_char,
+        out: *mut lucet_extern_type,
+    ) -> lucet_error;
+    pub fn lucet_instance_call(
+        i: *mut lucet_instance,
+        entrypoint: *const c_char,
+        argc: usize,
+        argv: *const lucet_val,
+        results: *mut lucet_val,
+        results_cap: usize,
+        nresults_out: *mut usize,
+        result_out: *mut lucet_result,
+    ) -> lucet_error;
     pub fn lucet_error_name(e: lucet_error) -> *const c_char;
     pub fn lucet_error_message() -> *const c_char;
     pub fn lucet_trap_code_name(code: u32) -> *const c_char;

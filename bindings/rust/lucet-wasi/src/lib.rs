@@ -32,8 +32,10 @@ use std::path::Path;
 use std::ptr;
 
 mod host;
+mod introspect;
 mod values;
 pub use host::{Func, HostError, IntoFunc};
+pub use introspect::{ExternKind, ExternTy, ExternType, FuncType, Limits};
 pub use values::{Val, ValType, WasmParams, WasmResults, WasmTy};
 
 /// What went wrong.
@@ -66,6 +68,21 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// The C API's name for the error code behind this error
+    /// ("lucet_error_runtime_fault" for a trap, ...); None for Host and
+    /// Type errors, which are this crate's.
+    pub fn code_name(&self) -> Option<String> {
+        let code = match self {
+            Error::Api { code, .. } => *code,
+            Error::Trap { .. } => sys::LUCET_ERROR_RUNTIME_FAULT,
+            Error::Exit { .. } => sys::LUCET_ERROR_RUNTIME_TERMINATED,
+            Error::Host(_) | Error::Type(_) => return None,
+        };
+        Some(cstr(unsafe { sys::lucet_error_name(code) }))
+    }
+}
+
 pub type Result<T> = std::result::Result<T, Error>;
 
 fn cstr(p: *const std::os::raw::c_char) -> String {
@@ -75,7 +92,7 @@ fn cstr(p: *const std::os::raw::c_char) -> String {
     unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
-fn api_error(code: sys::lucet_error) -> Error {
+pub(crate) fn api_error(code: sys::lucet_error) -> Error {
     Error::Api {
         code,
         name: cstr(unsafe { sys::lucet_error_name(code) }),
@@ -83,7 +100,7 @@ fn api_error(code: sys::lucet_error) -> Error {
     }
 }
 
-fn check(code: sys::lucet_error) -> Result<()> {
+pub(crate) fn check(code: sys::lucet_error) -> Result<()> {
     if code == sys::LUCET_ERROR_OK {
         Ok(())
     } else {
@@ -91,7 +108,7 @@ fn check(code: sys::lucet_error) -> Result<()> {
     }
 }
 
-fn c_string(s: &str) -> Result<CString> {
+pub(crate) fn c_string(s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::Type(format!("{:?} contains a NUL byte", s)))
 }
 
@@ -104,8 +121,10 @@ pub fn version() -> String {
     cstr(unsafe { sys::lucet_version() })
 }
 
-/// A loaded module (released on drop; instances keep it loaded while they live).
-pub struct Module(*mut sys::lucet_dl_module);
+/// A loaded module (released on drop; instances keep it loaded while they
+/// live). Its imports and exports with their types: `exports()`,
+/// `imports()`, `export(name)`.
+pub struct Module(pub(crate) *mut sys::lucet_dl_module);
 unsafe impl Send for Module {}
 unsafe impl Sync for Module {}
 
@@ -351,8 +370,31 @@ impl Instance {
         let cname = c_string(name)?;
         let argv: Vec<sys::lucet_val> = args.iter().map(|v| v.to_c()).collect();
         let mut res: sys::lucet_result = unsafe { std::mem::zeroed() };
-        *self.data.error.borrow_mut() = None;
-        let code = unsafe { sys::lucet_instance_run(self.h, cname.as_ptr(), argv.len(), argv.as_ptr(), &mut res) };
+        // Any number of results (lucet_instance_call): a buffer of 8, and
+        // when the export has more, the size the library asks for (the
+        // guest has not run then).
+        let mut buf: Vec<sys::lucet_val> = vec![unsafe { std::mem::zeroed() }; sys::LUCET_MAX_RESULTS];
+        let mut n = 0usize;
+        let code = loop {
+            *self.data.error.borrow_mut() = None;
+            let code = unsafe {
+                sys::lucet_instance_call(
+                    self.h,
+                    cname.as_ptr(),
+                    argv.len(),
+                    argv.as_ptr(),
+                    buf.as_mut_ptr(),
+                    buf.len(),
+                    &mut n,
+                    &mut res,
+                )
+            };
+            if code == sys::LUCET_ERROR_BUFFER_TOO_SMALL && n > buf.len() {
+                buf.resize(n, unsafe { std::mem::zeroed() });
+                continue;
+            }
+            break code;
+        };
         if let Some(e) = self.data.error.borrow_mut().take() {
             return Err(Error::Host(e));
         }
@@ -365,8 +407,7 @@ impl Instance {
             return Err(Error::Exit { code: t.exit_code, killed: t.killed != 0 });
         }
         check(code)?;
-        let r = unsafe { res.val.returned };
-        Ok((0..r.nvalues as usize).map(|i| Val::from_c(&r.values[i])).collect())
+        Ok(buf[..n.min(buf.len())].iter().map(Val::from_c).collect())
     }
 
     /// The guest's linear memory (empty without one).

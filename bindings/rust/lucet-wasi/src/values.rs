@@ -1,7 +1,8 @@
 //! Values and the traits that type calls and host functions.
 use lucet_wasi_sys as sys;
 
-/// A WebAssembly value type (v128 is not supported by this crate yet).
+/// A WebAssembly value type. V128 and FuncRef appear in introspection
+/// (Module::exports); values of them are Val::Other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValType {
     I32,
@@ -9,6 +10,8 @@ pub enum ValType {
     F32,
     F64,
     ExternRef,
+    V128,
+    FuncRef,
 }
 
 impl ValType {
@@ -19,7 +22,22 @@ impl ValType {
             ValType::F32 => sys::F32,
             ValType::F64 => sys::F64,
             ValType::ExternRef => sys::EXTERNREF,
+            ValType::V128 => sys::V128,
+            ValType::FuncRef => sys::FUNCREF,
         }
+    }
+
+    pub(crate) fn from_c(t: sys::lucet_val_type) -> Option<ValType> {
+        Some(match t {
+            sys::I32 => ValType::I32,
+            sys::I64 => ValType::I64,
+            sys::F32 => ValType::F32,
+            sys::F64 => ValType::F64,
+            sys::EXTERNREF => ValType::ExternRef,
+            sys::V128 => ValType::V128,
+            sys::FUNCREF => ValType::FuncRef,
+            _ => return None,
+        })
     }
 }
 

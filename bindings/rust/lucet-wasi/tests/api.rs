@@ -180,3 +180,50 @@ fn wasi() {
         r => panic!("missing preopen: {:?}", r.map(|_| ())),
     }
 }
+
+#[test]
+fn introspection() {
+    use lucet_wasi::{ExternKind, ExternTy, FuncType, Limits, ValType};
+    let module = Module::from_wasm(guest_wasm(), 0).unwrap();
+    let exports = module.exports().unwrap();
+    assert_eq!(exports[0].name, "memory");
+    assert_eq!(exports[0].ty, ExternTy::Memory(Limits { min: 1, max: None }));
+    let find = |n: &str| exports.iter().find(|e| e.name == n).unwrap().clone();
+    assert_eq!(
+        find("add64").func(),
+        Some(&FuncType { params: vec![ValType::I64, ValType::I64], results: vec![ValType::I64] })
+    );
+    assert_eq!(find("ten").func().unwrap().results.len(), 10);
+    assert_eq!(find("limit").ty, ExternTy::Global { ty: ValType::I64, mutable: false });
+    assert_eq!(find("tab").ty, ExternTy::Table { elem: ValType::FuncRef, limits: Limits { min: 2, max: Some(8) } });
+    let imports = module.imports().unwrap();
+    assert_eq!(imports.len(), 2);
+    assert_eq!((imports[1].module.as_deref(), imports[1].name.as_str(), imports[1].index), (Some("env"), "host_f", 1));
+    assert_eq!(imports[1].kind(), ExternKind::Func);
+    assert_eq!(imports[1].func().unwrap().params, vec![ValType::F32, ValType::F64]);
+    assert_eq!(module.export("tab").unwrap().unwrap().kind(), ExternKind::Table);
+    assert!(module.export("missing").unwrap().is_none());
+    assert!(matches!(module.export("a\0b"), Err(Error::Type(_))));
+}
+
+#[test]
+fn many_results() {
+    let region = Region::new(1).unwrap();
+    let mut inst = instance(&region, Func::wrap(|x: i64| x));
+    let r = inst.call_vals("ten", &[Val::I64(1 << 40)]).unwrap();
+    assert_eq!(
+        r,
+        vec![
+            Val::I64(1 << 40),
+            Val::I32(-2),
+            Val::F32(1.5),
+            Val::F64(-2.25),
+            Val::I32(4),
+            Val::I32(5),
+            Val::I32(6),
+            Val::I32(7),
+            Val::I32(8),
+            Val::I64((1 << 40) + 1)
+        ]
+    );
+}

@@ -145,12 +145,13 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         std::string o_path = c_path.substr(0, c_path.size() - 2) + ".o";
         LUCET_TRY(ccdrv::write_file(c_path, u.source));
         int level = std::min(opts.opt_level, u.max_opt_level);
+        const std::string olevel = u.tiny_only && level == 1 ? "g" : std::to_string(level);
         ccdrv::Job job;
         job.what = u.name;
         job.stderr_path = c_path + ".log";
         job.show_command = opts.verbose;
         job.scope = unit_scope(u);
-        job.command = run_cc + " -O" + std::to_string(level) + " " + kCFlags + gcc_only_flags(cc, level) + " -c " +
+        job.command = run_cc + " -O" + olevel + " " + kCFlags + gcc_only_flags(cc, level) + " -c " +
                       ccdrv::shell_quote(c_path) +
                       " -o " + ccdrv::shell_quote(o_path);
         jobs.push_back(std::move(job));
@@ -222,7 +223,8 @@ std::string code_fingerprint(const CompileOptions &opts) {
     const std::string cc = cc_command(opts);
     std::string fp = "opt=" + std::to_string(opts.opt_level) + " reserved=" + std::to_string(opts.reserved_size) +
                      " guard=" + std::to_string(opts.guard_size) +
-                     " emit=" + std::to_string(static_cast<int>(opts.emit)) + " cflags=" + kCFlags;
+                     " emit=" + std::to_string(static_cast<int>(opts.emit)) + " cflags=" + kCFlags +
+                     " tiny-units=-Og";
     // Units above a size are compiled at a lower level: every level's flags.
     for (int level = 0; level <= opts.opt_level; level++) fp += " |" + gcc_only_flags(cc, level);
     return fp;

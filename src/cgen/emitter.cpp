@@ -48,6 +48,7 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     auto flush = [&]() {
         if (cur_bytes == 0 && cur.source.empty()) return;
         cur.max_opt_level = cgen::unit_opt_cap(cur_funcs, cur_tiny);
+        cur.tiny_only = cur.max_opt_level == 1;  // capped for being all tiny
         if (!cur_defined.empty()) {
             cur.first_func = cur_defined.front();
             cur.last_func = cur_defined.back();

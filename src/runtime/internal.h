@@ -324,6 +324,16 @@ struct Instance::Impl {
     Val resume_val;
     std::string last_export;  // Instance::run's one-entry name cache
     uint32_t last_export_index = 0;
+    // call_index's one-entry cache: what the last called function's run
+    // needs, looked up once (funcs and func_sig never change after create).
+    struct CallSite {
+        uint32_t index = UINT32_MAX;
+        const FuncType *type = nullptr;
+        const DlModule::Impl::SigSlots *slots = nullptr;
+        decltype(rt::RunState::tramp) tramp = nullptr;
+        decltype(rt::RunState::fn) fn = nullptr;
+        decltype(rt::RunState::fn_ctx) fn_ctx = nullptr;
+    } last_call;
 
     // Kill switch state shared with KillSwitch objects, and the run
     // generation (owned by the thread running the instance; the state's word
@@ -348,8 +358,9 @@ struct Instance::Impl {
     // run/run_func's shared body and enter's, inlined into them (run.cpp
     // only): the host -> guest call path is one function, without the
     // prologues and epilogues of three nested calls.
-    inline RunResult call_index(uint32_t func_index, std::span<const Val> args);
-    inline RunResult enter_inline(bool fresh);
+    // Both fill r, the caller's return value, in place.
+    inline void call_index(uint32_t func_index, std::span<const Val> args, RunResult &r);
+    inline void enter_inline(bool fresh, RunResult &r);
     // enter's outcome other than a normal return (trap, exit, yield): off
     // the hot path.
     void finish_other(RunResult &r);

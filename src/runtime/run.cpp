@@ -34,13 +34,6 @@ static_assert(offsetof(RunState, fn_ctx) == 144, "context_x86_64.S: RS_FN_CTX");
 static_assert(offsetof(RunState, args) == 152, "context_x86_64.S: RS_ARGS");
 static_assert(offsetof(RunState, results) == 160, "context_x86_64.S: RS_RESULTS");
 
-RunResult error_result(std::string msg, ErrorKind kind = ErrorKind::InvalidArgument) {
-    RunResult r;
-    r.kind = RunResult::Kind::Error;
-    r.error = make_error(std::move(msg), kind);
-    return r;
-}
-
 }  // namespace
 
 [[noreturn]] void rt::trap_to_host(lucet_trapcode code, uintptr_t pc, const char *text, uintptr_t fp, uint64_t site) {
@@ -123,55 +116,103 @@ inline bool same_name(std::string_view a, const std::string &b) {
 
 }  // namespace
 
+namespace {
+
+// The error outcomes, out of line and cold: building their messages would
+// otherwise give the hot path a large frame and spill its registers.
+[[gnu::cold, gnu::noinline]] void set_error(RunResult &r, std::string msg, ErrorKind kind = ErrorKind::InvalidArgument) {
+    r.kind = RunResult::Kind::Error;
+    r.error = make_error(std::move(msg), kind);
+}
+
+[[gnu::cold, gnu::noinline]] void unknown_export(RunResult &r, std::string_view name, const DlModule &m) {
+    set_error(r, "unknown export " + std::string(name) + " (function) in " + m.path(), ErrorKind::NotFound);
+}
+
+[[gnu::cold, gnu::noinline]] void no_function(RunResult &r, uint32_t func_index, const DlModule &m) {
+    set_error(r, "no function " + std::to_string(func_index) + " in " + m.path(), ErrorKind::NotFound);
+}
+
+// Argument count or types do not match ft.
+[[gnu::cold, gnu::noinline]] void bad_arguments(RunResult &r, uint32_t func_index, const FuncType &ft,
+                                                std::span<const Val> args) {
+    std::string head = "function " + std::to_string(func_index) + " " + describe_functype(ft);
+    if (args.size() != ft.params.size()) {
+        set_error(r, head + " takes " + std::to_string(ft.params.size()) + " arguments, got " +
+                         std::to_string(args.size()));
+        return;
+    }
+    for (size_t i = 0; i < args.size(); i++)
+        if (args[i].type != ft.params[i]) {
+            set_error(r, head + ": argument " + std::to_string(i) + " must be " + valtype_name(ft.params[i]) +
+                             ", got " + valtype_name(args[i].type));
+            return;
+        }
+}
+
+}  // namespace
+
+// Every path below fills the caller's RunResult in place (the named return
+// value of run/run_func): no RunResult is moved or destroyed per call.
 RunResult Instance::run(std::string_view export_name, std::span<const Val> args) {
+    RunResult r;
     // Embedders call the same export over and over: remember the last one
     // (a short compare instead of hashing the name).
     Impl &im = *impl_;
-    if (!im.last_export.empty() && same_name(export_name, im.last_export))
-        return im.call_index(im.last_export_index, args);
+    if (__builtin_expect(!im.last_export.empty() && same_name(export_name, im.last_export), 1)) {
+        im.call_index(im.last_export_index, args, r);
+        return r;
+    }
     const auto &exports = module_->impl_->func_exports;
     auto it = exports.find(export_name);
-    if (it == exports.end())
-        return error_result("unknown export " + std::string(export_name) + " (function) in " + module_->path(),
-                            ErrorKind::NotFound);
+    if (it == exports.end()) {
+        unknown_export(r, export_name, *module_);
+        return r;
+    }
     im.last_export.assign(export_name);
     im.last_export_index = it->second;
-    return im.call_index(it->second, args);
+    im.call_index(it->second, args, r);
+    return r;
 }
 
-RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) { return impl_->call_index(func_index, args); }
+RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
+    RunResult r;
+    impl_->call_index(func_index, args, r);
+    return r;
+}
 
-__attribute__((always_inline)) inline RunResult Instance::Impl::call_index(uint32_t func_index,
-                                                                           std::span<const Val> args) {
+__attribute__((always_inline)) inline void Instance::Impl::call_index(uint32_t func_index, std::span<const Val> args,
+                                                                      RunResult &r) {
     Impl &im = *this;
-    Instance *const self = this->self;
-    const std::shared_ptr<DlModule> &module_ = self->module_;
-    if (func_index >= im.funcs.size()) {
-        return error_result("no function " + std::to_string(func_index) + " in " + module_->path(),
-                            ErrorKind::NotFound);
+    CallSite &cs = im.last_call;
+    if (__builtin_expect(cs.index != func_index, 0)) {
+        const DlModule &module = *self->module_;
+        if (func_index >= im.funcs.size()) return no_function(r, func_index, module);
+        const uint32_t sig = im.func_sig[func_index];
+        const DlModule::Impl &mi = *module.impl_;
+        cs.type = &mi.sigs[sig];
+        cs.slots = &mi.sig_slots[sig];
+        cs.tramp = module.desc().sigs[sig].trampoline;
+        cs.fn = im.funcs[func_index].func;
+        cs.fn_ctx = im.funcs[func_index].vmctx;
+        cs.index = func_index;
     }
-    const uint32_t sig = im.func_sig[func_index];
-    const DlModule::Impl &mi = *module_->impl_;
-    const FuncType &ft = mi.sigs[sig];
-    if (args.size() != ft.params.size())
-        return error_result("function " + std::to_string(func_index) + " " + describe_functype(ft) + " takes " +
-                            std::to_string(ft.params.size()) + " arguments, got " + std::to_string(args.size()));
-    for (size_t i = 0; i < args.size(); i++)
-        if (args[i].type != ft.params[i])
-            return error_result("function " + std::to_string(func_index) + " " + describe_functype(ft) +
-                                ": argument " + std::to_string(i) + " must be " + valtype_name(ft.params[i]) + ", got " +
-                                valtype_name(args[i].type));
+    const FuncType &ft = *cs.type;
+    bool args_ok = args.size() == ft.params.size();
+    for (size_t i = 0; args_ok && i < args.size(); i++) args_ok = args[i].type == ft.params[i];
+    if (__builtin_expect(!args_ok, 0)) return bad_arguments(r, func_index, ft, args);
     // An instance runs on one thread at a time (the caller's contract); this
     // catches the misuse that is easy to make: a host function running its
     // own instance again, which would reuse the live guest stack.
-    if (im.running.load(std::memory_order_relaxed))
-        return error_result("instance is already running (runs do not nest on one instance)");
-    if (im.yielded) return error_result("instance is yielded: resume() it or reset() it before running it again");
+    if (__builtin_expect(im.running.load(std::memory_order_relaxed), 0))
+        return set_error(r, "instance is already running (runs do not nest on one instance)");
+    if (__builtin_expect(im.yielded, 0))
+        return set_error(r, "instance is yielded: resume() it or reset() it before running it again");
 
     // Argument and result slots live in the Impl (a yielded run returns to
     // its results later) for the usual small signatures. One slot per value,
     // two per v128 (lucet_abi.h).
-    const DlModule::Impl::SigSlots &slots = mi.sig_slots[sig];
+    const DlModule::Impl::SigSlots &slots = *cs.slots;
     uint64_t *argp = im.argbuf;
     im.resp = im.resbuf;
     if (slots.args > Impl::kInline) argp = (im.argvec.resize(slots.args), im.argvec.data());
@@ -185,27 +226,30 @@ __attribute__((always_inline)) inline RunResult Instance::Impl::call_index(uint3
         }
     }
 
-    const lucet_funcref &f = im.funcs[func_index];
     RunState &rs = im.rs;
-    rs.tramp = module_->desc().sigs[sig].trampoline;
-    rs.fn = f.func;
-    rs.fn_ctx = f.vmctx;
+    rs.tramp = cs.tramp;
+    rs.fn = cs.fn;
+    rs.fn_ctx = cs.fn_ctx;
     rs.args = argp;
     rs.results = im.resp;
     im.run_type = &ft;
     im.run_slots = &slots;
-    return im.enter_inline(true);
+    im.enter_inline(true, r);
 }
 
-RunResult Instance::Impl::enter(bool fresh) { return enter_inline(fresh); }
+RunResult Instance::Impl::enter(bool fresh) {
+    RunResult r;
+    enter_inline(fresh, r);
+    return r;
+}
 
-__attribute__((always_inline)) inline RunResult Instance::Impl::enter_inline(bool fresh) {
+__attribute__((always_inline)) inline void Instance::Impl::enter_inline(bool fresh, RunResult &r) {
     Instance &inst = *self;
     RunState &rs = this->rs;
     KillSwitch::State &ks = *kill;
     const bool grouped = linked.load(std::memory_order_relaxed);
     if (grouped && !group_enter())
-        return error_result("a linked instance is running on another thread (linked instances run one at a time)");
+        return set_error(r, "a linked instance is running on another thread (linked instances run one at a time)");
     running.store(true, std::memory_order_relaxed);
     ensure_altstack(inst.region_->limits().signal_stack_size);
 
@@ -256,12 +300,11 @@ __attribute__((always_inline)) inline RunResult Instance::Impl::enter_inline(boo
     }
     if (grouped) group_exit();
 
-    RunResult r;
     r.kind = rs.kind;
     if (__builtin_expect(last_trap.has_value(), 0)) last_trap.reset();
     if (__builtin_expect(rs.kind != RunResult::Kind::Returned, 0)) {
         finish_other(r);
-        return r;
+        return;
     }
     yielded = false;
     gen++;
@@ -280,7 +323,6 @@ __attribute__((always_inline)) inline RunResult Instance::Impl::enter_inline(boo
             }
         }
     }
-    return r;
 }
 
 void Instance::Impl::finish_other(RunResult &r) {

@@ -13,6 +13,7 @@
 // usage error) and its results are printed one per line.
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -156,6 +157,11 @@ bool read_file(const std::string &path, std::string &out, size_t max_bytes = SIZ
     std::ifstream in(path, std::ios::binary);
     if (!in) return false;
     out.clear();
+    // One allocation for the whole file (a 16 MiB module would otherwise be
+    // copied at each doubling of the string).
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+        out.reserve(static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(st.st_size), max_bytes)));
     char buf[1 << 16];
     while (out.size() < max_bytes && in.read(buf, std::min(sizeof buf, max_bytes - out.size())).gcount() > 0)
         out.append(buf, static_cast<size_t>(in.gcount()));

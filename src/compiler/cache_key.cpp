@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <link.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <cstdlib>
@@ -14,6 +17,7 @@
 #include <mutex>
 
 #include "compiler/cc_driver.h"
+#include "util/elf_image.h"
 
 namespace lucet::cache {
 
@@ -134,6 +138,36 @@ Result<std::string> blake2b_hex_fd(int fd) {
     return h.hex();
 }
 
+Result<std::string> module_checksum_fd(int fd) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) return make_error(std::strerror(errno));
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    ImageRange image = find_image_section(
+        [&](void *buf, size_t len, uint64_t off) {
+            return off <= size && len <= size - off &&
+                   pread(fd, buf, len, static_cast<off_t>(off)) == static_cast<ssize_t>(len);
+        },
+        size);
+    Hasher h;
+    uint64_t frame[3] = {size, image.lo, image.hi};
+    h.raw(frame, sizeof frame);
+    unsigned char buf[1 << 16];
+    for (uint64_t off = 0; off < size;) {
+        if (off == image.lo && image.hi > image.lo) {
+            off = image.hi;
+            continue;
+        }
+        uint64_t end = off < image.lo ? image.lo : size;
+        ssize_t n = pread(fd, buf, static_cast<size_t>(std::min<uint64_t>(sizeof buf, end - off)), static_cast<off_t>(off));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return make_error(std::strerror(errno));
+        if (n == 0) return make_error("the file is shorter than its size");
+        h.raw(buf, static_cast<size_t>(n));
+        off += static_cast<uint64_t>(n);
+    }
+    return h.hex();
+}
+
 Result<std::string> compiler_build_identity() {
     static const Result<std::string> identity = compute_build_identity();
     return identity;
@@ -161,7 +195,7 @@ Result<std::string> cache_key(const std::string &bytes, const CompileOptions &op
     auto version = cc_version(cc);
     if (!version.ok()) return version.error();
     Hasher h;
-    h.field("lucet-compile-cache", "2");
+    h.field("lucet-compile-cache", "3");  // 3: .sum = module_checksum_fd
     h.field("module", bytes);
     h.field("compiler", compiler_version());
     h.field("compiler-build", identity.value());

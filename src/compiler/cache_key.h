@@ -19,6 +19,13 @@ namespace lucet::cache {
 std::string blake2b_hex(const void *data, size_t len);
 Result<std::string> blake2b_hex_fd(int fd);
 
+// A compiled module's checksum for the compile cache: BLAKE2b of the file
+// `fd` (read from offset 0) except its data image (util/elf_image.h), whose
+// place and size are hashed instead of its bytes. A cache hit thus reads the
+// code and metadata, not megabytes of data that the loader maps from the file
+// without reading them (the image goes only into the guest's own memory).
+Result<std::string> module_checksum_fd(int fd);
+
 // The build identity of the executable or shared object that contains this
 // compiler (statically linked into lucetc, lucet-wasi and liblucet_wasi.so):
 // "build-id:<hex>" from its GNU build-id note, read from the loaded image,

@@ -48,8 +48,8 @@ Result<std::string> read_sum(const std::string &sum_path) {
 
 enum class Lookup { Hit, Miss };
 
-// A hit only when both files pass the ownership checks and the .so's BLAKE2b
-// is the recorded one; a hit refreshes the .so's mtime (the LRU clock). An
+// A hit only when both files pass the ownership checks and the .so's checksum
+// (cache::module_checksum_fd: all but the data image) is the recorded one; a hit refreshes the .so's mtime (the LRU clock). An
 // entry that fails the checks is an error; a corrupt one is removed (a miss).
 Result<Lookup> lookup(const std::string &so, const std::string &sum) {
     struct stat st;
@@ -63,9 +63,12 @@ Result<Lookup> lookup(const std::string &so, const std::string &sum) {
     if (!want.ok()) return want.error();
     int fd = open(so.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return make_error("cannot open cache entry '" + so + "': " + std::strerror(errno));
-    auto have = cache::blake2b_hex_fd(fd);
+    auto have = cache::module_checksum_fd(fd);
     if (have.ok() && have.value() == want.value()) {
         futimens(fd, nullptr);
+        // Entries written before entries were made read-only: the loader
+        // maps the data image only from a file nobody may write.
+        if (fstat(fd, &st) == 0 && (st.st_mode & S_IWUSR)) fchmod(fd, 0400);
         close(fd);
         return Lookup::Hit;
     }
@@ -76,8 +79,12 @@ Result<Lookup> lookup(const std::string &so, const std::string &sum) {
 }
 
 // Compiles `bytes` into <key>.so and records its checksum in <key>.sum: both
-// written under temporary names with mode 0600 and renamed into place, the
-// checksum first (a reader between the renames sees a mismatch: a miss).
+// written under temporary names, made read-only (0400) and renamed into
+// place, the checksum first (a reader between the renames sees a mismatch: a
+// miss). Read-only because the loader maps a module's data image straight
+// from its file only when nobody can write the file (runtime/module_file.cpp):
+// a writable entry would be copied at every start. Removing or replacing an
+// entry needs only the directory's write permission.
 Status store(const std::string &name, const std::string &bytes, const CompileOptions &opts, const std::string &so,
              const std::string &sum) {
     std::string tmp_so = unique_temp(so), tmp_sum = unique_temp(sum);
@@ -88,15 +95,15 @@ Status store(const std::string &name, const std::string &bytes, const CompileOpt
     }
     int fd = open(tmp_so.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     Result<std::string> digest = fd < 0 ? Result<std::string>(make_error(std::strerror(errno)))
-                                        : cache::blake2b_hex_fd(fd);
-    bool moded = fd >= 0 && fchmod(fd, 0600) == 0;
+                                        : cache::module_checksum_fd(fd);
+    bool moded = fd >= 0 && fchmod(fd, 0400) == 0;
     if (fd >= 0) close(fd);
     if (!digest.ok() || !moded) {
         unlink(tmp_so.c_str());
         return make_error("cannot checksum the new cache entry '" + tmp_so + "': " +
                           (digest.ok() ? std::strerror(errno) : digest.error().to_string()));
     }
-    int sfd = open(tmp_sum.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int sfd = open(tmp_sum.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
     bool written = sfd >= 0 && write(sfd, digest.value().data(), digest.value().size()) ==
                                    static_cast<ssize_t>(digest.value().size());
     int e = errno;

@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 
+#include "util/elf_image.h"
 #include "util/result.h"
 
 namespace lucet::rt {
@@ -31,10 +32,7 @@ Status check_module_elf(const std::string &name, std::span<const uint8_t> bytes)
 // A module file read once and checked, in a memfd that dlopen opens by its
 // /proc/self/fd path: the bytes that were checked (and whose signature was
 // verified) are the bytes that get mapped, whatever happens to the file.
-// File offsets [lo, hi) of a module's data image (section .lucet_image).
-struct ImageRange {
-    uint64_t lo = 0, hi = 0;
-};
+using lucet::ImageRange;  // util/elf_image.h
 
 class VerifiedModuleFile {
 public:

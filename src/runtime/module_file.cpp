@@ -36,36 +36,6 @@ bool nobody_writes(const struct stat &st) {
            (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0;
 }
 
-// The file range of the section .lucet_image (lucetc's page-aligned data
-// image) if it is whole pages inside the file; {0, 0} otherwise. read_at(buf,
-// len, off) reads the file, bounds checked. Section headers are advisory: the
-// range found in the original file is found again in the memfd's checked
-// bytes and must agree, and module.cpp checks it lies in a read-only segment.
-template <class ReadAt>
-ImageRange find_image(const ReadAt &read_at, uint64_t size) {
-    constexpr uint64_t kPage = 4096;
-    Elf64_Ehdr eh;
-    if (!read_at(&eh, sizeof eh, 0) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 ||
-        eh.e_shnum > 4096 || eh.e_shstrndx >= eh.e_shnum)
-        return {};
-    std::vector<Elf64_Shdr> sh(eh.e_shnum);
-    if (!read_at(sh.data(), sh.size() * sizeof(Elf64_Shdr), eh.e_shoff)) return {};
-    const Elf64_Shdr &strs = sh[eh.e_shstrndx];
-    static const char kName[] = ".lucet_image";
-    for (const Elf64_Shdr &s : sh) {
-        char name[sizeof kName] = {};
-        if (s.sh_name > strs.sh_size || strs.sh_size - s.sh_name < sizeof kName) continue;
-        if (!read_at(name, sizeof kName, strs.sh_offset + s.sh_name) || std::memcmp(name, kName, sizeof kName) != 0)
-            continue;
-        if (s.sh_type != SHT_PROGBITS || s.sh_offset % kPage || s.sh_size % kPage || s.sh_size == 0 ||
-            s.sh_offset > size || s.sh_size > size - s.sh_offset)
-            return {};
-        return {s.sh_offset, s.sh_offset + s.sh_size};
-    }
-    return {};
-}
-
 // Copies [from, to) of `fd` to the same offsets of the memfd `mfd` in the
 // kernel (no read into and write out of this process).
 Status copy_range(const std::string &path, int fd, int mfd, uint64_t from, uint64_t to) {
@@ -124,7 +94,7 @@ Result<std::unique_ptr<VerifiedModuleFile>> VerifiedModuleFile::open(
     // every byte is hashed: what runs must be what was verified).
     ImageRange image;
     if (!public_key && nobody_writes(st))
-        image = find_image(
+        image = find_image_section(
             [&](void *buf, size_t len, uint64_t off) {
                 return pread(fd, buf, len, static_cast<off_t>(off)) == static_cast<ssize_t>(len);
             },
@@ -144,7 +114,7 @@ Result<std::unique_ptr<VerifiedModuleFile>> VerifiedModuleFile::open(
     } unmapper{map, *size};
     std::span<const uint8_t> body(static_cast<const uint8_t *>(map), *size);
     if (image.hi > image.lo) {
-        ImageRange again = find_image(
+        ImageRange again = find_image_section(
             [&](void *buf, size_t len, uint64_t off) {
                 if (off > body.size() || len > body.size() - off) return false;
                 std::memcpy(buf, body.data() + off, len);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -163,7 +164,7 @@ TEST_CASE("cache: two modules never share an entry; a hit reuses the entry", "[c
     CHECK(count_entries(dir) == 3);
 }
 
-TEST_CASE("cache: the directory is created 0700 and entries 0600", "[cache]") {
+TEST_CASE("cache: the directory is created 0700 and entries read-only (0400)", "[cache]") {
     TempDir t;
     const std::string dir = t.path + "/new/cache";
     auto so = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
@@ -174,10 +175,74 @@ TEST_CASE("cache: the directory is created 0700 and entries 0600", "[cache]") {
     REQUIRE(stat((t.path + "/new").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0700);
     REQUIRE(stat(so.value().c_str(), &st) == 0);
-    CHECK((st.st_mode & 0777) == 0600);
+    CHECK((st.st_mode & 0777) == 0400);
     std::string sum = dir + "/" + key_of(so.value()) + ".sum";
     REQUIRE(stat(sum.c_str(), &st) == 0);
-    CHECK((st.st_mode & 0777) == 0600);
+    CHECK((st.st_mode & 0777) == 0400);
+    // An entry of an older version (0600) is made read-only by its next hit.
+    REQUIRE(chmod(so.value().c_str(), 0600) == 0);
+    REQUIRE(compile_cached("a", module_exporting("a"), fast_opts(), dir, 0).ok());
+    REQUIRE(stat(so.value().c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0400);
+}
+
+namespace {
+
+// (module (memory 1) (data (i32.const 4096) "<12288 x c>")): three pages of
+// data, which lucetc lays out as the .so's data image.
+std::string module_with_image(char c) {
+    std::string m("\0asm\1\0\0\0", 8);
+    m += std::string("\x05\x03\x01\x00\x01", 5);  // memory section: min 1 page
+    m += std::string("\x0b\x88\x60\x01\x00\x41\x80\x20\x0b\x80\x60", 11);  // data: active, i32.const 4096, 12288 bytes
+    m += std::string(3 * 4096, c);
+    return m;
+}
+
+bool file_mapped(const std::string &path) {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line))
+        if (line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("cache: an entry's data image is mapped from the entry, not copied", "[cache]") {
+    // Entries are read-only, so the loader maps their .lucet_image straight
+    // into instances (runtime/module_file.cpp) as it does for a chmod a-w .so.
+    TempDir t;
+    const std::string dir = t.path + "/cache";
+    auto so = compile_cached("img", module_with_image('A'), fast_opts(), dir, 0);
+    REQUIRE(so.ok());
+    {
+        auto m = DlModule::load(so.value());
+        REQUIRE(m.ok());
+        CHECK(file_mapped(so.value()));
+        auto region = Region::create(1, RegionLimits{});
+        REQUIRE(region.ok());
+        auto inst = Instance::create(*region, *m, [](std::string_view, std::string_view, ExternKind) -> Result<Extern> {
+            return make_error("no imports");
+        });
+        REQUIRE(inst.ok());
+        const uint8_t *heap = (*inst)->heap();
+        CHECK(std::count(heap + 4096, heap + 4 * 4096, 'A') == 3 * 4096);
+    }
+    // The checksum leaves the image out but still covers the code and
+    // metadata: a changed byte there is a miss (recompiled).
+    const uintmax_t size = fs::file_size(so.value());
+    REQUIRE(chmod(so.value().c_str(), 0600) == 0);
+    {
+        std::fstream f(so.value(), std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(64);  // the ELF program headers
+        f.put('\x5a');
+    }
+    auto again = compile_cached("img", module_with_image('A'), fast_opts(), dir, 0);
+    REQUIRE(again.ok());
+    CHECK(again.value() == so.value());
+    CHECK(fs::file_size(again.value()) == size);
+    auto m = DlModule::load(again.value());
+    CHECK(m.ok());
 }
 
 TEST_CASE("cache: an untrusted directory or entry is refused", "[cache]") {
@@ -236,6 +301,7 @@ TEST_CASE("cache: a corrupted entry is recompiled, never loaded", "[cache]") {
     auto so = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
     REQUIRE(so.ok());
     const uintmax_t size = fs::file_size(so.value());
+    REQUIRE(chmod(so.value().c_str(), 0600) == 0);  // entries are read-only: a deliberate change
     SECTION("truncated") { fs::resize_file(so.value(), size / 2); }
     SECTION("one byte changed, same size") {
         std::fstream f(so.value(), std::ios::in | std::ios::out | std::ios::binary);

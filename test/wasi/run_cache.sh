@@ -29,13 +29,13 @@ greeted() { grep -q "Hello, world!" "$scratch/out" || { echo "FAIL: $1: no greet
 # --cache-clear alone: nothing to clear, exit 0, no module needed.
 expect 0 "cache cleared: 0 modules" --cache-clear
 
-# First run: the directory is made 0700, the entry .so and .sum 0600.
+# First run: the directory is made 0700, the entry .so and .sum 0400 (read-only: the loader maps data images from such files).
 expect 0 "" "$hello"
 greeted "first run"
 expect_entries 1 "first run"
 [ "$(stat -c %a "$cache")" = 700 ] || { echo "FAIL: cache directory mode $(stat -c %a "$cache")"; fail=1; }
 for f in "$cache"/*; do
-    [ "$(stat -c %a "$f")" = 600 ] || { echo "FAIL: $f has mode $(stat -c %a "$f")"; fail=1; }
+    [ "$(stat -c %a "$f")" = 400 ] || { echo "FAIL: $f has mode $(stat -c %a "$f")"; fail=1; }
 done
 so=$(ls "$cache"/*.so | head -1)
 

@@ -150,7 +150,7 @@ lucet_val from_val(const Val &v);
 
 // Fills *out (may be NULL) from a run/resume/run_start and returns the C
 // API's code for it; `what` names the call for messages ("add", "resume").
-lucet_error report_run(RunResult &rr, const std::string &what, lucet_result *out);
+lucet_error report_run(RunResult &rr, std::string_view what, lucet_result *out);
 // *out = tag errored, all zero (NULL: nothing).
 void set_errored(lucet_result *out);
 // The C API code for a runtime Error, by its ErrorKind.

@@ -110,7 +110,7 @@ lucet_val from_val(const Val &v) {
     return out;
 }
 
-lucet_error report_run(RunResult &rr, const std::string &what, lucet_result *result_out) {
+lucet_error report_run(RunResult &rr, std::string_view what, lucet_result *result_out) {
     set_errored(result_out);
     switch (rr.kind) {
     case RunResult::Kind::Returned:
@@ -129,15 +129,15 @@ lucet_error report_run(RunResult &rr, const std::string &what, lucet_result *res
             result_out->val.faulted.fault_addr = rr.trap.fault_addr;
             result_out->val.faulted.pc = rr.trap.pc;
         }
-        return fail(lucet_error_runtime_fault, what + ": " + rr.trap.to_string());
+        return fail(lucet_error_runtime_fault, std::string(what) + ": " + rr.trap.to_string());
     case RunResult::Kind::Exited:
         if (result_out) {
             result_out->tag = lucet_result_tag_terminated;
             result_out->val.terminated.exit_code = rr.exit_code;
             result_out->val.terminated.killed = rr.killed ? 1 : 0;
         }
-        if (rr.killed) return fail(lucet_error_runtime_terminated, what + ": stopped by a kill switch");
-        return fail(lucet_error_runtime_terminated, what + ": terminated with exit code " + std::to_string(rr.exit_code));
+        if (rr.killed) return fail(lucet_error_runtime_terminated, std::string(what) + ": stopped by a kill switch");
+        return fail(lucet_error_runtime_terminated, std::string(what) + ": terminated with exit code " + std::to_string(rr.exit_code));
     case RunResult::Kind::Yielded:
         if (result_out) {
             result_out->tag = lucet_result_tag_yielded;
@@ -148,7 +148,7 @@ lucet_error report_run(RunResult &rr, const std::string &what, lucet_result *res
     }
     // Argument count/types, a nested run of a running instance, ...
     lucet_error e = code_for(rr.error);
-    return fail(e == lucet_error_module ? lucet_error_invalid_argument : e, what + ": " + rr.error.to_string());
+    return fail(e == lucet_error_module ? lucet_error_invalid_argument : e, std::string(what) + ": " + rr.error.to_string());
 }
 
 }  // namespace lucet::capi
@@ -221,9 +221,13 @@ lucet_error run_checked(const char *fn, lucet_instance *inst, const char *entryp
         return fail(lucet_error_instance_not_returned, std::string(fn) + ": " + entrypoint +
                                                            ": the instance is yielded (resume it or reset it first)");
 
-    auto ex = in.get_export(entrypoint, ExternKind::Func);
-    if (!ex) return fail(lucet_error_func_not_found, ex.error().to_string());
-    const FuncType &ft = ex->func_type;
+    const FuncType *type = in.export_func_type(entrypoint);
+    if (!type) {  // get_export's message says why (no such export, not a function)
+        auto ex = in.get_export(entrypoint, ExternKind::Func);
+        return fail(lucet_error_func_not_found, ex ? std::string(entrypoint) + ": not a function export"
+                                                   : ex.error().to_string());
+    }
+    const FuncType &ft = *type;
     lucet_val_type unused;
     if (needed_out) *needed_out = ft.results.size();
     if (ft.results.size() > results_cap) {

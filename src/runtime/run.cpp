@@ -175,6 +175,19 @@ RunResult Instance::run(std::string_view export_name, std::span<const Val> args)
     return r;
 }
 
+const FuncType *Instance::export_func_type(std::string_view name) {
+    Impl &im = *impl_;
+    if (im.last_export.empty() || !same_name(name, im.last_export)) {
+        const auto &exports = module_->impl_->func_exports;
+        auto it = exports.find(name);
+        if (it == exports.end()) return nullptr;
+        im.last_export.assign(name);
+        im.last_export_index = it->second;
+    }
+    const uint32_t f = im.last_export_index;
+    return f < im.func_sig.size() ? &module_->impl_->sigs[im.func_sig[f]] : nullptr;
+}
+
 RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
     RunResult r;
     impl_->call_index(func_index, args, r);

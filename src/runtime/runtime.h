@@ -366,6 +366,11 @@ public:
     // and the instance stays usable (it can be run again).
     RunResult run(std::string_view export_name, std::span<const Val> args);
     RunResult run_func(uint32_t func_index, std::span<const Val> args);
+    // The type of the exported function `name`, or nullptr when there is no
+    // function export of that name (get_export says why). Shares run()'s
+    // one-entry name cache: checking a type and then running costs one
+    // lookup (the C API's path).
+    const FuncType *export_func_type(std::string_view name);
 
     Result<Extern> get_export(std::string_view name, ExternKind kind);
     Result<Val> get_global(std::string_view export_name);

@@ -112,20 +112,15 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     return create(region, module, resolve, o);
 }
 
-Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region> &region,
-                                                   const std::shared_ptr<DlModule> &module,
-                                                   const ImportResolver &resolve, const InstanceOptions &options) {
-    void *embed_ctx = options.embed_ctx;
-    if (!region || !module) return make_error("Instance::create: no region or no module", ErrorKind::InvalidArgument);
-    const lucet_module_desc &d = module->desc();
-    const RegionLimits &lim = region->limits();
-    Region::Impl &ri = *region->impl_;
-    const std::string &mpath = module->path();
+namespace {
 
-    // Module/region compatibility, before taking a slot. The heap layout the
-    // code was compiled for must fit whatever its flags say (a descriptor
-    // flag is no proof that every access is checked; the loader only lets
-    // LUCET_MODULE_BOUNDS_CHECKED through with a layout of at most 4 GiB).
+// Phase 1, fit check: module/region compatibility, before taking a slot. The
+// heap layout the code was compiled for must fit whatever its flags say (a
+// descriptor flag is no proof that every access is checked; the loader only
+// lets LUCET_MODULE_BOUNDS_CHECKED through with a layout of at most 4 GiB).
+Status check_fit(const DlModule &module, uint64_t vmctx_used, const RegionLimits &lim) {
+    const lucet_module_desc &d = module.desc();
+    const std::string &mpath = module.path();
     if (d.reserved_size > lim.heap_address_space || d.guard_size > lim.heap_address_space - d.reserved_size)
         return make_error(mpath + ": module was compiled for " + format_size(d.reserved_size + d.guard_size) +
                           " of heap address space (reserved " + format_size(d.reserved_size) + " + guard " +
@@ -133,7 +128,6 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
                               " (lucetc --reserved-size/--guard-size compile it for less, with explicit bounds checks)",
                           ErrorKind::Limits);
     uint64_t nglobals = uint64_t(d.num_imported_globals) + d.num_globals;
-    uint64_t vmctx_used = module->impl_->vmctx_used;  // header, global slots, v128 storage
     if (vmctx_used > lim.globals_size)
         return make_error(mpath + ": " + std::to_string(nglobals) + " globals need " + std::to_string(vmctx_used) +
                           " bytes of vmctx, region provides globals_size " + std::to_string(lim.globals_size),
@@ -150,33 +144,21 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
                               " initial pages, more than the module's reserved size " + format_size(d.reserved_size),
                               ErrorKind::Limits);
     }
+    return {};
+}
 
-    size_t slot;
-    {
-        std::lock_guard<std::mutex> lock(ri.mu);
-        if (ri.free.empty())
-            return make_error("region is full: all " + std::to_string(ri.capacity) + " instance slots are in use",
-                              ErrorKind::RegionFull);
-        slot = ri.free.back();
-        ri.free.pop_back();
-    }
+std::optional<uint64_t> declared_max(const lucet_limits_desc &l) {
+    return l.has_max ? std::optional<uint64_t>(l.max) : std::nullopt;
+}
 
-    std::shared_ptr<Instance> inst(new Instance(), &Instance::dispose);
-    inst->region_ = region;
-    inst->module_ = module;
-    inst->embed_ctx_ = embed_ctx;
-    inst->wasi_ctx_ = options.wasi_ctx;
-    inst->impl_ = std::make_unique<Impl>();
-    Impl &im = *inst->impl_;
-    im.self = inst.get();
-    im.region = &ri;
-    im.slot = slot;
-    im.slot_base = ri.slot(slot);
-    im.desc = &d;
-    im.kill = std::make_shared<KillSwitch::State>();
-    // From here on, ~Instance gives the slot back whatever happens.
+}  // namespace
 
-    uint8_t *base = im.slot_base;
+// Phase 3, slot set-up: the vmctx header, stack limit and function tables of
+// a freshly leased slot.
+Status Instance::Impl::prepare_slot() {
+    Region::Impl &ri = *region;
+    const RegionLimits &lim = self->region_->limits();
+    uint8_t *base = slot_base;
     if (!ri.prepared[slot]) {
         // First use of the slot: the vmctx and the stack stay accessible
         // from now on (release_slot keeps them so).
@@ -188,151 +170,201 @@ Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region>
     auto *ctx = reinterpret_cast<lucet_vmctx *>(base);
     // A reused slot holds the previous instance's vmctx: clear the header
     // and the globals this module uses (each is also initialised below).
-    std::memset(ctx, 0, vmctx_used);
-    inst->vmctx_ = ctx;
-    ctx->instance = &im;  // runtime-private: the Impl (from_vmctx goes through it)
+    std::memset(ctx, 0, self->module_->impl_->vmctx_used);
+    self->vmctx_ = ctx;
+    ctx->instance = this;  // runtime-private: the Impl (from_vmctx goes through it)
     // stack_limit is set for the duration of a run (run.cpp), 0 otherwise.
     // Only a linked instance's code runs on another instance's stack
     // (imports, shared tables): while a member of its link group runs, it
     // gets that run's limit (link_group.cpp), so its checks keep the
     // host-call reserve of the stack it actually runs on.
     ctx->stack_limit = 0;
-    im.stack_limit = reinterpret_cast<uintptr_t>(base + ri.stack_off) + lim.hostcall_reserve;
+    stack_limit = reinterpret_cast<uintptr_t>(base + ri.stack_off) + lim.hostcall_reserve;
 
+    const lucet_module_desc &d = *desc;
     uint32_t nfuncs = d.num_imported_funcs + d.num_funcs;
-    im.funcs.assign(nfuncs, lucet_funcref{});
-    im.func_is_host.assign(nfuncs, 0);
-    im.tables.assign(d.num_imported_tables + d.num_tables, nullptr);
-    im.func_sig.assign(nfuncs, 0);
+    funcs.assign(nfuncs, lucet_funcref{});
+    func_is_host.assign(nfuncs, 0);
+    tables.assign(d.num_imported_tables + d.num_tables, nullptr);
+    func_sig.assign(nfuncs, 0);
     for (uint32_t i = 0, f = 0; i < d.num_imports; i++)
-        if (d.imports[i].kind == LUCET_EXTERN_FUNC) im.func_sig[f++] = d.imports[i].type;
-    for (uint32_t k = 0; k < d.num_funcs; k++) im.func_sig[d.num_imported_funcs + k] = d.funcs[k].sig;
+        if (d.imports[i].kind == LUCET_EXTERN_FUNC) func_sig[f++] = d.imports[i].type;
+    for (uint32_t k = 0; k < d.num_funcs; k++) func_sig[d.num_imported_funcs + k] = d.funcs[k].sig;
+    return {};
+}
 
-    // ---- imports
-    uint32_t fi = 0, ti = 0, gi = 0;
-    std::vector<std::pair<Instance *, std::shared_ptr<void>>> exporters;  // imports from instances
+// One import matched against what the resolver gave and bound into the
+// vmctx; `counts` are the next function, table and global import indices.
+Status Instance::Impl::bind_import(const lucet_import_desc &imp, Extern &ex, ImportCounts &counts) {
+    const lucet_module_desc &d = *desc;
+    lucet_vmctx *ctx = self->vmctx_;
+    const ExternKind kind = static_cast<ExternKind>(imp.kind);
+    const std::string name = import_name(imp);
+    if (ex.kind != kind)
+        return make_error("incompatible import type for " + name + ": expected a " + extern_kind_name(kind) + ", got a " +
+                          extern_kind_name(ex.kind), ErrorKind::ImportType);
+    auto incompatible = [&](const std::string &want, const std::string &got) {
+        return make_error("incompatible import type for " + name + ": expected " + want + ", got " + got,
+                          ErrorKind::ImportType);
+    };
+    switch (kind) {
+    case ExternKind::Func: {
+        FuncType want = self->module_->sig(imp.type);
+        if (!(ex.func_type == want)) return incompatible(describe_functype(want), describe_functype(ex.func_type));
+        if (!ex.code) return make_error("import " + name + " resolved to a function without code", ErrorKind::ImportType);
+        lucet_funcref &f = funcs[counts.funcs];
+        f.sig = d.type_ids[imp.type];
+        f.func = ex.code;
+        f.vmctx = ex.func_vmctx ? ex.func_vmctx : ctx;
+        func_is_host[counts.funcs] = ex.func_vmctx == nullptr;
+        counts.funcs++;
+        break;
+    }
+    case ExternKind::Table: {
+        if (!ex.table) return make_error("import " + name + " resolved to no table", ErrorKind::ImportType);
+        std::optional<uint64_t> have_max;
+        if (ex.table->max != UINT32_MAX) have_max = ex.table->max;
+        if (ex.table->elem_type != imp.type || !limits_match(ex.table->size, have_max, imp.limits))
+            return incompatible(std::string(valtype_name(static_cast<ValType>(imp.type))) + " table " +
+                                    limits_str(imp.limits.min, declared_max(imp.limits)),
+                                std::string(valtype_name(static_cast<ValType>(ex.table->elem_type))) + " table " +
+                                    limits_str(ex.table->size, have_max));
+        tables[counts.tables++] = ex.table;
+        break;
+    }
+    case ExternKind::Memory: {
+        if (!ex.memory) return make_error("import " + name + " resolved to no memory", ErrorKind::ImportType);
+        uint64_t pages = ex.memory->size / kWasmPage;
+        if (!limits_match(pages, ex.limits.max, imp.limits))
+            return incompatible("memory " + limits_str(imp.limits.min, declared_max(imp.limits)),
+                                "memory " + limits_str(pages, ex.limits.max));
+        // Code compiled without bounds checks relies on the guard region;
+        // checked or not, the memory must give the layout compiled for.
+        if (d.reserved_size > ex.memory->reserved || d.guard_size > ex.memory->reserved - d.reserved_size)
+            return make_error("import " + name + ": the memory reserves " + format_size(ex.memory->reserved) +
+                              " of address space, the module was compiled for " +
+                              format_size(d.reserved_size + d.guard_size), ErrorKind::ImportType);
+        ctx->mem = ex.memory;
+        ctx->heap = ex.memory->base;
+        imported_memory_max = ex.limits.max;
+        break;
+    }
+    case ExternKind::Global: {
+        if (!ex.global) return make_error("import " + name + " resolved to no global", ErrorKind::ImportType);
+        ValType want = static_cast<ValType>(imp.type);
+        if (ex.global_type.type != want || ex.global_type.mut != (imp.mut != 0))
+            return incompatible(std::string(imp.mut ? "mut " : "") + valtype_name(want),
+                                std::string(ex.global_type.mut ? "mut " : "") + valtype_name(ex.global_type.type));
+        ctx->globals[counts.globals++] = reinterpret_cast<uintptr_t>(ex.global);
+        break;
+    }
+    }
+    return {};
+}
+
+// Phase 4, link imports: resolve and bind every import, then join the link
+// groups of the instances they came from (only once every import matched:
+// an instance that failed before wrote nothing anywhere and goes at once).
+Status Instance::Impl::link_imports(const ImportResolver &resolve) {
+    const lucet_module_desc &d = *desc;
+    ImportCounts counts;
+    // Imports from instances, each held until linked.
+    std::vector<std::pair<Instance *, std::shared_ptr<void>>> exporters;
     for (uint32_t i = 0; i < d.num_imports; i++) {
         const lucet_import_desc &imp = d.imports[i];
         ExternKind kind = static_cast<ExternKind>(imp.kind);
         std::string_view mod(imp.module, imp.module_len), field(imp.field, imp.field_len);
-        std::string name = import_name(imp);
         Result<Extern> r = resolve ? resolve(mod, field, kind) : Result<Extern>(make_error("no import resolver"));
         if (!r)
-            return make_error("unknown import " + name + " (" + extern_kind_name(kind) + "): " + r.error().to_string(),
+            return make_error("unknown import " + import_name(imp) + " (" + extern_kind_name(kind) + "): " +
+                                  r.error().to_string(),
                               ErrorKind::ImportMissing);
-        Extern &ex = *r;
-        if (ex.kind != kind)
-            return make_error("incompatible import type for " + name + ": expected a " + extern_kind_name(kind) + ", got a " +
-                              extern_kind_name(ex.kind), ErrorKind::ImportType);
-        auto incompatible = [&](const std::string &want, const std::string &got) {
-            return make_error("incompatible import type for " + name + ": expected " + want + ", got " + got,
-                              ErrorKind::ImportType);
-        };
-        switch (kind) {
-        case ExternKind::Func: {
-            FuncType want = module->sig(imp.type);
-            if (!(ex.func_type == want)) return incompatible(describe_functype(want), describe_functype(ex.func_type));
-            if (!ex.code) return make_error("import " + name + " resolved to a function without code", ErrorKind::ImportType);
-            lucet_funcref &f = im.funcs[fi];
-            f.sig = d.type_ids[imp.type];
-            f.func = ex.code;
-            f.vmctx = ex.func_vmctx ? ex.func_vmctx : ctx;
-            im.func_is_host[fi] = ex.func_vmctx == nullptr;
-            fi++;
-            break;
-        }
-        case ExternKind::Table: {
-            if (!ex.table) return make_error("import " + name + " resolved to no table", ErrorKind::ImportType);
-            std::optional<uint64_t> have_max;
-            if (ex.table->max != UINT32_MAX) have_max = ex.table->max;
-            if (ex.table->elem_type != imp.type || !limits_match(ex.table->size, have_max, imp.limits))
-                return incompatible(std::string(valtype_name(static_cast<ValType>(imp.type))) + " table " +
-                                        limits_str(imp.limits.min, imp.limits.has_max ? std::optional<uint64_t>(imp.limits.max) : std::nullopt),
-                                    std::string(valtype_name(static_cast<ValType>(ex.table->elem_type))) + " table " +
-                                        limits_str(ex.table->size, have_max));
-            im.tables[ti++] = ex.table;
-            break;
-        }
-        case ExternKind::Memory: {
-            if (!ex.memory) return make_error("import " + name + " resolved to no memory", ErrorKind::ImportType);
-            uint64_t pages = ex.memory->size / kWasmPage;
-            if (!limits_match(pages, ex.limits.max, imp.limits))
-                return incompatible(
-                    "memory " + limits_str(imp.limits.min, imp.limits.has_max ? std::optional<uint64_t>(imp.limits.max) : std::nullopt),
-                    "memory " + limits_str(pages, ex.limits.max));
-            // Code compiled without bounds checks relies on the guard region;
-            // checked or not, the memory must give the layout compiled for.
-            if (d.reserved_size > ex.memory->reserved || d.guard_size > ex.memory->reserved - d.reserved_size)
-                return make_error("import " + name + ": the memory reserves " + format_size(ex.memory->reserved) +
-                                  " of address space, the module was compiled for " +
-                                  format_size(d.reserved_size + d.guard_size), ErrorKind::ImportType);
-            ctx->mem = ex.memory;
-            ctx->heap = ex.memory->base;
-            im.imported_memory_max = ex.limits.max;
-            break;
-        }
-        case ExternKind::Global: {
-            if (!ex.global) return make_error("import " + name + " resolved to no global", ErrorKind::ImportType);
-            ValType want = static_cast<ValType>(imp.type);
-            if (ex.global_type.type != want || ex.global_type.mut != (imp.mut != 0))
-                return incompatible(std::string(imp.mut ? "mut " : "") + valtype_name(want),
-                                    std::string(ex.global_type.mut ? "mut " : "") + valtype_name(ex.global_type.type));
-            ctx->globals[gi++] = reinterpret_cast<uintptr_t>(ex.global);
-            break;
-        }
-        }
-        if (ex.instance) {
-            exporters.push_back({ex.instance, std::move(ex.owner)});
-        } else if (ex.owner) {
-            im.owners.push_back(std::move(ex.owner));
-        }
+        LUCET_TRY(bind_import(imp, *r, counts));
+        // The group keeps the exporters: a reference from here would keep
+        // them from ever being disposed of (link_group.cpp).
+        if (r->instance) exporters.push_back({r->instance, std::move(r->owner)});
+        else if (r->owner) owners.push_back(std::move(r->owner));
     }
-    // Linked once every import matched (an instance that failed before
-    // this wrote nothing anywhere and goes at once). The group keeps the
-    // exporters: a reference from here would keep them from ever being
-    // disposed of (link_group.cpp).
     for (auto &[exporter, keep] : exporters)
-        if (Status st = im.link_to(*exporter); !st) return make_error(st.error().message, ErrorKind::ImportType);
-    exporters.clear();
+        if (Status st = link_to(*exporter); !st) return make_error(st.error().message, ErrorKind::ImportType);
+    return {};
+}
 
-    // ---- defined functions
+// Phase 5a: the module's own functions, and the vmctx's function and table
+// arrays.
+void Instance::Impl::bind_defined_functions() {
+    const lucet_module_desc &d = *desc;
+    lucet_vmctx *ctx = self->vmctx_;
     for (uint32_t k = 0; k < d.num_funcs; k++) {
-        lucet_funcref &f = im.funcs[d.num_imported_funcs + k];
+        lucet_funcref &f = funcs[d.num_imported_funcs + k];
         f.sig = d.type_ids[d.funcs[k].sig];
         f.func = d.funcs[k].code;
         f.vmctx = ctx;
     }
-    ctx->funcs = im.funcs.data();
+    ctx->funcs = funcs.data();
+    ctx->tables = tables.data();
+}
 
-    ctx->tables = im.tables.data();
+// Phase 6, start: runs the start function, if any.
+Status Instance::Impl::run_start_function() {
+    const lucet_module_desc &d = *desc;
+    if (!d.has_start) return {};
+    RunResult r = self->run_func(d.start_func, {});
+    switch (r.kind) {
+    case RunResult::Kind::Returned: return {};
+    case RunResult::Kind::Trapped:
+        return make_error(r.trap.to_string() + " (in the start function)", ErrorKind::Instantiate);
+    case RunResult::Kind::Exited:
+        return make_error(std::string(r.killed ? "start function was killed"
+                                               : "start function exited with code " + std::to_string(r.exit_code)),
+                          ErrorKind::Instantiate);
+    case RunResult::Kind::Yielded:
+        return make_error("start function yielded (yield is not allowed during instantiation)", ErrorKind::Instantiate);
+    case RunResult::Kind::Error: return make_error("start function: " + r.error.to_string(), ErrorKind::Instantiate);
+    }
+    return {};
+}
 
-    // Segments and start can fail after writing references to this
+Result<std::shared_ptr<Instance>> Instance::create(const std::shared_ptr<Region> &region,
+                                                   const std::shared_ptr<DlModule> &module,
+                                                   const ImportResolver &resolve, const InstanceOptions &options) {
+    if (!region || !module) return make_error("Instance::create: no region or no module", ErrorKind::InvalidArgument);
+    const lucet_module_desc &d = module->desc();
+    // 1. fit check (vmctx_used: header, global slots, v128 storage)
+    LUCET_TRY(check_fit(*module, module->impl_->vmctx_used, region->limits()));
+
+    Region::Impl &ri = *region->impl_;
+    auto slot = ri.lease_slot();  // 2. slot lease
+    if (!slot) return slot.error();
+    std::shared_ptr<Instance> inst(new Instance(), &Instance::dispose);
+    inst->region_ = region;
+    inst->module_ = module;
+    inst->embed_ctx_ = options.embed_ctx;
+    inst->wasi_ctx_ = options.wasi_ctx;
+    inst->impl_ = std::make_unique<Impl>();
+    Impl &im = *inst->impl_;
+    im.self = inst.get();
+    im.region = &ri;
+    im.slot = *slot;
+    im.slot_base = ri.slot(*slot);
+    im.desc = &d;
+    im.kill = std::make_shared<KillSwitch::State>();
+    // From here on, ~Instance gives the slot back whatever happens.
+
+    LUCET_TRY(im.prepare_slot());         // 3. vmctx, stack limit, function arrays
+    LUCET_TRY(im.link_imports(resolve));  // 4. imports, link groups
+    im.bind_defined_functions();
+
+    // 5. init, 6. start. Both can fail after writing references to this
     // instance's functions into imported tables (or globals). Those writes
     // persist (spec), so the instance must then outlive its failure: it is
     // parked for the rest of the process (its slot stays taken).
-    bool may_be_referenced = d.num_imported_tables > 0;
-    for (uint32_t i = 0; i < d.num_imports; i++)
-        if (d.imports[i].kind == LUCET_EXTERN_GLOBAL && d.imports[i].mut) may_be_referenced = true;
-    auto init = [&]() -> Status {
-        if (Status st = im.init_state(); !st.ok()) return st;
-        if (!options.run_start) return {};
-
-        // ---- start function
-        if (d.has_start) {
-            RunResult r = inst->run_func(d.start_func, {});
-            if (r.kind == RunResult::Kind::Trapped)
-                return make_error(r.trap.to_string() + " (in the start function)", ErrorKind::Instantiate);
-            if (r.kind == RunResult::Kind::Exited)
-                return make_error(std::string(r.killed ? "start function was killed" : "start function exited with code " +
-                                  std::to_string(r.exit_code)), ErrorKind::Instantiate);
-            if (r.kind == RunResult::Kind::Yielded)
-                return make_error("start function yielded (yield is not allowed during instantiation)", ErrorKind::Instantiate);
-            if (r.kind == RunResult::Kind::Error)
-                return make_error("start function: " + r.error.to_string(), ErrorKind::Instantiate);
-        }
-        return {};
-    };
-    if (Status st = init(); !st.ok()) {
+    Status st = im.init_state();
+    if (st.ok() && options.run_start) st = im.run_start_function();
+    if (!st.ok()) {
+        bool may_be_referenced = d.num_imported_tables > 0;
+        for (uint32_t i = 0; i < d.num_imports; i++)
+            if (d.imports[i].kind == LUCET_EXTERN_GLOBAL && d.imports[i].mut) may_be_referenced = true;
         // A linked instance is kept by its group anyway.
         if (may_be_referenced && !im.linked.load(std::memory_order_relaxed)) park_failed_instance(inst);
         return st.error();

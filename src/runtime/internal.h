@@ -258,7 +258,10 @@ struct Region::Impl {
     // Top of the guest stack kept resident across reuse of a slot.
     static constexpr uint64_t kStackKeep = 32 << 10;
     uint8_t *slot(size_t i) const { return base + i * slot_size; }
-    // vmctx_used: bytes of the vmctx area the instance used (header + globals).
+    // Lends a free slot (Instance::create) ...
+    Result<size_t> lease_slot();
+    // ... and takes it back (~Instance). vmctx_used: bytes of the vmctx area
+    // the instance used (header + globals).
     void release_slot(size_t i, uint64_t heap_touched, uint64_t image_len, uint64_t vmctx_used);
 };
 
@@ -347,6 +350,17 @@ struct Instance::Impl {
     uint64_t eval_init(const lucet_init_expr &e) const;
     // A v128 init expression (v128.const, or global.get of a v128 global).
     void eval_init_v128(const lucet_init_expr &e, uint64_t out[2]) const;
+    // Instance::create's phases (instance.cpp), after the fit check and
+    // the slot lease: set up the slot, link the imports, bind the module's
+    // functions, then init_state and the start function.
+    Status prepare_slot();
+    struct ImportCounts {
+        uint32_t funcs = 0, tables = 0, globals = 0;
+    };
+    Status bind_import(const lucet_import_desc &imp, Extern &ex, ImportCounts &counts);
+    Status link_imports(const ImportResolver &resolve);
+    void bind_defined_functions();
+    Status run_start_function();
     // Memory, tables, globals and segments as instantiation leaves them
     // (imports already linked). Used by create and reset.
     Status init_state();

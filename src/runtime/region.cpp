@@ -151,6 +151,16 @@ size_t Region::used() const {
     return impl_->capacity - impl_->free.size();
 }
 
+Result<size_t> Region::Impl::lease_slot() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (free.empty())
+        return make_error("region is full: all " + std::to_string(capacity) + " instance slots are in use",
+                          ErrorKind::RegionFull);
+    size_t i = free.back();
+    free.pop_back();
+    return i;
+}
+
 void Region::Impl::release_slot(size_t i, uint64_t heap_touched, uint64_t image_len, uint64_t vmctx_used) {
     uint8_t *s = slot(i);
     // The heap goes back to PROT_NONE and fresh zero pages: the next

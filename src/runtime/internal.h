@@ -310,8 +310,17 @@ struct Instance::Impl {
     uintptr_t saved_group_limit = 0;
     std::vector<uint8_t> data_dropped, elem_dropped;
     std::vector<uint32_t> func_sig;  // function index -> signature index
-    std::atomic<bool> running{false};
-    bool yielded = false;       // a run is suspended in Instance::yield
+    // Where the instance is in its life (Lucet's State): Ready to run,
+    // Running a run or a resume on some thread, or Yielded (a run suspended
+    // in Instance::yield, to be resumed or reset). A trap, an exit or a kill
+    // ends a run in Ready (the outcome is in the RunResult and last_trap).
+    // Atomic because link_to reads another instance's; written only by the
+    // thread that runs the instance. The kill switch's word mirrors it for
+    // other threads, with the run generation (KillSwitch::State).
+    enum class Phase : uint8_t { Ready, Running, Yielded };
+    std::atomic<Phase> phase{Phase::Ready};
+    Phase phase_now() const { return phase.load(std::memory_order_relaxed); }
+    void set_phase(Phase p) { phase.store(p, std::memory_order_relaxed); }
     uintptr_t stack_limit = 0;  // vmctx->stack_limit while this instance's run owns the stack
     uint64_t image_len = 0;     // end of the heap bytes mapped from the module file
 

@@ -194,7 +194,7 @@ Val Instance::yield(Val v) {
 
 RunResult Instance::resume(std::optional<Val> v) {
     Impl &im = *impl_;
-    if (!im.yielded || im.running.load(std::memory_order_relaxed)) {
+    if (im.phase_now() != Impl::Phase::Yielded) {
         RunResult r;
         r.kind = RunResult::Kind::Error;
         r.error = make_error("resume: the instance is not yielded", ErrorKind::InvalidArgument);
@@ -204,7 +204,7 @@ RunResult Instance::resume(std::optional<Val> v) {
     return im.enter(false);
 }
 
-bool Instance::is_yielded() const { return impl_->yielded; }
+bool Instance::is_yielded() const { return impl_->phase_now() == Impl::Phase::Yielded; }
 
 const TrapInfo *Instance::last_trap() const { return impl_->last_trap ? &*impl_->last_trap : nullptr; }
 
@@ -218,9 +218,9 @@ uint32_t Instance::grow_memory(uint32_t delta_pages) { return g_rt_fns.memory_gr
 
 Status Instance::reset() {
     Impl &im = *impl_;
-    if (im.running.load(std::memory_order_relaxed))
+    if (im.phase_now() == Impl::Phase::Running)
         return make_error("reset: the instance is running", ErrorKind::InvalidArgument);
-    if (im.yielded)
+    if (im.phase_now() == Impl::Phase::Yielded)
         return make_error("reset: the instance is yielded (resume it until it finishes first)",
                           ErrorKind::InvalidArgument);
     // A new generation: kill switches made before the reset are stale.

@@ -40,7 +40,7 @@ Status Instance::Impl::link_to(Instance &exporter) {
     Impl &e = *exporter.impl_;
     if (&e == this) return {};
     std::lock_guard<std::mutex> lock(link_mutex());
-    if (!e.linked.load(std::memory_order_relaxed) && e.running.load(std::memory_order_relaxed))
+    if (!e.linked.load(std::memory_order_relaxed) && e.phase_now() == Phase::Running)
         return make_error("cannot link to " + exporter.module_->path() + " while it runs", ErrorKind::ImportType);
     std::shared_ptr<LinkGroup> g = e.group, h = group;
     if (!g && !h) {

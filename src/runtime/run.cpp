@@ -217,10 +217,10 @@ __attribute__((always_inline)) inline void Instance::Impl::call_index(uint32_t f
     // An instance runs on one thread at a time (the caller's contract); this
     // catches the misuse that is easy to make: a host function running its
     // own instance again, which would reuse the live guest stack.
-    if (__builtin_expect(im.running.load(std::memory_order_relaxed), 0))
-        return set_error(r, "instance is already running (runs do not nest on one instance)");
-    if (__builtin_expect(im.yielded, 0))
-        return set_error(r, "instance is yielded: resume() it or reset() it before running it again");
+    if (const Phase p = im.phase_now(); __builtin_expect(p != Phase::Ready, 0))
+        return set_error(r, p == Phase::Running
+                                ? "instance is already running (runs do not nest on one instance)"
+                                : "instance is yielded: resume() it or reset() it before running it again");
 
     // Argument and result slots live in the Impl (a yielded run returns to
     // its results later) for the usual small signatures. One slot per value,
@@ -263,7 +263,7 @@ __attribute__((always_inline)) inline void Instance::Impl::enter_inline(bool fre
     const bool grouped = linked.load(std::memory_order_relaxed);
     if (grouped && !group_enter())
         return set_error(r, "a linked instance is running on another thread (linked instances run one at a time)");
-    running.store(true, std::memory_order_relaxed);
+    set_phase(Phase::Running);
     ensure_altstack(inst.region_->limits().signal_stack_size);
 
     // Publish "running on this thread", then look for a kill requested
@@ -319,10 +319,9 @@ __attribute__((always_inline)) inline void Instance::Impl::enter_inline(bool fre
         finish_other(r);
         return;
     }
-    yielded = false;
     gen++;
     ks.word.store(gen << 2 | KillSwitch::State::Idle, std::memory_order_release);
-    running.store(false, std::memory_order_relaxed);
+    set_phase(Phase::Ready);
     const FuncType &ft = *run_type;
     if (!ft.results.empty()) {
         r.values.resize(ft.results.size());
@@ -343,15 +342,13 @@ void Instance::Impl::finish_other(RunResult &r) {
     if (rs.kind == RunResult::Kind::Yielded) {
         // Not finished: the generation stays (a kill now targets the resume).
         ks.word.store(gen << 2 | KillSwitch::State::Yielded, std::memory_order_release);
-        yielded = true;
-        running.store(false, std::memory_order_relaxed);
+        set_phase(Phase::Yielded);
         r.yielded = rs.yielded;
         return;
     }
-    yielded = false;
     gen++;
     ks.word.store(gen << 2 | KillSwitch::State::Idle, std::memory_order_release);
-    running.store(false, std::memory_order_relaxed);
+    set_phase(Phase::Ready);
 
     switch (rs.kind) {
     case RunResult::Kind::Trapped:

@@ -3,14 +3,10 @@
 # own output but not its (long) command line, unless -v asks for it.
 #
 #   run_cc_errors.sh LUCETC LUCET_WASI WAT2WASM
-set -u
-cleanup() { :; }
-trap 'st=$?; cleanup; [ "$st" = 0 ] || exit 1' EXIT
+. "$(dirname "$0")/../lib.sh"
 lucetc=$1 lw=$2 wat2wasm=$3
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/lucet-cc-errors.XXXXXX") || exit 1
-cleanup() { rm -rf "$scratch"; }
+make_scratch cc-errors
 export XDG_CACHE_HOME=$scratch/cache
-fail=0
 
 # A cc that fails compiling, and one that compiles (with the real cc) but fails linking.
 cat > "$scratch/badcc" <<'SH'

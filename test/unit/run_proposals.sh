@@ -3,14 +3,10 @@
 # line on stderr that names the proposal, after the spec's own text.
 #
 #   run_proposals.sh LUCETC LUCET_WASI WAT2WASM
-set -u
-cleanup() { :; }
-trap 'st=$?; cleanup; [ "$st" = 0 ] || exit 1' EXIT
+. "$(dirname "$0")/../lib.sh"
 lucetc=$1 lw=$2 wat2wasm=$3
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/lucet-proposals.XXXXXX") || exit 1
-cleanup() { rm -rf "$scratch"; }
+make_scratch proposals
 export XDG_CACHE_HOME=$scratch/cache
-fail=0
 
 # refused NAME EXPECTED_LINE_SUBSTRING: lucetc and lucet-wasi both exit 1 with
 # exactly one line that contains the substring.

@@ -1,30 +1,11 @@
 """named_wasm.py: writes a .wasm whose functions carry chosen names in the
 name section (any bytes: names wat2wasm cannot spell). Used by
 check_perfmap.py and check_symbol_names.py."""
+import os
+import sys
 
-
-def leb(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def vec(items):
-    return leb(len(items)) + b"".join(items)
-
-
-def name(b):
-    return leb(len(b)) + b
-
-
-def section(sid, payload):
-    return bytes([sid]) + leb(len(payload)) + payload
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from wasm_writer import MAGIC, name, section, uleb as leb, vec  # noqa: E402
 
 
 def module(names, spin=False):
@@ -41,4 +22,4 @@ def module(names, spin=False):
     entries = [leb(i) + name(nm) for i, nm in enumerate(names) if nm is not None]
     sub = vec(entries)
     names_sec = section(0, name(b"name") + b"\x01" + leb(len(sub)) + sub)
-    return b"\0asm\x01\0\0\0" + types + funcs + exports + code + names_sec
+    return MAGIC + types + funcs + exports + code + names_sec

@@ -5,18 +5,13 @@
 # corrupted entry, --cache-clear and the LUCET_CACHE_MAX_SIZE bound.
 #
 #   run_cache.sh LUCET_WASI HELLO_WASM WAT2WASM
-set -u
-# Meson reads exit status 77 as "skipped" (and 99 as a harness error): every
-# failure, whatever its status, exits 1.
-cleanup() { :; }
-trap 'st=$?; cleanup; [ "$st" = 0 ] || exit 1' EXIT
+. "$(dirname "$0")/../lib.sh"
 lw=$1 hello=$2 wat2wasm=$3
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/lucet-wasi-cache.XXXXXX") || exit 1
+make_scratch wasi-cache
 cleanup() { chmod -R u+w "$scratch"; rm -rf "$scratch"; }
 export XDG_CACHE_HOME=$scratch/xdg
 cache=$XDG_CACHE_HOME/lucet
 unset LUCET_CACHE_MAX_SIZE
-fail=0
 
 . "$(dirname "$0")/launcher_expect.sh"  # expect STATUS STDERR_SUBSTRING ARGS...
 entries() { ls "$cache"/*.so 2>/dev/null | wc -l; }

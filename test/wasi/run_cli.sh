@@ -4,16 +4,10 @@
 # compiled once into $XDG_CACHE_HOME/lucet and reused.
 #
 #   run_cli.sh LUCET_WASI HELLO_WASM WAT2WASM
-set -u
-# Meson reads exit status 77 as "skipped" (and 99 as a harness error): every
-# failure, whatever its status, exits 1.
-cleanup() { :; }
-trap 'st=$?; cleanup; [ "$st" = 0 ] || exit 1' EXIT
+. "$(dirname "$0")/../lib.sh"
 lw=$1 hello=$2 wat2wasm=$3
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/lucet-wasi-cli.XXXXXX") || exit 1
-cleanup() { rm -rf "$scratch"; }
+make_scratch wasi-cli
 export XDG_CACHE_HOME=$scratch/cache
-fail=0
 
 . "$(dirname "$0")/launcher_expect.sh"  # expect STATUS STDERR_SUBSTRING ARGS...
 

@@ -15,15 +15,10 @@
 #   secret                outside every preopen
 # Environment: EXPECT_STDERR (substring stderr must contain), XDG_CACHE_HOME
 # (where lucet-wasi caches compiled .wasm; the scratch dir when unset).
-set -u
-# Meson reads exit status 77 as "skipped" (and 99 as a harness error): every
-# failure, whatever its status, exits 1.
-cleanup() { :; }
-trap 'st=$?; cleanup; [ "$st" = 0 ] || exit 1' EXIT
+. "$(dirname "$0")/../lib.sh"
 lucet_wasi=$1 want_status=$2 want_stdout=$3
 shift 3
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/lucet-wasi-test.XXXXXX") || exit 1
-cleanup() { rm -rf "$scratch"; }
+make_scratch wasi-test
 mkdir -p "$scratch/pre" "$scratch/sandbox/sub"
 printf inside > "$scratch/sandbox/file"
 printf secret > "$scratch/secret"
@@ -37,7 +32,6 @@ for a in "$@"; do args+=("${a//@SCRATCH@/$scratch}"); done
 
 "$lucet_wasi" "${args[@]}" > "$scratch/stdout" 2> "$scratch/stderr" < /dev/null
 status=$?
-fail=0
 if [ "$status" != "$want_status" ]; then
     echo "FAIL: exit status $status, expected $want_status"
     fail=1

@@ -13,17 +13,11 @@
 #   - --max-fds and the default fd limit give nfile.
 #
 #   run_hardening.sh LUCET_WASI HARDENING_WASM
-set -u
-# Meson reads exit status 77 as "skipped" (and 99 as a harness error): every
-# failure, whatever its status, exits 1.
-cleanup() { :; }
-trap 'st=$?; cleanup; [ "$st" = 0 ] || exit 1' EXIT
+. "$(dirname "$0")/../lib.sh"
 lw=$1 wasm=$2
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/lucet-hardening.XXXXXX") || exit 1
-cleanup() { rm -rf "$scratch"; }
+make_scratch hardening
 export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$scratch/cache}
 mkdir -p "$scratch/pre"
-fail=0
 ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # Compile into the cache first, so the timed runs below time only the run.

@@ -4,14 +4,10 @@
 # bad input is refused with one line naming what was wrong.
 #
 #   run_invoke.sh LUCET_WASI WAT2WASM
-set -u
-cleanup() { :; }
-trap 'st=$?; cleanup; [ "$st" = 0 ] || exit 1' EXIT
+. "$(dirname "$0")/../lib.sh"
 lw=$1 wat2wasm=$2
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/lucet-wasi-invoke.XXXXXX") || exit 1
-cleanup() { rm -rf "$scratch"; }
+make_scratch wasi-invoke
 export XDG_CACHE_HOME=$scratch/cache
-fail=0
 . "$(dirname "$0")/launcher_expect.sh"  # expect STATUS STDERR_SUBSTRING ARGS...
 
 # expect_out STDOUT ARGS...: exit 0 and exactly this on stdout.

@@ -2,13 +2,9 @@
 # run_race.sh LUCET_WASI GUEST.wasm: the rename-race test. A host process
 # swaps sandbox/d between a directory and a symlink to ../outside as fast as
 # it can while the guest opens paths through d (see race.c).
-set -u
-# Meson reads exit status 77 as "skipped" (and 99 as a harness error): every
-# failure, whatever its status, exits 1.
-cleanup() { :; }
-trap 'st=$?; cleanup; [ "$st" = 0 ] || exit 1' EXIT
+. "$(dirname "$0")/../lib.sh"
 lucet_wasi=$1 wasm=$2
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/lucet-wasi-race.XXXXXX") || exit 1
+make_scratch wasi-race
 swapper=
 cleanup() { [ -n "$swapper" ] && kill "$swapper" 2>/dev/null; wait 2>/dev/null; rm -rf "$scratch"; }
 mkdir -p "$scratch/sandbox/d" "$scratch/outside"

@@ -14,40 +14,13 @@ shapes (SIZE in brackets):
   globals  [globals]    SIZE mutable globals touched by one function, and a
                         table of 10 x SIZE entries filled by an element segment
   data     [MiB]        SIZE segments of 1 MiB (patterned, with zero runs)"""
+import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from wasm_writer import section, sleb, uleb, vec  # noqa: E402
+
 I32 = 0x7F
-
-
-def uleb(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def sleb(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        done = (n == 0 and not b & 0x40) or (n == -1 and b & 0x40)
-        out.append(b if done else b | 0x80)
-        if done:
-            return bytes(out)
-
-
-def section(sid, payload):
-    return bytes([sid]) + uleb(len(payload)) + payload
-
-
-def vec(items):
-    return uleb(len(items)) + b"".join(items)
 
 
 def functype(params, results):

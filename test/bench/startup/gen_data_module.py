@@ -4,23 +4,11 @@ at heap offset 1024 (not page aligned, as clang places .rodata), an exported
 memory large enough for it and an empty _start.
 
 usage: gen_data_module.py SIZE OUT.wasm"""
+import os
 import sys
 
-
-def leb(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def section(sid, payload):
-    return bytes([sid]) + leb(len(payload)) + payload
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from wasm_writer import section, uleb as leb  # noqa: E402
 
 
 def main():

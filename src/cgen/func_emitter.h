@@ -307,6 +307,7 @@ private:
     static bool is_float(ValType t) { return t == ValType::F32 || t == ValType::F64; }
     bool keeps_pending(const Instr &in) const;
     void emit_mul_wide_u64(const MulWideU64 &mw);
+    void inline_mul_wide_u64(uint32_t func, const MulWideU64 &mw);
     void mark_const(uint64_t bits) {
         uint32_t d = static_cast<uint32_t>(stack_.size()) - 1;
         if (kconst_.size() <= d) {

@@ -770,6 +770,19 @@
   ;; inlined into a caller: the product through the stack as clang's callers do
   (func (export "mulhi") (param i64 i64) (result i64)
     (call $mulw (i32.const 64) (local.get 0) (local.get 1)) (i64.load (i32.const 72)))
+  ;; A direct call of $mulw is emitted in place (FuncEmitter::
+  ;; inline_mul_wide_u64); through the table the body itself runs.
+  (table 1 funcref)
+  (elem (i32.const 0) $mulw)
+  (type $mt (func (param i32 i64 i64)))
+  (func (export "mulw_ind") (param i32 i64 i64)
+    (call_indirect (type $mt) (local.get 0) (local.get 1) (local.get 2) (i32.const 0)))
+  ;; operands loaded from [p] and [p+8], product at p+16: the sum of both halves
+  (func (export "mul_at") (param i32) (result i64)
+    (call $mulw (i32.add (local.get 0) (i32.const 16))
+                (i64.load (local.get 0)) (i64.load offset=8 (local.get 0)))
+    (i64.add (i64.load offset=16 (local.get 0)) (i64.load offset=24 (local.get 0))))
+  (func (export "set") (param i32 i64) (i64.store (local.get 0) (local.get 1)))
 )
 (invoke "mulw" (i32.const 16) (i64.const 0) (i64.const 0))
 (assert_return (invoke "lo" (i32.const 16)) (i64.const 0))
@@ -827,3 +840,27 @@
 (invoke "mulw" (i32.const 65520) (i64.const -1) (i64.const -1))
 (assert_return (invoke "hi" (i32.const 65520)) (i64.const -2))
 (assert_return (invoke "lo" (i32.const 65520)) (i64.const 1))
+;; the in-place product against the body run through the table
+(invoke "mulw_ind" (i32.const 48) (i64.const -1) (i64.const -1))
+(assert_return (invoke "lo" (i32.const 48)) (i64.const 1))
+(assert_return (invoke "hi" (i32.const 48)) (i64.const -2))
+(invoke "mulw_ind" (i32.const 48) (i64.const 1311768467463790320) (i64.const 1147797409030816545))
+(assert_return (invoke "lo" (i32.const 48)) (i64.const 2465395958572223728))
+(assert_return (invoke "hi" (i32.const 48)) (i64.const 81621149086635842))
+(assert_trap (invoke "mulw_ind" (i32.const 65528) (i64.const -1) (i64.const -1)) "out of bounds memory access")
+(invoke "set" (i32.const 256) (i64.const -1))
+(invoke "set" (i32.const 264) (i64.const -1))
+(assert_return (invoke "mul_at" (i32.const 256)) (i64.const -1))
+(invoke "set" (i32.const 256) (i64.const 4294967296))
+(invoke "set" (i32.const 264) (i64.const -4294967296))
+(assert_return (invoke "mul_at" (i32.const 256)) (i64.const 4294967295))
+(invoke "set" (i32.const 256) (i64.const 1311768467463790320))
+(invoke "set" (i32.const 264) (i64.const 1147797409030816545))
+(assert_return (invoke "mul_at" (i32.const 256)) (i64.const 2547017107658859570))
+;; operands in bounds, product not: the high-half store (at 65536) traps
+;; first, the low half (at 65528) stays unwritten
+(invoke "set" (i32.const 65512) (i64.const 3))
+(invoke "set" (i32.const 65520) (i64.const -9223372036854775808))
+(invoke "set" (i32.const 65528) (i64.const 7))
+(assert_trap (invoke "mul_at" (i32.const 65512)) "out of bounds memory access")
+(assert_return (invoke "lo" (i32.const 65528)) (i64.const 7))

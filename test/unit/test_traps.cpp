@@ -1,5 +1,6 @@
 // test_traps.cpp: running instances, every trap kind, recovery after traps,
 // linking, and the forwarding of faults that are not the guest's.
+#include <functional>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -701,6 +702,31 @@ TEST_CASE("modules compiled by lucetc trap as the runtime expects", "[runtime][c
     CHECK(run_i32(in, "div", {100, 7}) == 14);
 }
 
+// Compiles WAT at -O2 with cc (and clang when there is one); each of FUNCS,
+// given one i32 address, must trap out of bounds at 70000 and return at 16.
+// EXTRA, when given, runs more checks on each compiler's instance.
+static void check_oob_loads_trap(const std::string &name, const char *wat, std::initializer_list<const char *> funcs,
+                                 const std::function<void(const std::string &, Instance &)> &extra = nullptr) {
+    std::vector<std::string> compilers = {"cc"};
+    if (std::system("clang --version >/dev/null 2>&1") == 0) compilers.push_back("clang");
+    auto region = small_region();
+    for (const std::string &cc : compilers) {
+        lucet::CompileOptions opts;
+        opts.cc = cc;
+        opts.opt_level = 2;
+        auto m = compile_wat(name + cc, wat, opts);
+        auto ci = Instance::create(region, m, no_imports());
+        REQUIRE(ci.ok());
+        Instance &in = **ci;
+        for (const char *f : funcs) {
+            INFO(cc << " " << f);
+            expect_trap(run(in, f, {70000}), LUCET_TRAP_HEAP_OOB);
+            CHECK(run(in, f, {16}).kind == RunResult::Kind::Returned);
+        }
+        if (extra) extra(cc, in);
+    }
+}
+
 TEST_CASE("an out-of-bounds float load traps even when cc could prove its value dead", "[runtime][compiled]") {
     // Float loads are emitted without a forcing asm when their value reaches
     // a store; these are the ways cc could still delete such a load.
@@ -729,24 +755,9 @@ TEST_CASE("an out-of-bounds float load traps even when cc could prove its value 
     (f32.store (local.get 0) (f32.sub (f32.load (local.get 0)) (f32.const 0))))
 )
 )WAT";
-    std::vector<std::string> compilers = {"cc"};
-    if (std::system("clang --version >/dev/null 2>&1") == 0) compilers.push_back("clang");
-    auto region = small_region();
-    for (const std::string &cc : compilers) {
-        lucet::CompileOptions opts;
-        opts.cc = cc;
-        opts.opt_level = 2;
-        auto m = compile_wat("dead_float_loads_" + cc, wat, opts);
-        auto ci = Instance::create(region, m, no_imports());
-        REQUIRE(ci.ok());
-        Instance &in = **ci;
-        for (const char *f : {"overwritten32", "overwritten64", "negneg", "copysign_self", "abs_abs", "mul_one", "div_one",
-                              "sub_zero"}) {
-            INFO(cc << " " << f);
-            expect_trap(run(in, f, {70000}), LUCET_TRAP_HEAP_OOB);
-            CHECK(run(in, f, {16}).kind == RunResult::Kind::Returned);
-        }
-    }
+    check_oob_loads_trap("dead_float_loads_", wat,
+                         {"overwritten32", "overwritten64", "negneg", "copysign_self", "abs_abs", "mul_one", "div_one",
+                          "sub_zero"});
 }
 
 TEST_CASE("an out-of-bounds integer load traps even when cc could fold its value away", "[runtime][compiled]") {
@@ -803,28 +814,15 @@ TEST_CASE("an out-of-bounds integer load traps even when cc could fold its value
     (i32.store (i32.const 0) (i32.add (i32.load (local.get 0)) (i32.div_u (i32.const 1) (local.get 1))))))
 )
 )WAT";
-    std::vector<std::string> compilers = {"cc"};
-    if (std::system("clang --version >/dev/null 2>&1") == 0) compilers.push_back("clang");
-    auto region = small_region();
-    for (const std::string &cc : compilers) {
-        lucet::CompileOptions opts;
-        opts.cc = cc;
-        opts.opt_level = 2;
-        auto m = compile_wat("dead_int_loads_" + cc, wat, opts);
-        auto ci = Instance::create(region, m, no_imports());
-        REQUIRE(ci.ok());
-        Instance &in = **ci;
-        for (const char *f : {"sub_self", "xor_self", "sub_chain", "add_neg", "and_zero", "mul_zero", "mul_256_byte",
-                              "weights_256_byte", "shl_byte", "shr_wide", "compare", "load_addr", "overwritten",
-                              "copy_back", "add_zero_back", "xor_zero_back", "add_sub_back", "return_dead"}) {
-            INFO(cc << " " << f);
-            expect_trap(run(in, f, {70000}), LUCET_TRAP_HEAP_OOB);
-            CHECK(run(in, f, {16}).kind == RunResult::Kind::Returned);
-        }
-        INFO(cc << " load_then_div");
-        expect_trap(run(in, "load_then_div", {70000, 0}), LUCET_TRAP_HEAP_OOB);
-        expect_trap(run(in, "load_then_div", {16, 0}), LUCET_TRAP_INT_DIV_BY_ZERO);
-    }
+    check_oob_loads_trap("dead_int_loads_", wat,
+                         {"sub_self", "xor_self", "sub_chain", "add_neg", "and_zero", "mul_zero", "mul_256_byte",
+                          "weights_256_byte", "shl_byte", "shr_wide", "compare", "load_addr", "overwritten",
+                          "copy_back", "add_zero_back", "xor_zero_back", "add_sub_back", "return_dead"},
+                         [](const std::string &cc, Instance &in) {
+                             INFO(cc << " load_then_div");
+                             expect_trap(run(in, "load_then_div", {70000, 0}), LUCET_TRAP_HEAP_OOB);
+                             expect_trap(run(in, "load_then_div", {16, 0}), LUCET_TRAP_INT_DIV_BY_ZERO);
+                         });
 }
 
 TEST_CASE("a failed instantiation's writes to imported tables stay callable", "[runtime][compiled][link]") {

@@ -56,27 +56,23 @@ static uint64_t ts_ns(const uv_timespec_t &ts) {
 }
 
 bool write_filestat(const Call &c, uint32_t ptr, const uv_stat_t &st) {
+    const layout::Filestat &L = c.abi == Abi::Preview0 ? layout::FILESTAT0 : layout::FILESTAT1;
     uint8_t buf[layout::FILESTAT_SIZE] = {};
     auto put64 = [&](size_t off, uint64_t v) { std::memcpy(buf + off, &v, 8); };
-    put64(0, st.st_dev);
-    put64(8, st.st_ino);
-    buf[16] = static_cast<uint8_t>(filetype_from_mode(static_cast<unsigned>(st.st_mode)));
-    if (c.abi == Abi::Preview0) {
-        // preview0: nlink is a u32 @20, everything after moves up by 8.
+    put64(L.dev, st.st_dev);
+    put64(L.ino, st.st_ino);
+    buf[L.filetype] = static_cast<uint8_t>(filetype_from_mode(static_cast<unsigned>(st.st_mode)));
+    if (L.nlink_width == 4) {
         uint32_t nlink = st.st_nlink > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(st.st_nlink);
-        std::memcpy(buf + 20, &nlink, 4);
-        put64(24, st.st_size);
-        put64(32, ts_ns(st.st_atim));
-        put64(40, ts_ns(st.st_mtim));
-        put64(48, ts_ns(st.st_ctim));
-        return c.mem.write_bytes(ptr, buf, layout::FILESTAT0_SIZE);
+        std::memcpy(buf + L.nlink, &nlink, 4);
+    } else {
+        put64(L.nlink, st.st_nlink);
     }
-    put64(24, st.st_nlink);
-    put64(32, st.st_size);
-    put64(40, ts_ns(st.st_atim));
-    put64(48, ts_ns(st.st_mtim));
-    put64(56, ts_ns(st.st_ctim));
-    return c.mem.write_bytes(ptr, buf, sizeof buf);
+    put64(L.st_size, st.st_size);
+    put64(L.atim, ts_ns(st.st_atim));
+    put64(L.mtim, ts_ns(st.st_mtim));
+    put64(L.ctim, ts_ns(st.st_ctim));
+    return c.mem.write_bytes(ptr, buf, L.size);
 }
 
 bool write_filestat(const Call &c, uint32_t ptr, const struct stat &st) {
@@ -101,8 +97,8 @@ Errno gather_iovecs(Call &c, uint32_t iovs, uint32_t iovs_len, std::vector<uv_bu
     uint64_t total = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t buf = 0, len = 0;
-        c.mem.read(iovs + uint64_t(i) * 8, buf);
-        c.mem.read(iovs + uint64_t(i) * 8 + 4, len);
+        c.mem.read(iovs + uint64_t(i) * layout::IOVEC_SIZE + layout::IOVEC_BUF, buf);
+        c.mem.read(iovs + uint64_t(i) * layout::IOVEC_SIZE + layout::IOVEC_BUF_LEN, len);
         uint8_t *p = c.mem.span(buf, len);
         if (!p) return Errno::FAULT;
         if (total + len > UINT32_MAX) break;
@@ -323,13 +319,13 @@ Errno fd_fdstat_get(Call &c, uint32_t fd, uint32_t out) {
     else if (fl & O_DSYNC)
         flags |= fdflags::DSYNC;
     uint8_t buf[layout::FDSTAT_SIZE] = {};
-    buf[0] = static_cast<uint8_t>(e->type);
-    std::memcpy(buf + 2, &flags, 2);
+    buf[layout::FDSTAT_FILETYPE] = static_cast<uint8_t>(e->type);
+    std::memcpy(buf + layout::FDSTAT_FLAGS, &flags, 2);
     // preview0 has no sock_accept right (its highest bit is sock_shutdown).
     uint64_t mask = c.abi == Abi::Preview0 ? rights::SOCK_ACCEPT - 1 : ~uint64_t(0);
     uint64_t base = e->rights_base & mask, inheriting = e->rights_inheriting & mask;
-    std::memcpy(buf + 8, &base, 8);
-    std::memcpy(buf + 16, &inheriting, 8);
+    std::memcpy(buf + layout::FDSTAT_RIGHTS_BASE, &base, 8);
+    std::memcpy(buf + layout::FDSTAT_RIGHTS_INHERITING, &inheriting, 8);
     return c.mem.write_bytes(out, buf, sizeof buf) ? Errno::SUCCESS : Errno::FAULT;
 }
 
@@ -372,9 +368,9 @@ Errno fd_prestat_get(Call &c, uint32_t fd, uint32_t out) {
     FdEntry *e = c.ctx.get(fd);
     if (!e || !e->preopen) return Errno::BADF;
     uint8_t buf[layout::PRESTAT_SIZE] = {};
-    buf[0] = PREOPENTYPE_DIR;
+    buf[layout::PRESTAT_TAG] = PREOPENTYPE_DIR;
     uint32_t len = static_cast<uint32_t>(e->preopen_name.size());
-    std::memcpy(buf + 4, &len, 4);
+    std::memcpy(buf + layout::PRESTAT_NAME_LEN, &len, 4);
     return c.mem.write_bytes(out, buf, sizeof buf) ? Errno::SUCCESS : Errno::FAULT;
 }
 
@@ -444,10 +440,10 @@ Errno fd_readdir(Call &c, uint32_t fd, uint32_t buf, uint32_t buf_len, uint64_t 
         uint32_t namlen = static_cast<uint32_t>(std::strlen(de->d_name));
         uint8_t hdr[layout::DIRENT_SIZE] = {};
         uint64_t next = e->dir_next, ino = de->d_ino;
-        std::memcpy(hdr, &next, 8);
-        std::memcpy(hdr + 8, &ino, 8);
-        std::memcpy(hdr + 16, &namlen, 4);
-        hdr[20] = static_cast<uint8_t>(dirent_type(e->dir, de));
+        std::memcpy(hdr + layout::DIRENT_NEXT, &next, 8);
+        std::memcpy(hdr + layout::DIRENT_INO, &ino, 8);
+        std::memcpy(hdr + layout::DIRENT_NAMLEN, &namlen, 4);
+        hdr[layout::DIRENT_TYPE] = static_cast<uint8_t>(dirent_type(e->dir, de));
         // The last entry may be cut short: the guest sees bufused == buf_len
         // and asks again from that entry's cookie.
         uint32_t n = std::min<uint32_t>(sizeof hdr, buf_len - used);

@@ -22,12 +22,7 @@ namespace {
 // id u32 @16, timeout @24, precision @32, flags u16 @40 (48 bytes); preview0's
 // starts with a u64 identifier: id @24, timeout @32, precision @40, flags @48
 // (56 bytes). fd_readwrite is fd u32 @16 in both; $event is the same.
-struct SubLayout {
-    uint32_t size, clock_id, timeout, flags;
-};
-constexpr SubLayout kSub1{48, 16, 24, 40};
-constexpr SubLayout kSub0{56, 24, 32, 48};
-constexpr uint32_t EVENT_SIZE = 32;  // $event
+using layout::EVENT_SIZE;
 constexpr uint8_t EVENTTYPE_CLOCK = 0, EVENTTYPE_FD_READ = 1, EVENTTYPE_FD_WRITE = 2;
 constexpr uint16_t SUBCLOCK_ABSTIME = 1;
 constexpr uint16_t EVENTRW_HANGUP = 1;
@@ -77,7 +72,7 @@ uint64_t readable_bytes(const FdSub &s) {
 }  // namespace
 
 Errno poll_oneoff(Call &c, uint32_t in, uint32_t out, uint32_t nsubs, uint32_t nevents_out) {
-    const SubLayout &L = c.abi == Abi::Preview0 ? kSub0 : kSub1;
+    const layout::Subscription &L = c.abi == Abi::Preview0 ? layout::SUBSCRIPTION0 : layout::SUBSCRIPTION1;
     const uint32_t SUB_SIZE = L.size;
     if (nsubs == 0) return Errno::INVAL;
     if (nsubs > kMaxSubscriptions) return Errno::INVAL;
@@ -95,8 +90,8 @@ Errno poll_oneoff(Call &c, uint32_t in, uint32_t out, uint32_t nsubs, uint32_t n
         // (bounds were checked for the whole array above)
         uint64_t userdata = 0;
         uint8_t tag = 0;
-        c.mem.read(at, userdata);
-        c.mem.read(at + 8, tag);
+        c.mem.read(at + layout::SUB_USERDATA, userdata);
+        c.mem.read(at + layout::SUB_TAG, tag);
         if (tag == EVENTTYPE_CLOCK) {
             uint32_t id = 0;
             uint64_t timeout = 0;
@@ -127,7 +122,7 @@ Errno poll_oneoff(Call &c, uint32_t in, uint32_t out, uint32_t nsubs, uint32_t n
             clocks.push_back({userdata, deadline});
         } else if (tag == EVENTTYPE_FD_READ || tag == EVENTTYPE_FD_WRITE) {
             uint32_t fd = 0;
-            c.mem.read(at + 16, fd);
+            c.mem.read(at + layout::SUB_FD, fd);
             FdEntry *e;
             if (Errno r = fd_lookup(c, fd, rights::POLL_FD_READWRITE, e); r != Errno::SUCCESS) {
                 events.push_back({userdata, r, tag, 0, 0});
@@ -188,11 +183,11 @@ Errno poll_oneoff(Call &c, uint32_t in, uint32_t out, uint32_t nsubs, uint32_t n
     for (const auto &ev : events) {
         uint8_t buf[EVENT_SIZE] = {};
         uint16_t err = static_cast<uint16_t>(ev.error);
-        std::memcpy(buf, &ev.userdata, 8);
-        std::memcpy(buf + 8, &err, 2);
-        buf[10] = ev.type;
-        std::memcpy(buf + 16, &ev.nbytes, 8);
-        std::memcpy(buf + 24, &ev.flags, 2);
+        std::memcpy(buf + layout::EVENT_USERDATA, &ev.userdata, 8);
+        std::memcpy(buf + layout::EVENT_ERROR, &err, 2);
+        buf[layout::EVENT_TYPE] = ev.type;
+        std::memcpy(buf + layout::EVENT_NBYTES, &ev.nbytes, 8);
+        std::memcpy(buf + layout::EVENT_FLAGS, &ev.flags, 2);
         c.mem.write_bytes(out + uint64_t(k) * EVENT_SIZE, buf, sizeof buf);
         k++;
     }

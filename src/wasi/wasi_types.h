@@ -114,15 +114,40 @@ enum class ClockId : uint32_t { REALTIME = 0, MONOTONIC = 1, PROCESS_CPUTIME = 2
 // $preopentype (enum u8)
 constexpr uint8_t PREOPENTYPE_DIR = 0;
 
-// Struct layouts (offsets in guest memory, little-endian).
+// Struct layouts: one table of named offsets (bytes, little-endian) per
+// WASI preview; the hostcalls write and read guest structs only through
+// these, never through literal offsets.
 namespace layout {
-constexpr uint32_t IOVEC_SIZE = 8;          // buf u32 @0, buf_len u32 @4
-constexpr uint32_t DIRENT_SIZE = 24;        // d_next u64 @0, d_ino u64 @8, d_namlen u32 @16, d_type u8 @20
-constexpr uint32_t FDSTAT_SIZE = 24;        // filetype u8 @0, flags u16 @2, base u64 @8, inheriting u64 @16
-constexpr uint32_t FILESTAT_SIZE = 64;      // dev @0 ino @8 filetype u8 @16 nlink @24 size @32 atim @40 mtim @48 ctim @56
-// preview0 $filestat: dev @0 ino @8 filetype u8 @16 nlink u32 @20 size @24 atim @32 mtim @40 ctim @48
-constexpr uint32_t FILESTAT0_SIZE = 56;
-constexpr uint32_t PRESTAT_SIZE = 8;        // tag u8 @0, pr_name_len u32 @4
+constexpr uint32_t IOVEC_SIZE = 8;
+constexpr uint32_t IOVEC_BUF = 0, IOVEC_BUF_LEN = 4;
+// $dirent (same in both previews)
+constexpr uint32_t DIRENT_SIZE = 24;
+constexpr uint32_t DIRENT_NEXT = 0, DIRENT_INO = 8, DIRENT_NAMLEN = 16, DIRENT_TYPE = 20;
+// $fdstat (same in both previews)
+constexpr uint32_t FDSTAT_SIZE = 24;
+constexpr uint32_t FDSTAT_FILETYPE = 0, FDSTAT_FLAGS = 2, FDSTAT_RIGHTS_BASE = 8, FDSTAT_RIGHTS_INHERITING = 16;
+// $prestat (same in both previews)
+constexpr uint32_t PRESTAT_SIZE = 8;
+constexpr uint32_t PRESTAT_TAG = 0, PRESTAT_NAME_LEN = 4;
+// $filestat: preview0's nlink is a u32 @20, so everything after it sits 8 lower.
+struct Filestat {
+    uint32_t size, dev, ino, filetype, nlink, nlink_width, st_size, atim, mtim, ctim;
+};
+constexpr Filestat FILESTAT1{64, 0, 8, 16, 24, 8, 32, 40, 48, 56};
+constexpr Filestat FILESTAT0{56, 0, 8, 16, 20, 4, 24, 32, 40, 48};
+constexpr uint32_t FILESTAT_SIZE = FILESTAT1.size;
+constexpr uint32_t FILESTAT0_SIZE = FILESTAT0.size;
+// $subscription: userdata u64 @0, tag u8 @8, then the union; preview0's
+// clock has an extra u64 identifier first, so its fields sit 8 higher.
+constexpr uint32_t SUB_USERDATA = 0, SUB_TAG = 8, SUB_FD = 16;
+struct Subscription {
+    uint32_t size, clock_id, timeout, flags;
+};
+constexpr Subscription SUBSCRIPTION1{48, 16, 24, 40};
+constexpr Subscription SUBSCRIPTION0{56, 24, 32, 48};
+// $event (same in both previews)
+constexpr uint32_t EVENT_SIZE = 32;
+constexpr uint32_t EVENT_USERDATA = 0, EVENT_ERROR = 8, EVENT_TYPE = 10, EVENT_NBYTES = 16, EVENT_FLAGS = 24;
 }  // namespace layout
 
 }  // namespace lucet::wasi

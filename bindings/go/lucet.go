@@ -131,7 +131,8 @@ func (v Val) String() string {
 }
 
 // toVal types a Run argument by its Go type: int32/uint32 -> i32,
-// int64/uint64/int -> i64, float32 -> f32, float64 -> f64, or a Val.
+// int64/uint64/int -> i64, float32 -> f32, float64 -> f64, or a Val (Run
+// types a plain int by the parameter first, intAs).
 func toVal(a interface{}) (Val, error) {
 	switch v := a.(type) {
 	case Val:
@@ -299,6 +300,7 @@ type Config struct {
 type Instance struct {
 	h      *C.struct_lucet_instance
 	handle cgo.Handle
+	mod    *Module // for the export types that plain int arguments take
 
 	mu      sync.Mutex
 	hostErr *HostError // the error of the host function that stopped the run
@@ -385,7 +387,7 @@ func (r *Region) NewInstance(m *Module, cfg Config) (*Instance, error) {
 			return nil, err
 		}
 	}
-	inst := &Instance{}
+	inst := &Instance{mod: m}
 	inst.handle = cgo.NewHandle(inst)
 	if err := call(func() C.enum_lucet_error {
 		return C.lucet_region_new_instance_with_options(r.h, m.h, funcs, C.size_t(n), C.handle_to_ptr(C.uintptr_t(inst.handle)),
@@ -414,9 +416,11 @@ func boolInt(b bool) C.int {
 }
 
 // Run calls an exported function. Arguments are typed by their Go types
-// (int32/uint32: i32, int64/uint64/int: i64, float32: f32, float64: f64)
-// or given as Vals. Errors: *Trap (the instance stays usable), *HostError,
-// *Exit, *Error.
+// (int32/uint32: i32, int64/uint64: i64, float32: f32, float64: f64) or
+// given as Vals; a plain int takes the parameter's type (i32: from
+// -2^31 to 2^32-1, i64: any, f32/f64: if exact), with an error naming
+// the argument on overflow or for a v128/reference parameter.
+// Errors: *Trap (the instance stays usable), *HostError, *Exit, *Error.
 func (inst *Instance) Run(name string, args ...interface{}) ([]Val, error) {
 	if inst.h == nil {
 		return nil, errors.New("lucet: Run on a closed instance")
@@ -427,8 +431,15 @@ func (inst *Instance) Run(name string, args ...interface{}) ([]Val, error) {
 	argv := (*C.struct_lucet_val)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(C.struct_lucet_val{}))))
 	defer C.free(unsafe.Pointer(argv))
 	vals := unsafe.Slice(argv, n+1)
+	params := inst.paramsForInts(name, args)
 	for i, a := range args {
-		v, err := toVal(a)
+		var v Val
+		var err error
+		if k, isInt := a.(int); isInt && i < len(params) {
+			v, err = intAs(k, params[i])
+		} else {
+			v, err = toVal(a)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: argument %d: %w", name, i, err)
 		}
@@ -465,6 +476,45 @@ func (inst *Instance) Run(name string, args ...interface{}) ([]Val, error) {
 		}
 		return out, nil
 	}
+}
+
+// paramsForInts is the parameter types of the export `name` when an
+// argument is a plain int (nil when none is, or the module is closed, or
+// `name` is no function: the call then reports what is wrong).
+func (inst *Instance) paramsForInts(name string, args []interface{}) []ValType {
+	for _, a := range args {
+		if _, isInt := a.(int); isInt && inst.mod != nil && inst.mod.h != nil {
+			if et, ok, err := inst.mod.Export(name); err == nil && ok && et.Kind == KindFunc {
+				return et.Params
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// intAs is a plain int argument as a value of type t.
+func intAs(k int, t ValType) (Val, error) {
+	switch t {
+	case I32:
+		if k < math.MinInt32 || k > math.MaxUint32 {
+			return Val{}, fmt.Errorf("int %d overflows the i32 parameter (-2^31 .. 2^32-1)", k)
+		}
+		return ValI32(int32(uint32(k))), nil
+	case I64:
+		return ValI64(int64(k)), nil
+	case F32:
+		if f := float32(k); int(f) != k || f >= 0x1p63 {
+			return Val{}, fmt.Errorf("int %d is not exact as the f32 parameter", k)
+		}
+		return ValF32(float32(k)), nil
+	case F64:
+		if f := float64(k); int(f) != k || f >= 0x1p63 {
+			return Val{}, fmt.Errorf("int %d is not exact as the f64 parameter", k)
+		}
+		return ValF64(float64(k)), nil
+	}
+	return Val{}, fmt.Errorf("an int cannot be the %v parameter (use a lucet.Val)", t)
 }
 
 func (inst *Instance) result(code C.enum_lucet_error, res *C.struct_lucet_result, out *[]Val) error {

@@ -2,6 +2,7 @@ package lucet
 
 import (
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,6 +102,41 @@ func TestTypedCalls(t *testing.T) {
 	}
 	if _, err = fx.inst.Run("add", "x", 1); err == nil || !strings.Contains(err.Error(), "unsupported argument type string") {
 		t.Fatalf("string argument: %v", err)
+	}
+}
+
+// A plain int takes the parameter's type; overflow and wrong kinds are
+// errors naming the argument (the guest does not run).
+func TestIntArguments(t *testing.T) {
+	fx := newFixture(t, identity)
+	defer fx.close()
+	res, err := fx.inst.Run("add", 40, 2) // i32 parameters
+	if err != nil || len(res) != 1 || res[0].Type != I32 || res[0].I32() != 42 {
+		t.Fatalf("add(40, 2): %v %v", res, err)
+	}
+	if res, err = fx.inst.Run("add", 0xffffffff, 1); err != nil || res[0].I32() != 0 { // unsigned range too
+		t.Fatalf("add(0xffffffff, 1): %v %v", res, err)
+	}
+	if res, err = fx.inst.Run("mulf", 3, 4); err != nil || res[0].F64() != 12 { // f32, f64
+		t.Fatalf("mulf(3, 4): %v %v", res, err)
+	}
+	if res, err = fx.inst.Run("add64", 1<<40, -1); err != nil || res[0].I64() != 1<<40-1 {
+		t.Fatalf("add64: %v %v", res, err)
+	}
+	for _, c := range []struct {
+		fn   string
+		args []interface{}
+		want string
+	}{
+		{"add", []interface{}{1, 1 << 32}, "add: argument 1: int 4294967296 overflows the i32 parameter"},
+		{"add", []interface{}{math.MinInt32 - 1, 1}, "add: argument 0: int -2147483649 overflows the i32 parameter"},
+		{"mulf", []interface{}{1<<24 + 1, 1}, "mulf: argument 0: int 16777217 is not exact as the f32 parameter"},
+		{"mulf", []interface{}{1, 1<<53 + 1}, "mulf: argument 1: int 9007199254740993 is not exact as the f64 parameter"},
+		{"vlane", []interface{}{1, 2}, "vlane: argument 0: an int cannot be the v128 parameter"},
+	} {
+		if _, err := fx.inst.Run(c.fn, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s%v: got %v, want %q", c.fn, c.args, err, c.want)
+		}
 	}
 }
 

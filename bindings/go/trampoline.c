@@ -43,7 +43,7 @@ static uint64_t lg_dispatch(int slot, struct lucet_vmctx *ctx, uint64_t a0, uint
                         {bits_of(f0), bits_of(f1), bits_of(f2), bits_of(f3), bits_of(f4), bits_of(f5), bits_of(f6),
                          bits_of(f7)},
                         0, 0};
-    // Not inside lg_run (e.g. a start function run by instance creation):
+    // Not inside lg_call (e.g. a start function run by instance creation):
     // no stack to run Go on.
     if (!cb_stack_top) lucet_vmctx_terminate(ctx, LUCET_GO_HOST_ERROR + 1);
     call_on_stack(cb_stack_top, dispatch_on_stack, &c);
@@ -89,10 +89,6 @@ lucet_host_func_ptr lg_slot_ptr(int slot, int float_result) {
     __asm__ volatile("" : : "r"(reserve) : "memory");                   \
     return e;
 
-enum lucet_error lg_run(struct lucet_instance *inst, const char *name, size_t argc, const struct lucet_val *argv,
-                        struct lucet_result *res) {
-    LG_RESERVING(lucet_instance_run(inst, name, argc, argv, res))
-}
 enum lucet_error lg_call(struct lucet_instance *inst, const char *name, size_t argc, const struct lucet_val *argv,
                          struct lucet_val *results, size_t cap, size_t *n, struct lucet_result *res) {
     LG_RESERVING(lucet_instance_call(inst, name, argc, argv, results, cap, n, res))

@@ -13,7 +13,7 @@
  *
  * The Go function runs on a stack of this thread's own (Go's cgo callbacks
  * check the stack pointer; host functions are called on the guest's stack):
- * runs reserve it (lg_run and friends) and the trampoline switches to it.
+ * runs reserve it (lg_call and friends) and the trampoline switches to it.
  * If the Go function returned an error or panicked, the trampoline (C, with
  * no Go frame left on the stack) stops the guest with lucet_vmctx_terminate.
  */
@@ -41,8 +41,6 @@ struct lg_call {
 /* The host function pointer of slot n, integer- or float-result variant. */
 lucet_host_func_ptr lg_slot_ptr(int slot, int float_result);
 
-enum lucet_error lg_run(struct lucet_instance *inst, const char *name, size_t argc, const struct lucet_val *argv,
-                        struct lucet_result *res);
 enum lucet_error lg_call(struct lucet_instance *inst, const char *name, size_t argc, const struct lucet_val *argv,
                          struct lucet_val *results, size_t cap, size_t *n, struct lucet_result *res);
 enum lucet_error lg_run_start(struct lucet_instance *inst, struct lucet_result *res);

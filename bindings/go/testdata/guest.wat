@@ -38,6 +38,7 @@
   (func (export "load") (param i32) (result i32)
     (i32.load (local.get 0)))
   (func (export "spin") (loop $l (br $l)))
+  (func (export "vlane") (param v128 i32) (result i32) (i32x4.extract_lane 0 (local.get 0)))
   ;; Ten results of mixed types (more than the C API's struct lucet_result holds).
   (func (export "ten") (param i64) (result i64 i32 f32 f64 i32 i32 i32 i32 i32 i64)
     (local.get 0) (i32.const -2) (f32.const 1.5) (f64.const -2.25) (i32.const 4) (i32.const 5) (i32.const 6)

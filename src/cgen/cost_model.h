@@ -25,6 +25,9 @@ struct Lowering {
     // its own when below the module's level).
     int max_opt_level = 3;
     bool own_unit = false;
+    // Poll the kill switch after each call_indirect (the module's tables
+    // may hold host functions: emitter.cpp, host_funcs_may_be_in_tables).
+    bool poll_after_indirect = true;
 };
 
 FuncCost function_cost(const Function &f);

@@ -17,6 +17,36 @@ namespace {
 // cc spends ~2 ms per small function at -O2; cap functions per unit so that
 // many-function modules still spread over all jobs.
 constexpr size_t kMaxFunctionsPerUnit = 1500;
+// Whether a call_indirect of this module may reach a host function (an
+// import), so that generated code must poll the kill switch after it as after
+// a direct import call (func_body.cpp). Only when a host function can get into
+// a table: the table is imported, an imported function is in C.refs (element
+// segments, global initialisers, exports: the only ways for ref.func, table
+// contents or embedder tokens to name it), or funcrefs cross the import
+// boundary (funcref globals or function types of imports). clang's WASI
+// programs have none of these: their indirect calls stay poll-free (the poll
+// cost the call_indirect-heavy interp kernel 5%: 0.62 -> 0.65 s).
+bool host_funcs_may_be_in_tables(const Module &m) {
+    if (m.num_imported_tables > 0) return true;
+    auto is_imported_func = [&](const ConstExpr &c) {
+        return c.kind == ConstExpr::Kind::RefFunc && c.value < m.num_imported_funcs;
+    };
+    for (const Import &im : m.imports) {
+        if (im.kind == ExternKind::Global && im.global.type == ValType::FuncRef) return true;
+        if (im.kind == ExternKind::Func && im.func_type < m.types.size()) {
+            const FuncType &ft = m.types[im.func_type];
+            for (ValType t : ft.params) if (t == ValType::FuncRef) return true;
+            for (ValType t : ft.results) if (t == ValType::FuncRef) return true;
+        }
+    }
+    for (const Global &g : m.globals) if (is_imported_func(g.init)) return true;
+    for (const ElemSegment &e : m.elems)
+        for (const ConstExpr &c : e.items) if (is_imported_func(c)) return true;
+    for (const Export &e : m.exports)
+        if (e.kind == ExternKind::Func && e.index < m.num_imported_funcs) return true;
+    return false;
+}
+
 }  // namespace
 
 Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
@@ -63,11 +93,13 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
         cur_funcs = 0;
         cur_simd = false;
     };
+    const bool poll_after_indirect = host_funcs_may_be_in_tables(m);
     for (uint32_t i = 0; i < m.code.size(); i++) {
         const Function &f = m.code[i];
         size_t size = f.body_end - f.body_offset;
         uint32_t fidx = m.num_imported_funcs + i;
-        const cgen::Lowering lowering = cgen::choose_lowering(cgen::function_cost(f));
+        cgen::Lowering lowering = cgen::choose_lowering(cgen::function_cost(f));
+        lowering.poll_after_indirect = poll_after_indirect;
         if (lowering.own_unit) {
             CUnit big;
             big.max_opt_level = lowering.max_opt_level;

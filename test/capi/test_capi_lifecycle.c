@@ -299,6 +299,14 @@ static void kill_switch_stops_at_host_call_return(void **state) {
     assert_int_equal(run_i32(f->i, "bump", 0, NULL), 3);
 }
 
+/* The same when the host function is reached through call_indirect: the
+ * generated code polls the kill after indirect calls too. */
+static void kill_switch_stops_at_indirect_host_call_return(void **state) {
+    struct fixture *f = *state;
+    run_killed(f->i, "slow_indirect_then_bump", 10);
+    assert_int_equal(run_i32(f->i, "bump", 0, NULL), 1);
+}
+
 static void kill_switch_before_run_and_errors(void **state) {
     struct fixture *f = *state;
     struct lucet_kill_switch *ks = NULL, *ks2 = NULL;
@@ -405,6 +413,7 @@ int main(void) {
             cmocka_unit_test_setup_teardown(kill_switch_stops_infinite_loop, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_waits_for_host_function, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_stops_at_host_call_return, life_setup, life_teardown),
+            cmocka_unit_test_setup_teardown(kill_switch_stops_at_indirect_host_call_return, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_before_run_and_errors, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(traps_after_lifecycle_calls, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(call_indirect_traps, life_setup, life_teardown),

@@ -21,10 +21,15 @@
   ;; killed during the host call: stops right where it returns (no bump)
   (func (export "slow_then_bump") (call $slow)
     (global.set $g (i32.add (global.get $g) (i32.const 1))))
+  ;; the same with the host function reached through the table
+  (func (export "slow_indirect_then_bump") (call_indirect (type $void) (i32.const 2))
+    (global.set $g (i32.add (global.get $g) (i32.const 1))))
   ;; call_indirect traps: wrong signature, null element, out of bounds
   (type $to_i32 (func (result i32)))
-  (table 2 funcref)
+  (type $void (func))
+  (table 3 funcref)
   (elem (i32.const 0) $identity)
+  (elem (i32.const 2) $slow)
   (func $identity (param i32) (result i32) (local.get 0))
   (func (export "bad_sig") (result i32) (call_indirect (type $to_i32) (i32.const 0)))
   (func (export "null_elem") (result i32) (call_indirect (type $to_i32) (i32.const 1)))

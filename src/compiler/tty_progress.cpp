@@ -7,19 +7,16 @@
 #include <cstdio>
 #include <system_error>
 
+#include "util/file_bytes.h"
+
 namespace lucet {
 
 namespace {
 constexpr auto kQuietFor = std::chrono::milliseconds(1000);  // short compiles show nothing
 constexpr auto kRedraw = std::chrono::milliseconds(250);
 
-void write_all(int fd, const std::string &s) {
-    size_t off = 0;
-    while (off < s.size()) {
-        ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-        if (n <= 0) return;  // a progress line is not worth an error
-        off += static_cast<size_t>(n);
-    }
+void write_line(int fd, const std::string &s) {
+    (void)write_all(fd, s.data(), s.size());  // a progress line is not worth an error
 }
 }  // namespace
 
@@ -41,7 +38,7 @@ TtyProgress::~TtyProgress() {
     }
     cv_.notify_all();
     thread_.join();
-    if (drawn_) write_all(fd_, "\r\033[K");
+    if (drawn_) write_line(fd_, "\r\033[K");
 }
 
 std::function<void(size_t, size_t)> TtyProgress::callback() {
@@ -67,7 +64,7 @@ void TtyProgress::run() {
     if (cv_.wait_for(lock, kQuietFor, [this] { return stop_; })) return;
     do {
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        write_all(fd_, "\r\033[K" + line(prefix_, done_, total_, secs));
+        write_line(fd_, "\r\033[K" + line(prefix_, done_, total_, secs));
         drawn_ = true;
     } while (!cv_.wait_for(lock, kRedraw, [this] { return stop_; }));
 }

@@ -334,8 +334,9 @@ struct Instance::Impl {
     std::vector<uint64_t> argvec, resvec;
     uint64_t *resp = nullptr;
     Val resume_val;
-    std::string last_export;  // Instance::run's one-entry name cache
+    std::string last_export;  // export_index's one-entry name cache
     uint32_t last_export_index = 0;
+    inline uint32_t export_index(std::string_view name);  // run.cpp
     // call_index's one-entry cache: what the last called function's run
     // needs, looked up once (funcs and func_sig never change after create).
     struct CallSite {

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "runtime/internal.h"
+#include "util/file_bytes.h"
 
 namespace lucet {
 
@@ -62,16 +63,9 @@ Status DlModule::append_perf_map(const std::string &path) const {
     std::string text = perf_map_text();
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return make_error("cannot open the perf map " + path + ": " + std::strerror(errno));
-    size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int e = errno;
-            close(fd);
-            return make_error("cannot write the perf map " + path + ": " + std::strerror(n < 0 ? e : EIO));
-        }
-        done += static_cast<size_t>(n);
+    if (int e = write_all(fd, text.data(), text.size())) {
+        close(fd);
+        return make_error("cannot write the perf map " + path + ": " + std::strerror(e));
     }
     if (close(fd) != 0) return make_error("cannot write the perf map " + path + ": " + std::strerror(errno));
     return {};

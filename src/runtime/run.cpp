@@ -152,39 +152,36 @@ namespace {
 
 }  // namespace
 
+// Embedders call the same export over and over: the last name looked up is
+// remembered (a short compare instead of hashing the name). The function
+// index of the export `name`, or UINT32_MAX when there is none.
+__attribute__((always_inline)) inline uint32_t Instance::Impl::export_index(std::string_view name) {
+    if (__builtin_expect(!last_export.empty() && same_name(name, last_export), 1)) return last_export_index;
+    const auto &exports = self->module_->impl_->func_exports;
+    auto it = exports.find(name);
+    if (it == exports.end()) return UINT32_MAX;
+    last_export.assign(name);
+    last_export_index = it->second;
+    return it->second;
+}
+
 // Every path below fills the caller's RunResult in place (the named return
 // value of run/run_func): no RunResult is moved or destroyed per call.
 RunResult Instance::run(std::string_view export_name, std::span<const Val> args) {
     RunResult r;
-    // Embedders call the same export over and over: remember the last one
-    // (a short compare instead of hashing the name).
     Impl &im = *impl_;
-    if (__builtin_expect(!im.last_export.empty() && same_name(export_name, im.last_export), 1)) {
-        im.call_index(im.last_export_index, args, r);
-        return r;
-    }
-    const auto &exports = module_->impl_->func_exports;
-    auto it = exports.find(export_name);
-    if (it == exports.end()) {
+    const uint32_t f = im.export_index(export_name);
+    if (__builtin_expect(f == UINT32_MAX, 0)) {
         unknown_export(r, export_name, *module_);
         return r;
     }
-    im.last_export.assign(export_name);
-    im.last_export_index = it->second;
-    im.call_index(it->second, args, r);
+    im.call_index(f, args, r);
     return r;
 }
 
 const FuncType *Instance::export_func_type(std::string_view name) {
     Impl &im = *impl_;
-    if (im.last_export.empty() || !same_name(name, im.last_export)) {
-        const auto &exports = module_->impl_->func_exports;
-        auto it = exports.find(name);
-        if (it == exports.end()) return nullptr;
-        im.last_export.assign(name);
-        im.last_export_index = it->second;
-    }
-    const uint32_t f = im.last_export_index;
+    const uint32_t f = im.export_index(name);
     return f < im.func_sig.size() ? &module_->impl_->sigs[im.func_sig[f]] : nullptr;
 }
 

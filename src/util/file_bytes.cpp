@@ -41,4 +41,16 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::string &path, uint64_t m
     return bytes;
 }
 
+int write_all(int fd, const void *data, size_t len) {
+    const char *p = static_cast<const char *>(data);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, p + done, len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return n < 0 ? errno : EIO;
+        done += static_cast<size_t>(n);
+    }
+    return 0;
+}
+
 }  // namespace lucet

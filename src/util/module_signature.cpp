@@ -45,17 +45,10 @@ std::string to_hex(const uint8_t *p, size_t n) {
 Status write_new_file(const std::string &path, const std::string &text, mode_t mode) {
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) return make_error(path + ": cannot create: " + std::strerror(errno));
-    size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int e = errno;
-            close(fd);
-            unlink(path.c_str());
-            return make_error(path + ": cannot write: " + std::strerror(e));
-        }
-        done += static_cast<size_t>(n);
+    if (int e = write_all(fd, text.data(), text.size())) {
+        close(fd);
+        unlink(path.c_str());
+        return make_error(path + ": cannot write: " + std::strerror(e));
     }
     if (close(fd) != 0) {
         int e = errno;

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -250,6 +251,28 @@ inline std::shared_ptr<lucet::DlModule> main_module(const MainOpts &o = {}) {
     }
     cache[key] = *m;
     return *m;
+}
+
+// Runs export `name`, which must return one value: that value's low 32 bits.
+inline uint32_t run_i32(lucet::Instance &inst, const char *name, std::vector<lucet::Val> args = {}) {
+    lucet::RunResult r = inst.run(name, args);
+    if (r.kind != lucet::RunResult::Kind::Returned)
+        FAIL(std::string(name) + " did not return: kind " << int(r.kind) << " "
+                                                          << (r.kind == lucet::RunResult::Kind::Trapped
+                                                                  ? r.trap.to_string()
+                                                                  : r.error.to_string()));
+    REQUIRE(r.values.size() == 1);
+    return static_cast<uint32_t>(r.values[0].bits);
+}
+
+// Is the file `path` (the module file itself, not the loader's memfd copy)
+// mapped into this process?
+inline bool file_mapped(const std::string &path) {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line))
+        if (line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0) return true;
+    return false;
 }
 
 inline lucet::ImportResolver no_imports() {

@@ -19,6 +19,7 @@
 #include "abi/lucet_abi.h"
 #include "compiler/cache_key.h"
 #include "compiler/compile_cache.h"
+#include "rt_test_modules.h"
 #include "runtime/runtime.h"
 
 namespace fs = std::filesystem;
@@ -198,14 +199,6 @@ std::string module_with_image(char c) {
     return m;
 }
 
-bool file_mapped(const std::string &path) {
-    std::ifstream maps("/proc/self/maps");
-    std::string line;
-    while (std::getline(maps, line))
-        if (line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0) return true;
-    return false;
-}
-
 }  // namespace
 
 TEST_CASE("cache: an entry's data image is mapped from the entry, not copied", "[cache]") {
@@ -218,12 +211,10 @@ TEST_CASE("cache: an entry's data image is mapped from the entry, not copied", "
     {
         auto m = DlModule::load(so.value());
         REQUIRE(m.ok());
-        CHECK(file_mapped(so.value()));
+        CHECK(rt_test::file_mapped(so.value()));
         auto region = Region::create(1, RegionLimits{});
         REQUIRE(region.ok());
-        auto inst = Instance::create(*region, *m, [](std::string_view, std::string_view, ExternKind) -> Result<Extern> {
-            return make_error("no imports");
-        });
+        auto inst = Instance::create(*region, *m, rt_test::no_imports());
         REQUIRE(inst.ok());
         const uint8_t *heap = (*inst)->heap();
         CHECK(std::count(heap + 4096, heap + 4 * 4096, 'A') == 3 * 4096);

@@ -18,6 +18,7 @@ using namespace std::chrono_literals;
 namespace {
 
 using rt_test::compile_wat;
+using rt_test::run_i32;
 
 // A module exercising everything here. Imports: env.yield_i32 (i32)->i32
 // yields its argument and returns the resumed value; env.started () sets a
@@ -110,15 +111,6 @@ std::shared_ptr<Region> region(size_t n = 2) {
     return *r;
 }
 
-uint32_t run_i32(Instance &inst, const char *name, std::vector<Val> args = {}) {
-    RunResult r = inst.run(name, args);
-    if (r.kind != RunResult::Kind::Returned)
-        FAIL(std::string(name) + " did not return: kind " << int(r.kind) << " "
-                                                          << (r.kind == RunResult::Kind::Trapped ? r.trap.to_string()
-                                                                                                 : r.error.to_string()));
-    REQUIRE(r.values.size() == 1);
-    return static_cast<uint32_t>(r.values[0].bits);
-}
 
 // Runs `export_name` on this thread while another thread waits for the
 // guest's env.started, lets `delay` pass and pulls the kill switch.

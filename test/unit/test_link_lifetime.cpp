@@ -17,6 +17,7 @@ using namespace lucet;
 namespace {
 
 using rt_test::compile_wat;
+using rt_test::run_i32;
 
 // The exporter: a funcref table, a mutable funcref global, a memory, an i32
 // global and a function; "call" calls through the table.
@@ -89,15 +90,6 @@ std::shared_ptr<Region> region(size_t n) {
 
 RunResult run(Instance &inst, const char *name, std::vector<Val> args = {}) { return inst.run(name, args); }
 
-uint32_t run_i32(Instance &inst, const char *name, std::vector<Val> args = {}) {
-    RunResult r = inst.run(name, args);
-    if (r.kind != RunResult::Kind::Returned)
-        FAIL(std::string(name) + " did not return: kind " << int(r.kind) << " "
-                                                          << (r.kind == RunResult::Kind::Trapped ? r.trap.to_string()
-                                                                                                 : r.error.to_string()));
-    REQUIRE(r.values.size() == 1);
-    return static_cast<uint32_t>(r.values[0].bits);
-}
 
 ImportResolver exports_of(Instance &exporter) {
     return [&exporter](std::string_view, std::string_view f, ExternKind k) { return exporter.get_export(f, k); };

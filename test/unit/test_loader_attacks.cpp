@@ -180,14 +180,7 @@ TEST_CASE("another process cannot write the loaded module's memfd through /proc"
 
 namespace {
 
-// Is `path` (the module file itself, not the memfd) mapped into this process?
-bool file_mapped(const std::string &path) {
-    std::ifstream maps("/proc/self/maps");
-    std::string line;
-    while (std::getline(maps, line))
-        if (line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0) return true;
-    return false;
-}
+using rt_test::file_mapped;
 
 // 3 pages of `c` at heap offset 4096 (lucetc puts them in .lucet_image).
 std::string image_wat(char c) {

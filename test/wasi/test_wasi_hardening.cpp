@@ -33,16 +33,6 @@ int open_host_fds() {
     return n - 1;  // opendir's own
 }
 
-uint32_t add_fd(Guest &g, int host_fd, Filetype type, uint64_t rights) {
-    auto e = std::make_unique<FdEntry>();
-    e->host_fd = host_fd;
-    e->type = type;
-    e->rights_base = rights;
-    uint32_t fd = 0;
-    REQUIRE(g.ctx.insert(std::move(e), fd) == Errno::SUCCESS);
-    return fd;
-}
-
 std::string repeat(const std::string &unit, size_t k, const std::string &tail = "") {
     std::string s;
     for (size_t i = 0; i < k; i++) s += unit;

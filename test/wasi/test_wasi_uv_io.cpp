@@ -21,16 +21,6 @@
 
 namespace {
 
-uint32_t add_fd(Guest &g, int host_fd, Filetype type, uint64_t rights) {
-    auto e = std::make_unique<FdEntry>();
-    e->host_fd = host_fd;
-    e->type = type;
-    e->rights_base = rights;
-    uint32_t fd = 0;
-    REQUIRE(g.ctx.insert(std::move(e), fd) == Errno::SUCCESS);
-    return fd;
-}
-
 // n iovecs at `iov`: iovec i is `len(i)` bytes at data + i.
 template <typename Len>
 void put_iovecs(Guest &g, uint32_t iov, uint32_t data, uint32_t n, Len len) {

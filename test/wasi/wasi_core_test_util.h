@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,18 @@ Errno write_str(Guest &g, uint32_t fd, const std::string &s, uint32_t &n) {
     Errno e = fd_write(c, fd, IOV, 1, OUT);
     n = g.u32(OUT);
     return e;
+}
+
+// Hands the guest host_fd (not a duplicate) as a new fd of `type` with base
+// rights `rights`.
+inline uint32_t add_fd(Guest &g, int host_fd, Filetype type, uint64_t rights) {
+    auto e = std::make_unique<FdEntry>();
+    e->host_fd = host_fd;
+    e->type = type;
+    e->rights_base = rights;
+    uint32_t fd = 0;
+    REQUIRE(g.ctx.insert(std::move(e), fd) == Errno::SUCCESS);
+    return fd;
 }
 
 Errno read_str(Guest &g, uint32_t fd, uint32_t max, std::string &out) {

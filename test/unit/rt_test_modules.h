@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -279,6 +280,18 @@ inline lucet::ImportResolver no_imports() {
     return [](std::string_view m, std::string_view f, lucet::ExternKind) -> lucet::Result<lucet::Extern> {
         return lucet::make_error("no import " + std::string(m) + "." + std::string(f));
     };
+}
+
+// An instance of `m` (no imports) in a fresh one-slot region: how many bytes
+// of the three pages at heap offset 4096 (where the data-image tests put
+// their data) are `c`.
+inline long image_bytes_seen(const std::shared_ptr<lucet::DlModule> &m, char c) {
+    auto region = lucet::Region::create(1, lucet::RegionLimits{});
+    REQUIRE(region.ok());
+    auto inst = lucet::Instance::create(*region, m, no_imports());
+    REQUIRE(inst.ok());
+    const uint8_t *heap = (*inst)->heap();
+    return std::count(heap + 4096, heap + 4 * 4096, c);
 }
 
 }  // namespace rt_test

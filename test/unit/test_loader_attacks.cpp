@@ -33,6 +33,22 @@ std::string lying_module(const std::string &name, const std::string &from, const
     return trust_test::cc_so(name, src, "-nostdlib -Wl,-z,noexecstack -Wl,-z,relro");
 }
 
+// A new key pair, written to <dir>/<name>.sk and .pk and read back.
+struct KeyPair {
+    sig::PublicKey pk;
+    sig::SecretKey sk;
+};
+KeyPair fresh_keys(const std::string &name) {
+    std::string sk_path = dir() + "/" + name + ".sk", pk_path = dir() + "/" + name + ".pk";
+    unlink(sk_path.c_str());
+    unlink(pk_path.c_str());
+    REQUIRE(sig::generate_key_files(sk_path, pk_path).ok());
+    auto pk = sig::read_public_key(pk_path);
+    auto sk = sig::read_secret_key(sk_path);
+    REQUIRE((pk.ok() && sk.ok()));
+    return {*pk, *sk};
+}
+
 void expect_bad_desc(const std::string &so, const std::string &why) {
     auto m = DlModule::load(so);
     REQUIRE_FALSE(m.ok());
@@ -72,19 +88,13 @@ TEST_CASE("a descriptor whose pointers leave the module is refused at load", "[e
 }
 
 TEST_CASE("a signed module with bytes appended before a copy of its trailer is refused", "[signature][attack]") {
-    std::string sk_path = dir() + "/append.sk", pk_path = dir() + "/append.pk";
-    unlink(sk_path.c_str());
-    unlink(pk_path.c_str());
-    REQUIRE(sig::generate_key_files(sk_path, pk_path).ok());
-    auto pk = sig::read_public_key(pk_path);
-    auto sk = sig::read_secret_key(sk_path);
-    REQUIRE((pk.ok() && sk.ok()));
+    const KeyPair keys = fresh_keys("append");
     std::string so = trust_test::compile_wat("append", "(module (memory 1) (func (export \"f\")))");
-    REQUIRE(sig::sign_file(so, *sk).ok());
+    REQUIRE(sig::sign_file(so, keys.sk).ok());
     std::vector<uint8_t> good = trust_test::read_file(so);
     std::vector<uint8_t> trailer(good.end() - sig::kTrailerBytes, good.end());
     ModuleLoadOptions o;
-    o.signature_public_key = *pk;
+    o.signature_public_key = keys.pk;
     REQUIRE(DlModule::load(so, o).ok());
     // Junk after the trailer; junk then the same trailer again (key id and magic right).
     std::vector<uint8_t> junk = good;
@@ -114,12 +124,7 @@ TEST_CASE("a module file rewritten after load changes nothing the instances see"
     REQUIRE(m.ok());
     std::vector<uint8_t> b = trust_test::read_file(so_b);
     trust_test::write_bytes(so, b);  // O_TRUNC: same inode
-    auto region = Region::create(1, RegionLimits{});
-    REQUIRE(region.ok());
-    auto inst = Instance::create(*region, *m, rt_test::no_imports());
-    REQUIRE(inst.ok());
-    const uint8_t *heap = (*inst)->heap();
-    CHECK(std::count(heap + 4096, heap + 4 * 4096, 'A') == 3 * 4096);
+    CHECK(rt_test::image_bytes_seen(*m, 'A') == 3 * 4096);
 }
 
 TEST_CASE("another process cannot write the loaded module's memfd through /proc", "[memfd][attack]") {
@@ -170,12 +175,7 @@ TEST_CASE("another process cannot write the loaded module's memfd through /proc"
     REQUIRE(waitpid(child, &status, 0) == child);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
-    auto region = Region::create(1, RegionLimits{});
-    REQUIRE(region.ok());
-    auto inst = Instance::create(*region, *m, rt_test::no_imports());
-    REQUIRE(inst.ok());
-    const uint8_t *heap = (*inst)->heap();
-    CHECK(std::count(heap + 4096, heap + 4 * 4096, 'Q') == 3 * 4096);
+    CHECK(rt_test::image_bytes_seen(*m, 'Q') == 3 * 4096);
 }
 
 namespace {
@@ -196,12 +196,7 @@ long as_seen_after_rewrite(const std::string &so, const std::string &other, cons
     *mapped_from_file = file_mapped(so);
     chmod(so.c_str(), 0644);
     trust_test::write_bytes(so, trust_test::read_file(other));  // O_TRUNC: same inode
-    auto region = Region::create(1, RegionLimits{});
-    REQUIRE(region.ok());
-    auto inst = Instance::create(*region, *m, rt_test::no_imports());
-    REQUIRE(inst.ok());
-    const uint8_t *heap = (*inst)->heap();
-    return std::count(heap + 4096, heap + 4 * 4096, 'A');
+    return rt_test::image_bytes_seen(*m, 'A');
 }
 
 }  // namespace
@@ -216,11 +211,7 @@ TEST_CASE("the data image is mapped from the module file only when nobody else c
         auto m = DlModule::load(so);
         REQUIRE(m.ok());
         CHECK(file_mapped(so));
-        auto region = Region::create(1, RegionLimits{});
-        REQUIRE(region.ok());
-        auto inst = Instance::create(*region, *m, rt_test::no_imports());
-        REQUIRE(inst.ok());
-        CHECK(std::count((*inst)->heap() + 4096, (*inst)->heap() + 4 * 4096, 'A') == 3 * 4096);
+        CHECK(rt_test::image_bytes_seen(*m, 'A') == 3 * 4096);
     }
     bool mapped = true;
     SECTION("owned by another user: copied, a rewrite after load changes nothing") {
@@ -238,18 +229,12 @@ TEST_CASE("the data image is mapped from the module file only when nobody else c
         CHECK_FALSE(mapped);
     }
     SECTION("signed and checked: copied, a rewrite after verification changes nothing") {
-        std::string sk_path = dir() + "/image.sk", pk_path = dir() + "/image.pk";
-        unlink(sk_path.c_str());
-        unlink(pk_path.c_str());
-        REQUIRE(sig::generate_key_files(sk_path, pk_path).ok());
-        auto pk = sig::read_public_key(pk_path);
-        auto sk = sig::read_secret_key(sk_path);
-        REQUIRE((pk.ok() && sk.ok()));
+        const KeyPair keys = fresh_keys("image");
         REQUIRE(chmod(so.c_str(), 0644) == 0);
-        REQUIRE(sig::sign_file(so, *sk).ok());
+        REQUIRE(sig::sign_file(so, keys.sk).ok());
         REQUIRE(chmod(so.c_str(), 0444) == 0);
         ModuleLoadOptions o;
-        o.signature_public_key = *pk;
+        o.signature_public_key = keys.pk;
         CHECK(as_seen_after_rewrite(so, so_b, o, &mapped) == 3 * 4096);
         CHECK_FALSE(mapped);
     }

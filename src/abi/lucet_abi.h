@@ -19,7 +19,10 @@
  *
  * ABI version 3: lucet_rt_fns.trap carries the trap site (function index and
  * wasm byte offset), lucet_func_desc has `flags`, and generated functions are
- * named lucet_f<index>[_<sanitized name>] and keep frame pointers.
+ * named lucet_f<index>[_<sanitized name>] and keep frame pointers. A huge
+ * function is cut into chunk functions lucet_c<index>_<k>[_<name>] that it
+ * calls (a runtime that does not know them only names their frames less
+ * exactly).
  *
  * v128 (ABI version 2) is the exception, in three places:
  *  - trampoline argument/result arrays: a v128 takes TWO consecutive slots,

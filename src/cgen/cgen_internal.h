@@ -62,6 +62,14 @@ struct FuncEmitStats {
     bool func_has_loop = false;   // the last function emitted has a loop
     size_t func_accesses = 0;     // ... and its loads, stores, global.get/set
     std::vector<uint32_t> callees;  // defined functions called directly (appended, unsorted)
+    // A split function (Lowering::split_chunk_bytes): `out` got its frame
+    // struct, its dispatcher and its first chunk; these are the units of
+    // the other chunks, each with the defined functions it calls.
+    struct SplitUnit {
+        std::string source;
+        std::vector<uint32_t> callees;
+    };
+    std::vector<SplitUnit> split_units;
 };
 Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, const Lowering &lowering,
                      std::string &out, FuncEmitStats &stats);

@@ -17,6 +17,11 @@ constexpr size_t kHugeFunctionBytes = 96 * 1024;
 constexpr size_t kFrameLocalsMin = 2048;
 // Functions with their own unit and this many memory/global accesses: -O0.
 constexpr size_t kManyAccesses = 4096;
+// Functions of this many bytes of wasm code or more are split (cost_model.h,
+// Lowering::split_chunk_bytes) into chunks of about kSplitChunkBytes of C.
+// TODO measured figures.
+constexpr size_t kSplitFunctionBytes = 128 * 1024;
+constexpr size_t kSplitChunkBytes = 512 * 1024;
 // Tiny: at most this many bytes of wasm code (~10 instructions).
 constexpr size_t kTinyBytes = 32;
 // Only units of many tiny functions are capped: a few of them next to
@@ -39,13 +44,16 @@ FuncCost function_cost(const Function &f) {
     return c;
 }
 
-Lowering choose_lowering(const FuncCost &c) {
+Lowering choose_lowering(const FuncCost &c, size_t force_split_chunk_bytes) {
     Lowering l;
     l.frame_locals = c.locals >= kFrameLocalsMin;
     if (c.code_bytes >= kBigFunctionBytes) {
         l.own_unit = true;
         l.max_opt_level = c.code_bytes >= kHugeFunctionBytes ? 0 : 1;
     }
+    if (force_split_chunk_bytes) l.split_chunk_bytes = force_split_chunk_bytes;
+    else if (c.code_bytes >= kSplitFunctionBytes) l.split_chunk_bytes = kSplitChunkBytes;
+    l.own_unit |= l.split_chunk_bytes > 0;
     return l;
 }
 

@@ -21,6 +21,10 @@ struct Lowering {
     // partitioning grow quadratically in the number of simultaneously live
     // scalar variables (50,000 live locals: 191 s, 15.9 GB at -O0).
     bool frame_locals = false;
+    // Above 0: the function is split into chunk functions of about this many
+    // bytes of C, each in a unit of its own (func_split.cpp): cc's memory at
+    // -O0 grows with the unit (400,000 instructions in one function: 2 GB).
+    size_t split_chunk_bytes = 0;
     // Highest -O level for the unit holding the function (it gets a unit of
     // its own when below the module's level).
     int max_opt_level = 3;
@@ -31,7 +35,8 @@ struct Lowering {
 };
 
 FuncCost function_cost(const Function &f);
-Lowering choose_lowering(const FuncCost &c);
+// force_split_chunk_bytes: EmitOptions'.
+Lowering choose_lowering(const FuncCost &c, size_t force_split_chunk_bytes = 0);
 
 // The -O cap of a function's own unit once it is emitted: `accesses` loads,
 // stores and global accesses (gcc's alias walking and LRA are quadratic in

@@ -98,7 +98,7 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
         const Function &f = m.code[i];
         size_t size = f.body_end - f.body_offset;
         uint32_t fidx = m.num_imported_funcs + i;
-        cgen::Lowering lowering = cgen::choose_lowering(cgen::function_cost(f));
+        cgen::Lowering lowering = cgen::choose_lowering(cgen::function_cost(f), opts.force_split_chunk_bytes);
         lowering.poll_after_indirect = poll_after_indirect;
         if (lowering.own_unit) {
             CUnit big;
@@ -111,7 +111,20 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
             unit_of[i] = static_cast<uint32_t>(unit_level.size());
             callees[i] = stats.callees;
             unit_level.push_back(big.max_opt_level);
+            const int level = big.max_opt_level;
+            std::vector<cgen::FuncEmitStats::SplitUnit> chunks = std::move(stats.split_units);
             add_unit(std::move(big), stats.func_uses_simd, defined, stats);
+            for (auto &chunk : chunks) {  // a split function's other chunks (func_split.cpp)
+                CUnit cu;
+                cu.source = std::move(chunk.source);
+                cu.max_opt_level = level;
+                cu.first_func = cu.last_func = fidx;
+                cgen::FuncEmitStats cs;
+                cs.callees = std::move(chunk.callees);
+                std::vector<uint32_t> none;
+                unit_level.push_back(level);
+                add_unit(std::move(cu), stats.func_uses_simd, none, cs);
+            }
             continue;
         }
         if (cur_bytes > 0 && (cur_bytes + size > opts.max_code_bytes_per_unit || cur_funcs >= kMaxFunctionsPerUnit))

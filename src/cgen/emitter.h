@@ -19,6 +19,9 @@ struct EmitOptions {
     // The -O level the units will be compiled at (caps CUnit::max_opt_level):
     // above 0, cc may inline, which the descriptor's function flags say.
     int opt_level = 2;
+    // Testing: split every function into chunks of about this many bytes of
+    // C (cost_model.h, Lowering::split_chunk_bytes); 0: only huge functions.
+    size_t force_split_chunk_bytes = 0;
 };
 
 // One C translation unit. units[0] holds the module descriptor, trampolines and

@@ -91,6 +91,7 @@ void FuncEmitter::call_direct(uint32_t func) {
         inline_mul_wide_u64(func, mw);
     } else {
         stats_.callees.push_back(func);
+        if (split_) callee_at_.emplace_back(body_.size(), func);
         finish_call(ft, func_c_name(m_, func), "ctx");
     }
 }
@@ -360,9 +361,17 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
             // The then-branch may overwrite the param slots; the else-branch
             // restores them from these copies.
             auto ps = f.sig.params();
+            f.ip_first = static_cast<uint32_t>(ip_names_.size());
             for (uint32_t i = 0; i < ps.size(); i++) {
-                std::string name = fmt::format("ip{}_{}", f.label, i);
-                extra_decls_.emplace_back(ps[i], name);
+                std::string name;
+                if (split_) {
+                    int c = class_index(ps[i]);
+                    name = fmt::format("F->x{}_[{}]", type_letter(ps[i]), ip_count_[c]++);
+                } else {
+                    name = fmt::format("ip{}_{}", f.label, i);
+                    extra_decls_.emplace_back(ps[i], name);
+                }
+                ip_names_.push_back(name);
                 fmt::format_to(out, "{} = ", name);
                 slot(body_, f.height + i, ps[i]);
                 body_ += ";\n";
@@ -636,7 +645,9 @@ void FuncEmitter::inline_mul_wide_u64(uint32_t func, const MulWideU64 &mw) {
 Status FuncEmitter::run(std::string &out) {
     locals_ = ft_.params;
     locals_.insert(locals_.end(), fn_.locals.begin(), fn_.locals.end());
-    if (lowering_.frame_locals) {
+    split_ = lowering_.split_chunk_bytes > 0;
+    frame_locals_ = lowering_.frame_locals || split_;
+    if (frame_locals_) {
         frame_pos_.resize(locals_.size());
         for (size_t i = ft_.params.size(); i < locals_.size(); i++)
             frame_pos_[i] = frame_count_[class_index(locals_[i])]++;
@@ -656,13 +667,23 @@ Status FuncEmitter::run(std::string &out) {
         emit_mul_wide_u64(mw);
         finished = true;
     }
+    size_t chunk_start = 0;
     while (!r.done() && !finished) {
         LUCET_TRY(r.next(in));
         LUCET_TRY(instr(in, finished));
+        // Between two instructions the C is at brace depth 0: a chunk may end.
+        if (split_ && !finished && body_.size() - chunk_start >= lowering_.split_chunk_bytes) {
+            chunk_start = body_.size();
+            cuts_.push_back(chunk_start);
+        }
     }
     if (!finished)
         return make_error(fmt::format("function {} body ends without its final end", fidx_),
                           static_cast<std::ptrdiff_t>(fn_.code_offset));
+    stats_.func_uses_simd = uses_simd_;
+    stats_.func_has_loop = has_loop_;
+    stats_.func_accesses = accesses_;
+    if (split_) return emit_split(out);
 
     auto o = std::back_inserter(out);
     fmt::format_to(o, "{} {}(lucet_vmctx *ctx", result_c_type(ft_.results), func_c_name(m_, fidx_));
@@ -720,9 +741,6 @@ Status FuncEmitter::run(std::string &out) {
         out += "LUCET_STACK_PROBE(ctx, " + trap_site(fn_.code_offset) + ");\n";
     out += body_;
     out += "}\n\n";
-    stats_.func_uses_simd = uses_simd_;
-    stats_.func_has_loop = has_loop_;
-    stats_.func_accesses = accesses_;
     return {};
 }
 
@@ -731,7 +749,7 @@ Status FuncEmitter::run(std::string &out) {
 // one zeroed array per value class.
 void FuncEmitter::declare_locals(std::string &out) {
     auto o = std::back_inserter(out);
-    if (!lowering_.frame_locals) {
+    if (!frame_locals_) {
         for (size_t i = ft_.params.size(); i < locals_.size(); i++)
             fmt::format_to(o, "{} l{} = {};\n", c_type(locals_[i]), i, locals_[i] == ValType::V128 ? "{0}" : "0");
         return;

@@ -25,6 +25,8 @@
 namespace lucet::cgen {
 
 constexpr int kNumClasses = 6;  // i j f d r v
+// What a chunk of a split function returns to end the call (func_split.cpp).
+constexpr uint64_t kSplitReturn = 0xffffffff00000000ull;
 // A representative type of each class (its C type and letter).
 inline constexpr ValType class_types[kNumClasses] = {ValType::I32, ValType::I64, ValType::F32, ValType::F64,
                                                      ValType::FuncRef, ValType::V128};
@@ -62,6 +64,7 @@ struct Frame {
     bool straight_loop = false;  // Loop: innermost, no block/if/call inside (scan_straight_loops)
     uint32_t label = 0;
     uint32_t height = 0;      // stack height below the block's params
+    uint32_t ip_first = 0;    // If: its params' saved copies, ip_names_[ip_first...]
     BlockSig sig;
     // Carried values of a branch to this frame.
     std::span<const ValType> branch_types() const { return kind == Kind::Loop ? sig.params() : sig.results(); }
@@ -94,14 +97,30 @@ private:
     // frame array (`li_`, `lj_`, ... see local_ref).
     std::vector<uint32_t> frame_pos_;
     uint32_t frame_count_[kNumClasses] = {};
-    // Appends the C lvalue of local i: `l5`, or `li_[3]` in a frame array.
+    // Appends the C lvalue of local i: `l5`, or `li_[3]` in a frame array;
+    // split (func_split.cpp): `F->l5`, `F->li_[3]`.
     void local_ref(std::string &o, uint32_t i) const {
-        if (i < ft_.params.size() || !lowering_.frame_locals) {
+        if (split_) o += "F->";
+        if (i < ft_.params.size() || !frame_locals_) {
             fmt::format_to(std::back_inserter(o), "l{}", i);
             return;
         }
         fmt::format_to(std::back_inserter(o), "l{}_[{}]", type_letter(locals_[i]), frame_pos_[i]);
     }
+    // --- split functions (Lowering::split_chunk_bytes, func_split.cpp) ---
+    // The function is emitted as chunk functions over one frame struct that
+    // holds its locals, operand slots, saved if-params and results; a
+    // dispatcher (the function itself) runs them. cc's memory at -O0 is per
+    // unit, so each chunk gets a unit of its own.
+    bool split_ = false;
+    bool frame_locals_ = false;  // declared locals in frame arrays (always when split)
+    std::vector<size_t> cuts_;   // body_ offsets where a new chunk starts
+    std::vector<std::pair<size_t, uint32_t>> callee_at_;  // direct callees by body_ offset
+    std::vector<std::string> ip_names_;  // saved if-params, by Frame::ip_first
+    uint32_t ip_count_[kNumClasses] = {};
+    Status emit_split(std::string &out);
+    std::string split_struct() const;
+    uint32_t slot_count(int c) const;
     void declare_locals(std::string &out);
     std::vector<ValType> stack_;
     std::vector<Frame> frames_;
@@ -167,6 +186,10 @@ private:
         int c = class_index(t);
         if (used_[c].size() <= depth) used_[c].resize(depth + 1 + depth / 2, 0);
         used_[c][depth] = 1;
+        if (split_) {
+            fmt::format_to(std::back_inserter(o), "F->s{}_[{}]", type_letter(t), depth);
+            return;
+        }
         o += 's';
         o += type_letter(t);
         fmt::format_to(std::back_inserter(o), "{}", depth);
@@ -218,7 +241,15 @@ private:
     void emit_return() {
         auto res = std::span<const ValType>(ft_.results);
         uint32_t base = static_cast<uint32_t>(stack_.size() - res.size());
-        if (res.empty()) {
+        if (split_) {  // the results go to the frame; the dispatcher returns them
+            body_ += '{';
+            for (size_t i = 0; i < res.size(); i++) {
+                fmt::format_to(std::back_inserter(body_), " F->r{} = ", i);
+                slot(body_, base + static_cast<uint32_t>(i), res[i]);
+                body_ += ';';
+            }
+            fmt::format_to(std::back_inserter(body_), " return 0x{:x}ull; }}\n", kSplitReturn);
+        } else if (res.empty()) {
             body_ += "return;\n";
         } else if (res.size() == 1) {
             body_ += "return ";
@@ -249,7 +280,7 @@ private:
         auto ps = f.sig.params();
         for (uint32_t i = 0; i < ps.size(); i++) {
             slot(body_, f.height + i, ps[i]);
-            fmt::format_to(std::back_inserter(body_), " = ip{}_{};\n", f.label, i);
+            fmt::format_to(std::back_inserter(body_), " = {};\n", ip_names_[f.ip_first + i]);
         }
     }
     void reset_stack(uint32_t height, std::span<const ValType> top_types) {

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -111,12 +112,24 @@ std::string unit_scope(const CUnit &u) {
     return range + " (" + u.name + ")";
 }
 
+// `path` as one word of a GNU response file (gcc's and clang's @file): every
+// character but [A-Za-z0-9._/-] backslash-escaped, then a newline.
+std::string response_file_word(const std::string &path) {
+    std::string w;
+    for (char c : path) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '/' && c != '-') w += '\\';
+        w += c;
+    }
+    return w + "\n";
+}
+
 Status build(const Module &m, const std::string &output, const CompileOptions &opts,
              const ccdrv::Limits &limits) {
     EmitOptions eo;
     eo.reserved_size = opts.reserved_size;
     eo.guard_size = opts.guard_size;
     eo.opt_level = opts.opt_level;
+    eo.force_split_chunk_bytes = opts.force_split_chunk_bytes;
     auto units = emit_c(m, eo);
     if (!units.ok()) return units.error();
 
@@ -143,7 +156,7 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
     if (!march.ok()) return march.error();
     const std::string cflags = std::string(kCFlags) + " " + march.value();
     std::vector<ccdrv::Job> jobs;
-    std::string objects;
+    std::string objects;  // for the link's response file: one per line, GNU-escaped
     for (const CUnit &u : *units) {
         std::string c_path = dir.path() + "/" + u.name;
         std::string o_path = c_path.substr(0, c_path.size() - 2) + ".o";
@@ -159,7 +172,7 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
                       ccdrv::shell_quote(c_path) +
                       " -o " + ccdrv::shell_quote(o_path);
         jobs.push_back(std::move(job));
-        objects += " " + ccdrv::shell_quote(o_path);
+        objects += response_file_word(o_path);
     }
     if (opts.emit == EmitKind::SharedObject) {
         // libc's few functions that cc calls on its own, inside the module:
@@ -173,8 +186,14 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         job.command = run_cc + " -O2 " + cflags + " -fno-builtin" + gcc_only_flags(cc, 2) + gcc_support_flags(cc) +
                       " -c " + ccdrv::shell_quote(c_path) + " -o " + ccdrv::shell_quote(o_path);
         jobs.push_back(std::move(job));
-        objects += " " + ccdrv::shell_quote(o_path);
+        objects += response_file_word(o_path);
     }
+    // The objects go to cc in a response file: a module of many units (huge
+    // functions are split into chunks of units of their own) would
+    // otherwise exceed the kernel's limit on a command line's length.
+    const std::string rsp = dir.path() + "/objects.rsp";
+    LUCET_TRY(ccdrv::write_file(rsp, objects));
+    const std::string objects_arg = " " + ccdrv::shell_quote("@" + rsp);
     unsigned parallel = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
     const size_t total = jobs.size() + 1;  // and the link
     if (opts.progress) opts.progress(0, total);
@@ -189,14 +208,14 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
     link.show_command = opts.verbose;
     link.scope = "the link step";
     if (opts.emit == EmitKind::Object)
-        link.command = run_cc + " -r -nostdlib -o " + ccdrv::shell_quote(tmp_out) + objects;
+        link.command = run_cc + " -r -nostdlib -o " + ccdrv::shell_quote(tmp_out) + objects_arg;
     else
         // No libc, no start files: the module has no initialisers, needs no
         // library (no DT_NEEDED) and has no undefined symbol (-z defs); the
         // runtime's ELF check refuses a .so that has any of them. libgcc is
         // static (cc's helpers such as __popcountdi2).
         link.command = run_cc + " -shared -nostdlib -Wl,-z,noexecstack -Wl,-z,defs -o " + ccdrv::shell_quote(tmp_out) +
-                       objects + " -lgcc";
+                       objects_arg + " -lgcc";
     Status st = ccdrv::run_jobs({link}, 1, limits);
     if (!st.ok()) {
         std::remove(tmp_out.c_str());
@@ -228,7 +247,7 @@ std::string code_fingerprint(const CompileOptions &opts) {
     std::string fp = "opt=" + std::to_string(opts.opt_level) + " reserved=" + std::to_string(opts.reserved_size) +
                      " guard=" + std::to_string(opts.guard_size) +
                      " emit=" + std::to_string(static_cast<int>(opts.emit)) + " cflags=" + kCFlags +
-                     " tiny-units=-Og";
+                     " tiny-units=-Og split=" + std::to_string(opts.force_split_chunk_bytes);
     auto march = target_cpu_flags(opts);
     fp += " target=" + (march.ok() ? march.value() : "invalid:" + opts.target_cpu);
     if (opts.target_cpu == "native") fp += " host-cpu=" + cpu::host_identity();

@@ -47,6 +47,9 @@ struct CompileOptions {
     // done and their total (units, then the link): first (0, total) once the
     // C is generated, then after each job. Empty: no calls.
     std::function<void(size_t done, size_t total)> progress;
+    // Testing: split every function into chunks of about this many bytes of
+    // C, as huge functions are (0: only those; cgen/cost_model.h).
+    size_t force_split_chunk_bytes = 0;
     bool verbose = false;                 // errors show the failed cc command line (does not change the code)
     // A new field that changes the generated code must go into code_fingerprint().
 };

@@ -123,6 +123,9 @@ void rt::fill_backtrace(const RunState &rs, TrapInfo &info) {
     out.clear();
     info.frames_omitted = 0;
     const DlModule *site_module = nullptr;
+    // The function a chunk frame just listed belongs to: its dispatcher's
+    // frame (the function itself, next outwards) is the same wasm frame.
+    std::optional<uint32_t> chunk_of;
     for (const RawPc &r : raw) {
         uintptr_t pc = r.is_return ? r.pc - 1 : r.pc;
         const DlModule *m = module_at_pc(pc);
@@ -131,8 +134,12 @@ void rt::fill_backtrace(const RunState &rs, TrapInfo &info) {
             break;
         }
         if (!site_module) site_module = m;
-        auto idx = m->function_index_at(pc);
+        bool in_chunk = false;
+        auto idx = m->function_index_at(pc, &in_chunk);
         if (!idx) continue;
+        bool dispatcher = !in_chunk && chunk_of == idx;
+        chunk_of = in_chunk ? idx : std::nullopt;
+        if (dispatcher) continue;
         if (out.size() >= TrapInfo::kMaxFrames) {
             info.frames_omitted++;
             continue;

@@ -223,11 +223,13 @@ struct DlModule::Impl {
     uint64_t v128_storage_off = 0;
     uint64_t vmctx_used = 0;
     std::vector<std::pair<uintptr_t, uint32_t>> code_map;  // sorted code address -> func index
-    // Exact extents of lucet_f<N> and their split-off parts (lucet_f<N>.cold)
+    // Exact extents of lucet_f<N>, the chunks of split functions
+    // (lucet_c<N>_<k>) and their split-off parts (lucet_f<N>.cold)
     // from the .so's symbol table, sorted by start; empty if stripped.
     struct SymRange {
         uintptr_t start, end;
         uint32_t func;
+        bool chunk;  // a chunk of a split function (lucet_c<N>_<k>), not the function itself
     };
     std::vector<SymRange> sym_ranges;
     std::unordered_map<std::string_view, uint32_t> func_exports;  // name -> func index

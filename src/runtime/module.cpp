@@ -392,8 +392,9 @@ Status map_image(const std::string &path, const rt::VerifiedModuleFile &vf, cons
     return {};
 }
 
-// Reads the extents of the generated functions (lucet_f<N>[_name], and the
-// parts cc splits off them, lucet_f<N>[_name].cold) from the .so's ELF symbol table. Hidden
+// Reads the extents of the generated functions (lucet_f<N>[_name], the
+// chunks of split ones, lucet_c<N>_<k>[_name], and the parts cc splits off
+// them, lucet_f<N>[_name].cold) from the .so's ELF symbol table. Hidden
 // symbols are not in the dynamic symbol table, so dladdr cannot name them.
 // Best effort: a stripped or unreadable file leaves `out` empty and the
 // loader falls back to function start addresses.
@@ -429,16 +430,20 @@ void read_symbol_ranges(const std::string &path, uintptr_t bias, uint64_t nfuncs
             if (ELF64_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_size == 0 || sym.st_shndx == SHN_UNDEF) continue;
             if (sym.st_name >= strs.size()) continue;
             const char *name = strs.c_str() + sym.st_name;
-            if (std::strncmp(name, "lucet_f", 7) != 0) continue;
+            // lucet_f<N>, lucet_f<N>_<name> (lucetc's func_c_name), the
+            // chunks of a split function, lucet_c<N>_<k>[_<name>]
+            // (cgen/func_split.cpp), and the parts cc splits off any of them
+            // (".cold", ".part.0").
+            if (std::strncmp(name, "lucet_f", 7) != 0 && std::strncmp(name, "lucet_c", 7) != 0) continue;
+            const bool chunk = name[6] == 'c';
             const char *p = name + 7;
             if (*p < '0' || *p > '9') continue;
             uint64_t idx = 0;
             while (*p >= '0' && *p <= '9' && idx <= nfuncs) idx = idx * 10 + uint64_t(*p++ - '0');
-            // lucet_f<N>, lucet_f<N>_<name> (lucetc's func_c_name), and the
-            // parts cc splits off them (".cold", ".part.0").
+            if (chunk && (*p != '_' || p[1] < '0' || p[1] > '9')) continue;
             if ((*p != '\0' && *p != '.' && *p != '_') || idx >= nfuncs) continue;
             uintptr_t start = bias + sym.st_value;
-            out.push_back({start, start + sym.st_size, static_cast<uint32_t>(idx)});
+            out.push_back({start, start + sym.st_size, static_cast<uint32_t>(idx), chunk});
         }
         std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) { return a.start < b.start; });
         return;
@@ -560,7 +565,8 @@ FuncType DlModule::func_type(uint32_t func_index) const {
     return sig(d.funcs[k].sig);
 }
 
-std::optional<uint32_t> DlModule::function_index_at(uintptr_t pc) const {
+std::optional<uint32_t> DlModule::function_index_at(uintptr_t pc, bool *in_chunk) const {
+    if (in_chunk) *in_chunk = false;
     const Impl &im = *impl_;
     if (pc < im.code_lo || pc >= im.code_hi) return std::nullopt;
     if (!im.sym_ranges.empty()) {
@@ -568,8 +574,9 @@ std::optional<uint32_t> DlModule::function_index_at(uintptr_t pc) const {
                                    [](uintptr_t p, const Impl::SymRange &r) { return p < r.start; });
         if (it == im.sym_ranges.begin()) return std::nullopt;
         --it;
-        if (pc < it->end) return it->func;
-        return std::nullopt;
+        if (pc >= it->end) return std::nullopt;
+        if (in_chunk) *in_chunk = it->chunk;
+        return it->func;
     }
     const auto &map = im.code_map;
     auto it = std::upper_bound(map.begin(), map.end(), std::make_pair(pc, UINT32_MAX));

@@ -53,7 +53,9 @@ public:
     // Index of the function containing pc. Exact (split-off .cold parts
     // included) when the .so has its symbol table; otherwise the nearest
     // function start below pc.
-    std::optional<uint32_t> function_index_at(uintptr_t pc) const;
+    // in_chunk: set when pc is in a chunk of a split function (lucetc cuts
+    // huge functions into chunks run by the function itself).
+    std::optional<uint32_t> function_index_at(uintptr_t pc, bool *in_chunk = nullptr) const;
     std::string function_name(uint32_t func_index) const;  // "func[12] <name>" or "func[12]"
 
     // Introspection (module_info.cpp): the module's imports and exports in

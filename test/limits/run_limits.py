@@ -132,7 +132,9 @@ def main():
         # Memory: unlimited, the module needs well over 150 MiB of cc...
         rc, text, rss_kib, secs = run([a.lucetc, mods['locals'], '-o', out, '--max-memory', '0'], env, err)
         check(rc == 0, f'locals module compiles without a limit ({secs:.1f} s, peak RSS {rss_kib // 1024} MiB)')
-        check(rss_kib > 200 * 1024, 'unlimited, cc needs more than 200 MiB for it (so the limit below is what bounds it)')
+        # (lucetc splits the function: each chunk's cc1 needs about 200 MiB)
+        check(rss_kib > 150 * 1024, 'unlimited, a cc process needs more than 150 MiB for it '
+                                    f'({rss_kib // 1024} MiB: so the limit below is what bounds it)')
         os.remove(out)
         # ... and under a 150 MiB limit it is refused, the children bounded.
         rc, text, rss_kib, secs = run([a.lucetc, mods['locals'], '-o', out, '--max-memory', '150MiB'], env, err)

@@ -181,6 +181,7 @@ private:
         CompileOptions co;
         co.opt_level = opts_.opt_level;
         co.target_cpu = opts_.target_cpu;
+        co.force_split_chunk_bytes = opts_.split_chunk_bytes;
         // One module: let the compiler spread it over several cc processes;
         // many modules: one cc each, the pool provides the parallelism.
         co.jobs = work.size() == 1 ? jobs : 1;

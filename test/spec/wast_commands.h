@@ -34,6 +34,7 @@ struct ScriptOptions {
     unsigned jobs = 1;        // compile threads
     int opt_level = 0;        // cc -O level of the modules under test
     std::string target_cpu = "x86-64";  // lucetc --target-cpu of the modules under test
+    size_t split_chunk_bytes = 0;  // CompileOptions::force_split_chunk_bytes
 };
 
 // Runs the script. Every assertion is reported; a problem with the script as a

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -501,7 +502,20 @@ TEST_CASE("extreme: one function of 300,000 instructions", "[extreme]") {
     c.u8(0x20).uleb(1);
     mb.func(t, body({1, 1, I32}, c));
     mb.export_func("big", 0);
-    auto inst = compile_extreme("300000-instructions", mb.build());
+    std::vector<uint8_t> wasm = mb.build();
+    {
+        // Huge: cut into chunk functions of units of their own (cgen/func_split.cpp).
+        lucet::CompileOptions co;
+        co.emit = lucet::EmitKind::C;
+        std::string c_path = scratch_dir() + "/300000-instructions.c";
+        REQUIRE(lucet::compile_bytes(wasm, c_path, co).ok());
+        std::ifstream in(c_path);
+        std::string c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        CHECK(c.find("struct lucet_s0 {") != std::string::npos);
+        CHECK(c.find("uint64_t lucet_c0_3(lucet_vmctx *ctx, struct lucet_s0 *F, uint32_t at) {") != std::string::npos);
+        fs::remove(c_path);
+    }
+    auto inst = compile_extreme("300000-instructions", wasm);
     for (uint32_t x0 : {0u, 1000u, 12345u}) {
         uint32_t x = x0, acc = 0;
         for (uint32_t i : iters) {

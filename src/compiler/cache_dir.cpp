@@ -36,10 +36,11 @@ std::string untrusted(const struct stat &st, const std::string &what) {
     return "";
 }
 
-// An entry of the cache: <64 hex digits>.so or .sum; a temporary file of
+// An entry of the cache: <64 hex digits>.so or .sum; a C compiler version
+// stamp: <64 hex digits>.ccv (cache_key.h); a temporary file of
 // one: <entry>.tmp...
 struct Name {
-    enum Kind { Entry, Temp, Other } kind = Other;
+    enum Kind { Entry, Temp, CcStamp, Other } kind = Other;
     std::string key;
 };
 
@@ -49,7 +50,9 @@ Name classify(const std::string &n) {
     if (hex != 64) return {};
     std::string rest = n.substr(64);
     if (rest == ".so" || rest == ".sum") return {Name::Entry, n.substr(0, 64)};
-    if (rest.rfind(".so.tmp", 0) == 0 || rest.rfind(".sum.tmp", 0) == 0) return {Name::Temp, n.substr(0, 64)};
+    if (rest == ".ccv") return {Name::CcStamp, n.substr(0, 64)};  // cache_key.h, cc_version
+    if (rest.rfind(".so.tmp", 0) == 0 || rest.rfind(".sum.tmp", 0) == 0 || rest.rfind(".ccv.tmp", 0) == 0)
+        return {Name::Temp, n.substr(0, 64)};
     return {};
 }
 
@@ -121,6 +124,7 @@ Result<CacheStats> evict(const std::string &dir, uint64_t max_size, const std::s
             if (now - st.st_mtime > kStaleTempSeconds) stale.push_back(file);
             return;
         }
+        if (n.kind == Name::CcStamp) return;  // a few hundred bytes, kept (clear removes them)
         Entry &e = entries[n.key];
         e.bytes += static_cast<uint64_t>(st.st_size);
         if (file.size() > 3 && file.compare(file.size() - 3, 3, ".so") == 0) e.used = st.st_mtim;

@@ -10,13 +10,18 @@
 
 #include <algorithm>
 
+#include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "compiler/cc_driver.h"
+#include "compiler/compile_cache.h"
 #include "util/elf_image.h"
 
 namespace lucet::cache {
@@ -173,26 +178,103 @@ Result<std::string> compiler_build_identity() {
     return identity;
 }
 
-Result<std::string> cc_version(const std::string &cc) {
+namespace {
+
+// The identity of the file `cc` runs when it is a plain command (a path, or
+// a name looked up in PATH; no arguments or shell syntax): its path, device,
+// inode, size, mtime and ctime, which change whenever the file is replaced or
+// written (a package upgrade renames a new file in). "" otherwise.
+std::string cc_file_identity(const std::string &cc) {
+    if (cc.empty()) return "";
+    for (char c : cc)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && !std::strchr("._/+-", c)) return "";
+    std::vector<std::string> candidates;
+    if (cc.find('/') != std::string::npos) {
+        candidates.push_back(cc);
+    } else if (const char *path = std::getenv("PATH")) {
+        std::string p = path;
+        for (size_t i = 0, j; i <= p.size(); i = j + 1) {
+            j = p.find(':', i);
+            if (j == std::string::npos) j = p.size();
+            candidates.push_back((j > i ? p.substr(i, j - i) : std::string(".")) + "/" + cc);
+        }
+    }
+    for (const std::string &c : candidates) {
+        struct stat st;
+        if (stat(c.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || access(c.c_str(), X_OK) != 0) continue;
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "|%llu|%llu|%lld|%lld.%09ld|%lld.%09ld", (unsigned long long)st.st_dev,
+                      (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                      st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+        return cc + "|" + c + buf;
+    }
+    return "";
+}
+
+constexpr char kStampHeader[] = "lucet-cc-version 1\n";
+
+// The version text recorded in a stamp file, or "" (none, unreadable, not
+// ours: then cc runs again).
+std::string read_stamp(const std::string &path) {
+    if (!check_entry_file(path).ok()) return "";
+    int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return "";
+    std::string text(1 << 16, '\0');
+    ssize_t n = read(fd, text.data(), text.size());
+    close(fd);
+    if (n <= 0 || static_cast<size_t>(n) >= text.size()) return "";
+    text.resize(static_cast<size_t>(n));
+    if (text.rfind(kStampHeader, 0) != 0) return "";
+    return text.substr(sizeof kStampHeader - 1);
+}
+
+// Best effort: a stamp that cannot be written only costs the next run a cc.
+void write_stamp(const std::string &path, const std::string &version) {
+    static std::atomic<uint64_t> counter{0};
+    std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+    if (fd < 0) return;
+    std::string text = kStampHeader + version;
+    bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ok = close(fd) == 0 && ok;
+    if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) unlink(tmp.c_str());
+}
+
+}  // namespace
+
+Result<std::string> cc_version(const std::string &cc, const std::string &cache_dir) {
     static std::mutex mu;
     static std::map<std::string, std::string> known;
     {
         std::lock_guard<std::mutex> lock(mu);
         if (auto it = known.find(cc); it != known.end()) return it->second;
     }
-    auto out = ccdrv::capture_output(cc + " --version", "'" + cc + " --version'", 1 << 16);
-    if (!out.ok()) return make_error("cannot identify the C compiler for the cache key: " + out.error().to_string());
+    // A stamp in the cache directory, named by the compiler file's identity,
+    // spares a cached module's run the `cc --version` process (~3 ms).
+    std::string stamp;
+    if (!cache_dir.empty()) {
+        std::string id = cc_file_identity(cc);
+        if (!id.empty()) stamp = cache_dir + "/" + blake2b_hex(id.data(), id.size()) + ".ccv";
+    }
+    std::string version = stamp.empty() ? "" : read_stamp(stamp);
+    if (version.empty()) {
+        auto out = ccdrv::capture_output(cc + " --version", "'" + cc + " --version'", 1 << 16);
+        if (!out.ok())
+            return make_error("cannot identify the C compiler for the cache key: " + out.error().to_string());
+        version = out.value();
+        if (!stamp.empty() && !version.empty()) write_stamp(stamp, version);
+    }
     std::lock_guard<std::mutex> lock(mu);
-    known.emplace(cc, out.value());
-    return out.value();
+    known.emplace(cc, version);
+    return version;
 }
 
-Result<std::string> cache_key(const std::string &bytes, const CompileOptions &opts) {
+Result<std::string> cache_key(const std::string &bytes, const CompileOptions &opts, const std::string &cache_dir) {
     if (sodium_init() < 0) return make_error("cannot initialise libsodium");
     auto identity = compiler_build_identity();
     if (!identity.ok()) return identity.error();
     const std::string cc = cc_command(opts);
-    auto version = cc_version(cc);
+    auto version = cc_version(cc, cache_dir);
     if (!version.ok()) return version.error();
     Hasher h;
     h.field("lucet-compile-cache", "3");  // 3: .sum = module_checksum_fd

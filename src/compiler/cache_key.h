@@ -32,10 +32,15 @@ Result<std::string> module_checksum_fd(int fd);
 // else "blake2b:<hex>" of its file. Computed once per process.
 Result<std::string> compiler_build_identity();
 
-// The output of `<cc> --version`, run once per process per command.
-Result<std::string> cc_version(const std::string &cc);
+// The output of `<cc> --version`, run once per process per command. With a
+// cache directory (already checked private: ensure_private_dir), it is kept
+// there in a stamp `<hash>.ccv` named by the compiler file's path, device,
+// inode, size, mtime and ctime, so later processes skip running cc until that
+// file changes (a cc given with arguments or shell syntax always runs).
+Result<std::string> cc_version(const std::string &cc, const std::string &cache_dir = "");
 
-// The cache key of `bytes` compiled with `opts` (64 hex digits).
-Result<std::string> cache_key(const std::string &bytes, const CompileOptions &opts);
+// The cache key of `bytes` compiled with `opts` (64 hex digits); cache_dir
+// as for cc_version.
+Result<std::string> cache_key(const std::string &bytes, const CompileOptions &opts, const std::string &cache_dir = "");
 
 }  // namespace lucet::cache

@@ -149,9 +149,9 @@ Status compile_file_atomic(const std::string &input, const std::string &output, 
 
 Result<std::string> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts,
                                    const std::string &cache_dir, uint64_t max_size) {
-    auto key = cache::cache_key(bytes, opts);
-    if (!key.ok()) return key.error();
     LUCET_TRY(cache::ensure_private_dir(cache_dir));
+    auto key = cache::cache_key(bytes, opts, cache_dir);
+    if (!key.ok()) return key.error();
     std::string so = cache_dir + "/" + key.value() + ".so", sum = cache_dir + "/" + key.value() + ".sum";
     auto found = lookup(so, sum);
     if (!found.ok()) return found.error();

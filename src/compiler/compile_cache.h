@@ -3,7 +3,8 @@
 //
 // Layout: <dir>/<key>.so and <dir>/<key>.sum (the BLAKE2b of the .so), where
 // <key> is cache::cache_key (module bytes, compiler build, cc and its
-// version, code-changing options). Trust: the directory and every entry must
+// version, code-changing options), and <dir>/<hash>.ccv, the C compiler's
+// `--version` text by the compiler file's identity (cache::cc_version). Trust: the directory and every entry must
 // be owned by the effective user and not group- or world-writable, else the
 // cache is refused with an error (never silently used); a new directory is
 // made 0700, entries 0600. An entry whose .so does not match its checksum

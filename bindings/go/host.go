@@ -39,9 +39,9 @@ type Func struct {
 }
 
 var (
-	funcsMu sync.RWMutex
-	funcs   = map[uintptr]*Func{}
-	nextID  uintptr
+	funcsMu  sync.RWMutex
+	funcByID = map[uintptr]*Func{}
+	nextID   uintptr
 )
 
 // NewFunc makes a host function of type (params) -> (results): any number
@@ -63,7 +63,7 @@ func NewFunc(params, results []ValType, fn HostFunc) (*Func, error) {
 	funcsMu.Lock()
 	nextID++
 	f.id = nextID
-	funcs[f.id] = f
+	funcByID[f.id] = f
 	funcsMu.Unlock()
 	runtime.LockOSThread() // the error message is this thread's
 	defer runtime.UnlockOSThread()
@@ -105,10 +105,10 @@ func (f *Func) free() {
 func (f *Func) Close() {
 	funcsMu.Lock()
 	defer funcsMu.Unlock()
-	if funcs[f.id] != f {
+	if funcByID[f.id] != f {
 		return
 	}
-	delete(funcs, f.id)
+	delete(funcByID, f.id)
 	if f.thunk != nil {
 		C.lucet_host_thunk_release(f.thunk)
 		f.thunk, f.ptr = nil, nil
@@ -138,7 +138,7 @@ func (c *Caller) Instance() *Instance { return c.inst }
 //export lucetGoDispatch
 func lucetGoDispatch(call *C.struct_lg_call) {
 	funcsMu.RLock()
-	f := funcs[uintptr(call.id)]
+	f := funcByID[uintptr(call.id)]
 	funcsMu.RUnlock()
 	inst, _ := cgo.Handle(C.lg_vmctx_handle(call.ctx)).Value().(*Instance)
 	fail := func(err error) {

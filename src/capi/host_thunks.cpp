@@ -60,6 +60,9 @@ struct Thunk {
 };
 
 std::atomic<Thunk *> g_slots[kThunks];
+// Whether slot i's last thunk returned its results in memory (kept after
+// release): where a call through a released thunk finds its vmctx.
+std::atomic<bool> g_slot_in_memory[kThunks];
 std::mutex g_free_mu;
 std::vector<uint32_t> g_free;
 uint32_t g_next = 0;
@@ -135,7 +138,7 @@ void read_param(const ThunkFrame &f, const Place &p, lucet_val &v) {
 // with a destructor may be alive when it stops the guest (a longjmp).
 extern "C" __attribute__((visibility("hidden"), used)) void lucet_host_thunk_dispatch(ThunkFrame *f) noexcept {
     Thunk *t = f->slot < kThunks ? g_slots[f->slot].load(std::memory_order_acquire) : nullptr;
-    bool mem = t ? t->in_memory : false;
+    bool mem = t ? t->in_memory : f->slot < kThunks && g_slot_in_memory[f->slot].load(std::memory_order_relaxed);
     auto *ctx = reinterpret_cast<struct lucet_vmctx *>(f->gp[mem ? 1 : 0]);
     if (!t) stop(ctx, LUCET_HOST_THUNK_RELEASED);
     size_t np = t->params.size(), nr = t->results.size();
@@ -271,6 +274,7 @@ LUCET_API enum lucet_error lucet_host_thunk_new(const enum lucet_val_type *param
     t->data = data;
     place_results(*t, results, nresults);
     place_params(*t, params, nparams);
+    g_slot_in_memory[slot].store(t->in_memory, std::memory_order_relaxed);
     g_slots[slot].store(t.get(), std::memory_order_release);
     uint64_t h = thunks().insert(std::move(t));  // on failure the Thunk is gone and its slot free again
     if (!h) return fail(lucet_error_internal, "lucet_host_thunk_new: too many live handles");

@@ -253,6 +253,33 @@ static void callback_failures_stop_the_guest(void **state) {
     teardown_fixture(&f);
 }
 
+/* A thunk released while an instance still imports it (the embedder's
+ * mistake): the guest is stopped, for a result struct in memory (the vmctx
+ * in rsi) as in registers (rdi). */
+static void released_thunk_stops_the_guest(void **state) {
+    struct fixture f;
+    struct lucet_val a[5], o[5];
+    struct lucet_result res;
+    size_t n;
+    int k;
+    (void)state;
+    setup_fixture(&f);
+    assert_int_equal(lucet_host_thunk_release(f.t[5]), lucet_error_ok); /* many: 5 results, in memory */
+    assert_int_equal(lucet_host_thunk_release(f.t[2]), lucet_error_ok); /* two: rax + xmm0 */
+    a[0] = i32v(1), a[1] = vi64(2), a[2] = vf32(3), a[3] = vf64(4), a[4] = vlanes(5, 6, 7, 8);
+    assert_int_equal(lucet_instance_call(f.i, "call_many", 5, a, o, 5, &n, &res), lucet_error_runtime_terminated);
+    assert_int_equal(res.val.terminated.exit_code, LUCET_HOST_THUNK_RELEASED);
+    a[0] = vi64(1), a[1] = vf64(2);
+    assert_int_equal(lucet_instance_call(f.i, "call_two", 2, a, o, 5, &n, &res), lucet_error_runtime_terminated);
+    assert_int_equal(res.val.terminated.exit_code, LUCET_HOST_THUNK_RELEASED);
+    lucet_instance_release(f.i);
+    lucet_dl_module_release(f.m);
+    lucet_region_release(f.r);
+    for (k = 0; k < 9; k++)
+        assert_int_equal(lucet_host_thunk_release(f.t[k]),
+                         k == 2 || k == 5 ? lucet_error_invalid_argument : lucet_error_ok);
+}
+
 static void argument_errors_and_the_pool(void **state) {
     static const enum lucet_val_type funcref[1] = {lucet_val_type_funcref};
     static const enum lucet_val_type bogus[1] = {(enum lucet_val_type)0x12};
@@ -291,6 +318,7 @@ int main(void) {
         cmocka_unit_test(results_in_registers),
         cmocka_unit_test(results_in_memory_and_stack_params),
         cmocka_unit_test(callback_failures_stop_the_guest),
+        cmocka_unit_test(released_thunk_stops_the_guest),
         cmocka_unit_test(argument_errors_and_the_pool),
     };
     /* cmocka returns the number of failed tests: 77 would read as "skipped". */

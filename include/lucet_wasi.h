@@ -559,7 +559,9 @@ struct lucet_host_thunk;
 
 /* A function pointer (*func_out) of signature (params) -> (results) that
  * calls callback(ctx, data, ...), for lucet_host_func.func with the same
- * params and results. The caller releases *thunk_out with
+ * params and results (instance creation checks it: an entry whose types
+ * differ from its thunk's, or whose thunk was released, is
+ * lucet_error_invalid_argument). The caller releases *thunk_out with
  * lucet_host_thunk_release after every instance created with it (the
  * pointer may be reused by the next thunk). The type arrays are read during
  * the call only. Errors: invalid_argument (NULL callback, thunk_out or
@@ -629,7 +631,8 @@ enum lucet_error lucet_region_new_instance_with_wasi_ctx(const struct lucet_regi
  * context is what lucet_instance_embed_ctx and lucet_vmctx_get_delegate
  * return, the WASI context is the library's own.
  * Errors: as above, plus invalid_argument for a NULL funcs with nfuncs > 0,
- * an entry with a NULL name or function, or an unknown value type. */
+ * an entry with a NULL name or function, an unknown value type, or a host
+ * thunk (lucet_host_thunk_new) released or of other types than the entry's. */
 enum lucet_error lucet_region_new_instance_with_imports(const struct lucet_region *region,
                                                         const struct lucet_dl_module *module,
                                                         const struct lucet_host_func *funcs, size_t nfuncs,

@@ -230,6 +230,41 @@ static_assert(LUCET_HOST_THUNKS == 4096, "the .rept count above");
 
 extern "C" char lucet_host_thunk_stubs[];
 
+namespace {
+std::string sig_text(const lucet_val_type *params, size_t np, const lucet_val_type *results, size_t nr) {
+    auto list = [](const lucet_val_type *ts, size_t n) {
+        std::string out = "(";
+        for (size_t i = 0; i < n; i++) {
+            ValType vt;
+            out += (i ? " " : "") + (to_valtype(ts[i], vt) ? std::string(valtype_name(vt)) : std::to_string(int(ts[i])));
+        }
+        return out + ")";
+    };
+    return list(params, np) + " -> " + list(results, nr);
+}
+}  // namespace
+
+namespace lucet::capi {
+
+std::string check_host_thunk(const void *code, const lucet_val_type *params, uint32_t nparams,
+                             const lucet_val_type *results, uint32_t nresults) {
+    auto p = reinterpret_cast<uintptr_t>(code), base = reinterpret_cast<uintptr_t>(lucet_host_thunk_stubs);
+    if (p < base || p >= base + 16 * uintptr_t(kThunks)) return "";
+    if ((p - base) % 16) return "its func points into a host thunk, not at one";
+    const Thunk *t = g_slots[(p - base) / 16].load(std::memory_order_acquire);
+    if (!t) return "its func is a released host thunk";
+    std::vector<lucet_val_type> tp, tr;
+    for (const Place &x : t->params) tp.push_back(x.ty);
+    for (const Place &x : t->results) tr.push_back(x.ty);
+    if (tp == std::vector<lucet_val_type>(params, params + nparams) &&
+        tr == std::vector<lucet_val_type>(results, results + nresults))
+        return "";
+    return "its func is a host thunk of type " + sig_text(tp.data(), tp.size(), tr.data(), tr.size()) + ", not " +
+           sig_text(params, nparams, results, nresults);
+}
+
+}  // namespace lucet::capi
+
 LUCET_API enum lucet_error lucet_host_thunk_new(const enum lucet_val_type *params, uint32_t nparams,
                                                 const enum lucet_val_type *results, uint32_t nresults,
                                                 lucet_host_callback callback, void *data,

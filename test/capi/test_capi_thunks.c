@@ -280,6 +280,48 @@ static void released_thunk_stops_the_guest(void **state) {
                          k == 2 || k == 5 ? lucet_error_invalid_argument : lucet_error_ok);
 }
 
+/* An import entry whose params/results differ from its thunk's, a released
+ * thunk, or a pointer into the middle of one is refused at instantiation:
+ * the thunk would read its arguments from the wrong registers. */
+static void thunk_signature_mismatch_is_refused(void **state) {
+    static const enum lucet_val_type t_i64[1] = {I64};
+    struct lucet_region *r = small_region(1);
+    struct lucet_dl_module *m = load(g_so);
+    struct lucet_instance *i = NULL;
+    struct lucet_host_thunk *t = NULL, *t2 = NULL;
+    struct lucet_host_func hf;
+    lucet_host_func_ptr fp = NULL;
+    uintptr_t addr;
+    (void)state;
+    assert_int_equal(lucet_host_thunk_new(k_specs[2].params, 2, k_specs[2].results, 2, cb_two, NULL, &t, &fp),
+                     lucet_error_ok);
+    memset(&hf, 0, sizeof hf);
+    hf.module_name = "env", hf.field_name = "one", hf.func = fp;
+    hf.params = k_specs[1].params, hf.nparams = 1, hf.results = t_i64, hf.nresults = 1;
+    assert_int_equal(lucet_region_new_instance_with_imports(r, m, &hf, 1, NULL, NULL, &i), lucet_error_invalid_argument);
+    assert_non_null(strstr(lucet_error_message(), "host function 0 (env.one): its func is a host thunk of type "
+                                                   "(i64 f64) -> (i64 f64), not (i32) -> (i64)"));
+    memcpy(&addr, &fp, sizeof addr); /* (C99 has no function <-> object pointer cast) */
+    addr += 4;
+    memcpy(&hf.func, &addr, sizeof addr);
+    hf.params = k_specs[2].params, hf.nparams = 2, hf.results = k_specs[2].results, hf.nresults = 2;
+    assert_int_equal(lucet_region_new_instance_with_imports(r, m, &hf, 1, NULL, NULL, &i), lucet_error_invalid_argument);
+    assert_non_null(strstr(lucet_error_message(), "points into a host thunk"));
+    assert_int_equal(lucet_host_thunk_release(t), lucet_error_ok);
+    hf.func = fp;
+    assert_int_equal(lucet_region_new_instance_with_imports(r, m, &hf, 1, NULL, NULL, &i), lucet_error_invalid_argument);
+    assert_non_null(strstr(lucet_error_message(), "its func is a released host thunk"));
+    /* The same pointer given to a new thunk of the right type passes the check
+     * (the instance then lacks its other imports). */
+    assert_int_equal(lucet_host_thunk_new(k_specs[2].params, 2, k_specs[2].results, 2, cb_two, NULL, &t2, &fp),
+                     lucet_error_ok);
+    hf.func = fp;
+    assert_int_equal(lucet_region_new_instance_with_imports(r, m, &hf, 1, NULL, NULL, &i), lucet_error_symbol_not_found);
+    assert_int_equal(lucet_host_thunk_release(t2), lucet_error_ok);
+    lucet_dl_module_release(m);
+    lucet_region_release(r);
+}
+
 static void argument_errors_and_the_pool(void **state) {
     static const enum lucet_val_type funcref[1] = {lucet_val_type_funcref};
     static const enum lucet_val_type bogus[1] = {(enum lucet_val_type)0x12};
@@ -319,6 +361,7 @@ int main(void) {
         cmocka_unit_test(results_in_memory_and_stack_params),
         cmocka_unit_test(callback_failures_stop_the_guest),
         cmocka_unit_test(released_thunk_stops_the_guest),
+        cmocka_unit_test(thunk_signature_mismatch_is_refused),
         cmocka_unit_test(argument_errors_and_the_pool),
     };
     /* cmocka returns the number of failed tests: 77 would read as "skipped". */

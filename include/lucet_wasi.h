@@ -94,7 +94,8 @@ const char *lucet_version(void);
  * new enum values at the end) do not change the version: since 2 came
  * lucet_error_export_not_found, lucet_error_buffer_too_small,
  * lucet_val_type_funcref, lucet_val_inner.as_funcref, the introspection,
- * export access and lucet_instance_call functions; lucet_instance_run and
+ * export access and lucet_instance_call functions, lucet_host_thunk_new and
+ * lucet_host_thunk_release; lucet_instance_run and
  * struct lucet_result are unchanged. struct lucet_compile_options grows
  * through its struct_size instead (old callers keep working, new fields
  * keep their defaults for them): target_cpu came that way. */
@@ -528,6 +529,52 @@ void lucet_vmctx_terminate(struct lucet_vmctx *ctx, uint32_t exit_code)
  * the process otherwise). The guest's stack stays as it is meanwhile. */
 struct lucet_val lucet_vmctx_yield(struct lucet_vmctx *ctx, struct lucet_val value);
 
+/* ------------------------------------------------------------ host functions over lucet_val */
+
+/* For embedders that cannot write a C function of each import's signature
+ * (language bindings: Python's ctypes, Go's cgo): a callback that takes the
+ * arguments and gives the results as struct lucet_val arrays, behind a
+ * native function pointer of the import's signature (any number and mix of
+ * parameters and results, v128 included) to put in a lucet_host_func.
+ *
+ * The callback gets params[0..nparams) typed as declared and fills
+ * results[0..nresults), each with its declared type in .ty (they start with
+ * .ty 0). It returns 0, or an exit code to stop the guest with, as
+ * lucet_vmctx_terminate(ctx, code) would (the run returns
+ * lucet_error_runtime_terminated with that exit_code). A result left unset
+ * or of another type stops the guest with LUCET_HOST_THUNK_BAD_RESULT. It
+ * runs as a host function does (on the guest's stack, lucet_vmctx_* calls
+ * allowed). x86-64 only, as the rest of the runtime. */
+typedef uint32_t (*lucet_host_callback)(struct lucet_vmctx *ctx, void *data, const struct lucet_val *params,
+                                        struct lucet_val *results);
+
+/* The process has LUCET_HOST_THUNKS function pointers for callbacks. */
+#define LUCET_HOST_THUNKS 4096
+/* Exit codes of a guest stopped by a thunk: a result was unset or of the
+ * wrong type (or its buffer could not be allocated); the thunk was released. */
+#define LUCET_HOST_THUNK_BAD_RESULT 0xfffffff0u
+#define LUCET_HOST_THUNK_RELEASED 0xfffffff1u
+
+struct lucet_host_thunk;
+
+/* A function pointer (*func_out) of signature (params) -> (results) that
+ * calls callback(ctx, data, ...), for lucet_host_func.func with the same
+ * params and results (instance creation checks it: an entry whose types
+ * differ from its thunk's, or whose thunk was released, is
+ * lucet_error_invalid_argument). The caller releases *thunk_out with
+ * lucet_host_thunk_release after every instance created with it (the
+ * pointer may be reused by the next thunk). The type arrays are read during
+ * the call only. Errors: invalid_argument (NULL callback, thunk_out or
+ * func_out, NULL params/results with a non-zero count, an unknown or
+ * funcref type), limits_exceeded (all LUCET_HOST_THUNKS in use). */
+enum lucet_error lucet_host_thunk_new(const enum lucet_val_type *params, uint32_t nparams,
+                                      const enum lucet_val_type *results, uint32_t nresults,
+                                      lucet_host_callback callback, void *data, struct lucet_host_thunk **thunk_out,
+                                      lucet_host_func_ptr *func_out);
+
+/* Errors: invalid_argument (NULL, released). */
+enum lucet_error lucet_host_thunk_release(struct lucet_host_thunk *thunk);
+
 /* ------------------------------------------------------------ instances */
 
 struct lucet_instance;
@@ -584,7 +631,8 @@ enum lucet_error lucet_region_new_instance_with_wasi_ctx(const struct lucet_regi
  * context is what lucet_instance_embed_ctx and lucet_vmctx_get_delegate
  * return, the WASI context is the library's own.
  * Errors: as above, plus invalid_argument for a NULL funcs with nfuncs > 0,
- * an entry with a NULL name or function, or an unknown value type. */
+ * an entry with a NULL name or function, an unknown value type, or a host
+ * thunk (lucet_host_thunk_new) released or of other types than the entry's. */
 enum lucet_error lucet_region_new_instance_with_imports(const struct lucet_region *region,
                                                         const struct lucet_dl_module *module,
                                                         const struct lucet_host_func *funcs, size_t nfuncs,

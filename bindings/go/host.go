@@ -1,5 +1,5 @@
-// host.go: host functions written in Go, dispatched from trampoline.c by
-// slot. A file with //export may only declare things in its cgo preamble.
+// host.go: host functions written in Go, called from trampoline.c's
+// callback by id. A file with //export may only declare things in its cgo preamble.
 package lucet
 
 /*
@@ -13,72 +13,67 @@ import "C"
 import (
 	"errors"
 	"fmt"
-	"math"
+	"runtime"
 	"runtime/cgo"
 	"sync"
 	"unsafe"
 )
 
 // HostFunc is a host function's Go body: args typed by the Func's params;
-// it returns one Val per result (of the result's type), or an error, which
-// stops the guest (so does a panic).
+// it returns one Val per result, of the result's type, in order (nil or an
+// empty slice for none), or an error. An error, a panic, or results of the
+// wrong count or types stop the guest at once; Run returns a *HostError.
 type HostFunc func(c *Caller, args []Val) ([]Val, error)
 
-// Func is a host function: a signature and its Go body, in one of the
-// process's slots (LUCET_GO_SLOTS, 512) until Close. One Func may serve any
-// number of imports and instances.
+// Func is a host function: a signature and its Go body, behind one of the
+// process's host thunks (LUCET_HOST_THUNKS, 4096, shared with other users
+// of the library) until Close. One Func may serve any number of imports
+// and instances.
 type Func struct {
 	params, results   []ValType
 	fn                HostFunc
-	slot              int
+	id                uintptr
+	thunk             *C.struct_lucet_host_thunk
+	ptr               C.lucet_host_func_ptr
 	cParams, cResults *C.enum_lucet_val_type
 }
 
 var (
-	slotsMu sync.RWMutex
-	slots   [C.LUCET_GO_SLOTS]*Func
+	funcsMu  sync.RWMutex
+	funcByID = map[uintptr]*Func{}
+	nextID   uintptr
 )
 
-// NewFunc makes a host function of type (params) -> (results). Limits (the
-// C API and the trampoline's): at most one result; at most 5 integer (i32,
-// i64, externref) and 8 float (f32, f64) parameters; no v128.
+// NewFunc makes a host function of type (params) -> (results): any number
+// of parameters and results of types I32, I64, F32, F64, V128, ExternRef.
 func NewFunc(params, results []ValType, fn HostFunc) (*Func, error) {
-	if len(results) > 1 {
-		return nil, errors.New("lucet: a Go host function returns at most one value (the generic trampoline returns one register)")
-	}
-	ni, nf := 0, 0
 	for _, t := range append(append([]ValType{}, params...), results...) {
 		switch t {
-		case I32, I64, ExternRef, F32, F64:
+		case I32, I64, ExternRef, F32, F64, V128:
 		default:
 			return nil, fmt.Errorf("lucet: host functions cannot take or return %v", t)
 		}
 	}
-	for _, t := range params {
-		if t.isInt() {
-			ni++
-		} else {
-			nf++
-		}
+	if fn == nil {
+		return nil, errors.New("lucet: NewFunc: nil function")
 	}
-	if ni > C.LUCET_GO_MAX_INT_PARAMS || nf > C.LUCET_GO_MAX_FLOAT_PARAMS {
-		return nil, fmt.Errorf("lucet: a Go host function takes at most %d integer and %d float parameters, got %d and %d",
-			C.LUCET_GO_MAX_INT_PARAMS, C.LUCET_GO_MAX_FLOAT_PARAMS, ni, nf)
-	}
-	f := &Func{params: append([]ValType{}, params...), results: append([]ValType{}, results...), fn: fn, slot: -1}
+	f := &Func{params: append([]ValType{}, params...), results: append([]ValType{}, results...), fn: fn}
 	f.cParams = cTypes(params)
 	f.cResults = cTypes(results)
-	slotsMu.Lock()
-	defer slotsMu.Unlock()
-	for i := range slots {
-		if slots[i] == nil {
-			slots[i] = f
-			f.slot = i
-			return f, nil
-		}
+	funcsMu.Lock()
+	nextID++
+	f.id = nextID
+	funcByID[f.id] = f
+	funcsMu.Unlock()
+	runtime.LockOSThread() // the error message is this thread's
+	defer runtime.UnlockOSThread()
+	if code := C.lg_thunk_new(f.cParams, C.uint32_t(len(params)), f.cResults, C.uint32_t(len(results)), C.uintptr_t(f.id),
+		&f.thunk, &f.ptr); code != C.lucet_error_ok {
+		err := fmt.Errorf("lucet: NewFunc: %s: %s", C.GoString(C.lucet_error_name(code)), C.GoString(C.lucet_error_message()))
+		f.Close()
+		return nil, err
 	}
-	f.free()
-	return nil, fmt.Errorf("lucet: all %d host function slots are in use (Close unused Funcs)", C.LUCET_GO_SLOTS)
+	return f, nil
 }
 
 // MustFunc is NewFunc that panics on error.
@@ -105,15 +100,20 @@ func (f *Func) free() {
 	f.cParams, f.cResults = nil, nil
 }
 
-// Close frees the Func's slot. Instances created with it must be closed first.
+// Close releases the Func's thunk. Instances created with it must be
+// closed first.
 func (f *Func) Close() {
-	slotsMu.Lock()
-	defer slotsMu.Unlock()
-	if f.slot >= 0 {
-		slots[f.slot] = nil
-		f.slot = -1
-		f.free()
+	funcsMu.Lock()
+	defer funcsMu.Unlock()
+	if funcByID[f.id] != f {
+		return
 	}
+	delete(funcByID, f.id)
+	if f.thunk != nil {
+		C.lucet_host_thunk_release(f.thunk)
+		f.thunk, f.ptr = nil, nil
+	}
+	f.free()
 }
 
 // Caller is what a host function sees of the instance calling it.
@@ -137,9 +137,9 @@ func (c *Caller) Instance() *Instance { return c.inst }
 
 //export lucetGoDispatch
 func lucetGoDispatch(call *C.struct_lg_call) {
-	slotsMu.RLock()
-	f := slots[int(call.slot)]
-	slotsMu.RUnlock()
+	funcsMu.RLock()
+	f := funcByID[uintptr(call.id)]
+	funcsMu.RUnlock()
 	inst, _ := cgo.Handle(C.lg_vmctx_handle(call.ctx)).Value().(*Instance)
 	fail := func(err error) {
 		call.failed = 1
@@ -152,7 +152,7 @@ func lucetGoDispatch(call *C.struct_lg_call) {
 		}
 	}
 	if f == nil || inst == nil {
-		fail(errors.New("lucet: a host function slot with no Func (closed while in use?)"))
+		fail(errors.New("lucet: a host function with no Func (closed while in use?)"))
 		return
 	}
 	defer func() {
@@ -165,20 +165,9 @@ func lucetGoDispatch(call *C.struct_lg_call) {
 		}
 	}()
 	args := make([]Val, len(f.params))
-	ni, nf := 0, 0
-	for i, t := range f.params {
-		var bits uint64
-		if t.isInt() {
-			bits = uint64(call.ints[ni])
-			ni++
-		} else {
-			bits = uint64(call.floats[nf])
-			nf++
-		}
-		if t == I32 || t == F32 {
-			bits &= math.MaxUint32
-		}
-		args[i] = Val{Type: t, bits: bits}
+	for i := range f.params {
+		v := C.lv_at(call.params, C.uint32_t(i))
+		args[i] = Val{Type: ValType(v.ty), bits: uint64(C.lv_lo(v)), hi: uint64(C.lv_hi(v))}
 	}
 	out, err := f.fn(&Caller{inst: inst, ctx: call.ctx}, args)
 	if err != nil {
@@ -186,14 +175,17 @@ func lucetGoDispatch(call *C.struct_lg_call) {
 		return
 	}
 	if len(out) != len(f.results) {
-		fail(fmt.Errorf("returned %d values for %d results", len(out), len(f.results)))
+		fail(fmt.Errorf("returned %d values for %d results %v", len(out), len(f.results), f.results))
 		return
 	}
-	if len(out) == 1 {
-		if out[0].Type != f.results[0] {
-			fail(fmt.Errorf("returned %v for a %v result", out[0].Type, f.results[0]))
+	for i, v := range out {
+		if v.Type != f.results[i] {
+			fail(fmt.Errorf("returned %v for the %v result %d", v.Type, f.results[i], i))
 			return
 		}
-		call.result = C.uint64_t(out[0].bits)
+	}
+	for i, v := range out {
+		C.lv_set((*C.struct_lucet_val)(unsafe.Pointer(C.lv_at(call.results, C.uint32_t(i)))), C.int(v.Type),
+			C.uint64_t(v.bits), C.uint64_t(v.hi))
 	}
 }

@@ -11,10 +11,12 @@
 //	res, err := inst.Run("add", int32(40), int32(2)) // res[0].I32() == 42
 //	exports, err := m.Exports() // names, kinds and types (ExternType)
 //
-// Host functions are Go functions: one generic C trampoline (trampoline.c)
-// serves every signature, dispatching by slot to the Go function. A host
-// function that returns an error or panics stops the guest at once; Run
-// returns a *HostError wrapping it.
+// Host functions are Go functions of any signature (any number of
+// parameters and results, v128 as [16]byte through ValV128/V128): the
+// library's host thunks (lucet_host_thunk_new) call one C callback
+// (trampoline.c), which runs the Go function on a stack of its own. A host
+// function that returns an error, wrong results or panics stops the guest
+// at once; Run returns a *HostError wrapping it.
 //
 // Preopened directories are given HOST then GUEST, like the C API and
 // `lucet-wasi --dir HOST::GUEST`: Preopen{"/srv/data", "/data"}.
@@ -32,17 +34,7 @@ package lucet
 #include <string.h>
 #include "trampoline.h"
 
-// The union in struct lucet_val is a byte array to Go: small accessors.
-static struct lucet_val lv_make(int ty, uint64_t bits) {
-	struct lucet_val r; memset(&r, 0, sizeof r); r.ty = (enum lucet_val_type)ty;
-	memcpy(&r.inner_val, &bits, ty == lucet_val_type_i32 || ty == lucet_val_type_f32 ? 4 : 8);
-	return r;
-}
-static uint64_t lv_bits(const struct lucet_val *v) {
-	uint64_t b = 0;
-	memcpy(&b, &v->inner_val, v->ty == lucet_val_type_i32 || v->ty == lucet_val_type_f32 ? 4 : 8);
-	return b;
-}
+// The union in struct lucet_val is a byte array to Go: accessors in trampoline.c (lv_*).
 static const struct lucet_val *lr_value(const struct lucet_result *r, uint32_t i) { return &r->val.returned.values[i]; }
 static uint32_t lr_nvalues(const struct lucet_result *r) { return r->val.returned.nvalues; }
 static int lr_trap_code(const struct lucet_result *r) { return r->val.faulted.code; }
@@ -55,6 +47,7 @@ static void *handle_to_ptr(uintptr_t h) { return (void *)h; }
 import "C"
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -99,17 +92,34 @@ func (t ValType) String() string {
 
 func (t ValType) isInt() bool { return t == I32 || t == I64 || t == ExternRef }
 
-// Val is a typed WebAssembly value (v128 is not supported by this package).
+// Val is a typed WebAssembly value. A v128 is 16 bytes in WebAssembly's
+// order (little-endian lanes), as v128.store writes them: ValV128 / V128.
 type Val struct {
 	Type ValType
-	bits uint64
+	bits uint64 // the value; a v128's bytes 0..7 (little-endian)
+	hi   uint64 // a v128's bytes 8..15
 }
 
-func ValI32(v int32) Val        { return Val{I32, uint64(uint32(v))} }
-func ValI64(v int64) Val        { return Val{I64, uint64(v)} }
-func ValF32(v float32) Val      { return Val{F32, uint64(math.Float32bits(v))} }
-func ValF64(v float64) Val      { return Val{F64, math.Float64bits(v)} }
-func ValExternRef(v uint64) Val { return Val{ExternRef, v} }
+func ValI32(v int32) Val        { return Val{I32, uint64(uint32(v)), 0} }
+func ValI64(v int64) Val        { return Val{I64, uint64(v), 0} }
+func ValF32(v float32) Val      { return Val{F32, uint64(math.Float32bits(v)), 0} }
+func ValF64(v float64) Val      { return Val{F64, math.Float64bits(v), 0} }
+func ValExternRef(v uint64) Val { return Val{ExternRef, v, 0} }
+
+// ValV128 is a v128 of the 16 bytes b (b[0] is the low byte of lane 0).
+func ValV128(b [16]byte) Val {
+	return Val{V128, binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}
+}
+
+// V128 is a v128's 16 bytes (zero for other types).
+func (v Val) V128() (b [16]byte) {
+	if v.Type == V128 {
+		binary.LittleEndian.PutUint64(b[:8], v.bits)
+		binary.LittleEndian.PutUint64(b[8:], v.hi)
+	}
+	return b
+}
+
 func (v Val) I32() int32        { return int32(uint32(v.bits)) }
 func (v Val) I64() int64        { return int64(v.bits) }
 func (v Val) F32() float32      { return math.Float32frombits(uint32(v.bits)) }
@@ -126,12 +136,16 @@ func (v Val) String() string {
 		return fmt.Sprintf("f32(%g)", v.F32())
 	case F64:
 		return fmt.Sprintf("f64(%g)", v.F64())
+	case V128:
+		b := v.V128()
+		return fmt.Sprintf("v128(%x)", b[:])
 	}
 	return fmt.Sprintf("%v(%#x)", v.Type, v.bits)
 }
 
 // toVal types a Run argument by its Go type: int32/uint32 -> i32,
-// int64/uint64/int -> i64, float32 -> f32, float64 -> f64, or a Val (Run
+// int64/uint64/int -> i64, float32 -> f32, float64 -> f64, [16]byte ->
+// v128, or a Val (Run
 // types a plain int by the parameter first, intAs).
 func toVal(a interface{}) (Val, error) {
 	switch v := a.(type) {
@@ -151,8 +165,10 @@ func toVal(a interface{}) (Val, error) {
 		return ValF32(v), nil
 	case float64:
 		return ValF64(v), nil
+	case [16]byte:
+		return ValV128(v), nil
 	}
-	return Val{}, fmt.Errorf("unsupported argument type %T (use int32, int64, float32, float64 or a lucet.Val)", a)
+	return Val{}, fmt.Errorf("unsupported argument type %T (use int32, int64, float32, float64, [16]byte or a lucet.Val)", a)
 }
 
 // Error is a failing C API call.
@@ -368,7 +384,7 @@ func (r *Region) NewInstance(m *Module, cfg Config) (*Instance, error) {
 	defer C.free(unsafe.Pointer(funcs))
 	fs := unsafe.Slice(funcs, n+1)
 	for i, imp := range cfg.Imports {
-		if imp.Func == nil || imp.Func.slot < 0 {
+		if imp.Func == nil || imp.Func.ptr == nil {
 			return nil, fmt.Errorf("import %s.%s: no function (or a closed one)", imp.Module, imp.Name)
 		}
 		f := imp.Func
@@ -376,7 +392,7 @@ func (r *Region) NewInstance(m *Module, cfg Config) (*Instance, error) {
 		defer C.free(unsafe.Pointer(cm))
 		defer C.free(unsafe.Pointer(cn))
 		fs[i].module_name, fs[i].field_name = cm, cn
-		fs[i]._func = C.lg_slot_ptr(C.int(f.slot), boolInt(len(f.results) == 1 && !f.results[0].isInt()))
+		fs[i]._func = f.ptr
 		fs[i].params, fs[i].nparams = f.cParams, C.uint32_t(len(f.params))
 		fs[i].results, fs[i].nresults = f.cResults, C.uint32_t(len(f.results))
 	}
@@ -408,15 +424,9 @@ func (r *Region) NewInstance(m *Module, cfg Config) (*Instance, error) {
 	return inst, nil
 }
 
-func boolInt(b bool) C.int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // Run calls an exported function. Arguments are typed by their Go types
-// (int32/uint32: i32, int64/uint64: i64, float32: f32, float64: f64) or
+// (int32/uint32: i32, int64/uint64: i64, float32: f32, float64: f64,
+// [16]byte: v128) or
 // given as Vals; a plain int takes the parameter's type (i32: from
 // -2^31 to 2^32-1, i64: any, f32/f64: if exact), with an error naming
 // the argument on overflow or for a v128/reference parameter.
@@ -443,7 +453,7 @@ func (inst *Instance) Run(name string, args ...interface{}) ([]Val, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: argument %d: %w", name, i, err)
 		}
-		vals[i] = C.lv_make(C.int(v.Type), C.uint64_t(v.bits))
+		vals[i] = C.lv_make(C.int(v.Type), C.uint64_t(v.bits), C.uint64_t(v.hi))
 	}
 	res := (*C.struct_lucet_result)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_lucet_result{}))))
 	defer C.free(unsafe.Pointer(res))
@@ -467,7 +477,7 @@ func (inst *Instance) Run(name string, args ...interface{}) ([]Val, error) {
 		if err == nil {
 			out = make([]Val, int(got))
 			for i, v := range unsafe.Slice(buf, cap)[:int(got)] {
-				out[i] = Val{Type: ValType(v.ty), bits: uint64(C.lv_bits(&v))}
+				out[i] = Val{Type: ValType(v.ty), bits: uint64(C.lv_lo(&v)), hi: uint64(C.lv_hi(&v))}
 			}
 		}
 		C.free(unsafe.Pointer(buf))
@@ -540,7 +550,7 @@ func (inst *Instance) result(code C.enum_lucet_error, res *C.struct_lucet_result
 		*out = make([]Val, C.lr_nvalues(res))
 		for i := range *out {
 			v := C.lr_value(res, C.uint32_t(i))
-			(*out)[i] = Val{Type: ValType(v.ty), bits: uint64(C.lv_bits(v))}
+			(*out)[i] = Val{Type: ValType(v.ty), bits: uint64(C.lv_lo(v)), hi: uint64(C.lv_hi(v))}
 		}
 	}
 	return nil

@@ -30,54 +30,52 @@ static void call_on_stack(char *top, void (*fn)(void *), void *arg) {
           "cc", "memory");
 }
 
-static uint64_t bits_of(double d) {
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static uint64_t lg_dispatch(int slot, struct lucet_vmctx *ctx, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-                            uint64_t a4, double f0, double f1, double f2, double f3, double f4, double f5, double f6,
-                            double f7) {
-    struct lg_call c = {ctx, slot, {a0, a1, a2, a3, a4},
-                        {bits_of(f0), bits_of(f1), bits_of(f2), bits_of(f3), bits_of(f4), bits_of(f5), bits_of(f6),
-                         bits_of(f7)},
-                        0, 0};
+static uint32_t lg_callback(struct lucet_vmctx *ctx, void *data, const struct lucet_val *params,
+                            struct lucet_val *results) {
+    struct lg_call c = {ctx, (uintptr_t)data, params, results, 0};
     // Not inside lg_call (e.g. a start function run by instance creation):
     // no stack to run Go on.
-    if (!cb_stack_top) lucet_vmctx_terminate(ctx, LUCET_GO_HOST_ERROR + 1);
+    if (!cb_stack_top) return LUCET_GO_HOST_ERROR + 1;
     call_on_stack(cb_stack_top, dispatch_on_stack, &c);
-    if (c.failed) lucet_vmctx_terminate(ctx, LUCET_GO_HOST_ERROR);
-    return c.result;
+    return c.failed ? LUCET_GO_HOST_ERROR : 0;
 }
 
-#define LG_PARAMS                                                                                                   \
-    struct lucet_vmctx *ctx, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, double f0, double f1, \
-        double f2, double f3, double f4, double f5, double f6, double f7
-#define LG_ARGS ctx, a0, a1, a2, a3, a4, f0, f1, f2, f3, f4, f5, f6, f7
-#define LG_SLOT(n)                                                                                          \
-    static uint64_t lg_int_##n(LG_PARAMS) { return lg_dispatch(0##n - 01000, LG_ARGS); }                               \
-    static double lg_float_##n(LG_PARAMS) {                                                                 \
-        uint64_t r = lg_dispatch(0##n - 01000, LG_ARGS);                                                               \
-        double d;                                                                                           \
-        memcpy(&d, &r, sizeof d); /* an f32 result: its bits in the low half, as xmm0 carries a float */ \
-        return d;                                                                                           \
-    }
-#define LG_SLOT8(n) LG_SLOT(n##0) LG_SLOT(n##1) LG_SLOT(n##2) LG_SLOT(n##3) LG_SLOT(n##4) LG_SLOT(n##5) LG_SLOT(n##6) LG_SLOT(n##7)
-#define LG_SLOT64(n) LG_SLOT8(n##0) LG_SLOT8(n##1) LG_SLOT8(n##2) LG_SLOT8(n##3) LG_SLOT8(n##4) LG_SLOT8(n##5) LG_SLOT8(n##6) LG_SLOT8(n##7)
-// Slot numbers in octal digits: 1000..1777 are 512 slots (octal 01000 = 512).
-LG_SLOT64(10) LG_SLOT64(11) LG_SLOT64(12) LG_SLOT64(13) LG_SLOT64(14) LG_SLOT64(15) LG_SLOT64(16) LG_SLOT64(17)
-
-#define LG_PTR(n) {(lucet_host_func_ptr)lg_int_##n, (lucet_host_func_ptr)lg_float_##n},
-#define LG_PTR8(n) LG_PTR(n##0) LG_PTR(n##1) LG_PTR(n##2) LG_PTR(n##3) LG_PTR(n##4) LG_PTR(n##5) LG_PTR(n##6) LG_PTR(n##7)
-#define LG_PTR64(n) LG_PTR8(n##0) LG_PTR8(n##1) LG_PTR8(n##2) LG_PTR8(n##3) LG_PTR8(n##4) LG_PTR8(n##5) LG_PTR8(n##6) LG_PTR8(n##7)
-static const lucet_host_func_ptr slot_ptrs[LUCET_GO_SLOTS][2] = {
-    LG_PTR64(10) LG_PTR64(11) LG_PTR64(12) LG_PTR64(13) LG_PTR64(14) LG_PTR64(15) LG_PTR64(16) LG_PTR64(17)};
-
-lucet_host_func_ptr lg_slot_ptr(int slot, int float_result) {
-    if (slot < 0 || slot >= LUCET_GO_SLOTS) return 0;
-    return slot_ptrs[slot][float_result ? 1 : 0];
+enum lucet_error lg_thunk_new(const enum lucet_val_type *params, uint32_t nparams, const enum lucet_val_type *results,
+                              uint32_t nresults, uintptr_t id, struct lucet_host_thunk **thunk_out,
+                              lucet_host_func_ptr *func_out) {
+    return lucet_host_thunk_new(params, nparams, results, nresults, lg_callback, (void *)id, thunk_out, func_out);
 }
+
+static size_t lv_size(int ty) {
+    return ty == lucet_val_type_v128 ? 16 : ty == lucet_val_type_i32 || ty == lucet_val_type_f32 ? 4 : 8;
+}
+
+void lv_set(struct lucet_val *dst, int ty, uint64_t lo, uint64_t hi) {
+    uint64_t b[2] = {lo, hi};
+    memset(dst, 0, sizeof *dst);
+    dst->ty = (enum lucet_val_type)ty;
+    memcpy(&dst->inner_val, b, lv_size(ty));
+}
+
+struct lucet_val lv_make(int ty, uint64_t lo, uint64_t hi) {
+    struct lucet_val r;
+    lv_set(&r, ty, lo, hi);
+    return r;
+}
+
+uint64_t lv_lo(const struct lucet_val *v) {
+    uint64_t b[2] = {0, 0};
+    memcpy(b, &v->inner_val, lv_size(v->ty));
+    return b[0];
+}
+
+uint64_t lv_hi(const struct lucet_val *v) {
+    uint64_t b[2] = {0, 0};
+    memcpy(b, &v->inner_val, lv_size(v->ty));
+    return b[1];
+}
+
+const struct lucet_val *lv_at(const struct lucet_val *a, uint32_t i) { return &a[i]; }
 
 // Runs keep 256 KiB of this thread's own stack unused for the Go callbacks.
 #define LG_RESERVING(call)                                              \

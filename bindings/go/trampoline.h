@@ -1,45 +1,47 @@
 /* trampoline.h: the C half of host functions written in Go.
  *
- * The C API calls a host function with the import's own C signature. One
- * generic trampoline serves every signature: on x86-64 (System V) the
- * integer arguments (i32, i64, externref) arrive in order in rsi, rdx, rcx,
- * r8, r9 (rdi is the vmctx) and the float ones (f32, f64) in order in
- * xmm0..xmm7, whatever their interleaving; an integer result goes back in
- * rax, a float one in xmm0. So a function declared with 5 uint64_t and 8
- * double parameters reads any signature of at most 5 integer and 8 float
- * parameters, and two variants (integer / float result) cover the results.
- * Which Go function to call is the slot's number, baked into one copy of the
- * trampoline per slot (LUCET_GO_SLOTS copies, stamped by a macro).
+ * The C API calls a host function with the import's own C signature; the
+ * library's host thunks (lucet_host_thunk_new) turn any signature into one
+ * callback over struct lucet_val arrays: lg_callback, whose `data` is the
+ * Go Func's id. So Go host functions take and return any number of values
+ * of any type, v128 included.
  *
  * The Go function runs on a stack of this thread's own (Go's cgo callbacks
  * check the stack pointer; host functions are called on the guest's stack):
- * runs reserve it (lg_call and friends) and the trampoline switches to it.
- * If the Go function returned an error or panicked, the trampoline (C, with
- * no Go frame left on the stack) stops the guest with lucet_vmctx_terminate.
+ * runs reserve it (lg_call and friends) and lg_callback switches to it. If
+ * the Go function returned an error, a wrong result or panicked, the
+ * callback (C, with no Go frame left on the stack) returns
+ * LUCET_GO_HOST_ERROR, which stops the guest with that exit code.
  */
 #ifndef LUCET_GO_TRAMPOLINE_H
 #define LUCET_GO_TRAMPOLINE_H
 #include <stdint.h>
 #include <lucet_wasi.h>
 
-#define LUCET_GO_SLOTS 512
-#define LUCET_GO_MAX_INT_PARAMS 5
-#define LUCET_GO_MAX_FLOAT_PARAMS 8
-/* The exit code the trampoline terminates the guest with when the Go
- * function failed (the Go side knows it was a host function error). */
+/* The exit code the guest is stopped with when the Go function failed (the
+ * Go side knows it was a host function error); + 1: called outside a run. */
 #define LUCET_GO_HOST_ERROR 0x7fffff01u
 
 struct lg_call {
     struct lucet_vmctx *ctx;
-    int slot;
-    uint64_t ints[LUCET_GO_MAX_INT_PARAMS];
-    uint64_t floats[LUCET_GO_MAX_FLOAT_PARAMS]; /* the registers' low 64 bits */
-    uint64_t result;                            /* the result's bits */
+    uintptr_t id;                     /* the Func's id */
+    const struct lucet_val *params;
+    struct lucet_val *results;        /* .ty 0 until set */
     int failed;
 };
 
-/* The host function pointer of slot n, integer- or float-result variant. */
-lucet_host_func_ptr lg_slot_ptr(int slot, int float_result);
+/* A host thunk calling the Go Func `id`. */
+enum lucet_error lg_thunk_new(const enum lucet_val_type *params, uint32_t nparams, const enum lucet_val_type *results,
+                              uint32_t nresults, uintptr_t id, struct lucet_host_thunk **thunk_out,
+                              lucet_host_func_ptr *func_out);
+
+/* struct lucet_val from Go: the value's 16 bytes as two little-endian
+ * halves (lo holds every type but v128 entirely). */
+struct lucet_val lv_make(int ty, uint64_t lo, uint64_t hi);
+void lv_set(struct lucet_val *dst, int ty, uint64_t lo, uint64_t hi);
+uint64_t lv_lo(const struct lucet_val *v);
+uint64_t lv_hi(const struct lucet_val *v);
+const struct lucet_val *lv_at(const struct lucet_val *a, uint32_t i);
 
 enum lucet_error lg_call(struct lucet_instance *inst, const char *name, size_t argc, const struct lucet_val *argv,
                          struct lucet_val *results, size_t cap, size_t *n, struct lucet_result *res);

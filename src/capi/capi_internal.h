@@ -50,7 +50,8 @@ lucet_error exception_error(const char *func) noexcept;  // call inside a catch 
 // on x86-64 user space) fails the kind check. The table holds a shared_ptr,
 // and lookups return a copy: an object released while another thread uses
 // it lives until that use ends.
-enum class Kind : uint8_t { Module = 0xA1, Region = 0xA2, Instance = 0xA3, WasiCtx = 0xA4, KillSwitch = 0xA5 };
+enum class Kind : uint8_t { Module = 0xA1, Region = 0xA2, Instance = 0xA3, WasiCtx = 0xA4, KillSwitch = 0xA5,
+                        HostThunk = 0xA6 };
 
 class HandleTableBase {
 protected:

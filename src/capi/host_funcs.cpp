@@ -25,6 +25,11 @@ lucet_error copy_host_funcs(const lucet_host_func *funcs, size_t nfuncs, std::ve
             return fail(lucet_error_invalid_argument, where + ": NULL params or results with a non-zero count");
         // Two or more results: the function returns a struct of them by
         // value, which is what generated code expects of any import.
+        // A host thunk declared with another signature would read its
+        // arguments from the wrong registers: refused.
+        std::string bad = check_host_thunk(reinterpret_cast<const void *>(f.func), f.params, f.nparams, f.results,
+                                           f.nresults);
+        if (!bad.empty()) return fail(lucet_error_invalid_argument, where + ": " + bad);
         HostFunc h;
         h.module = f.module_name;
         h.field = f.field_name;

@@ -16,6 +16,10 @@ struct HostFunc {
 
 // Validates and copies; lucet_error_ok or an error already recorded.
 lucet_error copy_host_funcs(const lucet_host_func *funcs, size_t nfuncs, std::vector<HostFunc> &out);
+// When `code` is a host thunk (lucet_host_thunk_new): "" if it is live and
+// of type params -> results, else what is wrong; "" for other code.
+std::string check_host_thunk(const void *code, const lucet_val_type *params, uint32_t nparams,
+                             const lucet_val_type *results, uint32_t nresults);
 // Resolves (module, field) against `funcs`; an error names what is missing.
 ImportResolver host_func_resolver(std::vector<HostFunc> funcs);
 

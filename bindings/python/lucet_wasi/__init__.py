@@ -4,11 +4,16 @@ runtime), pure Python over ctypes.
     import lucet_wasi as lw
     module = lw.Module.from_wasm("guest.wasm")        # compiled once, then cached
     with lw.Region(capacity=4) as region:
-        inst = region.instance(module, imports={("env", "scale"): lw.HostFunc(lambda x: 3 * x, [lw.I64], [lw.I64])})
+        inst = region.instance(module, imports={
+            ("env", "scale"): lw.HostFunc(lambda x: 3 * x, [lw.I64], [lw.I64]),
+            # any number of results, v128 as 16 bytes: a tuple of the values
+            ("env", "divmod"): lw.HostFunc(lambda a, b: (a // b, a % b, float(b)), [lw.I64, lw.I64],
+                                           [lw.I64, lw.I64, lw.F64])})
         inst.run("add", 40, 2)                          # 42: arguments typed by the export's signature
         inst.run("pair", 7)                             # (7, 7): any number of results, as a tuple
         # a trap raises lw.Trap; the instance stays usable
-        # a host function that raises stops the guest: lw.HostFuncError, the exception in .exception
+        # a host function that raises, or returns a wrong count or type of values,
+        # stops the guest: lw.HostFuncError, the exception in .exception
 
 The library is found through $LUCET_WASI_LIB (a path), else pkg-config
 (lucet_wasi.pc), else the dynamic loader's path (liblucet_wasi.so.0).
@@ -19,6 +24,7 @@ Preopened directories are given HOST then GUEST, like the C API and
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import threading
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -34,9 +40,6 @@ I32, I64, F32, F64, V128, EXTERNREF, FUNCREF = 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x6
 _TYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64", V128: "v128", EXTERNREF: "externref",
                FUNCREF: "funcref"}
 _KIND_NAMES = {0: "func", 1: "table", 2: "memory", 3: "global"}
-_CTYPES: Dict[int, Any] = {I32: ctypes.c_uint32, I64: ctypes.c_uint64, F32: ctypes.c_float, F64: ctypes.c_double,
-                           EXTERNREF: ctypes.c_uint64}
-
 _ERR_OK, _ERR_RUNTIME_FAULT, _ERR_RUNTIME_TERMINATED = 0, 8, 9
 _ERR_EXPORT_NOT_FOUND, _ERR_BUFFER_TOO_SMALL = 18, 19
 _TAG_FAULTED, _TAG_TERMINATED = 1, 2
@@ -125,13 +128,13 @@ def _typed(v: Any, ty: Optional[int], what: str) -> Val:
     """v as a Val: a Val as it is, a plain number by ty (the signature's), else int -> i32, float -> f64."""
     if isinstance(v, Val):
         return v
-    if isinstance(v, bool) or not isinstance(v, (int, float, bytes, bytearray)):
-        raise TypeError(f"{what}: not a wasm value: {v!r}")
     if ty is None:
+        if isinstance(v, bool) or not isinstance(v, (int, float, bytes, bytearray)):
+            raise TypeError(f"{what}: not a wasm value: {v!r}")
         ty = I32 if isinstance(v, int) else V128 if isinstance(v, (bytes, bytearray)) else F64
-    if ty in (I32, I64, EXTERNREF) and not isinstance(v, int):
+    if ty in (I32, I64, EXTERNREF) and (isinstance(v, bool) or not isinstance(v, int)):
         raise TypeError(f"{what}: {type_name(ty)} needs an int, got {v!r}")
-    if ty in (F32, F64) and not isinstance(v, (int, float)):
+    if ty in (F32, F64) and (isinstance(v, bool) or not isinstance(v, (int, float))):
         raise TypeError(f"{what}: {type_name(ty)} needs a number, got {v!r}")
     if ty == V128 and not isinstance(v, (bytes, bytearray)):
         raise TypeError(f"{what}: v128 needs 16 bytes, got {v!r}")
@@ -344,82 +347,107 @@ class WasiCtx(_Handle):
         return h
 
 
-class HostFunc:
-    """A Python function the guest imports: fn(*args) -> value or None.
-    params/results: value types (I32, ...); at most one result (a ctypes
-    callback cannot return the struct the C API takes for two or more); no
-    v128 (ctypes cannot pass a vector register). If fn
-    raises, the guest is stopped and the run raises HostFuncError."""
-
-    def __init__(self, fn: Callable[..., Any], params: Iterable[int], results: Iterable[int] = ()) -> None:
-        self.fn, self.params, self.results = fn, list(params), list(results)
-        if len(self.results) > 1:
-            raise ValueError("a Python host function returns at most one value (ctypes callbacks cannot return "
-                             "the struct the C API takes for more)")
-        for t in self.params + self.results:
-            if t == V128:
-                raise TypeError("ctypes cannot pass a v128 to or from a host function (write that one in C)")
-            if t not in _CTYPES:
-                raise TypeError(f"unknown value type {t!r}")
+_HOST_TYPES = (I32, I64, F32, F64, V128, EXTERNREF)
+# The exit code a guest is stopped with when a Python host function failed
+# (the run raises HostFuncError, not Terminated).
+_HOST_ERROR = 0x7FFFFF01
 
 
 class _CallState:
-    """Shared by an instance and its host function trampolines: the first
-    exception a host function raised during the current run."""
+    """Shared by an instance and the host functions it calls: the first
+    exception a host function raised during the current run, and the
+    import names of its HostFuncs."""
 
     def __init__(self) -> None:
-        self.inst_h: Optional[int] = None
         self.exc: Optional[BaseException] = None
         self.exc_import = ""
+        self.names: Dict[int, str] = {}
         self.lock = threading.Lock()
 
     def record(self, import_name: str, e: BaseException) -> None:
         with self.lock:
-            if self.exc is not None:
-                return
-            self.exc, self.exc_import = e, import_name
-            h = self.inst_h
-        if h is None:
-            return  # in the start function: instance creation raises it
-        # Stop the guest: a kill switch pulled in a host function takes effect
-        # as the call returns to the guest, before its next instruction
-        # (generated code polls the kill after import calls). (The C API's lucet_vmctx_terminate
-        # longjmps, which must not cross the Python frames of this callback.)
-        ks = _ffi.vp()
-        if _ffi.kill_switch(h, ctypes.byref(ks)) == _ERR_OK:
-            _ffi.kill_terminate(ks, None)
-            _ffi.kill_release(ks)
+            if self.exc is None:
+                self.exc, self.exc_import = e, import_name
 
 
-def _trampoline(hf: HostFunc, import_name: str, state: _CallState) -> Any:
-    restype = _CTYPES[hf.results[0]] if hf.results else None
-    proto = ctypes.CFUNCTYPE(restype, ctypes.c_void_p, *[_CTYPES[t] for t in hf.params])
-    fn, params, results = hf.fn, hf.params, hf.results
-    zero = (0.0 if results[0] in (F32, F64) else 0) if results else None
+# Instances by the key they give the C API as embedder context (what
+# lucet_vmctx_get_delegate returns inside a host function).
+_STATES: Dict[int, _CallState] = {}
+_KEYS = itertools.count(1)
 
-    def call(_vmctx: int, *args: Any) -> Any:
-        # Called from guest code: no exception may unwind through here.
-        if state.exc is not None:
-            return zero  # the guest is being stopped
+
+class HostFunc(_Handle):
+    """A Python function the guest imports, of type params -> results (value
+    types I32, I64, F32, F64, V128, EXTERNREF; any number of each).
+
+    fn(*args) gets i32/i64 as signed ints, f32/f64 as floats, v128 as 16
+    bytes (wasm's little-endian lane order, as Instance.run returns a v128),
+    externref as an int. It returns None for no result, the value for one
+    result, and a tuple (or list) of exactly N values for N >= 2, each by
+    its declared type: an int for i32 (-2^31 .. 2^32-1), i64 and externref,
+    a number for f32/f64, 16 bytes (bytes or bytearray) for v128, or a Val
+    of that type. If fn raises, or returns a wrong count or type, the guest
+    stops at once and the run raises HostFuncError with the exception.
+
+    One HostFunc may serve any number of imports and instances. It holds one
+    of the process's 4096 host thunks (lucet_host_thunk_new) until it is
+    closed (close(), or garbage collection once no instance uses it)."""
+
+    _release = staticmethod(_ffi.host_thunk_release)
+
+    def __init__(self, fn: Callable[..., Any], params: Iterable[int], results: Iterable[int] = ()) -> None:
+        self.fn, self.params, self.results = fn, list(params), list(results)
+        for t in self.params + self.results:
+            if t not in _HOST_TYPES:
+                tn = type_name(t) if isinstance(t, int) else repr(t)
+                raise TypeError(f"a host function cannot take or return {tn}")
+        self._cparams = (ctypes.c_int * max(len(self.params), 1))(*self.params)
+        self._cresults = (ctypes.c_int * max(len(self.results), 1))(*self.results)
+        self._cb = _ffi.HostCallback(self._call)
+        h, fp = _ffi.vp(), _ffi.vp()
+        _check(_ffi.host_thunk_new(self._cparams, len(self.params), self._cresults, len(self.results), self._cb, None,
+                                   ctypes.byref(h), ctypes.byref(fp)), "creating a host function")
+        self._h, self._func = h.value, fp.value
+
+    def _types(self) -> str:
+        return ", ".join(type_name(t) for t in self.results)
+
+    def _store(self, r: Any, out: Any, name: str) -> None:
+        n = len(self.results)
+        if n == 0:
+            if r is not None and r != ():
+                raise TypeError(f"host function {name} has no results but returned {r!r}")
+            return
+        if n == 1:
+            if isinstance(r, (tuple, list)):
+                raise TypeError(f"host function {name} must return 1 value ({self._types()}), got a "
+                                f"{type(r).__name__} of {len(r)}")
+            vals: Sequence[Any] = (r,)
+        elif not isinstance(r, (tuple, list)):
+            raise TypeError(f"host function {name} must return a tuple of {n} values ({self._types()}), got {r!r}")
+        elif len(r) != n:
+            raise TypeError(f"host function {name} must return {n} values ({self._types()}), got {len(r)}")
+        else:
+            vals = r
+        for i, (v, t) in enumerate(zip(vals, self.results)):
+            what = f"host function {name} result {i}"
+            if isinstance(v, Val) and v.ty != t:
+                raise TypeError(f"{what}: {type_name(t)} needed, got {v!r}")
+            _to_c(_typed(v, t, what), out[i], what)
+
+    def _call(self, ctx: Optional[int], _data: Optional[int], params: Any, results: Any) -> int:
+        # Called from guest code: no exception may unwind through here. A
+        # non-zero return stops the guest (lucet_vmctx_terminate).
+        state = _STATES.get(_ffi.vmctx_get_delegate(ctx) or 0)
+        if state is None:
+            return _HOST_ERROR  # not an instance of this package's: nowhere to report to
+        name = state.names.get(id(self), "?")
         try:
-            args = tuple(_signed(a, 32) if t == I32 else _signed(a, 64) if t == I64 else a
-                         for a, t in zip(args, params))
-            r = fn(*args)
-            if not results:
-                return None
-            rt = results[0]
-            if rt in (I32, I64, EXTERNREF):
-                if isinstance(r, bool) or not isinstance(r, int):
-                    raise TypeError(f"host function {import_name} must return an int for {type_name(rt)}, got {r!r}")
-                return r & (0xFFFFFFFF if rt == I32 else 0xFFFFFFFFFFFFFFFF)
-            if not isinstance(r, (int, float)) or isinstance(r, bool):
-                raise TypeError(f"host function {import_name} must return a number for {type_name(rt)}, got {r!r}")
-            return float(r)
+            self._store(self.fn(*[_from_c(params[i]) for i in range(len(self.params))]), results, name)
+            return 0
         except BaseException as e:  # noqa: BLE001 - stops the guest, re-raised by run()
-            state.record(import_name, e)
-            return zero
-
-    return proto(call)
+            state.record(name, e)
+            return _HOST_ERROR
 
 
 class KillSwitch(_Handle):
@@ -446,31 +474,37 @@ class Instance(_Handle):
     def __init__(self, region: Region, module: Module, imports: Mapping[Tuple[str, str], HostFunc],
                  wasi: Optional[WasiCtx]) -> None:
         self._state = _CallState()
-        self._callbacks: List[Any] = []  # the C function pointers live as long as the instance
+        self._key = next(_KEYS)
+        self._funcs: List[HostFunc] = []  # the thunks live as long as the instance
         n = len(imports)
         funcs = (_ffi.HostFunc * max(n, 1))()
-        keep: List[Any] = []
         for i, ((mod, field), hf) in enumerate(imports.items()):
             if not isinstance(hf, HostFunc):
                 raise TypeError(f"import {mod}.{field}: expected a HostFunc, got {hf!r}")
-            cb = _trampoline(hf, f"{mod}.{field}", self._state)
-            self._callbacks.append(cb)
-            params = (ctypes.c_int * max(len(hf.params), 1))(*hf.params)
-            results = (ctypes.c_int * 1)(*hf.results)
-            keep += [params, results]
-            funcs[i] = _ffi.HostFunc(mod.encode(), field.encode(), ctypes.cast(cb, ctypes.c_void_p), params,
-                                     len(hf.params), len(hf.results), results)
+            if not hf._h:
+                raise Error(1, f"import {mod}.{field}", "the HostFunc is closed")
+            self._funcs.append(hf)
+            old = self._state.names.get(id(hf))
+            self._state.names[id(hf)] = f"{old}/{mod}.{field}" if old else f"{mod}.{field}"
+            funcs[i] = _ffi.HostFunc(mod.encode(), field.encode(), hf._func, hf._cparams, len(hf.params),
+                                     len(hf.results), hf._cresults)
         h = _ffi.vp()
         wasi_h = wasi._consume() if wasi is not None else None
-        code = _ffi.new_instance(region._h, module._h, funcs, n, None, wasi_h, ctypes.byref(h))
+        _STATES[self._key] = self._state
+        code = _ffi.new_instance(region._h, module._h, funcs, n, self._key, wasi_h, ctypes.byref(h))
         if code == _ERR_OK:
             self._h = h.value
         self._module, self._region = module, region  # released after the instance
         if self._state.exc is not None:  # a host function raised in the start function
             self.close()
             raise HostFuncError("instantiating", self._state.exc_import, self._state.exc) from self._state.exc
+        if code != _ERR_OK:
+            self.close()
         _check(code, "creating an instance")
-        self._state.inst_h = self._h
+
+    def close(self) -> None:
+        super().close()
+        _STATES.pop(getattr(self, "_key", 0), None)
 
     def export_type(self, name: str) -> Optional[FuncType]:
         """The export's signature if the module knows it (see Module.export_type)."""

@@ -141,3 +141,12 @@ import_type = _proto("lucet_dl_module_import_type", err, vp, ctypes.c_size_t, ct
 find_export = _proto("lucet_dl_module_find_export", err, vp, ctypes.c_char_p, ctypes.POINTER(ExternType))
 instance_call = _proto("lucet_instance_call", err, vp, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(Val),
                        ctypes.POINTER(Val), ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(Result))
+# Host functions: a Python callback over lucet_val arrays behind a native
+# function pointer of the import's signature (lucet_host_thunk_new).
+HostCallback = ctypes.CFUNCTYPE(ctypes.c_uint32, vp, vp, ctypes.POINTER(Val), ctypes.POINTER(Val))
+HOST_THUNK_BAD_RESULT = 0xFFFFFFF0
+host_thunk_new = _proto("lucet_host_thunk_new", err, ctypes.POINTER(ctypes.c_int), ctypes.c_uint32,
+                        ctypes.POINTER(ctypes.c_int), ctypes.c_uint32, HostCallback, vp, ctypes.POINTER(vp),
+                        ctypes.POINTER(vp))
+host_thunk_release = _proto("lucet_host_thunk_release", err, vp)
+vmctx_get_delegate = _proto("lucet_vmctx_get_delegate", vp, vp)

@@ -39,3 +39,14 @@ def region():
     import lucet_wasi
     with lucet_wasi.Region(capacity=2) as r:
         yield r
+
+
+@pytest.fixture(scope="session")
+def host_guest(cache_dir, tmp_path_factory):
+    """hostfuncs.wat: imports with 0, 1, 2 and 5 results, v128 included."""
+    import lucet_wasi
+    wat2wasm = os.environ.get("WAT2WASM") or shutil.which("wat2wasm")
+    assert wat2wasm, "wat2wasm (wabt) is needed"
+    out = tmp_path_factory.mktemp("hostfuncs") / "hostfuncs.wasm"
+    subprocess.run([wat2wasm, os.path.join(os.path.dirname(__file__), "hostfuncs.wat"), "-o", str(out)], check=True)
+    return lucet_wasi.Module.from_wasm(out, opt_level=0)

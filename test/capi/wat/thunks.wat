@@ -1,0 +1,36 @@
+;; Guest of test_capi_thunks.c: each export call_X forwards its arguments to
+;; the import X of the same signature and returns its results, so every
+;; register and stack location of the x86-64 convention is crossed.
+(module
+  (type $none (func))
+  (type $one (func (param i32) (result f64)))
+  (type $two (func (param i64 f64) (result i64 f64)))
+  (type $fff (func (result f32 f32 f64)))
+  (type $iif (func (param i32) (result i32 f32 i64)))
+  (type $many (func (param i32 i64 f32 f64 v128) (result i32 i64 f32 f64 v128)))
+  (type $vv (func (param v128 v128) (result v128)))
+  (type $wide (func (param i64 i64 i64 i64 i64 i64 i64 i64 f64 f64 f64 f64 f64 f64 f64 f64 f64 f64 v128 i32)
+                    (result i64 f64 v128)))
+  (type $ii (func (result i32 i32)))
+  (import "env" "none" (func $none (type $none)))
+  (import "env" "one" (func $one (type $one)))
+  (import "env" "two" (func $two (type $two)))
+  (import "env" "fff" (func $fff (type $fff)))
+  (import "env" "iif" (func $iif (type $iif)))
+  (import "env" "many" (func $many (type $many)))
+  (import "env" "vv" (func $vv (type $vv)))
+  (import "env" "wide" (func $wide (type $wide)))
+  (import "env" "ii" (func $ii (type $ii)))
+  (func (export "call_none") (type $none) call $none)
+  (func (export "call_one") (type $one) local.get 0 call $one)
+  (func (export "call_two") (type $two) local.get 0 local.get 1 call $two)
+  (func (export "call_fff") (type $fff) call $fff)
+  (func (export "call_iif") (type $iif) local.get 0 call $iif)
+  (func (export "call_many") (type $many)
+    local.get 0 local.get 1 local.get 2 local.get 3 local.get 4 call $many)
+  (func (export "call_vv") (type $vv) local.get 0 local.get 1 call $vv)
+  (func (export "call_wide") (type $wide)
+    local.get 0 local.get 1 local.get 2 local.get 3 local.get 4 local.get 5 local.get 6 local.get 7
+    local.get 8 local.get 9 local.get 10 local.get 11 local.get 12 local.get 13 local.get 14 local.get 15
+    local.get 16 local.get 17 local.get 18 local.get 19 call $wide)
+  (func (export "call_ii") (type $ii) call $ii))

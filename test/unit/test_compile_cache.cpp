@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -354,4 +355,80 @@ TEST_CASE("cache: LUCET_CACHE_MAX_SIZE sets the bound", "[cache]") {
     setenv("LUCET_CACHE_MAX_SIZE", "lots", 1);
     CHECK_FALSE(default_cache_max_size().ok());
     unsetenv("LUCET_CACHE_MAX_SIZE");
+}
+
+namespace {
+
+// cache::cc_version(cc, dir) in a fresh process (the function remembers its
+// answer per process), as a later lucet-wasi run would call it.
+std::string cc_version_in_child(const std::string &cc, const std::string &dir) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        auto v = cache::cc_version(cc, dir);
+        std::string out = v.ok() ? v.value() : "error: " + v.error().to_string();
+        ssize_t w = write(fds[1], out.data(), out.size());
+        _exit(w == static_cast<ssize_t>(out.size()) ? 0 : 1);
+    }
+    close(fds[1]);
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    return out;
+}
+
+size_t lines_in(const std::string &path) {
+    std::ifstream in(path);
+    size_t n = 0;
+    for (std::string l; std::getline(in, l);) n++;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("cache: cc --version runs once per compiler file, then comes from its stamp", "[cache]") {
+    TempDir t;
+    const std::string dir = t.path + "/cache", cc = t.path + "/fakecc", ran = t.path + "/ran";
+    REQUIRE(cache::ensure_private_dir(dir).ok());
+    auto write_cc = [&](const char *version) {
+        std::ofstream(cc) << "#!/bin/sh\necho run >> '" << ran << "'\necho '" << version << "'\n";
+        REQUIRE(chmod(cc.c_str(), 0755) == 0);
+    };
+    auto stamps = [&]() {
+        std::vector<std::string> v;
+        for (auto &e : fs::directory_iterator(dir))
+            if (e.path().extension() == ".ccv") v.push_back(e.path().string());
+        return v;
+    };
+    write_cc("fake cc 1");
+    CHECK(cc_version_in_child(cc, dir) == "fake cc 1");
+    CHECK(lines_in(ran) == 1);
+    REQUIRE(stamps().size() == 1);
+    // Later processes read the stamp: the compiler does not run again.
+    CHECK(cc_version_in_child(cc, dir) == "fake cc 1");
+    CHECK(cc_version_in_child(cc, dir) == "fake cc 1");
+    CHECK(lines_in(ran) == 1);
+    // A changed compiler file is a new identity: it runs again.
+    write_cc("fake cc 2, longer");
+    CHECK(cc_version_in_child(cc, dir) == "fake cc 2, longer");
+    CHECK(lines_in(ran) == 2);
+    // A stamp others could have written is not believed.
+    for (const std::string &s : stamps()) REQUIRE(chmod(s.c_str(), 0666) == 0);
+    CHECK(cc_version_in_child(cc, dir) == "fake cc 2, longer");
+    CHECK(lines_in(ran) == 3);
+    // Without a cache directory, or for a command with arguments, cc runs each time.
+    CHECK(cc_version_in_child(cc, "") == "fake cc 2, longer");
+    CHECK(cc_version_in_child(cc + " -O2", dir) == "fake cc 2, longer");
+    CHECK(lines_in(ran) == 5);
+    // clear removes the stamps with the entries.
+    REQUIRE(cache::clear(dir).ok());
+    CHECK(stamps().empty());
 }

@@ -19,9 +19,11 @@ lucet_error new_instance(const char *fn, const lucet_region *region, const lucet
     *inst_out = nullptr;
     if (flags & ~LUCET_INSTANCE_DEFER_START)
         return fail(lucet_error_invalid_argument, std::string(fn) + ": unknown flags " + std::to_string(flags));
-    auto r = regions().get(region);
+    // The instance holds references of its own: the handles may be released
+    // while it lives.
+    std::shared_ptr<Region> r = regions().get(region).shared();
     if (!r) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live region handle");
-    auto m = modules().get(module);
+    std::shared_ptr<DlModule> m = modules().get(module).shared();
     if (!m) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live module handle");
     std::vector<HostFunc> hf;
     if (lucet_error e = copy_host_funcs(funcs, nfuncs, hf); e != lucet_error_ok) return e;
@@ -29,8 +31,7 @@ lucet_error new_instance(const char *fn, const lucet_region *region, const lucet
     ImportResolver resolve = host_func_resolver(std::move(hf));
     if (wasi_ctx) {
         // Consumed from here on, whatever happens.
-        box->wasi = wasi_ctxs().remove(wasi_ctx);
-        if (!box->wasi) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live WASI context handle");
+        if (!wasi_ctxs().remove(wasi_ctx, &box->wasi)) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live WASI context handle");
         resolve = wasi_resolver(std::move(resolve));
     }
     // The start function runs here rather than inside create, so that its
@@ -210,8 +211,8 @@ lucet_error run_checked(const char *fn, lucet_instance *inst, const char *entryp
                         const lucet_val *argv, size_t results_cap, bool buffer, size_t *needed_out,
                         RunResult &rr, bool &ran) {
     ran = false;
-    // Holding the box keeps the instance alive for the whole run even if
-    // another thread releases the handle meanwhile.
+    // The pin keeps the instance alive for the whole run even if another
+    // thread releases the handle meanwhile.
     auto box = instances().get(inst);
     if (!box) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live instance handle");
     if (!entrypoint) return fail(lucet_error_invalid_argument, std::string(fn) + ": NULL entrypoint");

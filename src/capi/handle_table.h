@@ -1,5 +1,5 @@
 // handle_table.h: the C API's handle tables. Looking a handle up takes no
-// lock: one compare-and-swap pins the entry, one fetch_sub unpins it.
+// lock and, on the fast path, no locked instruction (hazard records).
 #pragma once
 
 #include <atomic>
@@ -16,32 +16,57 @@ namespace lucet::capi {
 // x86-64 user space) fails the kind check; a stale handle fails the
 // generation check.
 //
-// Each entry has one atomic state word: generation (32 bits) | live (1 bit) |
-// pins (31 bits). A lookup (get) pins the entry with a compare-and-swap that
-// also checks the generation and the live bit, so it pins only the object the
-// handle names; the returned Pin unpins when it goes out of scope. Releasing
-// (remove) clears the live bit and bumps the generation in one
-// compare-and-swap: the handle is dead at once, later lookups fail, but the
-// object lives until the last pin is dropped, and whoever drops the entry's
-// last reference (the remover, or the last Pin) destroys it and frees the
-// index. So a call running on one thread keeps its instance alive while
-// another thread releases it, and two racing releases cannot both succeed.
+// Each entry has one atomic state word: generation (32 bits) | live (1 bit)
+// | retired (1 bit) | counted pins (30 bits). A lookup (get) pins the entry
+// and then checks the generation and the live bit, so it pins only the
+// object the handle names; the returned Pin unpins when it goes out of
+// scope. Releasing (remove) clears the live bit, sets retired and bumps the
+// generation in one compare-and-swap: the handle is dead at once, later
+// lookups fail, two racing releases cannot both succeed, and the object
+// lives until nobody has it pinned; then whoever finds that (the remover or
+// the last unpinner) destroys it and frees the index.
+//
+// Two ways to pin. The fast one takes no locked instruction: each thread has
+// a hazard record (a few slots, registered once); a lookup stores the entry
+// in a free slot, then reads the state; unpinning clears the slot and reads
+// whether the entry was retired meanwhile. The reclaimer pays instead: it
+// issues membarrier(2), which makes every other thread pass a full memory
+// barrier, and then scans all records: a thread that pinned before the
+// barrier has its slot visible, one that pins after it sees the entry dead;
+// one that unpins after it sees the retired bit and tries again. The
+// fallback (no membarrier, or all slots of the thread in use: nested calls)
+// is a counted pin, one compare-and-swap that also checks the generation,
+// and one fetch_sub to unpin. Either way, a reclaim claims the destruction
+// with a compare-and-swap that clears the retired bit, so it happens once.
 //
 // Entries live in chunks of 64, 128, 256, ... entries (19 chunks reach the
 // 2^24 indices), allocated once and never moved or freed while the table
 // lives, so a lookup reads them without a lock. Inserting and freeing an
 // index take a mutex (the free list); lookups never do.
 //
-// A generation never wraps: an index whose generation reaches 2^32 - 1 is
-// retired when released (never handed out again), so a stale handle cannot
-// become valid again.
+// A generation never wraps: an index released with generation 2^32 - 1 is
+// never handed out again, so a stale handle cannot become valid again.
 enum class Kind : uint8_t { Module = 0xA1, Region = 0xA2, Instance = 0xA3, WasiCtx = 0xA4, KillSwitch = 0xA5 };
+
+// One record per thread that uses handles (hazards.cpp).
+struct HazardRecord {
+    static constexpr int kSlots = 4;
+    std::atomic<const void *> slot[kSlots] = {};  // entries pinned by the thread
+    std::atomic<bool> in_use{false};
+    HazardRecord *next = nullptr;
+};
+extern constinit thread_local HazardRecord *t_hazards __attribute__((tls_model("initial-exec")));
+// This thread's record, registered now; nullptr without membarrier(2).
+HazardRecord *hazard_record_slow() noexcept;
+// After a process-wide barrier: does any thread's record hold `entry`?
+bool hazard_held(const void *entry) noexcept;
 
 template <typename T>
 class HandleEntry {
 public:
     static constexpr uint64_t kLive = 1ull << 31;
-    static constexpr uint64_t kPinMask = kLive - 1;
+    static constexpr uint64_t kRetired = 1ull << 30;  // dead, object not destroyed yet
+    static constexpr uint64_t kPinMask = kRetired - 1;
     // gen 1, dead, no pins: never a live handle until insert publishes one.
     std::atomic<uint64_t> state{1ull << 32};
     std::shared_ptr<T> obj;  // written only by whoever owns the dead, unpinned entry
@@ -80,11 +105,11 @@ public:
     public:
         Pin() = default;
         Pin(std::nullptr_t) {}
-        Pin(Pin &&o) noexcept : t_(o.t_), e_(o.e_), index_(o.index_) { o.e_ = nullptr; }
+        Pin(Pin &&o) noexcept : t_(o.t_), e_(o.e_), index_(o.index_), slot_(o.slot_) { o.e_ = nullptr; }
         Pin &operator=(Pin &&o) noexcept {
             if (this != &o) {
                 reset();
-                t_ = o.t_, e_ = o.e_, index_ = o.index_;
+                t_ = o.t_, e_ = o.e_, index_ = o.index_, slot_ = o.slot_;
                 o.e_ = nullptr;
             }
             return *this;
@@ -100,16 +125,17 @@ public:
         // A reference of the caller's own (the object may outlive the handle).
         std::shared_ptr<T> shared() const { return e_ ? e_->obj : nullptr; }
         void reset() {
-            if (e_) t_->unpin(e_, index_);
+            if (e_) t_->unpin(e_, index_, slot_);
             e_ = nullptr;
         }
 
     private:
         friend class HandleTable;
-        Pin(HandleTable *t, Entry *e, uint32_t index) : t_(t), e_(e), index_(index) {}
+        Pin(HandleTable *t, Entry *e, uint32_t index, int slot) : t_(t), e_(e), index_(index), slot_(slot) {}
         HandleTable *t_ = nullptr;
         Entry *e_ = nullptr;
         uint32_t index_ = 0;
+        int slot_ = -1;  // in this thread's hazard record; -1: a counted pin
     };
 
     HandleTable() = default;
@@ -164,11 +190,26 @@ public:
         Entry *chunk = chunks_[chunk_of(index, off)].load(std::memory_order_acquire);
         if (!chunk) return {};
         Entry *e = &chunk[off];
+        HazardRecord *rec = t_hazards;
+        if (__builtin_expect(!rec, 0)) rec = hazard_record_slow();
+        if (__builtin_expect(rec != nullptr, 1)) {
+            for (int k = 0; k < HazardRecord::kSlots; k++) {
+                if (rec->slot[k].load(std::memory_order_relaxed)) continue;
+                rec->slot[k].store(e, std::memory_order_relaxed);
+                // Store before the load: reclaimers' membarrier makes it a
+                // full barrier, the compiler must keep the order.
+                std::atomic_signal_fence(std::memory_order_seq_cst);
+                uint64_t s = e->state.load(std::memory_order_acquire);
+                if ((s >> 32) == gen && (s & Entry::kLive)) return Pin(this, e, index, k);
+                unpin_hazard(rec, k, e, index);
+                return {};
+            }
+        }
         uint64_t s = e->state.load(std::memory_order_relaxed);
         do {
             if ((s >> 32) != gen || !(s & Entry::kLive) || (s & Entry::kPinMask) == Entry::kPinMask) return {};
         } while (!e->state.compare_exchange_weak(s, s + 1, std::memory_order_acquire, std::memory_order_relaxed));
-        return Pin(this, e, index);
+        return Pin(this, e, index, -1);
     }
 
     // Invalidates the handle (false if it is not a live handle of this kind).
@@ -188,9 +229,9 @@ public:
                 if (out) out->reset();
                 return false;
             }
-            dead = (((gen + 1) & 0xffffffffu) << 32) | (s & Entry::kPinMask);
-        } while (!e->state.compare_exchange_weak(s, dead, std::memory_order_acq_rel, std::memory_order_relaxed));
-        return true;  // p unpins: the last pin destroys
+            dead = (((gen + 1) & 0xffffffffu) << 32) | Entry::kRetired | (s & Entry::kPinMask);
+        } while (!e->state.compare_exchange_weak(s, dead, std::memory_order_seq_cst, std::memory_order_relaxed));
+        return true;  // p unpins and sees it retired: reclaims, unless others still have it pinned
     }
 
 private:
@@ -199,15 +240,33 @@ private:
         return &chunks_[chunk_of(index, off)].load(std::memory_order_acquire)[off];
     }
 
-    void unpin(Entry *e, uint32_t index) {
+    void unpin(Entry *e, uint32_t index, int slot) {
+        if (slot >= 0) return unpin_hazard(t_hazards, slot, e, index);
         uint64_t s = e->state.fetch_sub(1, std::memory_order_acq_rel);
-        if ((s & Entry::kPinMask) != 1 || (s & Entry::kLive)) return;
-        // Dead and that was the last pin: the entry is ours. Destroy the
-        // object outside the lock (its destructor may be long: an instance),
-        // then free the index unless its generation is spent.
+        if ((s & Entry::kPinMask) == 1 && (s & Entry::kRetired)) reclaim(e, index);
+    }
+
+    void unpin_hazard(HazardRecord *rec, int slot, Entry *e, uint32_t index) {
+        rec->slot[slot].store(nullptr, std::memory_order_release);
+        std::atomic_signal_fence(std::memory_order_seq_cst);  // as in get
+        if (__builtin_expect(e->state.load(std::memory_order_relaxed) & Entry::kRetired, 0)) reclaim(e, index);
+    }
+
+    // The entry was retired and we dropped a pin: destroy the object unless
+    // someone still has it pinned (they come here when they unpin).
+    void reclaim(Entry *e, uint32_t index) {
+        if (hazard_held(e)) return;
+        uint64_t s = e->state.load(std::memory_order_acquire);
+        do {
+            if (!(s & Entry::kRetired) || (s & Entry::kPinMask)) return;  // done already, or counted pins left
+        } while (!e->state.compare_exchange_weak(s, s & ~Entry::kRetired, std::memory_order_acq_rel,
+                                                 std::memory_order_acquire));
+        // The entry is ours. Destroy the object outside the lock (its
+        // destructor may be long: an instance), then free the index unless
+        // its generation is spent.
         std::shared_ptr<T> last = std::move(e->obj);
         last.reset();
-        if ((s >> 32) == 0) return;  // generation wrapped: retired
+        if ((s >> 32) == 0) return;  // generation wrapped: retired for good
         std::lock_guard<std::mutex> lk(mu_);
         free_.push_back(index);  // capacity reserved by insert
     }

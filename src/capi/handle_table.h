@@ -181,7 +181,7 @@ public:
 
     // Pins the handle's object; an empty Pin if h is not a live handle of
     // this kind.
-    Pin get(const void *h) {
+    __attribute__((always_inline)) Pin get(const void *h) {
         uint64_t v = reinterpret_cast<uintptr_t>(h);
         if ((v >> 56) != uint64_t(K)) return {};
         uint32_t index = uint32_t(v & (kMaxEntries - 1));
@@ -190,21 +190,30 @@ public:
         Entry *chunk = chunks_[chunk_of(index, off)].load(std::memory_order_acquire);
         if (!chunk) return {};
         Entry *e = &chunk[off];
+        // The usual case inline: the thread's first slot free.
         HazardRecord *rec = t_hazards;
-        if (__builtin_expect(!rec, 0)) rec = hazard_record_slow();
-        if (__builtin_expect(rec != nullptr, 1)) {
-            for (int k = 0; k < HazardRecord::kSlots; k++) {
-                if (rec->slot[k].load(std::memory_order_relaxed)) continue;
-                rec->slot[k].store(e, std::memory_order_relaxed);
-                // Store before the load: reclaimers' membarrier makes it a
-                // full barrier, the compiler must keep the order.
-                std::atomic_signal_fence(std::memory_order_seq_cst);
-                uint64_t s = e->state.load(std::memory_order_acquire);
-                if ((s >> 32) == gen && (s & Entry::kLive)) return Pin(this, e, index, k);
-                unpin_hazard(rec, k, e, index);
-                return {};
-            }
-        }
+        if (__builtin_expect(rec && !rec->slot[0].load(std::memory_order_relaxed), 1)) return pin_hazard(rec, 0, e, index, gen);
+        return get_slow(rec, e, index, gen);
+    }
+
+private:
+    Pin pin_hazard(HazardRecord *rec, int k, Entry *e, uint32_t index, uint64_t gen) {
+        rec->slot[k].store(e, std::memory_order_relaxed);
+        // Store before the load: reclaimers' membarrier makes it a full
+        // barrier, the compiler must keep the order.
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+        uint64_t s = e->state.load(std::memory_order_acquire);
+        if (__builtin_expect((s >> 32) == gen && (s & Entry::kLive), 1)) return Pin(this, e, index, k);
+        unpin_hazard(rec, k, e, index);
+        return {};
+    }
+
+    // A thread's first lookup, nested pins, counted pins.
+    __attribute__((noinline)) Pin get_slow(HazardRecord *rec, Entry *e, uint32_t index, uint64_t gen) {
+        if (!rec) rec = hazard_record_slow();
+        if (rec)
+            for (int k = 0; k < HazardRecord::kSlots; k++)
+                if (!rec->slot[k].load(std::memory_order_relaxed)) return pin_hazard(rec, k, e, index, gen);
         uint64_t s = e->state.load(std::memory_order_relaxed);
         do {
             if ((s >> 32) != gen || !(s & Entry::kLive) || (s & Entry::kPinMask) == Entry::kPinMask) return {};
@@ -212,6 +221,7 @@ public:
         return Pin(this, e, index, -1);
     }
 
+public:
     // Invalidates the handle (false if it is not a live handle of this kind).
     // The object is destroyed now if nobody has it pinned, else when the last
     // Pin goes; `out` (optional) receives a reference of its own first.
@@ -240,7 +250,7 @@ private:
         return &chunks_[chunk_of(index, off)].load(std::memory_order_acquire)[off];
     }
 
-    void unpin(Entry *e, uint32_t index, int slot) {
+    __attribute__((always_inline)) void unpin(Entry *e, uint32_t index, int slot) {
         if (slot >= 0) return unpin_hazard(t_hazards, slot, e, index);
         uint64_t s = e->state.fetch_sub(1, std::memory_order_acq_rel);
         if ((s & Entry::kPinMask) == 1 && (s & Entry::kRetired)) reclaim(e, index);
@@ -254,7 +264,7 @@ private:
 
     // The entry was retired and we dropped a pin: destroy the object unless
     // someone still has it pinned (they come here when they unpin).
-    void reclaim(Entry *e, uint32_t index) {
+    __attribute__((noinline)) void reclaim(Entry *e, uint32_t index) {
         if (hazard_held(e)) return;
         uint64_t s = e->state.load(std::memory_order_acquire);
         do {

@@ -206,9 +206,12 @@ namespace {
 
 // A run checked and ready to go, in the caller's frame so that the run's
 // result is constructed in place. The pin keeps the instance alive for the
-// whole run even if another thread releases the handle meanwhile.
+// whole run even if another thread releases the handle meanwhile. (Not an
+// aggregate: brace-initialising one would zero the argument slots.)
 struct Prepared {
-    HandleTable<InstanceBox, Kind::Instance>::Pin box;
+    using Pin = HandleTable<InstanceBox, Kind::Instance>::Pin;
+    explicit Prepared(Pin &&pin) : box(std::move(pin)) {}
+    Pin box;
     std::string_view name;  // one strlen for the lookup and the run
     // Room for 16 arguments, left uninitialised (to_val writes each one used).
     static constexpr size_t kInline = 16;
@@ -224,9 +227,8 @@ struct Prepared {
 // lucet_instance_run and lucet_instance_call: checks the arguments and the
 // export's type against a result capacity (`buffer`: the caller's buffer,
 // else lucet_result's fixed array). ok: run p.
-lucet_error prepare(const char *fn, lucet_instance *inst, const char *entrypoint, size_t argc, const lucet_val *argv,
-                    size_t results_cap, bool buffer, Prepared &p) {
-    p.box = instances().get(inst);
+lucet_error prepare(const char *fn, const char *entrypoint, size_t argc, const lucet_val *argv, size_t results_cap,
+                    bool buffer, Prepared &p) {
     if (!p.box) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live instance handle");
     if (!entrypoint) return fail(lucet_error_invalid_argument, std::string(fn) + ": NULL entrypoint");
     if (argc > 0 && !argv) return fail(lucet_error_invalid_argument, std::string(fn) + ": NULL argv with argc > 0");
@@ -275,8 +277,8 @@ lucet_error prepare(const char *fn, lucet_instance *inst, const char *entrypoint
 LUCET_API enum lucet_error lucet_instance_run(struct lucet_instance *inst, const char *entrypoint, size_t argc,
                                               const struct lucet_val *argv, struct lucet_result *result_out) try {
     set_errored(result_out);
-    Prepared p;
-    if (lucet_error e = prepare("lucet_instance_run", inst, entrypoint, argc, argv, LUCET_MAX_RESULTS, false, p);
+    Prepared p{instances().get(inst)};
+    if (lucet_error e = prepare("lucet_instance_run", entrypoint, argc, argv, LUCET_MAX_RESULTS, false, p);
         e != lucet_error_ok)
         return e;
     RunResult rr = p.box->inst->run(p.name, p.args);
@@ -291,8 +293,8 @@ LUCET_API enum lucet_error lucet_instance_call(struct lucet_instance *inst, cons
     if (nresults_out) *nresults_out = 0;
     if (results_cap > 0 && !results)
         return fail(lucet_error_invalid_argument, "lucet_instance_call: NULL results with results_cap > 0");
-    Prepared p;
-    if (lucet_error e = prepare("lucet_instance_call", inst, entrypoint, argc, argv, results_cap, true, p);
+    Prepared p{instances().get(inst)};
+    if (lucet_error e = prepare("lucet_instance_call", entrypoint, argc, argv, results_cap, true, p);
         e != lucet_error_ok) {
         if (nresults_out && e == lucet_error_buffer_too_small) *nresults_out = p.needed;
         return e;

@@ -138,7 +138,9 @@ public:
         int slot_ = -1;  // in this thread's hazard record; -1: a counted pin
     };
 
-    HandleTable() = default;
+    // first_generation: of every index's first handle (1; tests start near
+    // the wrap).
+    explicit HandleTable(uint32_t first_generation = 1) : first_gen_(first_generation ? first_generation : 1) {}
     HandleTable(const HandleTable &) = delete;
     HandleTable &operator=(const HandleTable &) = delete;
     ~HandleTable() {
@@ -166,6 +168,9 @@ public:
                 if (!chunks_[c].load(std::memory_order_relaxed)) {
                     Entry *chunk = new (std::nothrow) Entry[chunk_size(c)];
                     if (!chunk) return 0;
+                    if (first_gen_ != 1)
+                        for (uint32_t k = 0; k < chunk_size(c); k++)
+                            chunk[k].state.store(uint64_t(first_gen_) << 32, std::memory_order_relaxed);
                     chunks_[c].store(chunk, std::memory_order_release);
                 }
                 next_++;
@@ -281,6 +286,7 @@ private:
         free_.push_back(index);  // capacity reserved by insert
     }
 
+    const uint32_t first_gen_;
     std::atomic<Entry *> chunks_[kChunks] = {};
     std::mutex mu_;
     uint32_t next_ = 0;  // indices below this have been handed out

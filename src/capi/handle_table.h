@@ -100,7 +100,8 @@ class HandleTable : HandleTableBase {
 public:
     // A pinned object: the handle's object stays alive (not destroyed, its
     // index not reused) while the Pin exists. Move-only; empty when the
-    // lookup failed.
+    // lookup failed. It belongs to the thread that made it (its hazard slot
+    // is that thread's): the C API keeps each Pin a local of one call.
     class Pin {
     public:
         Pin() = default;

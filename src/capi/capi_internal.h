@@ -4,10 +4,10 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "capi/handle_table.h"
 #include "lucet_wasi.h"
 #include "runtime/runtime.h"
 #include "util/result.h"
@@ -44,82 +44,10 @@ lucet_error exception_error(const char *func) noexcept;  // call inside a catch 
 
 // ------------------------------------------------------------ handles
 //
-// A handle is not a pointer: it is (kind << 56) | (generation << 24) | index
-// into the kind's table. Releasing bumps the slot's generation, so a stale
-// handle no longer matches; a wrong-kind handle or a real pointer (top byte 0
-// on x86-64 user space) fails the kind check. The table holds a shared_ptr,
-// and lookups return a copy: an object released while another thread uses
-// it lives until that use ends.
-enum class Kind : uint8_t { Module = 0xA1, Region = 0xA2, Instance = 0xA3, WasiCtx = 0xA4, KillSwitch = 0xA5,
-                        HostThunk = 0xA6 };
-
-class HandleTableBase {
-protected:
-    static constexpr uint64_t kIndexBits = 24;
-    static constexpr uint64_t kMaxEntries = 1ull << kIndexBits;
-    static uint64_t encode(Kind k, uint32_t gen, uint32_t index) {
-        return (uint64_t(k) << 56) | (uint64_t(gen) << kIndexBits) | index;
-    }
-    // The index, or -1 when h is not of kind k.
-    static int64_t index_of(Kind k, uint64_t h, uint32_t &gen) {
-        if ((h >> 56) != uint64_t(k)) return -1;
-        gen = uint32_t(h >> kIndexBits);
-        return int64_t(h & (kMaxEntries - 1));
-    }
-};
-
-template <typename T, Kind K>
-class HandleTable : HandleTableBase {
-public:
-    // 0 when the table is full (2^24 live handles).
-    uint64_t insert(std::shared_ptr<T> obj) {
-        std::lock_guard<std::mutex> lk(mu_);
-        uint32_t i;
-        if (!free_.empty()) {
-            i = free_.back();
-            free_.pop_back();
-        } else {
-            if (entries_.size() >= kMaxEntries) return 0;
-            i = uint32_t(entries_.size());
-            entries_.push_back({});
-        }
-        entries_[i].obj = std::move(obj);
-        return encode(K, entries_[i].gen, i);
-    }
-    std::shared_ptr<T> get(const void *h) {
-        std::lock_guard<std::mutex> lk(mu_);
-        Entry *e = find(h);
-        return e ? e->obj : nullptr;
-    }
-    // Invalidates the handle and hands back the object (null if invalid).
-    std::shared_ptr<T> remove(const void *h) {
-        std::shared_ptr<T> out;
-        std::lock_guard<std::mutex> lk(mu_);
-        Entry *e = find(h);
-        if (!e) return nullptr;
-        out = std::move(e->obj);
-        e->obj.reset();
-        e->gen++;
-        free_.push_back(uint32_t(e - entries_.data()));
-        return out;
-    }
-
-private:
-    struct Entry {
-        uint32_t gen = 1;
-        std::shared_ptr<T> obj;
-    };
-    Entry *find(const void *h) {
-        uint32_t gen = 0;
-        int64_t i = index_of(K, reinterpret_cast<uintptr_t>(h), gen);
-        if (i < 0 || uint64_t(i) >= entries_.size()) return nullptr;
-        Entry &e = entries_[size_t(i)];
-        return e.obj && e.gen == gen ? &e : nullptr;
-    }
-    std::mutex mu_;
-    std::vector<Entry> entries_;
-    std::vector<uint32_t> free_;
-};
+// HandleTable (handle_table.h): get() pins the handle's object (a Pin, empty
+// for a stale, wrong-kind or non-handle value) without taking a lock; an
+// object released while another thread has it pinned lives until that use
+// ends.
 
 // What an instance handle owns. The WasiCtx must outlive the Instance (it is
 // its embed_ctx), hence the member order: `inst` is destroyed first.

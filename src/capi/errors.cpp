@@ -11,19 +11,27 @@
 namespace lucet::capi {
 
 namespace {
-// The message of the last failing call on this thread.
+// The message of the last failing call on this thread. t_message_set: has
+// one been recorded since the last ok()? A plain initial-exec TLS flag, so
+// that ok() on the call path is one load (t_message itself goes through
+// __tls_get_addr and its thread_local init guard).
 thread_local std::string t_message;
+constinit thread_local bool t_message_set __attribute__((tls_model("initial-exec"))) = false;
 }  // namespace
 
 lucet_error fail(lucet_error e, std::string msg) {
     t_message = std::move(msg);
+    t_message_set = true;
     return e;
 }
 
-const char *message_cstr() { return t_message.c_str(); }
+const char *message_cstr() { return t_message_set ? t_message.c_str() : ""; }
 
 lucet_error ok() {
-    t_message.clear();
+    if (t_message_set) {
+        t_message.clear();
+        t_message_set = false;
+    }
     return lucet_error_ok;
 }
 
@@ -44,6 +52,7 @@ lucet_error exception_error(const char *func) noexcept {
         t_message.clear();
         t_message.append("out of memory");
     }
+    t_message_set = true;
     return lucet_error_internal;
 }
 

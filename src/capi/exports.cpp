@@ -11,7 +11,7 @@ namespace {
 
 // The instance of `inst`, after checking that `name` is an export of `kind`;
 // on failure nullptr with the error in *err.
-std::shared_ptr<InstanceBox> lookup(const char *fn, lucet_instance *inst, const char *name, ExternKind kind,
+HandleTable<InstanceBox, Kind::Instance>::Pin lookup(const char *fn, lucet_instance *inst, const char *name, ExternKind kind,
                                     lucet_error *err) {
     auto box = instances().get(inst);
     if (!box) return *err = fail(lucet_error_invalid_argument, std::string(fn) + ": not a live instance handle"), nullptr;

@@ -19,9 +19,11 @@ lucet_error new_instance(const char *fn, const lucet_region *region, const lucet
     *inst_out = nullptr;
     if (flags & ~LUCET_INSTANCE_DEFER_START)
         return fail(lucet_error_invalid_argument, std::string(fn) + ": unknown flags " + std::to_string(flags));
-    auto r = regions().get(region);
+    // The instance holds references of its own: the handles may be released
+    // while it lives.
+    std::shared_ptr<Region> r = regions().get(region).shared();
     if (!r) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live region handle");
-    auto m = modules().get(module);
+    std::shared_ptr<DlModule> m = modules().get(module).shared();
     if (!m) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live module handle");
     std::vector<HostFunc> hf;
     if (lucet_error e = copy_host_funcs(funcs, nfuncs, hf); e != lucet_error_ok) return e;
@@ -29,8 +31,7 @@ lucet_error new_instance(const char *fn, const lucet_region *region, const lucet
     ImportResolver resolve = host_func_resolver(std::move(hf));
     if (wasi_ctx) {
         // Consumed from here on, whatever happens.
-        box->wasi = wasi_ctxs().remove(wasi_ctx);
-        if (!box->wasi) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live WASI context handle");
+        if (!wasi_ctxs().remove(wasi_ctx, &box->wasi)) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live WASI context handle");
         resolve = wasi_resolver(std::move(resolve));
     }
     // The start function runs here rather than inside create, so that its
@@ -73,6 +74,7 @@ bool to_val(const lucet_val &v, Val &out) {
     ValType t;
     if (!to_valtype(v.ty, t)) return false;
     out.type = t;
+    out.hi = 0;
     switch (v.ty) {
     case lucet_val_type_i32: out.bits = v.inner_val.as_i32; break;
     case lucet_val_type_f32: {
@@ -202,26 +204,41 @@ LUCET_API enum lucet_error lucet_instance_release(struct lucet_instance *inst) t
 
 namespace {
 
+// A run checked and ready to go, in the caller's frame so that the run's
+// result is constructed in place. The pin keeps the instance alive for the
+// whole run even if another thread releases the handle meanwhile. (Not an
+// aggregate: brace-initialising one would zero the argument slots.)
+struct Prepared {
+    using Pin = HandleTable<InstanceBox, Kind::Instance>::Pin;
+    explicit Prepared(Pin &&pin) : box(std::move(pin)) {}
+    Pin box;
+    std::string_view name;  // one strlen for the lookup and the run
+    // Room for 16 arguments, left uninitialised (to_val writes each one used).
+    static constexpr size_t kInline = 16;
+    union InlineArgs {
+        InlineArgs() {}
+        Val v[kInline];
+    } inline_args;
+    std::vector<Val> heap_args;
+    std::span<const Val> args;
+    size_t needed = 0;  // the export's number of results
+};
+
 // lucet_instance_run and lucet_instance_call: checks the arguments and the
 // export's type against a result capacity (`buffer`: the caller's buffer,
-// else lucet_result's fixed array), then runs. `ran` tells whether rr holds
-// the outcome of a run.
-lucet_error run_checked(const char *fn, lucet_instance *inst, const char *entrypoint, size_t argc,
-                        const lucet_val *argv, size_t results_cap, bool buffer, size_t *needed_out,
-                        RunResult &rr, bool &ran) {
-    ran = false;
-    // Holding the box keeps the instance alive for the whole run even if
-    // another thread releases the handle meanwhile.
-    auto box = instances().get(inst);
-    if (!box) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live instance handle");
+// else lucet_result's fixed array). ok: run p.
+lucet_error prepare(const char *fn, const char *entrypoint, size_t argc, const lucet_val *argv, size_t results_cap,
+                    bool buffer, Prepared &p) {
+    if (!p.box) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live instance handle");
     if (!entrypoint) return fail(lucet_error_invalid_argument, std::string(fn) + ": NULL entrypoint");
     if (argc > 0 && !argv) return fail(lucet_error_invalid_argument, std::string(fn) + ": NULL argv with argc > 0");
-    Instance &in = *box->inst;
+    Instance &in = *p.box->inst;
     if (in.is_yielded())
         return fail(lucet_error_instance_not_returned, std::string(fn) + ": " + entrypoint +
                                                            ": the instance is yielded (resume it or reset it first)");
 
-    const FuncType *type = in.export_func_type(entrypoint);
+    p.name = entrypoint;
+    const FuncType *type = in.export_func_type(p.name);
     if (!type) {  // get_export's message says why (no such export, not a function)
         auto ex = in.get_export(entrypoint, ExternKind::Func);
         return fail(lucet_error_func_not_found, ex ? std::string(entrypoint) + ": not a function export"
@@ -229,7 +246,7 @@ lucet_error run_checked(const char *fn, lucet_instance *inst, const char *entryp
     }
     const FuncType &ft = *type;
     lucet_val_type unused;
-    if (needed_out) *needed_out = ft.results.size();
+    p.needed = ft.results.size();
     if (ft.results.size() > results_cap) {
         std::string msg = std::string(fn) + ": " + entrypoint + " returns " + std::to_string(ft.results.size()) +
                           " values, ";
@@ -245,18 +262,13 @@ lucet_error run_checked(const char *fn, lucet_instance *inst, const char *entryp
             return fail(lucet_error_unsupported, std::string(fn) + ": " + entrypoint + " returns a " +
                                                      valtype_name(t) + ", which the C API does not carry");
 
-    constexpr size_t kInline = 16;
-    Val inline_args[kInline];
-    std::vector<Val> heap_args;
-    Val *args = inline_args;
-    if (argc > kInline) args = (heap_args.resize(argc), heap_args.data());
+    Val *args = p.inline_args.v;
+    if (argc > Prepared::kInline) args = (p.heap_args.resize(argc), p.heap_args.data());
     for (size_t i = 0; i < argc; i++)
         if (!to_val(argv[i], args[i]))
             return fail(lucet_error_invalid_argument, std::string(fn) + ": argv[" + std::to_string(i) +
                                                           "] has unknown type " + std::to_string(int(argv[i].ty)));
-
-    rr = in.run(entrypoint, std::span<const Val>(args, argc));
-    ran = true;
+    p.args = std::span<const Val>(args, argc);
     return lucet_error_ok;
 }
 
@@ -265,12 +277,12 @@ lucet_error run_checked(const char *fn, lucet_instance *inst, const char *entryp
 LUCET_API enum lucet_error lucet_instance_run(struct lucet_instance *inst, const char *entrypoint, size_t argc,
                                               const struct lucet_val *argv, struct lucet_result *result_out) try {
     set_errored(result_out);
-    RunResult rr;
-    bool ran;
-    lucet_error e = run_checked("lucet_instance_run", inst, entrypoint, argc, argv, LUCET_MAX_RESULTS, false,
-                                nullptr, rr, ran);
-    if (!ran) return e;
-    return report_run(rr, entrypoint, result_out);
+    Prepared p{instances().get(inst)};
+    if (lucet_error e = prepare("lucet_instance_run", entrypoint, argc, argv, LUCET_MAX_RESULTS, false, p);
+        e != lucet_error_ok)
+        return e;
+    RunResult rr = p.box->inst->run(p.name, p.args);
+    return report_run(rr, p.name, result_out);
 } LUCET_CAPI_CATCH
 
 LUCET_API enum lucet_error lucet_instance_call(struct lucet_instance *inst, const char *entrypoint, size_t argc,
@@ -281,15 +293,13 @@ LUCET_API enum lucet_error lucet_instance_call(struct lucet_instance *inst, cons
     if (nresults_out) *nresults_out = 0;
     if (results_cap > 0 && !results)
         return fail(lucet_error_invalid_argument, "lucet_instance_call: NULL results with results_cap > 0");
-    RunResult rr;
-    bool ran;
-    size_t needed = 0;
-    lucet_error e = run_checked("lucet_instance_call", inst, entrypoint, argc, argv, results_cap, true, &needed, rr,
-                                ran);
-    if (!ran) {
-        if (nresults_out && e == lucet_error_buffer_too_small) *nresults_out = needed;
+    Prepared p{instances().get(inst)};
+    if (lucet_error e = prepare("lucet_instance_call", entrypoint, argc, argv, results_cap, true, p);
+        e != lucet_error_ok) {
+        if (nresults_out && e == lucet_error_buffer_too_small) *nresults_out = p.needed;
         return e;
     }
+    RunResult rr = p.box->inst->run(p.name, p.args);
     if (rr.kind == RunResult::Kind::Returned) {
         for (size_t i = 0; i < rr.values.size(); i++) results[i] = from_val(rr.values[i]);
         if (nresults_out) *nresults_out = rr.values.size();

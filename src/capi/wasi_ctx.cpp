@@ -11,7 +11,7 @@ using namespace lucet;
 using namespace lucet::capi;
 
 namespace {
-std::shared_ptr<WasiCtx> get_ctx(const void *h, const char *fn, lucet_error &err) {
+HandleTable<WasiCtx, Kind::WasiCtx>::Pin get_ctx(const void *h, const char *fn, lucet_error &err) {
     auto c = wasi_ctxs().get(h);
     if (!c) err = fail(lucet_error_invalid_argument, std::string(fn) + ": not a live WASI context handle");
     return c;

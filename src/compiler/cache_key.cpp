@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <climits>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -181,9 +182,10 @@ Result<std::string> compiler_build_identity() {
 namespace {
 
 // The identity of the file `cc` runs when it is a plain command (a path, or
-// a name looked up in PATH; no arguments or shell syntax): its path, device,
-// inode, size, mtime and ctime, which change whenever the file is replaced or
-// written (a package upgrade renames a new file in). "" otherwise.
+// a name looked up in PATH; no arguments or shell syntax) naming a compiler
+// binary: its real path, device, inode, size, mtime and ctime, which change
+// whenever the file is replaced or written (a package upgrade renames a new
+// file in). "" otherwise.
 std::string cc_file_identity(const std::string &cc) {
     if (cc.empty()) return "";
     for (char c : cc)
@@ -202,11 +204,25 @@ std::string cc_file_identity(const std::string &cc) {
     for (const std::string &c : candidates) {
         struct stat st;
         if (stat(c.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || access(c.c_str(), X_OK) != 0) continue;
+        // Only a compiler binary answers --version by itself: a script (a
+        // wrapper whose answer may come from its environment or another
+        // file) or a compiler cache that runs the compiler it finds in PATH
+        // (ccache, sccache, distcc) runs every time.
+        char real[PATH_MAX];
+        if (!realpath(c.c_str(), real)) return "";
+        std::string base = std::strrchr(real, '/') ? std::strrchr(real, '/') + 1 : real;
+        if (base.find("ccache") != std::string::npos || base.find("distcc") != std::string::npos) return "";
+        int fd = open(real, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return "";
+        char magic[4] = {};
+        bool elf = read(fd, magic, 4) == 4 && std::memcmp(magic, "\177ELF", 4) == 0;
+        close(fd);
+        if (!elf) return "";
         char buf[256];
         std::snprintf(buf, sizeof buf, "|%llu|%llu|%lld|%lld.%09ld|%lld.%09ld", (unsigned long long)st.st_dev,
                       (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
                       st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-        return cc + "|" + c + buf;
+        return cc + "|" + real + buf;
     }
     return "";
 }

@@ -398,9 +398,15 @@ TEST_CASE("cache: cc --version runs once per compiler file, then comes from its 
     TempDir t;
     const std::string dir = t.path + "/cache", cc = t.path + "/fakecc", ran = t.path + "/ran";
     REQUIRE(cache::ensure_private_dir(dir).ok());
-    auto write_cc = [&](const char *version) {
-        std::ofstream(cc) << "#!/bin/sh\necho run >> '" << ran << "'\necho '" << version << "'\n";
-        REQUIRE(chmod(cc.c_str(), 0755) == 0);
+    // A compiler binary (a script always runs: its answer may depend on its
+    // environment) that logs each run and prints `version`.
+    auto build_cc = [&](const char *version) {
+        std::string src = t.path + "/fakecc.c";
+        std::ofstream(src) << "#include <stdio.h>\nint main(void) {\n  FILE *f = fopen(\"" << ran
+                           << "\", \"a\");\n  if (f) { fputs(\"run\\n\", f); fclose(f); }\n  puts(\"" << version
+                           << "\");\n  return 0;\n}\n";
+        std::string cmd = "cc -o '" + cc + ".new' '" + src + "' && mv '" + cc + ".new' '" + cc + "'";
+        REQUIRE(std::system(cmd.c_str()) == 0);
     };
     auto stamps = [&]() {
         std::vector<std::string> v;
@@ -408,7 +414,7 @@ TEST_CASE("cache: cc --version runs once per compiler file, then comes from its 
             if (e.path().extension() == ".ccv") v.push_back(e.path().string());
         return v;
     };
-    write_cc("fake cc 1");
+    build_cc("fake cc 1");
     CHECK(cc_version_in_child(cc, dir) == "fake cc 1");
     CHECK(lines_in(ran) == 1);
     REQUIRE(stamps().size() == 1);
@@ -416,18 +422,25 @@ TEST_CASE("cache: cc --version runs once per compiler file, then comes from its 
     CHECK(cc_version_in_child(cc, dir) == "fake cc 1");
     CHECK(cc_version_in_child(cc, dir) == "fake cc 1");
     CHECK(lines_in(ran) == 1);
-    // A changed compiler file is a new identity: it runs again.
-    write_cc("fake cc 2, longer");
+    // A replaced compiler file is a new identity: it runs again.
+    build_cc("fake cc 2, longer");
     CHECK(cc_version_in_child(cc, dir) == "fake cc 2, longer");
     CHECK(lines_in(ran) == 2);
     // A stamp others could have written is not believed.
     for (const std::string &s : stamps()) REQUIRE(chmod(s.c_str(), 0666) == 0);
     CHECK(cc_version_in_child(cc, dir) == "fake cc 2, longer");
     CHECK(lines_in(ran) == 3);
-    // Without a cache directory, or for a command with arguments, cc runs each time.
+    // Without a cache directory, for a command with arguments, or for a
+    // script, cc runs each time.
     CHECK(cc_version_in_child(cc, "") == "fake cc 2, longer");
     CHECK(cc_version_in_child(cc + " -O2", dir) == "fake cc 2, longer");
     CHECK(lines_in(ran) == 5);
+    const std::string script = t.path + "/scriptcc";
+    std::ofstream(script) << "#!/bin/sh\necho run >> '" << ran << "'\necho script cc\n";
+    REQUIRE(chmod(script.c_str(), 0755) == 0);
+    CHECK(cc_version_in_child(script, dir) == "script cc");
+    CHECK(cc_version_in_child(script, dir) == "script cc");
+    CHECK(lines_in(ran) == 7);
     // clear removes the stamps with the entries.
     REQUIRE(cache::clear(dir).ok());
     CHECK(stamps().empty());

@@ -48,13 +48,14 @@ impl Func {
     /// result's type, in order:
     ///
     /// ```no_run
-    /// # use lucet_wasi::{Func, FuncType, Val, ValType::*};
-    /// let two = Func::new(FuncType { params: vec![I64, F64], results: vec![I64, F64] }, |args| {
-    ///     match args {
-    ///         [Val::I64(a), Val::F64(b)] => Ok(vec![Val::I64(a + 1), Val::F64(b * 2.0)]),
-    ///         _ => unreachable!("the guest passes the declared types"),
-    ///     }
+    /// // The README's example (bindings/rust and the Language packages section).
+    /// use lucet_wasi::{Func, FuncType, Imports, Val, ValType::*};
+    /// let divmod = Func::new(FuncType::new([I64, I64], [I64, I64, V128]), |a| match a {
+    ///     [Val::I64(x), Val::I64(y)] if *y != 0 => Ok(vec![Val::I64(x / y), Val::I64(x % y), Val::V128(0)]),
+    ///     _ => Err(lucet_wasi::HostError::new("divide by zero")),
     /// })?;
+    /// let mut imports = Imports::new();
+    /// imports.func("env", "divmod", divmod);
     /// # Ok::<(), lucet_wasi::Error>(())
     /// ```
     ///

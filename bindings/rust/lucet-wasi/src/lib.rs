@@ -17,7 +17,9 @@
 //! `Result<T, HostError>`): a generic `extern "C"` trampoline is
 //! instantiated per closure type, no C per signature. A host function that
 //! returns `Err` or panics stops the guest at once: the call returns
-//! [`Error::Host`].
+//! [`Error::Host`]. [`Func::new`] takes any signature (any number of
+//! results, v128 as `Val::V128(u128)`) from a closure over `&[Val]`,
+//! through the C API's host thunks.
 //!
 //! Preopened directories are given HOST then GUEST, like the C API and
 //! `lucet-wasi --dir HOST::GUEST`: `Wasi::new().preopen("/srv/data", "/data")`.

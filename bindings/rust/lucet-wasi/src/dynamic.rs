@@ -16,7 +16,26 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Arc;
 
-type DynFn = dyn Fn(&[Val]) -> std::result::Result<Vec<Val>, HostError> + Send + Sync;
+type DynFn = dyn Fn(&mut Caller<'_>, &[Val]) -> std::result::Result<Vec<Val>, HostError> + Send + Sync;
+
+/// What a host function of Func::new_with_caller sees of the instance
+/// calling it, during the call.
+pub struct Caller<'a> {
+    ctx: *mut sys::lucet_vmctx,
+    _call: std::marker::PhantomData<&'a mut ()>,
+}
+
+impl Caller<'_> {
+    /// The calling guest's linear memory (empty without one).
+    pub fn memory(&mut self) -> &mut [u8] {
+        let n = unsafe { sys::lucet_vmctx_current_memory(self.ctx) } as usize * 65536;
+        let base = unsafe { sys::lucet_vmctx_get_heap(self.ctx) };
+        if n == 0 || base.is_null() {
+            return &mut [];
+        }
+        unsafe { std::slice::from_raw_parts_mut(base, n) }
+    }
+}
 
 pub(crate) struct DynFunc {
     thunk: *mut sys::lucet_host_thunk,
@@ -72,6 +91,15 @@ impl Func {
     pub fn new<F>(ty: FuncType, f: F) -> Result<Func>
     where
         F: Fn(&[Val]) -> std::result::Result<Vec<Val>, HostError> + Send + Sync + 'static,
+    {
+        Func::new_with_caller(ty, move |_: &mut Caller<'_>, args: &[Val]| f(args))
+    }
+
+    /// Func::new whose closure also gets a [`Caller`]: the calling guest's
+    /// memory (`caller.memory()`), as wasmtime's `Func::new`.
+    pub fn new_with_caller<F>(ty: FuncType, f: F) -> Result<Func>
+    where
+        F: Fn(&mut Caller<'_>, &[Val]) -> std::result::Result<Vec<Val>, HostError> + Send + Sync + 'static,
     {
         if ty.params.iter().chain(&ty.results).any(|t| *t == ValType::FuncRef) {
             return Err(Error::Type(format!(
@@ -144,7 +172,8 @@ unsafe extern "C" fn callback(
     let run = catch_unwind(AssertUnwindSafe(|| -> std::result::Result<(), (u32, HostError, bool)> {
         let d = &*d;
         let args: Vec<Val> = (0..d.ty.params.len()).map(|i| Val::from_c(&*params.add(i))).collect();
-        let out = (d.f)(&args).map_err(|e| (HOST_ERROR_EXIT, e, false))?;
+        let mut caller = Caller { ctx, _call: std::marker::PhantomData };
+        let out = (d.f)(&mut caller, &args).map_err(|e| (HOST_ERROR_EXIT, e, false))?;
         let bad = |m: String| Err((sys::LUCET_HOST_THUNK_BAD_RESULT, HostError::new(m), true));
         let want = &d.ty.results;
         if out.len() != want.len() {

@@ -37,6 +37,7 @@ mod dynamic;
 mod host;
 mod introspect;
 mod values;
+pub use dynamic::Caller;
 pub use host::{Func, HostError, IntoFunc};
 pub use introspect::{ExternKind, ExternTy, ExternType, FuncType, Limits};
 pub use values::{Val, ValType, WasmParams, WasmResults, WasmTy};

@@ -261,3 +261,36 @@ fn thunks_are_released_on_drop() {
         assert!(f.is_ok(), "Func {}: {:?}", i, f.err());
     }
 }
+
+#[test]
+fn caller_memory() {
+    // bindings/go/testdata/guest.wat: scale_plus_one(x) = host_scale(x) + 1;
+    // scale_loop(n) adds 1 to the i32 at 4 after each of n host_scale calls.
+    let dir = std::env::temp_dir().join(format!("lucet-wasi-rs-hostres-caller-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wasm = dir.join("guest.wasm");
+    let wat = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../go/testdata/guest.wat");
+    let tool = std::env::var("WAT2WASM").unwrap_or_else(|_| "wat2wasm".to_string());
+    assert!(Command::new(tool).arg(&wat).arg("-o").arg(&wasm).status().unwrap().success());
+    guest(); // XDG_CACHE_HOME set once, to the test's own directory
+    let module = Module::from_wasm(&wasm, 0).unwrap();
+    let scale = Func::new_with_caller(ft(&[I64], &[I64]), |caller, a| {
+        let mem = caller.memory();
+        assert_eq!(mem.len(), 65536);
+        if let Val::I64(x) = a[0] {
+            mem[100] = x as u8;
+        }
+        Ok(vec![Val::I64(mem[4] as i64)]) // the guest's counter
+    })
+    .unwrap();
+    let mut imp = Imports::new();
+    imp.func("env", "host_scale", scale);
+    imp.func("env", "host_f", Func::wrap(|a: f32, b: f64| a as f64 * b)); // both kinds in one instance
+    let region = Region::new(1).unwrap();
+    let mut inst = region.instance(&module, imp, None).unwrap();
+    assert_eq!(inst.call::<_, i64>("scale_plus_one", (7i64,)).unwrap(), 1);
+    assert_eq!(inst.call::<_, i32>("load", (100i32,)).unwrap(), 7); // written by the host
+    assert_eq!(inst.call::<_, i32>("scale_loop", (3i32,)).unwrap(), 3);
+    assert_eq!(inst.call::<_, i64>("scale_plus_one", (9i64,)).unwrap(), 4);
+    assert_eq!(inst.call::<_, f64>("call_f", (2.5f32, 4.0f64)).unwrap(), 10.0);
+}

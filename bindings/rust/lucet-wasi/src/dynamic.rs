@@ -187,7 +187,7 @@ unsafe extern "C" fn callback(
             ));
         }
         for (i, (v, t)) in out.iter().zip(want).enumerate() {
-            if v.ty() != Some(*t) {
+            if v.ty() != Some(*t) || matches!(v, Val::Other(_)) {
                 return bad(format!("result {} is {:?}, must be {} (results {})", i, v, t, type_list(want)));
             }
         }

@@ -167,6 +167,12 @@ fn wrong_result_count_or_type_stops_the_guest() {
         ("one", body(|_| Ok(vec![Val::I32(1)])), vec![Val::I32(1)], "h.one: result 0 is I32(1), must be i64 (results (i64))"),
         ("none", body(|_| Ok(vec![Val::I32(0)])), vec![], "h.none: returned 1 value for 0 results ()"),
         (
+            "one",
+            body(|_| Ok(vec![Val::Other(0x7e)])),
+            vec![Val::I32(1)],
+            "h.one: result 0 is Other(126), must be i64 (results (i64))",
+        ),
+        (
             "vv",
             body(|_| Ok(vec![Val::I64(7)])),
             vec![Val::V128(0), Val::V128(0)],

@@ -33,6 +33,9 @@ pub union lucet_val_inner {
     pub as_f32: f32,
     pub as_f64: f64,
     pub as_externref: u64,
+    pub as_funcref: u64,
+    /// The 16 bytes in WebAssembly's order (i32 lane k is bytes 4k..4k+3,
+    /// low byte first).
     pub as_v128: [u8; 16],
 }
 
@@ -127,6 +130,40 @@ pub struct lucet_host_func {
     pub nparams: u32,
     pub nresults: u32,
     pub results: *const lucet_val_type,
+}
+
+/// `typedef void (*lucet_host_func_ptr)(void)`: what lucet_host_thunk_new
+/// gives; cast it to lucet_host_func.func (`f.map_or(null, |f| f as *const c_void)`).
+pub type lucet_host_func_ptr = Option<unsafe extern "C" fn()>;
+
+/// `typedef uint32_t (*lucet_host_callback)(struct lucet_vmctx *ctx, void
+/// *data, const struct lucet_val *params, struct lucet_val *results)`:
+/// reads params[0..nparams), fills results[0..nresults) (each with its
+/// declared `ty`; they start with ty 0) and returns 0, or an exit code to
+/// stop the guest with. A result left unset or of another type stops the
+/// guest with LUCET_HOST_THUNK_BAD_RESULT. It must not unwind (panic) into
+/// the caller. NULL (None) is refused by lucet_host_thunk_new.
+pub type lucet_host_callback = Option<
+    unsafe extern "C" fn(
+        ctx: *mut lucet_vmctx,
+        data: *mut c_void,
+        params: *const lucet_val,
+        results: *mut lucet_val,
+    ) -> u32,
+>;
+
+/// The process's number of host thunks.
+pub const LUCET_HOST_THUNKS: u32 = 4096;
+/// Exit code of a guest stopped by a thunk whose callback left a result
+/// unset or of the wrong type (or whose buffer could not be allocated).
+pub const LUCET_HOST_THUNK_BAD_RESULT: u32 = 0xffff_fff0;
+/// Exit code of a guest that called a released thunk.
+pub const LUCET_HOST_THUNK_RELEASED: u32 = 0xffff_fff1;
+
+/// A host thunk (lucet_host_thunk_new); opaque.
+#[repr(C)]
+pub struct lucet_host_thunk {
+    _p: [u8; 0],
 }
 
 pub type lucet_externkind = u32;
@@ -260,4 +297,19 @@ extern "C" {
     pub fn lucet_instance_reset(i: *mut lucet_instance) -> lucet_error;
     pub fn lucet_instance_heap(i: *const lucet_instance) -> *mut u8;
     pub fn lucet_instance_heap_len(i: *const lucet_instance) -> u64;
+    /// A function pointer of signature (params) -> (results) that calls
+    /// callback(ctx, data, ...). Release the thunk with
+    /// lucet_host_thunk_release only after every instance created with it
+    /// (the pointer may be reused by the next thunk).
+    pub fn lucet_host_thunk_new(
+        params: *const lucet_val_type,
+        nparams: u32,
+        results: *const lucet_val_type,
+        nresults: u32,
+        callback: lucet_host_callback,
+        data: *mut c_void,
+        thunk_out: *mut *mut lucet_host_thunk,
+        func_out: *mut lucet_host_func_ptr,
+    ) -> lucet_error;
+    pub fn lucet_host_thunk_release(thunk: *mut lucet_host_thunk) -> lucet_error;
 }

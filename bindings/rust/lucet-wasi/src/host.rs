@@ -1,7 +1,11 @@
-//! Host functions from Rust closures. For each closure type the compiler
-//! instantiates one generic `extern "C"` trampoline with the import's C
-//! signature; the trampoline finds the closure in the instance's data (the
-//! embedder context) by the closure's TypeId.
+//! Host functions from Rust closures, two ways:
+//! - Func::wrap: for each closure type the compiler instantiates one
+//!   generic `extern "C"` trampoline with the import's C signature; the
+//!   trampoline finds the closure in the instance's data (the embedder
+//!   context) by the closure's TypeId.
+//! - Func::new: any signature (any number of results, v128) over the C
+//!   API's host thunks (lucet_host_thunk_new): one callback takes and gives
+//!   struct lucet_val arrays (dynamic.rs).
 use crate::values::{ValType, WasmTy};
 use crate::InstanceData;
 use lucet_wasi_sys as sys;
@@ -9,10 +13,11 @@ use std::any::{Any, TypeId};
 use std::fmt;
 use std::os::raw::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 /// The exit code a failed host function terminates the guest with (the
 /// call returns Error::Host, not this).
-const HOST_ERROR_EXIT: u32 = 0x7fff_ff01;
+pub(crate) const HOST_ERROR_EXIT: u32 = 0x7fff_ff01;
 
 /// A host function's failure: its message (a panic's payload if it panicked).
 #[derive(Debug)]
@@ -32,7 +37,7 @@ impl HostError {
     pub fn error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
         self.source.as_deref()
     }
-    fn panic(p: Box<dyn Any + Send>) -> HostError {
+    pub(crate) fn panic(p: Box<dyn Any + Send>) -> HostError {
         let msg = if let Some(s) = p.downcast_ref::<&str>() {
             s.to_string()
         } else if let Some(s) = p.downcast_ref::<String>() {
@@ -99,16 +104,44 @@ impl<T: HostRet> HostRet for Result<T, HostError> {
     }
 }
 
-/// A host function: a closure and the trampoline for its signature.
+/// A host function: a closure and the native function the guest calls
+/// (Func::wrap's trampoline, or Func::new's host thunk).
 pub struct Func {
     pub(crate) ptr: *const c_void,
-    pub(crate) type_id: TypeId,
-    pub(crate) closure: Box<dyn Any>,
+    pub(crate) owner: FuncOwner,
     pub(crate) params: Vec<sys::lucet_val_type>,
     pub(crate) results: Vec<sys::lucet_val_type>,
 }
 
+/// What keeps a Func's code valid: Func::wrap's closure (moved into the
+/// instance), or Func::new's thunk (shared by the instances using it).
+pub(crate) enum FuncOwner {
+    Closure(TypeId, Box<dyn Any>),
+    Thunk(Arc<crate::dynamic::DynFunc>),
+}
+
 impl Func {
+    /// The function's type.
+    pub fn ty(&self) -> crate::FuncType {
+        let conv = |ts: &[sys::lucet_val_type]| ts.iter().filter_map(|t| ValType::from_c(*t)).collect();
+        crate::FuncType { params: conv(&self.params), results: conv(&self.results) }
+    }
+
+    /// Another handle to the same host function, for another import or
+    /// instance: Some for a Func::new (its closure is shared), None for a
+    /// Func::wrap (its closure belongs to one instance).
+    pub fn try_clone(&self) -> Option<Func> {
+        match &self.owner {
+            FuncOwner::Thunk(d) => Some(Func {
+                ptr: self.ptr,
+                owner: FuncOwner::Thunk(d.clone()),
+                params: self.params.clone(),
+                results: self.results.clone(),
+            }),
+            FuncOwner::Closure(..) => None,
+        }
+    }
+
     /// A host function from a closure `Fn(A, B, ...) -> R` (up to 6
     /// parameters of i32/u32/i64/u64/f32/f64; R: `()`, one of those, or a
     /// `Result<_, HostError>`). Err or a panic stops the guest at once.
@@ -179,8 +212,7 @@ macro_rules! into_func {
                 }
                 Func {
                     ptr: trampoline::<F, R, $($a),*> as *const c_void,
-                    type_id: TypeId::of::<F>(),
-                    closure: Box::new(self),
+                    owner: FuncOwner::Closure(TypeId::of::<F>(), Box::new(self)),
                     params: vec![$($a::TYPE.to_c()),*],
                     results: R::results().into_iter().map(|t| t.to_c()).collect(),
                 }

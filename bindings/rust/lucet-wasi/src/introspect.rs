@@ -27,6 +27,13 @@ pub struct FuncType {
     pub results: Vec<ValType>,
 }
 
+impl FuncType {
+    /// `FuncType::new([ValType::I64, ValType::F64], [ValType::I64])`
+    pub fn new(params: impl IntoIterator<Item = ValType>, results: impl IntoIterator<Item = ValType>) -> FuncType {
+        FuncType { params: params.into_iter().collect(), results: results.into_iter().collect() }
+    }
+}
+
 /// The type of an import or export, by kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExternTy {

@@ -17,7 +17,9 @@
 //! `Result<T, HostError>`): a generic `extern "C"` trampoline is
 //! instantiated per closure type, no C per signature. A host function that
 //! returns `Err` or panics stops the guest at once: the call returns
-//! [`Error::Host`].
+//! [`Error::Host`]. [`Func::new`] takes any signature (any number of
+//! results, v128 as `Val::V128(u128)`) from a closure over `&[Val]`,
+//! through the C API's host thunks.
 //!
 //! Preopened directories are given HOST then GUEST, like the C API and
 //! `lucet-wasi --dir HOST::GUEST`: `Wasi::new().preopen("/srv/data", "/data")`.
@@ -31,9 +33,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::ptr;
 
+mod dynamic;
 mod host;
 mod introspect;
 mod values;
+pub use dynamic::Caller;
 pub use host::{Func, HostError, IntoFunc};
 pub use introspect::{ExternKind, ExternTy, ExternType, FuncType, Limits};
 pub use values::{Val, ValType, WasmParams, WasmResults, WasmTy};
@@ -288,6 +292,10 @@ impl Imports {
 pub(crate) struct InstanceData {
     pub(crate) closures: Vec<(TypeId, Box<dyn Any>)>,
     pub(crate) error: RefCell<Option<HostError>>,
+    /// Func::new's thunks this instance calls, with the import's
+    /// "module.name": dropped after the instance is released (Instance's
+    /// Drop runs before its fields'), which lucet_host_thunk_release needs.
+    pub(crate) thunks: Vec<(std::sync::Arc<dynamic::DynFunc>, String)>,
 }
 
 /// An instance (released on drop, which frees its slot).
@@ -299,15 +307,18 @@ unsafe impl Send for Instance {}
 
 impl Instance {
     fn new(region: &Region, module: &Module, imports: Imports, wasi: Option<Wasi>) -> Result<Instance> {
-        let mut data = Box::new(InstanceData { closures: Vec::new(), error: RefCell::new(None) });
+        let mut data =
+            Box::new(InstanceData { closures: Vec::new(), error: RefCell::new(None), thunks: Vec::new() });
         let mut names = Vec::new();
         let mut cfuncs = Vec::new();
         for (m, n, f) in imports.funcs {
-            if data.closures.iter().any(|(t, _)| *t == f.type_id) {
-                return Err(Error::Type(format!(
-                    "import {}.{}: the same closure type is already an import of this instance (wrap it in a new closure)",
-                    m, n
-                )));
+            if let host::FuncOwner::Closure(id, _) = &f.owner {
+                if data.closures.iter().any(|(t, _)| t == id) {
+                    return Err(Error::Type(format!(
+                        "import {}.{}: the same closure type is already an import of this instance (wrap it in a new closure)",
+                        m, n
+                    )));
+                }
             }
             let (cm, cn) = (c_string(&m)?, c_string(&n)?);
             cfuncs.push(sys::lucet_host_func {
@@ -320,7 +331,10 @@ impl Instance {
                 results: f.results.as_ptr(),
             });
             names.push((cm, cn, f.params, f.results));
-            data.closures.push((f.type_id, f.closure));
+            match f.owner {
+                host::FuncOwner::Closure(id, c) => data.closures.push((id, c)),
+                host::FuncOwner::Thunk(d) => data.thunks.push((d, format!("{}.{}", m, n))),
+            }
         }
         let ctx = match wasi {
             Some(w) => Some(w.build()?),

@@ -1,8 +1,8 @@
 //! Values and the traits that type calls and host functions.
 use lucet_wasi_sys as sys;
 
-/// A WebAssembly value type. V128 and FuncRef appear in introspection
-/// (Module::exports); values of them are Val::Other.
+/// A WebAssembly value type. FuncRef appears only in introspection
+/// (Module::exports); a value of it is Val::Other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValType {
     I32,
@@ -12,6 +12,20 @@ pub enum ValType {
     ExternRef,
     V128,
     FuncRef,
+}
+
+impl std::fmt::Display for ValType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+            ValType::F32 => "f32",
+            ValType::F64 => "f64",
+            ValType::ExternRef => "externref",
+            ValType::V128 => "v128",
+            ValType::FuncRef => "funcref",
+        })
+    }
 }
 
 impl ValType {
@@ -49,7 +63,11 @@ pub enum Val {
     F32(f32),
     F64(f64),
     ExternRef(u64),
-    /// A type this crate does not represent (v128): its C type code.
+    /// A v128: its 16 bytes in WebAssembly's order read as a little-endian
+    /// u128 (i32 lane k is bits 32k..32k+31; `u128::from_le_bytes` of what
+    /// v128.store writes).
+    V128(u128),
+    /// A type this crate does not represent (funcref): its C type code.
     Other(u32),
 }
 
@@ -77,9 +95,26 @@ impl Val {
                 v.ty = sys::EXTERNREF;
                 v.inner_val.as_externref = x;
             }
+            Val::V128(x) => {
+                v.ty = sys::V128;
+                v.inner_val.as_v128 = x.to_le_bytes();
+            }
             Val::Other(t) => v.ty = t,
         }
         v
+    }
+
+    /// The value's type (None for Val::Other of an unknown type code).
+    pub fn ty(&self) -> Option<ValType> {
+        Some(match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::ExternRef(_) => ValType::ExternRef,
+            Val::V128(_) => ValType::V128,
+            Val::Other(t) => return ValType::from_c(*t),
+        })
     }
 
     pub(crate) fn from_c(v: &sys::lucet_val) -> Val {
@@ -90,6 +125,7 @@ impl Val {
                 sys::F32 => Val::F32(v.inner_val.as_f32),
                 sys::F64 => Val::F64(v.inner_val.as_f64),
                 sys::EXTERNREF => Val::ExternRef(v.inner_val.as_externref),
+                sys::V128 => Val::V128(u128::from_le_bytes(v.inner_val.as_v128)),
                 t => Val::Other(t),
             }
         }

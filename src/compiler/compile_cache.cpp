@@ -230,11 +230,13 @@ Result<std::string> compile_cached_file(const std::string &wasm_path, const Comp
     // it was: a later write then gets a later ctime even where timestamps
     // have a 1 s granularity (git's "racy" index rule), so an identity never
     // names two contents.
+    // Written once the entry exists: a compile that fails leaves nothing.
     struct stat after;
-    if (!index.empty() && fstat(fd, &after) == 0 && same_file_state(before, after) &&
-        std::max(before.st_mtime, before.st_ctime) + 2 <= time(nullptr))
-        cache::write_record(index, kIndexHeader, hash);
-    return cached_entry(wasm_path, bytes, hash, opts, cache_dir, max_size);
+    const bool stable = !index.empty() && fstat(fd, &after) == 0 && same_file_state(before, after) &&
+                        std::max(before.st_mtime, before.st_ctime) + 2 <= time(nullptr);
+    auto so = cached_entry(wasm_path, bytes, hash, opts, cache_dir, max_size);
+    if (so.ok() && stable) cache::write_record(index, kIndexHeader, hash);
+    return so;
 }
 
 Result<std::string> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts) {

@@ -34,9 +34,8 @@ struct CUnit {
     // Suggested per-unit optimisation cap: functions above a size threshold are
     // placed in units that get a lower -O level to keep cc time linear.
     int max_opt_level = 3;
-    // Only tiny loop-free functions: at level 1 the unit is compiled with
-    // -Og, gcc's shorter -O1 pipeline (same code for such bodies, 25% less
-    // cc time; cost_model.h).
+    // Only tiny loop-free functions: compiled at -O0, their variables
+    // declared `register` (cost_model.h, is_tiny).
     bool tiny_only = false;
     // The wasm function indices it defines, first and last (for messages such
     // as "compiling f12..f40 (unit3.c)"); -1: none (unit0, data units).

@@ -114,6 +114,7 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
         uint32_t fidx = m.num_imported_funcs + i;
         cgen::Lowering lowering = cgen::choose_lowering(cgen::function_cost(f), opts.force_split_chunk_bytes);
         lowering.poll_after_indirect = poll_after_indirect;
+        lowering.register_vars = opts.force_register_vars;
         if (lowering.own_unit) {
             CUnit big;
             big.max_opt_level = lowering.max_opt_level;

@@ -22,6 +22,9 @@ struct EmitOptions {
     // Testing: split every function into chunks of about this many bytes of
     // C (cost_model.h, Lowering::split_chunk_bytes); 0: only huge functions.
     size_t force_split_chunk_bytes = 0;
+    // Testing: every function not split is emitted with register variables
+    // where register_ok allows (as in units of tiny functions, cost_model.h).
+    bool force_register_vars = false;
 };
 
 // One C translation unit. units[0] holds the module descriptor, trampolines and

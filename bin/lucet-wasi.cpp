@@ -473,8 +473,6 @@ int main(int argc, char **argv) {
                          module_path.c_str());
             return kExitFailure;
         }
-        if (!read_file(module_path, bytes))
-            return usage_error("cannot read module '" + module_path + "': " + std::strerror(errno));
         lucet::CompileOptions opts;
         opts.reserved_size = std::min<uint64_t>(limits.max_heap_size, 4ull << 30);
         opts.guard_size = std::min<uint64_t>(limits.heap_address_space - opts.reserved_size, 4ull << 30);
@@ -487,7 +485,8 @@ int main(int argc, char **argv) {
             lucet::ccdrv::KillJobsOnSignal kill_jobs_on_signal;
             lucet::TtyProgress progress("lucet-wasi: compiling " + module_path);
             opts.progress = progress.callback();
-            so = lucet::compile_cached(module_path, bytes, opts);
+            // Through the cache's .wasm index: an unchanged file is not even read.
+            so = lucet::compile_cached(module_path, opts);
         }
         if (!so.ok()) {
             std::fprintf(stderr, "lucet-wasi: error: %s\n", so.error().to_string().c_str());

@@ -20,10 +20,10 @@ constexpr size_t kManyAccesses = 4096;
 // Functions of this many bytes of wasm code or more are split (cost_model.h,
 // Lowering::split_chunk_bytes) into chunks of about kSplitChunkBytes of C.
 // gcc -O0 needs about 5 KB per wasm instruction of one unit (400,000
-// instructions: 2 GB); split, a chunk's cc1 peaks at about 200 MiB and the
-// largest compile shapes at 466-481 MiB for the whole tree (two cc1 at once),
-// for about 1.3x the cc CPU of the unsplit function. Below the threshold a
-// function's unit needs at most ~300 MB.
+// instructions: 2 GB); split, a chunk's cc1 peaks at 120-200 MiB and the
+// largest compile shapes at 260-308 MiB for the whole tree (two cc1 at once),
+// in less cc CPU than unsplit (README "Compile time and memory"). Below the
+// threshold a function's unit needs at most ~340 MB.
 constexpr size_t kSplitFunctionBytes = 128 * 1024;
 constexpr size_t kSplitChunkBytes = 512 * 1024;
 // Tiny: at most this many bytes of wasm code (~10 instructions).

@@ -19,6 +19,7 @@ namespace lucet::cache {
 namespace {
 
 constexpr time_t kStaleTempSeconds = 3600;
+constexpr time_t kStaleRecordSeconds = 30 * 24 * 3600;
 
 std::string mode_text(mode_t mode) {
     char buf[16];
@@ -40,7 +41,7 @@ std::string untrusted(const struct stat &st, const std::string &what) {
 // stamp: <64 hex digits>.ccv (cache_key.h); a temporary file of
 // one: <entry>.tmp...
 struct Name {
-    enum Kind { Entry, Temp, CcStamp, Other } kind = Other;
+    enum Kind { Entry, Temp, Record, Other } kind = Other;
     std::string key;
 };
 
@@ -50,8 +51,9 @@ Name classify(const std::string &n) {
     if (hex != 64) return {};
     std::string rest = n.substr(64);
     if (rest == ".so" || rest == ".sum") return {Name::Entry, n.substr(0, 64)};
-    if (rest == ".ccv") return {Name::CcStamp, n.substr(0, 64)};  // cache_key.h, cc_version
-    if (rest.rfind(".so.tmp", 0) == 0 || rest.rfind(".sum.tmp", 0) == 0 || rest.rfind(".ccv.tmp", 0) == 0)
+    if (rest == ".ccv" || rest == ".wix") return {Name::Record, n.substr(0, 64)};  // cc_version, the .wasm index
+    if (rest.rfind(".so.tmp", 0) == 0 || rest.rfind(".sum.tmp", 0) == 0 || rest.rfind(".ccv.tmp", 0) == 0 ||
+        rest.rfind(".wix.tmp", 0) == 0)
         return {Name::Temp, n.substr(0, 64)};
     return {};
 }
@@ -124,7 +126,13 @@ Result<CacheStats> evict(const std::string &dir, uint64_t max_size, const std::s
             if (now - st.st_mtime > kStaleTempSeconds) stale.push_back(file);
             return;
         }
-        if (n.kind == Name::CcStamp) return;  // a few hundred bytes, kept (clear removes them)
+        // Records (cc version stamps, the .wasm index) are a few hundred bytes
+        // each; those not written for 30 days go (a .wasm index record is
+        // only a hash to recompute).
+        if (n.kind == Name::Record) {
+            if (now - st.st_mtime > kStaleRecordSeconds) stale.push_back(file);
+            return;
+        }
         Entry &e = entries[n.key];
         e.bytes += static_cast<uint64_t>(st.st_size);
         if (file.size() > 3 && file.compare(file.size() - 3, 3, ".so") == 0) e.used = st.st_mtim;

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <climits>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -181,9 +182,10 @@ Result<std::string> compiler_build_identity() {
 namespace {
 
 // The identity of the file `cc` runs when it is a plain command (a path, or
-// a name looked up in PATH; no arguments or shell syntax): its path, device,
-// inode, size, mtime and ctime, which change whenever the file is replaced or
-// written (a package upgrade renames a new file in). "" otherwise.
+// a name looked up in PATH; no arguments or shell syntax) naming a compiler
+// binary: its real path, device, inode, size, mtime and ctime, which change
+// whenever the file is replaced or written (a package upgrade renames a new
+// file in). "" otherwise.
 std::string cc_file_identity(const std::string &cc) {
     if (cc.empty()) return "";
     for (char c : cc)
@@ -202,20 +204,34 @@ std::string cc_file_identity(const std::string &cc) {
     for (const std::string &c : candidates) {
         struct stat st;
         if (stat(c.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || access(c.c_str(), X_OK) != 0) continue;
+        // Only a compiler binary answers --version by itself: a script (a
+        // wrapper whose answer may come from its environment or another
+        // file) or a compiler cache that runs the compiler it finds in PATH
+        // (ccache, sccache, distcc) runs every time.
+        char real[PATH_MAX];
+        if (!realpath(c.c_str(), real)) return "";
+        std::string base = std::strrchr(real, '/') ? std::strrchr(real, '/') + 1 : real;
+        if (base.find("ccache") != std::string::npos || base.find("distcc") != std::string::npos) return "";
+        int fd = open(real, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return "";
+        char magic[4] = {};
+        bool elf = read(fd, magic, 4) == 4 && std::memcmp(magic, "\177ELF", 4) == 0;
+        close(fd);
+        if (!elf) return "";
         char buf[256];
         std::snprintf(buf, sizeof buf, "|%llu|%llu|%lld|%lld.%09ld|%lld.%09ld", (unsigned long long)st.st_dev,
                       (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
                       st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-        return cc + "|" + c + buf;
+        return cc + "|" + real + buf;
     }
     return "";
 }
 
 constexpr char kStampHeader[] = "lucet-cc-version 1\n";
 
-// The version text recorded in a stamp file, or "" (none, unreadable, not
-// ours: then cc runs again).
-std::string read_stamp(const std::string &path) {
+}  // namespace
+
+std::string read_record(const std::string &path, std::string_view header) {
     if (!check_entry_file(path).ok()) return "";
     int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return "";
@@ -224,23 +240,20 @@ std::string read_stamp(const std::string &path) {
     close(fd);
     if (n <= 0 || static_cast<size_t>(n) >= text.size()) return "";
     text.resize(static_cast<size_t>(n));
-    if (text.rfind(kStampHeader, 0) != 0) return "";
-    return text.substr(sizeof kStampHeader - 1);
+    if (text.compare(0, header.size(), header) != 0) return "";
+    return text.substr(header.size());
 }
 
-// Best effort: a stamp that cannot be written only costs the next run a cc.
-void write_stamp(const std::string &path, const std::string &version) {
+void write_record(const std::string &path, std::string_view header, const std::string &body) {
     static std::atomic<uint64_t> counter{0};
     std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
     int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
     if (fd < 0) return;
-    std::string text = kStampHeader + version;
+    std::string text = std::string(header) + body;
     bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
     ok = close(fd) == 0 && ok;
     if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) unlink(tmp.c_str());
 }
-
-}  // namespace
 
 Result<std::string> cc_version(const std::string &cc, const std::string &cache_dir) {
     static std::mutex mu;
@@ -256,13 +269,13 @@ Result<std::string> cc_version(const std::string &cc, const std::string &cache_d
         std::string id = cc_file_identity(cc);
         if (!id.empty()) stamp = cache_dir + "/" + blake2b_hex(id.data(), id.size()) + ".ccv";
     }
-    std::string version = stamp.empty() ? "" : read_stamp(stamp);
+    std::string version = stamp.empty() ? "" : read_record(stamp, kStampHeader);
     if (version.empty()) {
         auto out = ccdrv::capture_output(cc + " --version", "'" + cc + " --version'", 1 << 16);
         if (!out.ok())
             return make_error("cannot identify the C compiler for the cache key: " + out.error().to_string());
         version = out.value();
-        if (!stamp.empty() && !version.empty()) write_stamp(stamp, version);
+        if (!stamp.empty() && !version.empty()) write_record(stamp, kStampHeader, version);
     }
     std::lock_guard<std::mutex> lock(mu);
     known.emplace(cc, version);
@@ -271,14 +284,21 @@ Result<std::string> cc_version(const std::string &cc, const std::string &cache_d
 
 Result<std::string> cache_key(const std::string &bytes, const CompileOptions &opts, const std::string &cache_dir) {
     if (sodium_init() < 0) return make_error("cannot initialise libsodium");
+    return cache_key_of_module(blake2b_hex(bytes.data(), bytes.size()), opts, cache_dir);
+}
+
+Result<std::string> cache_key_of_module(const std::string &module_hash, const CompileOptions &opts,
+                                        const std::string &cache_dir) {
+    if (sodium_init() < 0) return make_error("cannot initialise libsodium");
     auto identity = compiler_build_identity();
     if (!identity.ok()) return identity.error();
     const std::string cc = cc_command(opts);
     auto version = cc_version(cc, cache_dir);
     if (!version.ok()) return version.error();
     Hasher h;
-    h.field("lucet-compile-cache", "3");  // 3: .sum = module_checksum_fd
-    h.field("module", bytes);
+    // 3: .sum = module_checksum_fd; 4: the module by its BLAKE2b (the .wasm index)
+    h.field("lucet-compile-cache", "4");
+    h.field("module-blake2b", module_hash);
     h.field("compiler", compiler_version());
     h.field("compiler-build", identity.value());
     h.field("cc", cc);

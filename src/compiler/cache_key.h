@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "compiler/compiler.h"
 #include "util/result.h"
@@ -40,7 +41,18 @@ Result<std::string> compiler_build_identity();
 Result<std::string> cc_version(const std::string &cc, const std::string &cache_dir = "");
 
 // The cache key of `bytes` compiled with `opts` (64 hex digits); cache_dir
-// as for cc_version.
+// as for cc_version. The module enters the key as its BLAKE2b-256, so that
+// cache_key_of_module can compute the same key from that hash alone.
 Result<std::string> cache_key(const std::string &bytes, const CompileOptions &opts, const std::string &cache_dir = "");
+Result<std::string> cache_key_of_module(const std::string &module_hash, const CompileOptions &opts,
+                                        const std::string &cache_dir = "");
+
+// Small records kept in the cache directory (cc version stamps, the .wasm
+// index): `header` then the body, written 0400 under a temporary name and
+// renamed into place (best effort: a record that cannot be written only
+// costs the next run the work it saves); read back only when the file passes
+// check_entry_file and starts with `header` ("" otherwise).
+std::string read_record(const std::string &path, std::string_view header);
+void write_record(const std::string &path, std::string_view header, const std::string &body);
 
 }  // namespace lucet::cache

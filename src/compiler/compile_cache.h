@@ -40,8 +40,14 @@ Result<std::string> compile_cached(const std::string &name, const std::string &b
                                    const std::string &cache_dir, uint64_t max_size);
 // The same with the default directory and bound.
 Result<std::string> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts);
-// Reads the file at `wasm_path` once and compiles those bytes.
+// The .so for the .wasm file at `wasm_path` (default directory and bound).
+// A file unchanged since a previous call (same device, inode, size, mtime and
+// ctime, recorded in the index <dir>/<hash>.wix once the file was 2 s old)
+// is a hit without reading it; otherwise it is read once and those bytes are
+// compiled.
 Result<std::string> compile_cached(const std::string &wasm_path, const CompileOptions &opts);
+Result<std::string> compile_cached_file(const std::string &wasm_path, const CompileOptions &opts,
+                                        const std::string &cache_dir, uint64_t max_size);
 
 // cache_dir.cpp: the directory's checks, eviction and clearing.
 namespace cache {

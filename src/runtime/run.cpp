@@ -167,6 +167,23 @@ __attribute__((always_inline)) inline uint32_t Instance::Impl::export_index(std:
 
 // Every path below fills the caller's RunResult in place (the named return
 // value of run/run_func): no RunResult is moved or destroyed per call.
+void Instance::run(std::string_view export_name, std::span<const Val> args, RunResult &r) {
+    // What a previous outcome may have set; values keep their capacity.
+    if (__builtin_expect(r.kind != RunResult::Kind::Returned, 0)) {
+        r.trap = TrapInfo{};
+        r.exit_code = 0;
+        r.killed = false;
+        r.yielded = Val{};
+        r.error = Error{};
+    }
+    r.kind = RunResult::Kind::Returned;
+    r.values.clear();
+    Impl &im = *impl_;
+    const uint32_t f = im.export_index(export_name);
+    if (__builtin_expect(f == UINT32_MAX, 0)) return unknown_export(r, export_name, *module_);
+    im.call_index(f, args, r);
+}
+
 RunResult Instance::run(std::string_view export_name, std::span<const Val> args) {
     RunResult r;
     Impl &im = *impl_;

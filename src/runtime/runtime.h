@@ -368,6 +368,11 @@ public:
     // and the instance stays usable (it can be run again).
     RunResult run(std::string_view export_name, std::span<const Val> args);
     RunResult run_func(uint32_t func_index, std::span<const Val> args);
+    // The same, into `out`, which is reset first: a caller that calls in a
+    // loop keeps one RunResult (its vectors and strings keep their storage),
+    // and a call does not construct and destroy one (3.5 ns of the ~12 ns
+    // of an empty call).
+    void run(std::string_view export_name, std::span<const Val> args, RunResult &out);
     // The type of the exported function `name`, or nullptr when there is no
     // function export of that name (get_export says why). Shares run()'s
     // one-entry name cache: checking a type and then running costs one

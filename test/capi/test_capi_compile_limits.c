@@ -27,8 +27,13 @@ static int count_entries(const char *dir) {
     struct dirent *e;
     int n = 0;
     if (!d) return 0;
-    while ((e = readdir(d)) != NULL)
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        /* The C compiler's version stamp in a cache directory is not a module
+         * (compile_cache.h): a failed compile may leave it. */
+        if (len > 4 && strcmp(e->d_name + len - 4, ".ccv") == 0) continue;
         if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+    }
     closedir(d);
     return n;
 }

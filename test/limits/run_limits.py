@@ -3,7 +3,7 @@
 
 lucetc --max-memory / --max-time and lucet-wasi --max-compile-memory /
 --max-compile-time on generated modules that make the real C compiler use
-hundreds of MB (one function with 20,000 live locals) or tens of seconds
+hundreds of MB (one function of 56,000 straight-line instructions) or tens of seconds
 (20,000 small functions): refused with one line, exit 1, no output, no
 temporary file, no cache entry, no C compiler left running, and the peak RSS
 of the tool and its children (wait4) under the limit. The progress line
@@ -32,13 +32,16 @@ def check(cond, what):
         FAILURES.append(what)
 
 
-def gen_locals(n):
-    """One function whose n locals are all live at once."""
-    out = ['(module (func (export "f") (param i32) (result i32)', ' (local' + ' i32' * n + ')']
-    out += [f' local.get 0 i32.const {i} i32.mul local.set {i + 1}' for i in range(n)]
-    out.append(' i32.const 0')
-    out += [f' local.get {i + 1} i32.add' for i in range(n)]
-    out.append('))')
+def gen_straight(n):
+    """One function of n groups of 7 straight-line instructions (loads and
+    xors): about 15 bytes of code each, so 8,000 groups stay under the size
+    at which lucetc splits a function into chunks (128 KiB of code, where
+    each chunk's cc needs far less) while one cc process needs over 300 MiB
+    for it at -O0."""
+    out = ['(module (memory 1) (func (export "f") (param i32) (result i32) (local i32)']
+    out += [f' local.get 0 i32.const {i % 977} i32.add i32.load offset={i % 4096} local.get 1 i32.xor local.set 1'
+            for i in range(n)]
+    out.append(' local.get 1))')
     return '\n'.join(out)
 
 
@@ -115,7 +118,7 @@ def main():
         env = dict(os.environ, TMPDIR=tmp, XDG_CACHE_HOME=cache)
         env.pop('CCACHE_DIR', None)
         mods = {}
-        for name, text in (('locals', gen_locals(20000)), ('chain', gen_chain(20000))):
+        for name, text in (('big', gen_straight(8000)), ('chain', gen_chain(20000))):
             wat = os.path.join(work, name + '.wat')
             with open(wat, 'w') as f:
                 f.write(text)
@@ -130,17 +133,16 @@ def main():
             check(not os.path.exists(out), what + ': no output written')
 
         # Memory: unlimited, the module needs well over 150 MiB of cc...
-        rc, text, rss_kib, secs = run([a.lucetc, mods['locals'], '-o', out, '--max-memory', '0'], env, err)
-        check(rc == 0, f'locals module compiles without a limit ({secs:.1f} s, peak RSS {rss_kib // 1024} MiB)')
-        # (lucetc splits the function: each chunk's cc1 needs about 200 MiB)
+        rc, text, rss_kib, secs = run([a.lucetc, mods['big'], '-o', out, '--max-memory', '0'], env, err)
+        check(rc == 0, f'big function compiles without a limit ({secs:.1f} s, peak RSS {rss_kib // 1024} MiB)')
         check(rss_kib > 150 * 1024, 'unlimited, a cc process needs more than 150 MiB for it '
                                     f'({rss_kib // 1024} MiB: so the limit below is what bounds it)')
         os.remove(out)
         # ... and under a 150 MiB limit it is refused, the children bounded.
-        rc, text, rss_kib, secs = run([a.lucetc, mods['locals'], '-o', out, '--max-memory', '150MiB'], env, err)
+        rc, text, rss_kib, secs = run([a.lucetc, mods['big'], '-o', out, '--max-memory', '150MiB'], env, err)
         print(text, end='')
         check(rc == 1, 'over --max-memory: exit 1')
-        check(re.fullmatch(r'lucetc: \S+locals\.wasm: compiling f0 \(unit\d+\.c\): C compiler exceeded the 150 MiB '
+        check(re.fullmatch(r'lucetc: \S+big\.wasm: compiling f0 \(unit\d+\.c\): C compiler exceeded the 150 MiB '
                            r'memory limit\n', text) is not None, 'over --max-memory: one line naming the function')
         check(rss_kib <= 150 * 1024, f'over --max-memory: peak RSS of lucetc and its children {rss_kib // 1024} MiB <= 150 MiB')
         clean('over --max-memory')
@@ -158,19 +160,20 @@ def main():
 
         # lucet-wasi compiling a .wasm: the same, and no cache entry.
         cache_dir = os.path.join(cache, 'lucet')
-        for flag, value, mod, msg in (('--max-compile-memory', '150MiB', 'locals', 'the 150 MiB memory limit'),
+        for flag, value, mod, msg in (('--max-compile-memory', '150MiB', 'big', 'the 150 MiB memory limit'),
                                       ('--max-compile-time', '1', 'chain', 'the 1 s time limit')):
             rc, text, rss_kib, secs = run([a.lucet_wasi, flag, value, mods[mod]], env, err)
             print(text, end='')
             check(rc == 1, f'lucet-wasi {flag}: exit 1')
             check(text.count('\n') == 1 and text.startswith('lucet-wasi: error: ') and
                   text.endswith('C compiler exceeded ' + msg + '\n'), f'lucet-wasi {flag}: one line')
-            entries = os.listdir(cache_dir) if os.path.isdir(cache_dir) else []
+            # (the C compiler's version stamp, <hash>.ccv, is not a module)
+            entries = [e for e in os.listdir(cache_dir) if not e.endswith('.ccv')] if os.path.isdir(cache_dir) else []
             check(entries == [], f'lucet-wasi {flag}: nothing in the cache ({entries})')
             clean(f'lucet-wasi {flag}')
-        rc, text, _, _ = run([a.lucet_wasi, '--max-compile-memory', 'lots', mods['locals']], env, err)
+        rc, text, _, _ = run([a.lucet_wasi, '--max-compile-memory', 'lots', mods['big']], env, err)
         check(rc == 2 and '--max-compile-memory' in text, 'lucet-wasi --max-compile-memory lots: usage error')
-        rc, text, _, _ = run([a.lucetc, mods['locals'], '-o', out, '--max-memory', 'lots'], env, err)
+        rc, text, _, _ = run([a.lucetc, mods['big'], '-o', out, '--max-memory', 'lots'], env, err)
         check(rc == 2, 'lucetc --max-memory lots: usage error')
 
         # Progress: on a pipe nothing but the error line (above); on a

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -398,9 +400,15 @@ TEST_CASE("cache: cc --version runs once per compiler file, then comes from its 
     TempDir t;
     const std::string dir = t.path + "/cache", cc = t.path + "/fakecc", ran = t.path + "/ran";
     REQUIRE(cache::ensure_private_dir(dir).ok());
-    auto write_cc = [&](const char *version) {
-        std::ofstream(cc) << "#!/bin/sh\necho run >> '" << ran << "'\necho '" << version << "'\n";
-        REQUIRE(chmod(cc.c_str(), 0755) == 0);
+    // A compiler binary (a script always runs: its answer may depend on its
+    // environment) that logs each run and prints `version`.
+    auto build_cc = [&](const char *version) {
+        std::string src = t.path + "/fakecc.c";
+        std::ofstream(src) << "#include <stdio.h>\nint main(void) {\n  FILE *f = fopen(\"" << ran
+                           << "\", \"a\");\n  if (f) { fputs(\"run\\n\", f); fclose(f); }\n  puts(\"" << version
+                           << "\");\n  return 0;\n}\n";
+        std::string cmd = "cc -o '" + cc + ".new' '" + src + "' && mv '" + cc + ".new' '" + cc + "'";
+        REQUIRE(std::system(cmd.c_str()) == 0);
     };
     auto stamps = [&]() {
         std::vector<std::string> v;
@@ -408,7 +416,7 @@ TEST_CASE("cache: cc --version runs once per compiler file, then comes from its 
             if (e.path().extension() == ".ccv") v.push_back(e.path().string());
         return v;
     };
-    write_cc("fake cc 1");
+    build_cc("fake cc 1");
     CHECK(cc_version_in_child(cc, dir) == "fake cc 1");
     CHECK(lines_in(ran) == 1);
     REQUIRE(stamps().size() == 1);
@@ -416,19 +424,77 @@ TEST_CASE("cache: cc --version runs once per compiler file, then comes from its 
     CHECK(cc_version_in_child(cc, dir) == "fake cc 1");
     CHECK(cc_version_in_child(cc, dir) == "fake cc 1");
     CHECK(lines_in(ran) == 1);
-    // A changed compiler file is a new identity: it runs again.
-    write_cc("fake cc 2, longer");
+    // A replaced compiler file is a new identity: it runs again.
+    build_cc("fake cc 2, longer");
     CHECK(cc_version_in_child(cc, dir) == "fake cc 2, longer");
     CHECK(lines_in(ran) == 2);
     // A stamp others could have written is not believed.
     for (const std::string &s : stamps()) REQUIRE(chmod(s.c_str(), 0666) == 0);
     CHECK(cc_version_in_child(cc, dir) == "fake cc 2, longer");
     CHECK(lines_in(ran) == 3);
-    // Without a cache directory, or for a command with arguments, cc runs each time.
+    // Without a cache directory, for a command with arguments, or for a
+    // script, cc runs each time.
     CHECK(cc_version_in_child(cc, "") == "fake cc 2, longer");
     CHECK(cc_version_in_child(cc + " -O2", dir) == "fake cc 2, longer");
     CHECK(lines_in(ran) == 5);
+    const std::string script = t.path + "/scriptcc";
+    std::ofstream(script) << "#!/bin/sh\necho run >> '" << ran << "'\necho script cc\n";
+    REQUIRE(chmod(script.c_str(), 0755) == 0);
+    CHECK(cc_version_in_child(script, dir) == "script cc");
+    CHECK(cc_version_in_child(script, dir) == "script cc");
+    CHECK(lines_in(ran) == 7);
     // clear removes the stamps with the entries.
     REQUIRE(cache::clear(dir).ok());
     CHECK(stamps().empty());
+}
+
+TEST_CASE("cache: the .wasm index finds an unchanged file's entry without reading it", "[cache]") {
+    TempDir t;
+    const std::string dir = t.path + "/cache", a = t.path + "/a.wasm", b = t.path + "/b.wasm";
+    std::ofstream(a, std::ios::binary) << module_exporting("from_a");
+    std::ofstream(b, std::ios::binary) << module_exporting("from_b");
+    auto indexes = [&]() {
+        std::vector<std::string> v;
+        for (auto &e : fs::directory_iterator(dir))
+            if (e.path().extension() == ".wix") v.push_back(e.path().string());
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    // A file changed less than 2 s ago is not recorded (a later write within
+    // the same timestamp tick could keep its identity).
+    auto fresh = compile_cached_file(a, fast_opts(), dir, 0);
+    REQUIRE(fresh.ok());
+    CHECK(first_export(fresh.value()) == "from_a");
+    CHECK(indexes().empty());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+    auto sa = compile_cached_file(a, fast_opts(), dir, 0);
+    REQUIRE(sa.ok());
+    CHECK(sa.value() == fresh.value());
+    REQUIRE(indexes().size() == 1);
+    const std::string index_a = indexes()[0];
+    auto sb = compile_cached_file(b, fast_opts(), dir, 0);
+    REQUIRE(sb.ok());
+    REQUIRE(indexes().size() == 2);
+    // The index is what a hit believes: pointing a's record at b's module
+    // makes a's lookup return b's entry (so it is never read: the record,
+    // as trusted as the entries beside it, stands for the file).
+    std::string b_hash = cache::blake2b_hex(module_exporting("from_b").data(), module_exporting("from_b").size());
+    fs::remove(index_a);
+    cache::write_record(index_a, "lucet-wasm-index 1\n", b_hash);
+    auto forged = compile_cached_file(a, fast_opts(), dir, 0);
+    REQUIRE(forged.ok());
+    CHECK(forged.value() == sb.value());
+    // A record others could have written is not believed: a is read again.
+    REQUIRE(chmod(index_a.c_str(), 0644 | S_IWGRP) == 0);
+    auto untrusted = compile_cached_file(a, fast_opts(), dir, 0);
+    REQUIRE(untrusted.ok());
+    CHECK(first_export(untrusted.value()) == "from_a");
+    // A rewritten file is a new identity (its ctime moved): its new content.
+    std::ofstream(a, std::ios::binary) << module_exporting("from_a2");
+    auto changed = compile_cached_file(a, fast_opts(), dir, 0);
+    REQUIRE(changed.ok());
+    CHECK(first_export(changed.value()) == "from_a2");
+    // clear removes the index with the entries.
+    REQUIRE(cache::clear(dir).ok());
+    CHECK(indexes().empty());
 }

@@ -927,3 +927,44 @@ TEST_CASE("an existing adequate alternate signal stack is kept", "[runtime][sign
     CHECK(trapped);
     CHECK(kept);
 }
+
+TEST_CASE("run into a kept RunResult: each outcome replaces the previous one", "[runtime][run]") {
+    auto m = compile_wat("kept_result", R"((module
+      (func (export "div") (param i32) (result i32) (i32.div_u (i32.const 100) (local.get 0)))
+      (func (export "two") (result i32 i64) (i32.const 7) (i64.const 8))
+      (func (export "none"))))");
+    auto region = small_region();
+    auto ci = Instance::create(region, m, no_imports());
+    if (!ci) FAIL(ci.error().to_string());
+    Instance &in = **ci;
+    RunResult r;
+    Val four[] = {Val::i32(4)}, zero[] = {Val::i32(0)};
+    in.run("div", four, r);
+    REQUIRE(r.kind == RunResult::Kind::Returned);
+    REQUIRE(r.values.size() == 1);
+    CHECK(r.values[0].bits == 25);
+    in.run("div", zero, r);
+    REQUIRE(r.kind == RunResult::Kind::Trapped);
+    CHECK(r.trap.code == LUCET_TRAP_INT_DIV_BY_ZERO);
+    CHECK(r.values.empty());
+    in.run("two", {}, r);  // after a trap: no trace of it
+    REQUIRE(r.kind == RunResult::Kind::Returned);
+    CHECK(r.trap.code == LUCET_TRAP_NONE);
+    CHECK(r.trap.backtrace.empty());
+    REQUIRE(r.values.size() == 2);
+    CHECK(r.values[0].type == ValType::I32);
+    CHECK(r.values[0].bits == 7);
+    CHECK(r.values[1].type == ValType::I64);
+    CHECK(r.values[1].bits == 8);
+    in.run("nosuch", {}, r);
+    REQUIRE(r.kind == RunResult::Kind::Error);
+    CHECK(r.values.empty());
+    CHECK_THAT(r.error.message, Catch::Contains("unknown export nosuch"));
+    in.run("none", {}, r);  // after an error: none left
+    REQUIRE(r.kind == RunResult::Kind::Returned);
+    CHECK(r.values.empty());
+    CHECK(r.error.message.empty());
+    in.run("div", four, r);
+    REQUIRE(r.values.size() == 1);
+    CHECK(r.values[0].bits == 25);
+}

@@ -98,7 +98,13 @@ def main():
             "lucet-wasi big.wasm (cached)": ([lw, j("big.wasm")], b""),
         }
         times = {k: [] for k in variants}
-        for argv, expect in variants.values():  # warm the page cache
+        for argv, expect in variants.values():  # warm the page cache (and compile the .wasm files)
+            run_timed(argv, expect, a.clock)
+        # The cache's .wasm index records a file only once it is 2 s old (its
+        # racy-timestamp rule): one more warm-up after that, so that the
+        # timed cached runs are index hits, as for any .wasm run again later.
+        time.sleep(2.1)
+        for argv, expect in variants.values():
             run_timed(argv, expect, a.clock)
         for _ in range(a.runs):
             for k, (argv, expect) in variants.items():

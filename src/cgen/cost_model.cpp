@@ -39,7 +39,7 @@ int own_unit_opt_cap(const Lowering &l, size_t accesses) {
 
 bool is_tiny(const FuncCost &c, bool has_loop) { return !has_loop && c.code_bytes <= kTinyBytes; }
 
-int unit_opt_cap(size_t funcs, size_t tiny) { return funcs >= kTinyUnitMinFuncs && tiny == funcs ? 1 : 3; }
+int unit_opt_cap(size_t funcs, size_t tiny) { return funcs >= kTinyUnitMinFuncs && tiny == funcs ? 0 : 3; }
 
 FuncCost function_cost(const Function &f) {
     FuncCost c;

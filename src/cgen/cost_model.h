@@ -32,6 +32,10 @@ struct Lowering {
     // Poll the kill switch after each call_indirect (the module's tables
     // may hold host functions: emitter.cpp, host_funcs_may_be_in_tables).
     bool poll_after_indirect = true;
+    // Parameters, declared locals and operand slots are declared `register`
+    // where no address of one is taken (FuncEmitter::register_ok): set for
+    // the functions of units of tiny functions, compiled at -O0 (is_tiny).
+    bool register_vars = false;
 };
 
 FuncCost function_cost(const Function &f);
@@ -43,15 +47,16 @@ Lowering choose_lowering(const FuncCost &c, size_t force_split_chunk_bytes = 0);
 // them at -O1: 20,000 global accesses in an 80 KB function took 10.5 s).
 int own_unit_opt_cap(const Lowering &l, size_t accesses);
 
-// Units made only of tiny loop-free functions are compiled at -O1: gcc's -O2
-// pipeline costs ~1.4 ms per function whatever its size (measured on 1,500
-// one-line C functions: -O2 2.1 s, -O1 1.1 s, -O0 0.4 s), so a module of
-// 50,000 such functions spent most of its compile there; for a loop-free
-// body of a few instructions -O1 emits the same code but for inlining.
-// gcc's -Og (a shorter -O1 pipeline) emits the same code again for them and
-// costs 25% less (1,500 such functions: -O1 2.06 s, -Og 1.54 s of CPU;
-// measured with -ftime-report: the time is spread over all passes, register
-// allocation the largest at 11%): such units are compiled at -Og.
+// Units made only of tiny loop-free functions are compiled at -O0 with
+// their variables declared `register`: gcc's -O2 pipeline costs ~1.4 ms per
+// function whatever its size (measured on 1,500 one-line C functions: -O2
+// 2.1 s, -O1 1.1 s, -O0 0.4 s), so a module of 50,000 such functions spent
+// most of its compile there. -Og (a shorter -O1 pipeline, the time spread
+// over all passes) still cost 1.53 s for 1,500 of them; -O0 with `register`
+// variables 0.78 s, and gcc -O0 keeps `register` variables in registers, so
+// a call chain of such functions runs about as fast (2.7 vs 2.3 ns per call
+// at -Og; plain -O0: 3.5x slower). 50,000 chained functions: 51 -> 26 s of
+// cc CPU. README "Compile time and memory".
 bool is_tiny(const FuncCost &c, bool has_loop);
 // The -O cap of a unit of `funcs` functions, `tiny` of them tiny.
 int unit_opt_cap(size_t funcs, size_t tiny);

@@ -75,10 +75,24 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     std::vector<uint32_t> cur_defined;
     size_t cur_bytes = 0, cur_funcs = 0, cur_tiny = 0;
     bool cur_simd = false;
-    auto flush = [&]() {
-        if (cur_bytes == 0 && cur.source.empty()) return;
+    const bool poll_after_indirect = host_funcs_may_be_in_tables(m);
+    auto flush = [&]() -> Status {
+        if (cur_bytes == 0 && cur.source.empty()) return {};
         cur.max_opt_level = cgen::unit_opt_cap(cur_funcs, cur_tiny);
-        cur.tiny_only = cur.max_opt_level == 1;  // capped for being all tiny
+        cur.tiny_only = cur_tiny == cur_funcs && cur.max_opt_level == 0;  // capped for being all tiny
+        if (cur.tiny_only) {
+            // Emitted again with `register` variables (cheap: each is a few
+            // instructions); the stats of the first emission stand.
+            cur.source.clear();
+            for (uint32_t fidx : cur_defined) {
+                cgen::Lowering l = cgen::choose_lowering(cgen::function_cost(m.code[fidx - m.num_imported_funcs]),
+                                                         opts.force_split_chunk_bytes);
+                l.poll_after_indirect = poll_after_indirect;
+                l.register_vars = true;
+                cgen::FuncEmitStats scratch;
+                LUCET_TRY(cgen::emit_function(m, fidx, opts, l, cur.source, scratch));
+            }
+        }
         if (!cur_defined.empty()) {
             cur.first_func = cur_defined.front();
             cur.last_func = cur_defined.back();
@@ -92,14 +106,15 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
         cur_bytes = 0;
         cur_funcs = 0;
         cur_simd = false;
+        return {};
     };
-    const bool poll_after_indirect = host_funcs_may_be_in_tables(m);
     for (uint32_t i = 0; i < m.code.size(); i++) {
         const Function &f = m.code[i];
         size_t size = f.body_end - f.body_offset;
         uint32_t fidx = m.num_imported_funcs + i;
         cgen::Lowering lowering = cgen::choose_lowering(cgen::function_cost(f), opts.force_split_chunk_bytes);
         lowering.poll_after_indirect = poll_after_indirect;
+        lowering.register_vars = opts.force_register_vars;
         if (lowering.own_unit) {
             CUnit big;
             big.max_opt_level = lowering.max_opt_level;
@@ -128,7 +143,7 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
             continue;
         }
         if (cur_bytes > 0 && (cur_bytes + size > opts.max_code_bytes_per_unit || cur_funcs >= kMaxFunctionsPerUnit))
-            flush();
+            LUCET_TRY(flush());
         if (cur_funcs == 0) {
             cur_id = static_cast<uint32_t>(unit_level.size());
             unit_level.push_back(cur.max_opt_level);
@@ -143,7 +158,7 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
         cur_bytes += size + 1;
         cur_funcs++;
     }
-    flush();
+    LUCET_TRY(flush());
     std::vector<uint32_t> func_flags(m.code.size(), 0);
     for (uint32_t i = 0; i < m.code.size(); i++) {
         if (std::min(opts.opt_level, unit_level[unit_of[i]]) <= 0) continue;

@@ -22,6 +22,9 @@ struct EmitOptions {
     // Testing: split every function into chunks of about this many bytes of
     // C (cost_model.h, Lowering::split_chunk_bytes); 0: only huge functions.
     size_t force_split_chunk_bytes = 0;
+    // Testing: every function not split is emitted with register variables
+    // where register_ok allows (as in units of tiny functions, cost_model.h).
+    bool force_register_vars = false;
 };
 
 // One C translation unit. units[0] holds the module descriptor, trampolines and
@@ -34,9 +37,8 @@ struct CUnit {
     // Suggested per-unit optimisation cap: functions above a size threshold are
     // placed in units that get a lower -O level to keep cc time linear.
     int max_opt_level = 3;
-    // Only tiny loop-free functions: at level 1 the unit is compiled with
-    // -Og, gcc's shorter -O1 pipeline (same code for such bodies, 25% less
-    // cc time; cost_model.h).
+    // Only tiny loop-free functions: compiled at -O0, their variables
+    // declared `register` (cost_model.h, is_tiny).
     bool tiny_only = false;
     // The wasm function indices it defines, first and last (for messages such
     // as "compiling f12..f40 (unit3.c)"); -1: none (unit0, data units).

@@ -686,22 +686,24 @@ Status FuncEmitter::run(std::string &out) {
     if (split_) return emit_split(out);
 
     auto o = std::back_inserter(out);
-    fmt::format_to(o, "{} {}(lucet_vmctx *ctx", result_c_type(ft_.results), func_c_name(m_, fidx_));
-    for (size_t i = 0; i < ft_.params.size(); i++) fmt::format_to(o, ", {} l{}", c_type(ft_.params[i]), i);
+    register_ = lowering_.register_vars && register_ok();
+    const char *reg = register_ ? "register " : "";
+    fmt::format_to(o, "{} {}({}lucet_vmctx *ctx", result_c_type(ft_.results), func_c_name(m_, fidx_), reg);
+    for (size_t i = 0; i < ft_.params.size(); i++) fmt::format_to(o, ", {}{} l{}", reg, c_type(ft_.params[i]), i);
     out += ") {\n";
     declare_locals(out);
     for (int c = 0; c < kNumClasses; c++) {
         bool any = false;
         for (size_t d = 0; d < used_[c].size(); d++) {
             if (!used_[c][d]) continue;
-            fmt::format_to(o, "{}s{}{}", any ? ", " : fmt::format("{} ", c_type(class_types[c])),
+            fmt::format_to(o, "{}s{}{}", any ? ", " : fmt::format("{}{} ", reg, c_type(class_types[c])),
                            type_letter(class_types[c]), d);
             any = true;
         }
         if (any) out += ";\n";
     }
-    for (auto &[t, name] : extra_decls_) fmt::format_to(o, "{} {};\n", c_type(t), name);
-    if (!m_.memories.empty()) out += "uint8_t *mem = ctx->heap; (void)mem;\n";
+    for (auto &[t, name] : extra_decls_) fmt::format_to(o, "{}{} {};\n", reg, c_type(t), name);
+    if (!m_.memories.empty()) fmt::format_to(o, "{}uint8_t *mem = ctx->heap; (void)mem;\n", reg);
     // memr == mem, but cc cannot prove it (see mem_access); a register
     // copy, not a reload from ctx (two loads on every call's critical path).
     if (uses_memr_) out += "const uint8_t *memr = mem; __asm__(\"\" : \"+r\"(memr));\n";
@@ -751,7 +753,8 @@ void FuncEmitter::declare_locals(std::string &out) {
     auto o = std::back_inserter(out);
     if (!frame_locals_) {
         for (size_t i = ft_.params.size(); i < locals_.size(); i++)
-            fmt::format_to(o, "{} l{} = {};\n", c_type(locals_[i]), i, locals_[i] == ValType::V128 ? "{0}" : "0");
+            fmt::format_to(o, "{}{} l{} = {};\n", register_ ? "register " : "", c_type(locals_[i]), i,
+                           locals_[i] == ValType::V128 ? "{0}" : "0");
         return;
     }
     for (int c = 0; c < kNumClasses; c++) {
@@ -760,6 +763,41 @@ void FuncEmitter::declare_locals(std::string &out) {
                        type_letter(class_types[c]), frame_count_[c], type_letter(class_types[c]),
                        type_letter(class_types[c]));
     }
+}
+
+// Whether the function's variables may be declared `register` (C forbids
+// taking the address of one): no frame arrays, no v128 value (SIMD helpers
+// and v128 globals go through memory: `__builtin_memcpy(&slot, ...)`), few
+// enough variables for -O0 to keep them in registers, and, audited on the
+// emitted body itself, no `&` applied to a local (`l<N>`) or an operand slot
+// (`s<class><N>`), nor to ctx or mem themselves. The macros the body uses (LUCET_FORCE_READ_*: "r"/"x"
+// asm inputs; the stack checks: a local of their own) take no address of one.
+bool FuncEmitter::register_ok() const {
+    if (frame_locals_ || split_ || uses_simd_) return false;
+    size_t vars = locals_.size() + extra_decls_.size();
+    for (ValType t : locals_) if (t == ValType::V128) return false;
+    for (auto &[t, name] : extra_decls_) if (t == ValType::V128) return false;
+    for (int c = 0; c < kNumClasses; c++)
+        for (uint8_t u : used_[c]) {
+            if (u && c == class_index(ValType::V128)) return false;
+            vars += u;
+        }
+    constexpr size_t kMaxRegisterVars = 64;
+    if (vars > kMaxRegisterVars) return false;
+    for (size_t p = body_.find('&'); p != std::string::npos; p = body_.find('&', p + 1)) {
+        size_t q = p + 1;
+        while (q < body_.size() && (body_[q] == ' ' || body_[q] == '(')) q++;
+        if (q + 1 >= body_.size()) break;
+        const char c0 = body_[q], c1 = body_[q + 1];
+        const bool digit1 = c1 >= '0' && c1 <= '9';
+        if (c0 == 'l' && digit1) return false;
+        if (c0 == 's' && std::strchr("ijfdrv", c1) && q + 2 < body_.size() && body_[q + 2] >= '0' && body_[q + 2] <= '9')
+            return false;
+        if (c0 == 'i' && c1 == 'p') return false;  // saved if-params (ip_names_)
+        if (body_.compare(q, 3, "ctx") == 0 && body_.compare(q + 3, 2, "->") != 0) return false;
+        if (body_.compare(q, 3, "mem") == 0) return false;  // mem, memr
+    }
+    return true;
 }
 
 Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, const Lowering &lowering,

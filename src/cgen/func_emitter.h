@@ -122,6 +122,9 @@ private:
     std::string split_struct() const;
     uint32_t slot_count(int c) const;
     void declare_locals(std::string &out);
+    // Lowering::register_vars and register_ok(): variables declared `register`.
+    bool register_ = false;
+    bool register_ok() const;
     std::vector<ValType> stack_;
     std::vector<Frame> frames_;
     std::vector<uint8_t> used_[kNumClasses];  // slot depths in use, per class

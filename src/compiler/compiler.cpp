@@ -130,6 +130,7 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
     eo.guard_size = opts.guard_size;
     eo.opt_level = opts.opt_level;
     eo.force_split_chunk_bytes = opts.force_split_chunk_bytes;
+    eo.force_register_vars = opts.force_register_vars;
     auto units = emit_c(m, eo);
     if (!units.ok()) return units.error();
 
@@ -162,7 +163,7 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         std::string o_path = c_path.substr(0, c_path.size() - 2) + ".o";
         LUCET_TRY(ccdrv::write_file(c_path, u.source));
         int level = std::min(opts.opt_level, u.max_opt_level);
-        const std::string olevel = u.tiny_only && level == 1 ? "g" : std::to_string(level);
+        const std::string olevel = std::to_string(level);
         ccdrv::Job job;
         job.what = u.name;
         job.stderr_path = c_path + ".log";
@@ -247,7 +248,8 @@ std::string code_fingerprint(const CompileOptions &opts) {
     std::string fp = "opt=" + std::to_string(opts.opt_level) + " reserved=" + std::to_string(opts.reserved_size) +
                      " guard=" + std::to_string(opts.guard_size) +
                      " emit=" + std::to_string(static_cast<int>(opts.emit)) + " cflags=" + kCFlags +
-                     " tiny-units=-Og split=" + std::to_string(opts.force_split_chunk_bytes);
+                     " tiny-units=-O0-register split=" + std::to_string(opts.force_split_chunk_bytes) +
+                     " register=" + std::to_string(opts.force_register_vars);
     auto march = target_cpu_flags(opts);
     fp += " target=" + (march.ok() ? march.value() : "invalid:" + opts.target_cpu);
     if (opts.target_cpu == "native") fp += " host-cpu=" + cpu::host_identity();

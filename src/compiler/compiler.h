@@ -50,6 +50,8 @@ struct CompileOptions {
     // Testing: split every function into chunks of about this many bytes of
     // C, as huge functions are (0: only those; cgen/cost_model.h).
     size_t force_split_chunk_bytes = 0;
+    // Testing: register variables in every function (EmitOptions').
+    bool force_register_vars = false;
     bool verbose = false;                 // errors show the failed cc command line (does not change the code)
     // A new field that changes the generated code must go into code_fingerprint().
 };

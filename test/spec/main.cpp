@@ -38,6 +38,7 @@ struct Options {
     unsigned jobs = 0;
     int opt_level = 0;
     size_t split_chunk_bytes = 0;
+    bool register_vars = false;
     std::string target_cpu = "x86-64";
     bool keep = false;
     std::string wast2json = "wast2json";
@@ -381,6 +382,7 @@ int run(const Options &opt) {
         sopts.opt_level = opt.opt_level;
         sopts.target_cpu = opt.target_cpu;
         sopts.split_chunk_bytes = opt.split_chunk_bytes;
+        sopts.register_vars = opt.register_vars;
         auto t0 = std::chrono::steady_clock::now();
         FileResult fr = run_file_in_child(wast, sopts, opt.timeout);
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -450,6 +452,9 @@ int main(int argc, char **argv) {
     app.add_option("--target-cpu", opt.target_cpu, "lucetc --target-cpu of the modules under test (default x86-64)");
     app.add_option("--split-chunk-bytes", opt.split_chunk_bytes,
                    "Split every function into chunks of about this many bytes of C, as lucetc splits huge ones");
+    app.add_flag("--register-vars", opt.register_vars,
+                 "Declare every function's variables register where no address is taken (at -O0: as lucetc's "
+                 "units of tiny functions)");
     app.add_flag("--keep", opt.keep, "Keep the temporary directory (JSON, .wasm, .so files)");
     app.add_option("--wast2json", opt.wast2json, "Path of wabt's wast2json");
     app.add_option("--wat2wasm", opt.wat2wasm, "Path of wabt's wat2wasm");

@@ -182,6 +182,7 @@ private:
         co.opt_level = opts_.opt_level;
         co.target_cpu = opts_.target_cpu;
         co.force_split_chunk_bytes = opts_.split_chunk_bytes;
+        co.force_register_vars = opts_.register_vars;
         // One module: let the compiler spread it over several cc processes;
         // many modules: one cc each, the pool provides the parallelism.
         co.jobs = work.size() == 1 ? jobs : 1;

@@ -35,6 +35,7 @@ struct ScriptOptions {
     int opt_level = 0;        // cc -O level of the modules under test
     std::string target_cpu = "x86-64";  // lucetc --target-cpu of the modules under test
     size_t split_chunk_bytes = 0;  // CompileOptions::force_split_chunk_bytes
+    bool register_vars = false;    // CompileOptions::force_register_vars
 };
 
 // Runs the script. Every assertion is reported; a problem with the script as a

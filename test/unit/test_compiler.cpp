@@ -478,6 +478,52 @@ TEST_CASE("extreme: 20,000 functions", "[extreme]") {
     }
 }
 
+TEST_CASE("units of tiny functions: -O0 with register variables, none where an address is taken", "[extreme]") {
+    // 400 tiny functions f_i(x) = x + i (every 7th also calls f_{i+1}): one
+    // unit of only tiny functions (cost_model.h, is_tiny). f_9 copies a v128
+    // global to another (`__builtin_memcpy(&slot, ...)`): its variables stay
+    // plain (C forbids the address of a register variable).
+    ModuleBuilder mb;
+    uint32_t t = mb.type({I32}, {I32});
+    constexpr uint32_t kFuncs = 400, kV128Func = 9;
+    for (int g = 0; g < 2; g++) {
+        Bytes gl;
+        gl.u8(0x7b).u8(0x01).u8(0xfd).uleb(12);  // mutable v128 = v128.const 1..16
+        for (uint8_t b = 1; b <= 16; b++) gl.u8(b);
+        gl.u8(0x0b);
+        mb.globals.insert(mb.globals.end(), gl.b.begin(), gl.b.end());
+        mb.nglobals++;
+    }
+    auto calls_next = [](uint32_t i) { return i + 1 < kFuncs && i % 7 == 0; };
+    for (uint32_t i = 0; i < kFuncs; i++) {
+        Bytes c;
+        if (i == kV128Func) c.u8(0x23).uleb(0).u8(0x24).uleb(1);  // global.get 0; global.set 1
+        c.u8(0x20).uleb(0).u8(0x41).sleb(i).u8(0x6a);  // local.get 0; i32.const i; i32.add
+        if (calls_next(i)) c.u8(0x10).uleb(i + 1);
+        mb.func(t, body({0}, c));
+    }
+    for (uint32_t i : {0u, 1u, kV128Func, 399u}) mb.export_func("f" + std::to_string(i), i);
+    std::vector<uint8_t> wasm = mb.build();
+    lucet::CompileOptions co;
+    co.emit = lucet::EmitKind::C;
+    std::string c_path = scratch_dir() + "/tiny-units.c";
+    REQUIRE(lucet::compile_bytes(wasm, c_path, co).ok());
+    std::ifstream in(c_path);
+    std::string c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    fs::remove(c_path);
+    CHECK(c.find("uint32_t lucet_f0(register lucet_vmctx *ctx, register uint32_t l0) {\nregister uint32_t si0") !=
+          std::string::npos);
+    CHECK(c.find("uint32_t lucet_f9(lucet_vmctx *ctx, uint32_t l0) {\n") != std::string::npos);
+    CHECK(c.find("__builtin_memcpy(&sv0") != std::string::npos);
+    auto inst = compile_extreme("tiny-units", wasm);
+    for (uint32_t i : {0u, 1u, kV128Func, 399u})
+        for (uint32_t x : {0u, 5u, 0xfffffff0u}) {
+            uint32_t want = x + i;
+            if (calls_next(i)) want += i + 1;
+            CHECK(run_checks::run_i32(*inst, ("f" + std::to_string(i)).c_str(), {x}) == want);
+        }
+}
+
 TEST_CASE("extreme: one function of 300,000 instructions", "[extreme]") {
     ModuleBuilder mb;
     uint32_t t = mb.type({I32}, {I32});

@@ -218,11 +218,7 @@ std::string cc_file_identity(const std::string &cc) {
         bool elf = read(fd, magic, 4) == 4 && std::memcmp(magic, "\177ELF", 4) == 0;
         close(fd);
         if (!elf) return "";
-        char buf[256];
-        std::snprintf(buf, sizeof buf, "|%llu|%llu|%lld|%lld.%09ld|%lld.%09ld", (unsigned long long)st.st_dev,
-                      (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-                      st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-        return cc + "|" + real + buf;
+        return cc + "|" + real + "|" + file_state(st);
     }
     return "";
 }
@@ -230,6 +226,14 @@ std::string cc_file_identity(const std::string &cc) {
 constexpr char kStampHeader[] = "lucet-cc-version 1\n";
 
 }  // namespace
+
+std::string file_state(const struct stat &st) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%llu|%llu|%lld|%lld.%09ld|%lld.%09ld", (unsigned long long)st.st_dev,
+                  (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                  st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+    return buf;
+}
 
 std::string read_record(const std::string &path, std::string_view header) {
     if (!check_entry_file(path).ok()) return "";

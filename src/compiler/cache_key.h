@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+struct stat;
+
 #include "compiler/compiler.h"
 #include "util/result.h"
 
@@ -46,6 +48,12 @@ Result<std::string> cc_version(const std::string &cc, const std::string &cache_d
 Result<std::string> cache_key(const std::string &bytes, const CompileOptions &opts, const std::string &cache_dir = "");
 Result<std::string> cache_key_of_module(const std::string &module_hash, const CompileOptions &opts,
                                         const std::string &cache_dir = "");
+
+// A file's state as the cache's records name it: device, inode, size, mtime
+// and ctime ("2049|1234|...|<s>.<ns>|<s>.<ns>"). Any write to the file moves
+// its ctime, which no unprivileged process can set back; replacing it (a
+// package upgrade renames a new file in) changes the inode.
+std::string file_state(const struct stat &st);
 
 // Small records kept in the cache directory (cc version stamps, the .wasm
 // index): `header` then the body, written 0400 under a temporary name and

@@ -151,34 +151,36 @@ Status compile_file_atomic(const std::string &input, const std::string &output, 
 
 namespace {
 
+// The entry of the module whose BLAKE2b is `module_hash`: its key and files,
+// and whether it is a valid hit (lookup).
+struct EntryFiles {
+    std::string key, so, sum;
+    bool hit = false;
+};
+Result<EntryFiles> find_entry(const std::string &module_hash, const CompileOptions &opts, const std::string &cache_dir) {
+    auto key = cache::cache_key_of_module(module_hash, opts, cache_dir);
+    if (!key.ok()) return key.error();
+    EntryFiles e{key.value(), cache_dir + "/" + key.value() + ".so", cache_dir + "/" + key.value() + ".sum"};
+    auto found = lookup(e.so, e.sum);
+    if (!found.ok()) return found.error();
+    e.hit = found.value() == Lookup::Hit;
+    return e;
+}
+
 // The entry for `bytes` whose BLAKE2b is `module_hash` (a hit, or compiled now).
 Result<std::string> cached_entry(const std::string &name, const std::string &bytes, const std::string &module_hash,
                                  const CompileOptions &opts, const std::string &cache_dir, uint64_t max_size) {
-    auto key = cache::cache_key_of_module(module_hash, opts, cache_dir);
-    if (!key.ok()) return key.error();
-    std::string so = cache_dir + "/" + key.value() + ".so", sum = cache_dir + "/" + key.value() + ".sum";
-    auto found = lookup(so, sum);
-    if (!found.ok()) return found.error();
-    if (found.value() == Lookup::Hit) return so;
-    LUCET_TRY(store(name, bytes, opts, so, sum));
-    auto evicted = cache::evict(cache_dir, max_size, key.value());
+    auto e = find_entry(module_hash, opts, cache_dir);
+    if (!e.ok()) return e.error();
+    const std::string &so = e.value().so;
+    if (e.value().hit) return so;
+    LUCET_TRY(store(name, bytes, opts, so, e.value().sum));
+    auto evicted = cache::evict(cache_dir, max_size, e.value().key);
     if (!evicted.ok()) return evicted.error();
     return so;
 }
 
 constexpr char kIndexHeader[] = "lucet-wasm-index 1\n";
-
-// A .wasm file's identity for the index: device, inode, size, mtime, ctime.
-// Any write changes ctime (which no unprivileged process can set back).
-std::string file_identity(const struct stat &st) {
-    char buf[192];
-    std::snprintf(buf, sizeof buf, "wasm|%llu|%llu|%lld|%lld.%09ld|%lld.%09ld", (unsigned long long)st.st_dev,
-                  (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-                  st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-    return buf;
-}
-
-bool same_file_state(const struct stat &a, const struct stat &b) { return file_identity(a) == file_identity(b); }
 
 }  // namespace
 
@@ -203,16 +205,13 @@ Result<std::string> compile_cached_file(const std::string &wasm_path, const Comp
     // so a hit neither reads nor hashes the .wasm (16 MiB: ~25 ms).
     std::string index;
     if (S_ISREG(before.st_mode)) {
-        std::string id = file_identity(before);
+        std::string id = "wasm|" + cache::file_state(before);
         index = cache_dir + "/" + cache::blake2b_hex(id.data(), id.size()) + ".wix";
         std::string hash = cache::read_record(index, kIndexHeader);
         if (hash.size() == 64) {
-            auto key = cache::cache_key_of_module(hash, opts, cache_dir);
-            if (!key.ok()) return key.error();
-            std::string so = cache_dir + "/" + key.value() + ".so", sum = cache_dir + "/" + key.value() + ".sum";
-            auto found = lookup(so, sum);
-            if (!found.ok()) return found.error();
-            if (found.value() == Lookup::Hit) return so;
+            auto e = find_entry(hash, opts, cache_dir);
+            if (!e.ok()) return e.error();
+            if (e.value().hit) return e.value().so;
         }
     }
     std::string bytes;
@@ -232,7 +231,8 @@ Result<std::string> compile_cached_file(const std::string &wasm_path, const Comp
     // names two contents.
     // Written once the entry exists: a compile that fails leaves nothing.
     struct stat after;
-    const bool stable = !index.empty() && fstat(fd, &after) == 0 && same_file_state(before, after) &&
+    const bool stable = !index.empty() && fstat(fd, &after) == 0 &&
+                        cache::file_state(before) == cache::file_state(after) &&
                         std::max(before.st_mtime, before.st_ctime) + 2 <= time(nullptr);
     auto so = cached_entry(wasm_path, bytes, hash, opts, cache_dir, max_size);
     if (so.ok() && stable) cache::write_record(index, kIndexHeader, hash);

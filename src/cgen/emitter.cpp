@@ -76,6 +76,13 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     size_t cur_bytes = 0, cur_funcs = 0, cur_tiny = 0;
     bool cur_simd = false;
     const bool poll_after_indirect = host_funcs_may_be_in_tables(m);
+    auto lowering_of = [&](uint32_t fidx) {
+        const Function &f = m.code[fidx - m.num_imported_funcs];
+        cgen::Lowering l = cgen::choose_lowering(cgen::function_cost(f), opts.force_split_chunk_bytes);
+        l.poll_after_indirect = poll_after_indirect;
+        l.register_vars = opts.force_register_vars;
+        return l;
+    };
     auto flush = [&]() -> Status {
         if (cur_bytes == 0 && cur.source.empty()) return {};
         cur.max_opt_level = cgen::unit_opt_cap(cur_funcs, cur_tiny);
@@ -85,9 +92,7 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
             // instructions); the stats of the first emission stand.
             cur.source.clear();
             for (uint32_t fidx : cur_defined) {
-                cgen::Lowering l = cgen::choose_lowering(cgen::function_cost(m.code[fidx - m.num_imported_funcs]),
-                                                         opts.force_split_chunk_bytes);
-                l.poll_after_indirect = poll_after_indirect;
+                cgen::Lowering l = lowering_of(fidx);
                 l.register_vars = true;
                 cgen::FuncEmitStats scratch;
                 LUCET_TRY(cgen::emit_function(m, fidx, opts, l, cur.source, scratch));
@@ -112,9 +117,7 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
         const Function &f = m.code[i];
         size_t size = f.body_end - f.body_offset;
         uint32_t fidx = m.num_imported_funcs + i;
-        cgen::Lowering lowering = cgen::choose_lowering(cgen::function_cost(f), opts.force_split_chunk_bytes);
-        lowering.poll_after_indirect = poll_after_indirect;
-        lowering.register_vars = opts.force_register_vars;
+        const cgen::Lowering lowering = lowering_of(fidx);
         if (lowering.own_unit) {
             CUnit big;
             big.max_opt_level = lowering.max_opt_level;

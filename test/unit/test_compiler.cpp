@@ -410,6 +410,20 @@ namespace {
 
 using namespace wasm_builder;
 
+// The C lucetc emits for `wasm` (--emit c), read back.
+std::string emitted_c(const std::vector<uint8_t> &wasm, const std::string &name) {
+    lucet::CompileOptions co;
+    co.emit = lucet::EmitKind::C;
+    std::string c_path = scratch_dir() + "/" + name + ".c";
+    lucet::Status st = lucet::compile_bytes(wasm, c_path, co);
+    INFO(name << ": " << (st.ok() ? "" : st.error().to_string()));
+    REQUIRE(st.ok());
+    std::ifstream in(c_path);
+    std::string c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    fs::remove(c_path);
+    return c;
+}
+
 // Compiles, checks the figures, and instantiates the module with the runtime.
 std::shared_ptr<lucet::Instance> compile_extreme(const std::string &name, const std::vector<uint8_t> &wasm) {
     std::string out = scratch_dir() + "/" + name + ".so";
@@ -504,13 +518,7 @@ TEST_CASE("units of tiny functions: -O0 with register variables, none where an a
     }
     for (uint32_t i : {0u, 1u, kV128Func, 399u}) mb.export_func("f" + std::to_string(i), i);
     std::vector<uint8_t> wasm = mb.build();
-    lucet::CompileOptions co;
-    co.emit = lucet::EmitKind::C;
-    std::string c_path = scratch_dir() + "/tiny-units.c";
-    REQUIRE(lucet::compile_bytes(wasm, c_path, co).ok());
-    std::ifstream in(c_path);
-    std::string c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    fs::remove(c_path);
+    const std::string c = emitted_c(wasm, "tiny-units");
     CHECK(c.find("uint32_t lucet_f0(register lucet_vmctx *ctx, register uint32_t l0) {\nregister uint32_t si0") !=
           std::string::npos);
     CHECK(c.find("uint32_t lucet_f9(lucet_vmctx *ctx, uint32_t l0) {\n") != std::string::npos);
@@ -551,15 +559,9 @@ TEST_CASE("extreme: one function of 300,000 instructions", "[extreme]") {
     std::vector<uint8_t> wasm = mb.build();
     {
         // Huge: cut into chunk functions of units of their own (cgen/func_split.cpp).
-        lucet::CompileOptions co;
-        co.emit = lucet::EmitKind::C;
-        std::string c_path = scratch_dir() + "/300000-instructions.c";
-        REQUIRE(lucet::compile_bytes(wasm, c_path, co).ok());
-        std::ifstream in(c_path);
-        std::string c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string c = emitted_c(wasm, "300000-instructions");
         CHECK(c.find("struct lucet_s0 {") != std::string::npos);
         CHECK(c.find("uint64_t lucet_c0_3(lucet_vmctx *ctx, struct lucet_s0 *F, uint32_t at) {") != std::string::npos);
-        fs::remove(c_path);
     }
     auto inst = compile_extreme("300000-instructions", wasm);
     for (uint32_t x0 : {0u, 1000u, 12345u}) {

@@ -86,7 +86,7 @@ impl<T: WasmTy> HostRet for T {
         Ok(self.to_abi())
     }
     fn zero() -> T::Abi {
-        // SAFETY: every Abi type (u32, u64, f32, f64) is valid all-zero.
+        // SAFETY: every Abi type (u32, u64, f32, f64, __m128i) is valid all-zero.
         unsafe { std::mem::zeroed() }
     }
 }
@@ -143,7 +143,7 @@ impl Func {
     }
 
     /// A host function from a closure `Fn(A, B, ...) -> R` (up to 6
-    /// parameters of i32/u32/i64/u64/f32/f64; R: `()`, one of those, or a
+    /// parameters of i32/u32/i64/u64/f32/f64/V128; R: `()`, one of those, or a
     /// `Result<_, HostError>`). Err or a panic stops the guest at once.
     pub fn wrap<P, R, F: IntoFunc<P, R>>(f: F) -> Func {
         f.into_func()

@@ -13,7 +13,7 @@
 //!
 //! Handles are released on drop. A trap, an exit and a failing host
 //! function are [`Error`] values. A host function is any `Fn(args...) -> R`
-//! closure over i32/u32/i64/u64/f32/f64 (at most one result; `R` may be a
+//! closure over i32/u32/i64/u64/f32/f64/[`V128`] (at most one result; `R` may be a
 //! `Result<T, HostError>`): a generic `extern "C"` trampoline is
 //! instantiated per closure type, no C per signature. A host function that
 //! returns `Err` or panics stops the guest at once: the call returns
@@ -40,7 +40,7 @@ mod values;
 pub use dynamic::Caller;
 pub use host::{Func, HostError, IntoFunc};
 pub use introspect::{ExternKind, ExternTy, ExternType, FuncType, Limits};
-pub use values::{Val, ValType, WasmParams, WasmResults, WasmTy};
+pub use values::{Val, ValType, WasmParams, WasmResults, WasmTy, V128};
 
 /// What went wrong.
 #[derive(Debug)]

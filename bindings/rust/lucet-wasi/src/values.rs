@@ -132,7 +132,8 @@ impl Val {
     }
 }
 
-/// A Rust type that is a wasm value: i32/u32 (i32), i64/u64 (i64), f32, f64.
+/// A Rust type that is a wasm value: i32/u32 (i32), i64/u64 (i64), f32, f64,
+/// V128 (v128).
 pub trait WasmTy: Copy + 'static {
     /// The C ABI type a host function takes it as.
     type Abi: Copy;
@@ -172,6 +173,61 @@ wasm_ty!(i64, u64, I64, I64, i64);
 wasm_ty!(u64, u64, I64, I64, i64);
 wasm_ty!(f32, f32, F32, F32, f32);
 wasm_ty!(f64, f64, F64, F64, f64);
+
+/// A v128 value for typed calls and `Func::wrap` closures: its 16 bytes in
+/// WebAssembly's order read as a little-endian u128, as `Val::V128` (i32 lane
+/// k is bits 32k..32k+31). In a host function's native signature it travels
+/// in an xmm register, as the generated code passes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct V128(pub u128);
+
+impl From<u128> for V128 {
+    fn from(x: u128) -> V128 {
+        V128(x)
+    }
+}
+
+impl From<V128> for u128 {
+    fn from(v: V128) -> u128 {
+        v.0
+    }
+}
+
+impl V128 {
+    /// The value from its four i32 lanes, lane 0 first.
+    pub fn from_i32x4(l: [u32; 4]) -> V128 {
+        V128(l.iter().enumerate().fold(0u128, |acc, (k, x)| acc | (*x as u128) << (32 * k)))
+    }
+
+    /// Its four i32 lanes, lane 0 first.
+    pub fn to_i32x4(self) -> [u32; 4] {
+        std::array::from_fn(|k| (self.0 >> (32 * k)) as u32)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl WasmTy for V128 {
+    type Abi = std::arch::x86_64::__m128i;
+    const TYPE: ValType = ValType::V128;
+    fn to_val(self) -> Val {
+        Val::V128(self.0)
+    }
+    fn from_val(v: Val) -> Option<Self> {
+        match v {
+            Val::V128(x) => Some(V128(x)),
+            _ => None,
+        }
+    }
+    fn to_abi(self) -> Self::Abi {
+        // SAFETY: both are 16 plain bytes; x86-64 is little-endian, so byte k
+        // of the u128 is byte k of the register, as v128.store writes it.
+        unsafe { std::mem::transmute::<u128, Self::Abi>(self.0) }
+    }
+    fn from_abi(a: Self::Abi) -> Self {
+        // SAFETY: as in to_abi.
+        V128(unsafe { std::mem::transmute::<Self::Abi, u128>(a) })
+    }
+}
 
 /// Arguments of a typed call: a tuple of WasmTy (`()`, `(a,)`, `(a, b)`, ...).
 pub trait WasmParams {

@@ -2,8 +2,9 @@
 //! (over the C API's host thunks), against the real library, the real C
 //! compiler and the guest of the Python and Go tests
 //! (bindings/go/testdata/hostfuncs.wat, compiled with wabt's wat2wasm).
-use lucet_wasi::ValType::{F32, F64, I32, I64, V128};
-use lucet_wasi::{Error, Func, FuncType, HostError, Imports, Instance, Module, Region, Val, ValType};
+use lucet_wasi::ValType::{F32, F64, I32, I64};
+use lucet_wasi::ValType::V128 as V128_T;
+use lucet_wasi::{Error, Func, FuncType, HostError, Imports, Instance, Module, Region, Val, ValType, V128};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex, Once};
@@ -69,7 +70,7 @@ fn imports_with(calls: &Arc<Mutex<Vec<String>>>, over: Vec<(&str, Body)>, func: 
         ),
         (
             "many",
-            ft(&[I32, I64, F32, F64, V128], &[I32, I64, F32, F64, V128]),
+            ft(&[I32, I64, F32, F64, V128_T], &[I32, I64, F32, F64, V128_T]),
             Box::new(move |a| {
                 c2.lock().unwrap().push(format!("many {:?}", a));
                 match a {
@@ -86,7 +87,7 @@ fn imports_with(calls: &Arc<Mutex<Vec<String>>>, over: Vec<(&str, Body)>, func: 
         ),
         (
             "vv",
-            ft(&[V128, V128], &[V128]),
+            ft(&[V128_T, V128_T], &[V128_T]),
             Box::new(|a| match a {
                 [Val::V128(x), Val::V128(y)] => Ok(vec![Val::V128(x ^ y)]),
                 _ => panic!("vv: {:?}", a),
@@ -142,6 +143,46 @@ fn v128_in_calls() {
         Err(Error::Api { name, .. }) => assert_eq!(name, "lucet_error_invalid_argument"),
         r => panic!("an i64 for a v128: {:?}", r),
     }
+}
+
+/// Typed calls and Func::wrap closures take and return V128.
+#[test]
+fn v128_in_typed_calls_and_wrapped_host_functions() {
+    let region = Region::new(1).unwrap();
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let mut inst = instance(&region, &calls, vec![]);
+    let (a, b) = (V128::from_i32x4([1, 2, 3, 0xFFFF_FFFF]), V128(lanes(10, 20, 30, 2)));
+    let (sum, first) = inst.call::<_, (V128, i32)>("add_lanes", (a, b)).unwrap();
+    assert_eq!(sum.to_i32x4(), [11, 22, 33, 1]);
+    assert_eq!(first, -1);
+    // A v128 where the export has an i32 (and the other way) is a type error, not a value.
+    match inst.call::<_, (i32, i32)>("add_lanes", (a, b)) {
+        Err(Error::Type(m)) => assert!(m.contains("add_lanes"), "{}", m),
+        r => panic!("(i32, i32) for (v128, i32): {:?}", r),
+    }
+    match inst.call::<_, (V128, i32)>("add_lanes", (a, 5i64)) {
+        Err(Error::Api { name, .. }) => assert_eq!(name, "lucet_error_invalid_argument"),
+        r => panic!("an i64 for a v128: {:?}", r),
+    }
+    // h.vv as a wrapped closure: both v128 params arrive in their registers
+    // and the result goes back in one.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let vv = Func::wrap(move |x: V128, y: V128| {
+        s2.lock().unwrap().push((x, y));
+        V128(x.0.rotate_left(8) ^ y.0)
+    });
+    assert_eq!(vv.ty(), ft(&[V128_T, V128_T], &[V128_T]));
+    drop(inst);
+    let mut inst = region.instance(&guest(), imports_with(&calls, vec![], Some(("vv", vv))), None).unwrap();
+    let x = u128::from_le_bytes(std::array::from_fn(|i| 0xA0 + i as u8));
+    let y = lanes(0xDEAD_BEEF, 0, 0x8000_0000, 1);
+    let r: V128 = inst.call("call_vv", (V128(x), V128(y))).unwrap();
+    assert_eq!(r, V128(x.rotate_left(8) ^ y));
+    assert_eq!(*seen.lock().unwrap(), vec![(V128(x), V128(y))]);
+    // The closure's v128 result next to a wasm caller that uses the lanes.
+    let r: V128 = inst.call("call_vv", (V128(0), V128(u128::MAX))).unwrap();
+    assert_eq!(r, V128(u128::MAX));
 }
 
 fn body(f: impl Fn(&[Val]) -> Result<Vec<Val>, HostError> + Send + Sync + 'static) -> Body {

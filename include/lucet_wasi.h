@@ -821,8 +821,10 @@ enum lucet_error lucet_dl_module_find_export(const struct lucet_dl_module *modul
  * process, where `perf report` looks): one line "START SIZE NAME" (hex, no
  * 0x) per code range of each defined function, NAME as in backtraces
  * ("func[12] <my_func>", control characters replaced by '?'). perf cannot
- * name the module's frames otherwise: the module is loaded from a memfd.
- * Call it once per loaded module; the file stays (perf reads it after the
+ * name the module's frames otherwise: the module is loaded from a memfd, and
+ * perf reads the map only for anonymous code. So the first call also moves
+ * the module's code to anonymous memory at the same addresses (an identical
+ * copy replaces it in one mremap; instances may be running). Call it once per loaded module; the file stays (perf reads it after the
  * process exits: remove it yourself). A symbolic link at `path` is refused.
  * Errors: invalid_argument (bad handle, empty path), internal (cannot open
  * or write the file; the message names it). */

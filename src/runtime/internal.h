@@ -236,6 +236,9 @@ struct DlModule::Impl {
     int code_range = -1;
     uintptr_t code_lo = 0, code_hi = 0;
     std::once_flag image_once;
+    // The code was moved to anonymous memory for perf (perf_map.cpp), once.
+    std::once_flag anon_code_once;
+    std::string anon_code_error;
     rt::HeapImage image;
     // The memfd dlopen loaded the module from. Kept open while the module is
     // loaded (closed after dlclose, by ~DlModule): dlopen matches objects by

@@ -81,7 +81,10 @@ public:
     // dlopen()ed from a memfd, which perf cannot read symbols from.
     std::string perf_map_text() const;
     // Appends perf_map_text() to `path` (created 0644 if missing), in one write.
+    // It first moves the module's code to anonymous memory (same addresses,
+    // same bytes; once per module), the only memory perf looks up in a map.
     Status append_perf_map(const std::string &path) const;
+    Status move_code_for_perf() const;
 
     struct Impl;
 private:

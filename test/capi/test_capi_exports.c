@@ -449,12 +449,61 @@ static void test_perf_map(void **state) {
     assert_int_equal(lucet_dl_module_release(m), lucet_error_ok);
 }
 
+/* The code a perf map describes sits in an anonymous r-xp mapping of this
+ * process (perf reads maps only for such code). */
+static int in_anonymous_code(unsigned long long addr) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512], perms[8], path[300];
+    unsigned long long lo, hi;
+    int found = 0;
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f)) {
+        path[0] = 0;
+        if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %299s", &lo, &hi, perms, path) < 3) continue;
+        if (addr >= lo && addr < hi) found = strcmp(perms, "r-xp") == 0 && path[0] == 0;
+    }
+    fclose(f);
+    return found;
+}
+
+/* The first perf map call moves the module's code to anonymous memory while
+ * an instance of it exists: the instance keeps running the same code. */
+static void test_perf_map_moves_code(void **state) {
+    struct lucet_region *r = small_region(1);
+    struct lucet_dl_module *m = load(g_so);
+    struct lucet_instance *i = new_inst(r, m);
+    struct lucet_val before[12], after[12], a = i32v(7);
+    size_t nb = 0, na = 0, k;
+    char path[400], line[256];
+    unsigned long long start = 0, size = 0;
+    FILE *f;
+    (void)state;
+    assert_int_equal(lucet_instance_call(i, "ten", 1, &a, before, 12, &nb, NULL), lucet_error_ok);
+    snprintf(path, sizeof path, "%s/moved.map", g_dir);
+    assert_int_equal(lucet_dl_module_write_perf_map(m, path), lucet_error_ok);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    assert_int_equal(sscanf(line, "%llx %llx", &start, &size), 2);
+    assert_true(in_anonymous_code(start));
+    assert_true(in_anonymous_code(start + size - 1));
+    assert_int_equal(lucet_instance_call(i, "ten", 1, &a, after, 12, &na, NULL), lucet_error_ok);
+    assert_int_equal(na, nb);
+    for (k = 0; k < na; k++) assert_memory_equal(&before[k], &after[k], sizeof before[k]);
+    /* Written again: moved once, the same lines. */
+    assert_int_equal(lucet_dl_module_write_perf_map(m, path), lucet_error_ok);
+    lucet_instance_release(i);
+    lucet_dl_module_release(m);
+    lucet_region_release(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_introspect_exports), cmocka_unit_test(test_introspect_imports),
         cmocka_unit_test(test_globals), cmocka_unit_test(test_memory), cmocka_unit_test(test_tables),
         cmocka_unit_test(test_many_results), cmocka_unit_test(test_stale_tokens),
-        cmocka_unit_test(test_perf_map),
+        cmocka_unit_test(test_perf_map), cmocka_unit_test(test_perf_map_moves_code),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

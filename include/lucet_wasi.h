@@ -551,7 +551,9 @@ typedef uint32_t (*lucet_host_callback)(struct lucet_vmctx *ctx, void *data, con
 /* The process has LUCET_HOST_THUNKS function pointers for callbacks. */
 #define LUCET_HOST_THUNKS 4096
 /* Exit codes of a guest stopped by a thunk: a result was unset or of the
- * wrong type (or its buffer could not be allocated); the thunk was released. */
+ * wrong type (or its buffer could not be allocated); a call through a stub
+ * whose thunk is gone (only possible for a pointer used outside an
+ * instance's imports, which keep their thunks alive). */
 #define LUCET_HOST_THUNK_BAD_RESULT 0xfffffff0u
 #define LUCET_HOST_THUNK_RELEASED 0xfffffff1u
 
@@ -562,8 +564,10 @@ struct lucet_host_thunk;
  * params and results (instance creation checks it: an entry whose types
  * differ from its thunk's, or whose thunk was released, is
  * lucet_error_invalid_argument). The caller releases *thunk_out with
- * lucet_host_thunk_release after every instance created with it (the
- * pointer may be reused by the next thunk). The type arrays are read during
+ * lucet_host_thunk_release when it creates no more instances with it:
+ * instances that import it hold it, so a released thunk still serves them
+ * (its callback and data must stay valid until they are released), and its
+ * pointer goes to a new thunk only once they are gone. The type arrays are read during
  * the call only. Errors: invalid_argument (NULL callback, thunk_out or
  * func_out, NULL params/results with a non-zero count, an unknown or
  * funcref type), limits_exceeded (all LUCET_HOST_THUNKS in use). */

@@ -27,10 +27,10 @@ lucet_error copy_host_funcs(const lucet_host_func *funcs, size_t nfuncs, std::ve
         // value, which is what generated code expects of any import.
         // A host thunk declared with another signature would read its
         // arguments from the wrong registers: refused.
-        std::string bad = check_host_thunk(reinterpret_cast<const void *>(f.func), f.params, f.nparams, f.results,
-                                           f.nresults);
-        if (!bad.empty()) return fail(lucet_error_invalid_argument, where + ": " + bad);
         HostFunc h;
+        std::string bad = check_host_thunk(reinterpret_cast<const void *>(f.func), f.params, f.nparams, f.results,
+                                           f.nresults, h.owner);
+        if (!bad.empty()) return fail(lucet_error_invalid_argument, where + ": " + bad);
         h.module = f.module_name;
         h.field = f.field_name;
         h.code = reinterpret_cast<void *>(f.func);
@@ -58,6 +58,7 @@ ImportResolver host_func_resolver(std::vector<HostFunc> funcs) {
             e.func_type = f.type;
             e.code = f.code;
             e.func_vmctx = nullptr;  // a host function gets the caller's vmctx
+            e.owner = f.owner;
             return e;
         }
         return make_error("no host function " + std::string(module) + "." + std::string(field) +

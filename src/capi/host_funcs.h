@@ -12,14 +12,16 @@ struct HostFunc {
     std::string module, field;
     FuncType type;
     void *code = nullptr;
+    std::shared_ptr<void> owner;  // a host thunk: kept alive by the instances that import it
 };
 
 // Validates and copies; lucet_error_ok or an error already recorded.
 lucet_error copy_host_funcs(const lucet_host_func *funcs, size_t nfuncs, std::vector<HostFunc> &out);
 // When `code` is a host thunk (lucet_host_thunk_new): "" if it is live and
 // of type params -> results, else what is wrong; "" for other code.
+// A live thunk is shared through `keep` (the instance holds it).
 std::string check_host_thunk(const void *code, const lucet_val_type *params, uint32_t nparams,
-                             const lucet_val_type *results, uint32_t nresults);
+                             const lucet_val_type *results, uint32_t nresults, std::shared_ptr<void> &keep);
 // Resolves (module, field) against `funcs`; an error names what is missing.
 ImportResolver host_func_resolver(std::vector<HostFunc> funcs);
 

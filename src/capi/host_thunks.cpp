@@ -56,10 +56,17 @@ struct Thunk {
     bool int_eightbyte[2] = {};  // register results: is eightbyte k INTEGER (else SSE)?
     uint32_t result_size = 0;
     std::vector<Place> params, results;
+    // Its handle was released: no new instance may take it (instances that
+    // already did keep it, and its slot, until they are gone).
+    std::atomic<bool> released{false};
     ~Thunk();
 };
 
 std::atomic<Thunk *> g_slots[kThunks];
+// The Thunk in slot i, for instance creation to share (under g_free_mu):
+// an instance keeps the thunks it imports alive, so a thunk released by
+// its handle while instances still use it keeps its slot until they go.
+std::weak_ptr<Thunk> g_slot_owner[kThunks];
 // Whether slot i's last thunk returned its results in memory (kept after
 // release): where a call through a released thunk finds its vmctx.
 std::atomic<bool> g_slot_in_memory[kThunks];
@@ -247,12 +254,19 @@ std::string sig_text(const lucet_val_type *params, size_t np, const lucet_val_ty
 namespace lucet::capi {
 
 std::string check_host_thunk(const void *code, const lucet_val_type *params, uint32_t nparams,
-                             const lucet_val_type *results, uint32_t nresults) {
+                             const lucet_val_type *results, uint32_t nresults, std::shared_ptr<void> &keep) {
     auto p = reinterpret_cast<uintptr_t>(code), base = reinterpret_cast<uintptr_t>(lucet_host_thunk_stubs);
     if (p < base || p >= base + 16 * uintptr_t(kThunks)) return "";
     if ((p - base) % 16) return "its func points into a host thunk, not at one";
-    const Thunk *t = g_slots[(p - base) / 16].load(std::memory_order_acquire);
-    if (!t) return "its func is a released host thunk";
+    std::shared_ptr<Thunk> t;
+    {
+        std::lock_guard<std::mutex> lk(g_free_mu);
+        t = g_slot_owner[(p - base) / 16].lock();
+    }
+    // Its handle released and no instance using it left: the slot is free
+    // (or already another thunk's, which the handle's owner cannot mean).
+    if (!t || t->released.load(std::memory_order_acquire)) return "its func is a released host thunk";
+    keep = t;
     std::vector<lucet_val_type> tp, tr;
     for (const Place &x : t->params) tp.push_back(x.ty);
     for (const Place &x : t->results) tr.push_back(x.ty);
@@ -311,6 +325,10 @@ LUCET_API enum lucet_error lucet_host_thunk_new(const enum lucet_val_type *param
     place_params(*t, params, nparams);
     g_slot_in_memory[slot].store(t->in_memory, std::memory_order_relaxed);
     g_slots[slot].store(t.get(), std::memory_order_release);
+    {
+        std::lock_guard<std::mutex> lk(g_free_mu);
+        g_slot_owner[slot] = t;
+    }
     uint64_t h = thunks().insert(std::move(t));  // on failure the Thunk is gone and its slot free again
     if (!h) return fail(lucet_error_internal, "lucet_host_thunk_new: too many live handles");
     *thunk_out = to_handle<lucet_host_thunk>(h);
@@ -319,6 +337,8 @@ LUCET_API enum lucet_error lucet_host_thunk_new(const enum lucet_val_type *param
 } LUCET_CAPI_CATCH
 
 LUCET_API enum lucet_error lucet_host_thunk_release(struct lucet_host_thunk *thunk) try {
-    if (!thunks().remove(thunk)) return fail(lucet_error_invalid_argument, "lucet_host_thunk_release: bad handle");
+    std::shared_ptr<Thunk> t;
+    if (!thunks().remove(thunk, &t)) return fail(lucet_error_invalid_argument, "lucet_host_thunk_release: bad handle");
+    if (t) t->released.store(true, std::memory_order_release);
     return ok();
 } LUCET_CAPI_CATCH

@@ -142,14 +142,14 @@ struct fixture {
     struct lucet_dl_module *m;
     struct lucet_instance *i;
     struct lucet_host_thunk *t[9];
+    struct lucet_host_func hf[9];
     int counter, mode;
 };
 
 static void setup_fixture(struct fixture *f) {
-    struct lucet_host_func hf[9];
+    struct lucet_host_func *hf = f->hf;
     int k;
     memset(f, 0, sizeof *f);
-    memset(hf, 0, sizeof hf);
     for (k = 0; k < 9; k++) {
         const struct spec *s = &k_specs[k];
         void *data = k == 0 ? (void *)&f->counter : (void *)&f->mode;
@@ -253,26 +253,42 @@ static void callback_failures_stop_the_guest(void **state) {
     teardown_fixture(&f);
 }
 
-/* A thunk released while an instance still imports it (the embedder's
- * mistake): the guest is stopped, for a result struct in memory (the vmctx
- * in rsi) as in registers (rdi). */
-static void released_thunk_stops_the_guest(void **state) {
+/* A thunk released while an instance still imports it keeps working for
+ * that instance, which holds it (as wasmtime's instances hold their Funcs):
+ * its callback still runs, for a result struct in memory as in registers,
+ * and its stub is not handed to a new thunk until the instance is gone. No
+ * new instance can take it. */
+static void released_thunk_lives_while_an_instance_uses_it(void **state) {
     struct fixture f;
     struct lucet_val a[5], o[5];
-    struct lucet_result res;
-    size_t n;
+    struct lucet_instance *j = NULL;
+    struct lucet_host_thunk *t2 = NULL;
+    lucet_host_func_ptr fp = NULL, fp2, fp5;
     int k;
     (void)state;
     setup_fixture(&f);
+    fp2 = f.hf[2].func, fp5 = f.hf[5].func;
     assert_int_equal(lucet_host_thunk_release(f.t[5]), lucet_error_ok); /* many: 5 results, in memory */
     assert_int_equal(lucet_host_thunk_release(f.t[2]), lucet_error_ok); /* two: rax + xmm0 */
     a[0] = i32v(1), a[1] = vi64(2), a[2] = vf32(3), a[3] = vf64(4), a[4] = vlanes(5, 6, 7, 8);
-    assert_int_equal(lucet_instance_call(f.i, "call_many", 5, a, o, 5, &n, &res), lucet_error_runtime_terminated);
-    assert_int_equal(res.val.terminated.exit_code, LUCET_HOST_THUNK_RELEASED);
-    a[0] = vi64(1), a[1] = vf64(2);
-    assert_int_equal(lucet_instance_call(f.i, "call_two", 2, a, o, 5, &n, &res), lucet_error_runtime_terminated);
-    assert_int_equal(res.val.terminated.exit_code, LUCET_HOST_THUNK_RELEASED);
+    assert_int_equal(call(&f, "call_many", 5, a, o), 5);
+    a[0] = vi64(0x123456789ull), a[1] = vf64(-1.25);
+    assert_int_equal(call(&f, "call_two", 2, a, o), 2);
+    assert_true(o[0].ty == I64 && o[0].inner_val.as_i64 == 0x12345678aull);
+    assert_true(o[1].ty == F64 && o[1].inner_val.as_f64 == -2.5);
+    /* Released: a new instance may not take it. */
+    assert_int_equal(lucet_region_new_instance_with_imports(f.r, f.m, f.hf, 9, NULL, NULL, &j),
+                     lucet_error_invalid_argument);
+    assert_non_null(strstr(lucet_error_message(), "host function 2 (env.two): its func is a released host thunk"));
+    /* Its stub stays taken: a new thunk gets another one. */
+    assert_int_equal(lucet_host_thunk_new(NULL, 0, NULL, 0, cb_none, NULL, &t2, &fp), lucet_error_ok);
+    assert_true(fp != fp2 && fp != fp5);
+    assert_int_equal(lucet_host_thunk_release(t2), lucet_error_ok);
+    /* The instance gone, the two stubs are free again (the next thunks take them). */
     lucet_instance_release(f.i);
+    assert_int_equal(lucet_host_thunk_new(NULL, 0, NULL, 0, cb_none, NULL, &t2, &fp), lucet_error_ok);
+    assert_true(fp == fp2 || fp == fp5);
+    assert_int_equal(lucet_host_thunk_release(t2), lucet_error_ok);
     lucet_dl_module_release(f.m);
     lucet_region_release(f.r);
     for (k = 0; k < 9; k++)
@@ -360,7 +376,7 @@ int main(void) {
         cmocka_unit_test(results_in_registers),
         cmocka_unit_test(results_in_memory_and_stack_params),
         cmocka_unit_test(callback_failures_stop_the_guest),
-        cmocka_unit_test(released_thunk_stops_the_guest),
+        cmocka_unit_test(released_thunk_lives_while_an_instance_uses_it),
         cmocka_unit_test(thunk_signature_mismatch_is_refused),
         cmocka_unit_test(argument_errors_and_the_pool),
     };

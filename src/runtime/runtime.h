@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "abi/lucet_abi.h"
-#include "decode/module.h"  // ValType, FuncType, ExternKind
+#include "abi/types.h"  // ValType, FuncType, ExternKind
 #include "util/result.h"
 
 namespace lucet {

@@ -1,5 +1,6 @@
 // test_traps.cpp: running instances, every trap kind, recovery after traps,
 // linking, and the forwarding of faults that are not the guest's.
+#include <cstring>
 #include <functional>
 #include <fcntl.h>
 #include <signal.h>
@@ -967,4 +968,56 @@ TEST_CASE("run into a kept RunResult: each outcome replaces the previous one", "
     in.run("div", four, r);
     REQUIRE(r.values.size() == 1);
     CHECK(r.values[0].bits == 25);
+}
+
+TEST_CASE("stores before an out-of-bounds store stay done at -O2 (no store merging)", "[runtime][compiled]") {
+    // Wasm order: the first store is done, then the second traps. cc merges
+    // adjacent constant stores into one wider store (gcc's store merging and
+    // SLP vectorizer, LLVM's DAG combiner), which faults before writing
+    // either; lucetc turns that off (compiler.cpp, cc_family_flags).
+    const char *wat = R"WAT(
+(module
+  (memory (export "memory") 1)
+  (func (export "pair32") (param $a i32)
+    (i32.store (local.get $a) (i32.const 0x11111111))
+    (i32.store offset=4 (local.get $a) (i32.const 0x22222222)))
+  (func (export "quad16") (param $a i32)
+    (i32.store16 (local.get $a) (i32.const 0x1111))
+    (i32.store16 offset=2 (local.get $a) (i32.const 0x2222))
+    (i32.store16 offset=4 (local.get $a) (i32.const 0x3333))
+    (i32.store16 offset=6 (local.get $a) (i32.const 0x4444)))
+  (func (export "pair64") (param $a i32)
+    (i64.store (local.get $a) (i64.const 0x1111111111111111))
+    (i64.store offset=8 (local.get $a) (i64.const 0x2222222222222222))))
+)WAT";
+    std::vector<std::string> compilers = {"cc"};
+    if (std::system("clang --version >/dev/null 2>&1") == 0) compilers.push_back("clang");
+    auto region = small_region();
+    for (const std::string &cc : compilers) {
+        lucet::CompileOptions opts;
+        opts.cc = cc;
+        opts.opt_level = 2;
+        auto m = compile_wat("store_order_" + cc, wat, opts);
+        auto ci = Instance::create(region, m, no_imports());
+        REQUIRE(ci.ok());
+        Instance &in = **ci;
+        struct Case {
+            const char *f;
+            uint32_t at;       // the first store's address: its last in-bounds byte is 65535
+            size_t done;       // bytes the stores before the trapping one wrote
+            uint8_t first;     // their byte value
+        } cases[] = {{"pair32", 65532, 4, 0x11}, {"quad16", 65530, 6, 0x11}, {"pair64", 65528, 8, 0x11}};
+        for (const Case &c : cases) {
+            INFO(cc << " " << c.f);
+            std::memset(in.heap() + 65520, 0, 16);
+            expect_trap(run(in, c.f, {c.at}), LUCET_TRAP_HEAP_OOB);
+            const uint8_t *p = in.heap() + c.at;
+            CHECK(p[0] == c.first);
+            if (std::string(c.f) == "quad16") {
+                CHECK(p[2] == 0x22);
+                CHECK(p[4] == 0x33);
+            }
+            CHECK(p[c.done - 1] != 0);
+        }
+    }
 }

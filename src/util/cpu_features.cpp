@@ -2,6 +2,14 @@
 #include "util/cpu_features.h"
 
 #include <cpuid.h>
+#if defined(__GLIBC__) && __has_include(<sys/platform/x86.h>)
+// glibc >= 2.33: the cpuid words its loader read. The header's inline
+// helpers return C's _Bool, which clang++ (the fuzz build) does not know.
+#define _Bool bool
+#include <sys/platform/x86.h>
+#undef _Bool
+#define LUCET_GLIBC_CPUID 1
+#endif
 
 #include <cstdio>
 
@@ -102,10 +110,12 @@ uint64_t xcr0(const Regs &l1) {
     return (uint64_t(hi) << 32) | lo;
 }
 
-// The four cpuid leaves the table reads, each queried once: in a virtual
-// machine every cpuid traps to the hypervisor (about 6 us on the Xeon VM of
-// the start-up benchmark), and one query per table entry (92 of them) was a
-// quarter of `lucet-wasi hello.so`'s start-up.
+// The four cpuid leaves the table reads. In a virtual machine every cpuid
+// traps to the hypervisor (about 6 us on the Xeon VM of the start-up
+// benchmark; one query per table entry, 92 of them, was a quarter of
+// `lucet-wasi hello.so`'s start-up), so they are taken from glibc, whose
+// dynamic loader read them at start-up and keeps the raw words, and queried
+// once each where glibc does not offer them.
 struct Leaves {
     Regs l1, l7, l71, ext1;
     const Regs &at(const Location &loc) const {
@@ -117,6 +127,16 @@ struct Leaves {
 
 Leaves read_leaves() {
     Leaves l;
+#ifdef LUCET_GLIBC_CPUID
+    auto get = [](unsigned index, Regs &q) {
+        const cpuid_feature *f = __x86_get_cpuid_feature_leaf(index);
+        for (int i = 0; i < 4; i++) q.r[i] = f->cpuid_array[i];  // eax, ebx, ecx, edx
+    };
+    get(CPUID_INDEX_1, l.l1);
+    get(CPUID_INDEX_7, l.l7);
+    get(CPUID_INDEX_7_ECX_1, l.l71);
+    get(CPUID_INDEX_80000001, l.ext1);
+#else
     uint32_t max = __get_cpuid_max(0, nullptr), max_ext = __get_cpuid_max(0x80000000u, nullptr);
     auto get = [](uint32_t leaf, uint32_t sub, Regs &q) {
         __cpuid_count(leaf, sub, q.r[EAX], q.r[EBX], q.r[ECX], q.r[EDX]);
@@ -127,6 +147,7 @@ Leaves read_leaves() {
         if (l.l7.r[EAX] >= 1) get(7, 1, l.l71);  // EAX of leaf 7.0: the highest subleaf
     }
     if (max_ext >= kExt) get(kExt, 0, l.ext1);
+#endif
     return l;
 }
 

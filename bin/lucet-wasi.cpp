@@ -277,102 +277,33 @@ void print_results(const std::vector<lucet::Val> &values) {
     std::fflush(stdout);
 }
 
-}  // namespace
 
-int main(int argc, char **argv) {
+// The command line's options, with their defaults.
+struct Options {
     std::string entrypoint = "_start";
-    std::string heap_as_text = "8 GiB", max_heap_text = "4 GiB", stack_text = "8 MiB";
-    std::vector<std::string> dirs, envs, guest_args;
-    std::string module_path;
-
-    CLI::App app{"Runs a WASI program compiled by lucetc (or a .wasm, compiled and cached on first use).",
-                 "lucet-wasi"};
-    app.formatter(std::make_shared<Formatter>());
-    app.set_help_flag("-h,--help", "Prints help information");
-    app.set_version_flag("-V,--version", std::string("lucet-wasi ") + LUCET_VERSION, "Prints version information");
-    CLI::Option *entry_opt =
-        app.add_option("--entrypoint", entrypoint, "Entrypoint to run within the WASI module [default: _start]")
-            ->option_text("<entrypoint>");
+    bool entrypoint_given = false;
     std::string invoke;
-    app.add_option("--invoke", invoke,
-                   "Call the exported function NAME instead of the entrypoint, with the arguments after the module "
-                   "parsed by its parameter types (i32, i64, f32, f64), and print its results one per line")
-        ->option_text("<NAME>");
-    app.add_option("--heap-address-space", heap_as_text,
-                   "Maximum heap address space size (must be a multiple of 4 KiB, and >= `max-heap-size`) [default: 8 GiB]")
-        ->option_text("<heap_address_space_size>");
-    app.add_option("--max-heap-size", max_heap_text, "Maximum heap size (must be a multiple of 4 KiB) [default: 4 GiB]")
-        ->option_text("<heap_memory_size>");
-    app.add_option("--dir", dirs,
-                   "A directory to provide to the WASI guest: GUEST:HOST (the guest's path first, Lucet's form), "
-                   "HOST::GUEST (the host's path first, wasmtime's form and the C API's order), or PATH for PATH:PATH")
-        ->option_text("<preopen_dirs>...")->allow_extra_args(false);
-    std::vector<std::string> ro_dirs;
-    app.add_option("--dir-ro", ro_dirs,
-                   "The same as --dir, read-only: the guest may open, read, stat and list below it, not create, "
-                   "write, truncate, remove, rename or link (perm/notcapable)")
-        ->option_text("<preopen_dirs>...")->allow_extra_args(false);
+    std::string heap_as_text = "8 GiB", max_heap_text = "4 GiB", stack_text = "8 MiB";
+    std::vector<std::string> dirs, ro_dirs, envs, guest_args;
+    std::string module_path;
     std::string stdio_files[3];
-    app.add_option("--stdin", stdio_files[0], "The guest's stdin reads this file [default: lucet-wasi's stdin]")
-        ->option_text("<file>");
-    app.add_option("--stdout", stdio_files[1],
-                   "The guest's stdout creates or truncates this file [default: lucet-wasi's stdout]")
-        ->option_text("<file>");
-    app.add_option("--stderr", stdio_files[2],
-                   "The guest's stderr creates or truncates this file [default: lucet-wasi's stderr]")
-        ->option_text("<file>");
-    app.add_option("--stack-size", stack_text, "Maximum stack size (must be a multiple of 4 KiB) [default: 8 MiB]")
-        ->option_text("<stack_size>");
-    app.add_option("--env", envs,
-                   "An environment variable for the guest: NAME=VALUE, or NAME for the host's value of NAME "
-                   "(added to the inherited ones)")
-        ->option_text("<NAME[=VALUE]>...")->allow_extra_args(false);
     bool no_inherit_env = false;
-    app.add_flag("--no-inherit-env", no_inherit_env,
-                 "Start the guest from an empty environment (only the --env variables) [default: the guest "
-                 "inherits lucet-wasi's environment]");
     std::string timeout_text;
-    app.add_option("--timeout", timeout_text,
-                   "Stop the guest after this long (e.g. 10s, 500ms, 2m; a bare number is seconds); exit status 124")
-        ->option_text("<duration>");
-    // Module signatures (Lucet's options): require a valid signature by a key.
     bool sig_verify = false;
     std::string sig_pk_path;
-    app.add_flag("--signature-verify", sig_verify,
-                 "Refuse a module without a valid signature by the --signature-pk key (a .wasm is refused: it cannot carry one)");
-    app.add_option("--signature-pk", sig_pk_path, "Public key file for --signature-verify (from lucetc --signature-keygen)")
-        ->option_text("<public_key_file>");
-        std::string max_fds_text;
-    CLI::Option *max_fds_opt = app.add_option("--max-fds", max_fds_text,
-                   "Most fds the guest may have open at once, stdio and preopens included (then errno nfile) [default: 1024]")
-        ->option_text("<n>");
-    // Bounds of compiling a .wasm (lucetc's --max-memory and --max-time).
+    std::string max_fds_text;
+    bool max_fds_given = false;
     std::string max_compile_memory_text = "2 GiB";
     uint64_t max_compile_time = lucet::kDefaultMaxCompileSeconds;
-    app.add_option("--max-compile-memory", max_compile_memory_text,
-                   "Compiling a .wasm: address space of each C compiler process, else exit 1 (0: no limit) [default: 2 GiB]")
-        ->option_text("<size>");
-    app.add_option("--max-compile-time", max_compile_time,
-                   "Compiling a .wasm: seconds it may take, else exit 1 (0: no limit) [default: 300]")
-        ->option_text("<seconds>");
     std::string target_cpu = "native";
-    app.add_option("--target-cpu", target_cpu,
-                   "Compiling a .wasm: the CPU the code may assume: native (this machine's; the cached .so stays "
-                   "here), x86-64, x86-64-v2, x86-64-v3 or x86-64-v4 [default: native]")
-        ->option_text("<cpu>");
     std::string profile;
-    app.add_option("--profile", profile,
-                   "perfmap: write /tmp/perf-PID.map naming the module's functions for `perf report` (the module is "
-                   "loaded from a memfd, whose ELF symbols perf cannot read); the file is left for perf")
-        ->option_text("<strategy>")->check(CLI::IsMember({"perfmap"}));
     bool verbose = false;
-    app.add_flag("-v,--verbose", verbose,
-                 "When compiling a .wasm fails in the C compiler, show its command line too (its output is always shown)");
     CacheOptions cache_opts;
-    add_cache_options(app, cache_opts);
-    app.add_option("lucet_module", module_path, "Path to the `lucetc`-compiled WASI module");
-    app.add_option("guest_args", guest_args, "Arguments to the WASI `main` function");
+};
 
+// Parses the command line into `o`; -1 to go on, else the exit status
+// (--help, --version, a usage error).
+int parse_command_line(int argc, char **argv, Options &o) {
     // Hand CLI11 only our part of the command line (up to the module path);
     // the rest goes to the guest verbatim.
     int mod_at = find_module_arg(argc, argv);
@@ -384,13 +315,143 @@ int main(int argc, char **argv) {
         if (k < argc && std::strcmp(argv[k], "--") == 0) k++;
         for (; k < argc; k++) extra.emplace_back(argv[k]);
     }
+    // No option before the module (`lucet-wasi prog.so args...`, the common
+    // case): every option keeps its default, and CLI11 is not needed.
+    // Building its option table was a quarter of the launcher's start-up
+    // instructions.
+    if (mod_at == 1 && mod_at < argc) {
+        o.module_path = argv[1];
+        o.guest_args = std::move(extra);
+        return -1;
+    }
+    CLI::App app{"Runs a WASI program compiled by lucetc (or a .wasm, compiled and cached on first use).",
+                 "lucet-wasi"};
+    app.formatter(std::make_shared<Formatter>());
+    app.set_help_flag("-h,--help", "Prints help information");
+    app.set_version_flag("-V,--version", std::string("lucet-wasi ") + LUCET_VERSION, "Prints version information");
+    CLI::Option *entry_opt =
+        app.add_option("--entrypoint", o.entrypoint, "Entrypoint to run within the WASI module [default: _start]")
+            ->option_text("<entrypoint>");
+    app.add_option("--invoke", o.invoke,
+                   "Call the exported function NAME instead of the entrypoint, with the arguments after the module "
+                   "parsed by its parameter types (i32, i64, f32, f64), and print its results one per line")
+        ->option_text("<NAME>");
+    app.add_option("--heap-address-space", o.heap_as_text,
+                   "Maximum heap address space size (must be a multiple of 4 KiB, and >= `max-heap-size`) [default: 8 GiB]")
+        ->option_text("<heap_address_space_size>");
+    app.add_option("--max-heap-size", o.max_heap_text, "Maximum heap size (must be a multiple of 4 KiB) [default: 4 GiB]")
+        ->option_text("<heap_memory_size>");
+    app.add_option("--dir", o.dirs,
+                   "A directory to provide to the WASI guest: GUEST:HOST (the guest's path first, Lucet's form), "
+                   "HOST::GUEST (the host's path first, wasmtime's form and the C API's order), or PATH for PATH:PATH")
+        ->option_text("<preopen_dirs>...")->allow_extra_args(false);
+    app.add_option("--dir-ro", o.ro_dirs,
+                   "The same as --dir, read-only: the guest may open, read, stat and list below it, not create, "
+                   "write, truncate, remove, rename or link (perm/notcapable)")
+        ->option_text("<preopen_dirs>...")->allow_extra_args(false);
+    app.add_option("--stdin", o.stdio_files[0], "The guest's stdin reads this file [default: lucet-wasi's stdin]")
+        ->option_text("<file>");
+    app.add_option("--stdout", o.stdio_files[1],
+                   "The guest's stdout creates or truncates this file [default: lucet-wasi's stdout]")
+        ->option_text("<file>");
+    app.add_option("--stderr", o.stdio_files[2],
+                   "The guest's stderr creates or truncates this file [default: lucet-wasi's stderr]")
+        ->option_text("<file>");
+    app.add_option("--stack-size", o.stack_text, "Maximum stack size (must be a multiple of 4 KiB) [default: 8 MiB]")
+        ->option_text("<stack_size>");
+    app.add_option("--env", o.envs,
+                   "An environment variable for the guest: NAME=VALUE, or NAME for the host's value of NAME "
+                   "(added to the inherited ones)")
+        ->option_text("<NAME[=VALUE]>...")->allow_extra_args(false);
+    app.add_flag("--no-inherit-env", o.no_inherit_env,
+                 "Start the guest from an empty environment (only the --env variables) [default: the guest "
+                 "inherits lucet-wasi's environment]");
+    app.add_option("--timeout", o.timeout_text,
+                   "Stop the guest after this long (e.g. 10s, 500ms, 2m; a bare number is seconds); exit status 124")
+        ->option_text("<duration>");
+    // Module signatures (Lucet's options): require a valid signature by a key.
+    app.add_flag("--signature-verify", o.sig_verify,
+                 "Refuse a module without a valid signature by the --signature-pk key (a .wasm is refused: it cannot carry one)");
+    app.add_option("--signature-pk", o.sig_pk_path, "Public key file for --signature-verify (from lucetc --signature-keygen)")
+        ->option_text("<public_key_file>");
+    CLI::Option *max_fds_opt = app.add_option("--max-fds", o.max_fds_text,
+                   "Most fds the guest may have open at once, stdio and preopens included (then errno nfile) [default: 1024]")
+        ->option_text("<n>");
+    // Bounds of compiling a .wasm (lucetc's --max-memory and --max-time).
+    app.add_option("--max-compile-memory", o.max_compile_memory_text,
+                   "Compiling a .wasm: address space of each C compiler process, else exit 1 (0: no limit) [default: 2 GiB]")
+        ->option_text("<size>");
+    app.add_option("--max-compile-time", o.max_compile_time,
+                   "Compiling a .wasm: seconds it may take, else exit 1 (0: no limit) [default: 300]")
+        ->option_text("<seconds>");
+    app.add_option("--target-cpu", o.target_cpu,
+                   "Compiling a .wasm: the CPU the code may assume: native (this machine's; the cached .so stays "
+                   "here), x86-64, x86-64-v2, x86-64-v3 or x86-64-v4 [default: native]")
+        ->option_text("<cpu>");
+    app.add_option("--profile", o.profile,
+                   "perfmap: write /tmp/perf-PID.map naming the module's functions for `perf report` (the module is "
+                   "loaded from a memfd, whose ELF symbols perf cannot read); the file is left for perf")
+        ->option_text("<strategy>")->check(CLI::IsMember({"perfmap"}));
+    app.add_flag("-v,--verbose", o.verbose,
+                 "When compiling a .wasm fails in the C compiler, show its command line too (its output is always shown)");
+    add_cache_options(app, o.cache_opts);
+    app.add_option("lucet_module", o.module_path, "Path to the `lucetc`-compiled WASI module");
+    app.add_option("guest_args", o.guest_args, "Arguments to the WASI `main` function");
+
     try {
         app.parse(cli_argc, argv);
     } catch (const CLI::ParseError &e) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
         return usage_error(e.what());
     }
-    guest_args.insert(guest_args.end(), extra.begin(), extra.end());
+    o.entrypoint_given = entry_opt->count() > 0;
+    o.max_fds_given = max_fds_opt->count() > 0;
+    o.guest_args.insert(o.guest_args.end(), extra.begin(), extra.end());
+    return -1;
+}
+
+// The exit status for the guest's run, after printing --invoke's results or
+// what stopped the guest.
+int report(const lucet::RunResult &r, bool invoked, const std::string &timeout_text) {
+    switch (r.kind) {
+    case lucet::RunResult::Kind::Returned:
+        if (invoked) print_results(r.values);
+        return 0;
+    case lucet::RunResult::Kind::Exited:
+        if (r.killed) {
+            std::fprintf(stderr, "lucet-wasi: timed out after %s: the guest was stopped\n", timeout_text.c_str());
+            return kExitTimeout;
+        }
+        return static_cast<int>(r.exit_code & 0xff);
+    case lucet::RunResult::Kind::Yielded:
+        std::fprintf(stderr, "lucet-wasi: error: the guest yielded, which a WASI program cannot do\n");
+        return kExitFailure;
+    case lucet::RunResult::Kind::Trapped:
+        std::fprintf(stderr, "lucet-wasi: trap: %s\n%s", r.trap.to_string().c_str(),
+                     r.trap.backtrace_string().c_str());
+        return kExitTrap;
+    case lucet::RunResult::Kind::Error:
+        std::fprintf(stderr, "lucet-wasi: error: %s\n", r.error.to_string().c_str());
+        return kExitFailure;
+    }
+    return kExitFailure;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    Options o;
+    if (int status = parse_command_line(argc, argv, o); status >= 0) return status;
+    const std::string &entrypoint = o.entrypoint, &invoke = o.invoke, &module_path = o.module_path;
+    const std::string &heap_as_text = o.heap_as_text, &max_heap_text = o.max_heap_text, &stack_text = o.stack_text;
+    const std::vector<std::string> &dirs = o.dirs, &ro_dirs = o.ro_dirs, &envs = o.envs, &guest_args = o.guest_args;
+    const std::string(&stdio_files)[3] = o.stdio_files;
+    const std::string &timeout_text = o.timeout_text, &sig_pk_path = o.sig_pk_path, &max_fds_text = o.max_fds_text;
+    const std::string &max_compile_memory_text = o.max_compile_memory_text, &target_cpu = o.target_cpu;
+    const std::string &profile = o.profile;
+    const bool no_inherit_env = o.no_inherit_env, sig_verify = o.sig_verify, verbose = o.verbose;
+    const uint64_t max_compile_time = o.max_compile_time;
+    const CacheOptions &cache_opts = o.cache_opts;
     if (!run_cache_options(cache_opts)) return kExitFailure;
     if (module_path.empty()) {
         if (cache_opts.clear) return 0;
@@ -429,7 +490,7 @@ int main(int argc, char **argv) {
         return usage_error("--timeout: expected a positive duration like 10s, 500ms or 2m, got '" + timeout_text + "'");
 
     uint32_t max_fds = lucet::WasiCtx::kDefaultMaxFds;
-    if (max_fds_opt->count() > 0) {
+    if (o.max_fds_given) {
         char *end = nullptr;
         errno = 0;
         unsigned long long v = std::strtoull(max_fds_text.c_str(), &end, 10);
@@ -441,7 +502,7 @@ int main(int argc, char **argv) {
     }
     raise_fd_limit(max_fds);
 
-    if (!invoke.empty() && entry_opt->count() > 0)
+    if (!invoke.empty() && o.entrypoint_given)
         return usage_error("--invoke and --entrypoint both name the function to run: give one");
 
     std::vector<std::string> env;
@@ -563,26 +624,10 @@ int main(int argc, char **argv) {
             if (r.kind == lucet::RunResult::Kind::Returned) r = inst.value()->run(invoke, invoke_vals);
         }
     }
-    switch (r.kind) {
-    case lucet::RunResult::Kind::Returned:
-        if (!invoke.empty()) print_results(r.values);
-        return 0;
-    case lucet::RunResult::Kind::Exited:
-        if (r.killed) {
-            std::fprintf(stderr, "lucet-wasi: timed out after %s: the guest was stopped\n", timeout_text.c_str());
-            return kExitTimeout;
-        }
-        return static_cast<int>(r.exit_code & 0xff);
-    case lucet::RunResult::Kind::Yielded:
-        std::fprintf(stderr, "lucet-wasi: error: the guest yielded, which a WASI program cannot do\n");
-        return kExitFailure;
-    case lucet::RunResult::Kind::Trapped:
-        std::fprintf(stderr, "lucet-wasi: trap: %s\n%s", r.trap.to_string().c_str(),
-                     r.trap.backtrace_string().c_str());
-        return kExitTrap;
-    case lucet::RunResult::Kind::Error:
-        std::fprintf(stderr, "lucet-wasi: error: %s\n", r.error.to_string().c_str());
-        return kExitFailure;
-    }
-    return kExitFailure;
+    // Exit without destroying the instance, region, module and WASI context:
+    // the kernel reclaims all of it with the process, and tearing the region
+    // down first (unmapping its reservation, dropping the stack's pages,
+    // dlclose, freeing the WASI tables) only spent time. std::exit still
+    // flushes stdio and runs atexit handlers.
+    std::exit(report(r, !invoke.empty(), timeout_text));
 }

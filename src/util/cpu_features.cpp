@@ -2,6 +2,14 @@
 #include "util/cpu_features.h"
 
 #include <cpuid.h>
+#if defined(__GLIBC__) && __has_include(<sys/platform/x86.h>)
+// glibc >= 2.33: the cpuid words its loader read. The header's inline
+// helpers return C's _Bool, which clang++ (the fuzz build) does not know.
+#define _Bool bool
+#include <sys/platform/x86.h>
+#undef _Bool
+#define LUCET_GLIBC_CPUID 1
+#endif
 
 #include <cstdio>
 
@@ -95,19 +103,59 @@ Regs query(uint32_t leaf, uint32_t subleaf) {
     return q;
 }
 
-uint64_t xcr0() {
-    Regs l1 = query(1, 0);
+uint64_t xcr0(const Regs &l1) {
     if (!(l1.r[ECX] & (1u << 27))) return 0;  // no OSXSAVE: no xgetbv, no AVX state
     uint32_t lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     return (uint64_t(hi) << 32) | lo;
 }
 
+// The four cpuid leaves the table reads. In a virtual machine every cpuid
+// traps to the hypervisor (about 6 us on the Xeon VM of the start-up
+// benchmark; one query per table entry, 92 of them, was a quarter of
+// `lucet-wasi hello.so`'s start-up), so they are taken from glibc, whose
+// dynamic loader read them at start-up and keeps the raw words, and queried
+// once each where glibc does not offer them.
+struct Leaves {
+    Regs l1, l7, l71, ext1;
+    const Regs &at(const Location &loc) const {
+        if (loc.leaf == kExt) return ext1;
+        if (loc.leaf == 7) return loc.subleaf ? l71 : l7;
+        return l1;
+    }
+};
+
+Leaves read_leaves() {
+    Leaves l;
+#ifdef LUCET_GLIBC_CPUID
+    auto get = [](unsigned index, Regs &q) {
+        const cpuid_feature *f = __x86_get_cpuid_feature_leaf(index);
+        for (int i = 0; i < 4; i++) q.r[i] = f->cpuid_array[i];  // eax, ebx, ecx, edx
+    };
+    get(CPUID_INDEX_1, l.l1);
+    get(CPUID_INDEX_7, l.l7);
+    get(CPUID_INDEX_7_ECX_1, l.l71);
+    get(CPUID_INDEX_80000001, l.ext1);
+#else
+    uint32_t max = __get_cpuid_max(0, nullptr), max_ext = __get_cpuid_max(0x80000000u, nullptr);
+    auto get = [](uint32_t leaf, uint32_t sub, Regs &q) {
+        __cpuid_count(leaf, sub, q.r[EAX], q.r[EBX], q.r[ECX], q.r[EDX]);
+    };
+    if (max >= 1) get(1, 0, l.l1);
+    if (max >= 7) {
+        get(7, 0, l.l7);
+        if (l.l7.r[EAX] >= 1) get(7, 1, l.l71);  // EAX of leaf 7.0: the highest subleaf
+    }
+    if (max_ext >= kExt) get(kExt, 0, l.ext1);
+#endif
+    return l;
+}
+
 uint64_t detect() {
-    uint64_t xcr = xcr0(), have = 0;
+    Leaves l = read_leaves();
+    uint64_t xcr = xcr0(l.l1), have = 0;
     for (const Entry &e : kTable) {
-        Regs q = query(e.at.leaf, e.at.subleaf);
-        bool cpu = (q.r[e.at.reg] >> e.at.bit) & 1;
+        bool cpu = (l.at(e.at).r[e.at.reg] >> e.at.bit) & 1;
         bool os = (xcr & e.at.state) == e.at.state;
         if (cpu && os) have |= e.f.bit;
     }
@@ -120,13 +168,14 @@ std::string identify() {
     __builtin_memcpy(vendor, &v.r[EBX], 4);
     __builtin_memcpy(vendor + 4, &v.r[EDX], 4);
     __builtin_memcpy(vendor + 8, &v.r[ECX], 4);
-    Regs l1 = query(1, 0), l7 = query(7, 0), l71 = query(7, 1), e1 = query(kExt, 0);
+    Leaves l = read_leaves();
+    const Regs &l1 = l.l1, &l7 = l.l7, &l71 = l.l71, &e1 = l.ext1;
     char buf[256];
     // Leaf 1 EBX (APIC id, differs per core) is left out.
     std::snprintf(buf, sizeof buf,
                   "%s sig=%08x l1=%08x:%08x l7=%08x:%08x:%08x l7.1=%08x ext1=%08x:%08x xcr0=%llx features=%llx", vendor,
                   l1.r[EAX], l1.r[ECX], l1.r[EDX], l7.r[EBX], l7.r[ECX], l7.r[EDX], l71.r[EAX], e1.r[ECX], e1.r[EDX],
-                  static_cast<unsigned long long>(xcr0()), static_cast<unsigned long long>(host_features()));
+                  static_cast<unsigned long long>(xcr0(l1)), static_cast<unsigned long long>(host_features()));
     return buf;
 }
 

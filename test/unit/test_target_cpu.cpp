@@ -5,8 +5,10 @@
 // cache key tells the targets apart and resolves "native".
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <string>
 
+#include "abi/lucet_abi.h"
 #include "compiler/cache_key.h"
 #include "compiler/compiler.h"
 #include "rt_test_modules.h"
@@ -124,4 +126,38 @@ TEST_CASE("the cache key holds the target, and what native resolves to", "[cpu]"
     CHECK_THAT(cpu::host_identity(), Catch::Contains("features="));
     opts.target_cpu = "x86-64-v2";
     CHECK_THAT(code_fingerprint(opts), !Catch::Contains("host-cpu="));
+}
+
+// host_features() reads each cpuid leaf once (a cpuid is a trap to the
+// hypervisor in a VM): features of every leaf it reads (1, 7.0, 7.1,
+// 0x80000001) must agree with the kernel's own reading, /proc/cpuinfo's
+// flags (kernel names; the kernel also drops AVX flags without their XSAVE
+// state, as host_features does).
+TEST_CASE("host_features agrees with /proc/cpuinfo on each cpuid leaf it reads", "[cpu]") {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line, flags;
+    while (std::getline(in, line))
+        if (line.rfind("flags", 0) == 0) {
+            flags = " " + line.substr(line.find(':') + 1) + " ";
+            break;
+        }
+    REQUIRE_FALSE(flags.empty());
+    struct Pair {
+        uint64_t bit;
+        const char *kernel;
+    };
+    const Pair pairs[] = {
+        {LUCET_CPU_SSE3, "pni"},          {LUCET_CPU_SSE4_2, "sse4_2"},    {LUCET_CPU_POPCNT, "popcnt"},  // leaf 1
+        {LUCET_CPU_AVX, "avx"},           {LUCET_CPU_AES, "aes"},          {LUCET_CPU_MOVBE, "movbe"},
+        {LUCET_CPU_AVX2, "avx2"},         {LUCET_CPU_BMI2, "bmi2"},        {LUCET_CPU_ADX, "adx"},  // leaf 7.0
+        {LUCET_CPU_AVX512F, "avx512f"},   {LUCET_CPU_SHA, "sha_ni"},       {LUCET_CPU_GFNI, "gfni"},
+        {LUCET_CPU_AVXVNNI, "avx_vnni"},  {LUCET_CPU_AVX512BF16, "avx512_bf16"},  // leaf 7.1
+        {LUCET_CPU_LAHF_SAHF, "lahf_lm"}, {LUCET_CPU_LZCNT, "abm"},       // leaf 0x80000001
+    };
+    const uint64_t host = cpu::host_features();
+    for (const Pair &p : pairs) {
+        INFO(cpu::names(p.bit) << " (cpuinfo: " << p.kernel << ")");
+        CHECK(bool(host & p.bit) == (flags.find(std::string(" ") + p.kernel + " ") != std::string::npos));
+    }
+    CHECK(cpu::host_features() == host);  // computed once
 }

@@ -42,6 +42,18 @@ if [ -n "$so" ]; then
     if [ "$(stat -c %i "$so")" != "$inode" ]; then echo "FAIL: the cached module was rebuilt"; fail=1; fi
     grep -q "Hello, world!" "$scratch/out" || { echo "FAIL: second run printed no greeting"; fail=1; }
 fi
+# The guest's arguments, with no option before the module (the launcher then
+# does not build its option parser at all) and with one: the same argv,
+# option-like ones included; only a "--" right after the module is dropped.
+expect 2 "lucet_module is required" ""
+for pre in "" "--verbose"; do
+    expect 0 "" $pre "$hello" -- one --two -v
+    printf 'Hello, world!\narg 1: one\narg 2: --two\narg 3: -v\n' | cmp -s - "$scratch/out" ||
+        { echo "FAIL: guest arguments after '$pre module --':"; cat "$scratch/out"; fail=1; }
+    expect 0 "" $pre "$hello" --help -- x
+    printf 'Hello, world!\narg 1: --help\narg 2: --\narg 3: x\n' | cmp -s - "$scratch/out" ||
+        { echo "FAIL: guest arguments after '$pre module':"; cat "$scratch/out"; fail=1; }
+done
 # Load/link errors: exit 1 with a message naming the problem.
 printf '(module (import "wasi_unstable" "sock_accept" (func (param i32 i32 i32) (result i32)))\n (memory (export "memory") 1) (func (export "_start")))' > "$scratch/poll.wat"
 printf '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32) (result i32)))\n (memory (export "memory") 1) (func (export "_start")))' > "$scratch/badtype.wat"

@@ -291,15 +291,19 @@ __attribute__((always_inline)) inline void Instance::Impl::enter_inline(bool fre
     if (ks.kill_gen.load(std::memory_order_relaxed) == gen) {
         rs.set_exited(0, true);
     } else {
-        // Clear the previous outcome (the RunState is reused).
-        rs.kind = RunResult::Kind::Returned;
-        rs.killed = false;
-        rs.trap = LUCET_TRAP_NONE;
-        rs.trap_text = nullptr;
-        rs.trap_fp = rs.trap_sp = 0;
-        rs.trap_site = RunState::kNoSite;
-        rs.pc_is_return = false;
-        rs.trap_pc = rs.fault_addr = rs.fault_heap_base = 0;
+        // Clear the previous outcome (the RunState is reused). Only a run
+        // that did not return normally leaves anything to clear: the trap
+        // and exit fields are written only on the way to such an outcome.
+        if (__builtin_expect(rs.kind != RunResult::Kind::Returned, 0)) {
+            rs.kind = RunResult::Kind::Returned;
+            rs.killed = false;
+            rs.trap = LUCET_TRAP_NONE;
+            rs.trap_text = nullptr;
+            rs.trap_fp = rs.trap_sp = 0;
+            rs.trap_site = RunState::kNoSite;
+            rs.pc_is_return = false;
+            rs.trap_pc = rs.fault_addr = rs.fault_heap_base = 0;
+        }
         rs.prev = tls_run;
         rs.inst = this;
         tls_run = &rs;

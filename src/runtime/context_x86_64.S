@@ -41,6 +41,30 @@ lucet_context_swap:
     .cfi_endproc
     .size lucet_context_swap, .-lucet_context_swap
 
+/* void lucet_context_enter(uintptr_t *save_sp, RunState *rs, uintptr_t sp):
+ * a fresh run. Saves the host context like lucet_context_swap, then starts
+ * lucet_context_bootstrap on the guest stack at sp (16-byte aligned) with r12
+ * = rs: no prepared frame to pop. The host's call here is matched by the
+ * bootstrap's final "ret" (return stack buffer), as for the swap. */
+    .globl lucet_context_enter
+    .hidden lucet_context_enter
+    .type lucet_context_enter, @function
+    .p2align 4
+lucet_context_enter:
+    .cfi_startproc
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rdx, %rsp
+    movq %rsi, %r12
+    jmp lucet_context_bootstrap
+    .cfi_endproc
+    .size lucet_context_enter, .-lucet_context_enter
+
 /* void lucet_context_set(uintptr_t sp): no use of the current stack before
  * rsp is replaced, so it works when the current stack is exhausted. */
     .globl lucet_context_set
@@ -68,7 +92,7 @@ lucet_context_set:
 #define RS_ARGS 152
 #define RS_RESULTS 160
 
-/* Entered by the jump of a swap into a freshly prepared guest stack, with
+/* Entered by the jump of lucet_context_enter onto a fresh guest stack, with
  * rsp 16-byte aligned, r12 being the RunState: calls
  * tramp(fn, fn_ctx, args, results) from it, directly (no C++ frame in
  * between). When that returns (the guest returned normally; RunState.kind

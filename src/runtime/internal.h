@@ -25,11 +25,16 @@ extern "C" {
 // Saves the callee-saved registers on the current stack, stores rsp to
 // *save_sp, then resumes the context whose stack pointer is new_sp.
 void lucet_context_swap(uintptr_t *save_sp, uintptr_t new_sp);
+// Saves the callee-saved registers like lucet_context_swap, then runs
+// lucet_context_bootstrap on a fresh guest stack at sp (16-byte aligned) with
+// the RunState rs; returns when the guest returns (or is left by
+// lucet_context_set(*save_sp)).
+void lucet_context_enter(uintptr_t *save_sp, void *rs, uintptr_t sp);
 // Resumes the context at sp without saving anything and without touching the
 // current stack (safe to jump to from a signal handler after a stack overflow).
 [[noreturn]] void lucet_context_set(uintptr_t sp);
-// First code a fresh guest stack runs: calls r13(r12) with an aligned stack,
-// then resumes the host context in ((RunState *)r12)->host_sp.
+// First code a fresh guest stack runs (from lucet_context_enter): calls the
+// RunState r12's trampoline, then resumes the host context in r12->host_sp.
 void lucet_context_bootstrap();
 }
 

@@ -310,18 +310,11 @@ __attribute__((always_inline)) inline void Instance::Impl::enter_inline(bool fre
         if (!grouped) inst.vmctx_->stack_limit = stack_limit;  // see Instance::create; group_enter sets it
         std::atomic_signal_fence(std::memory_order_seq_cst);
         if (fresh) {
-            // The initial guest frame, read by lucet_context_swap's pops: r15
-            // r14 r13 r12 rbx rbp, then the address to jump to. After the
-            // pops and the jump, rsp = top - 16: 16-byte aligned for the call
-            // in the bootstrap. Only r12 (the RunState) matters to the
-            // bootstrap, which clears rbp itself (the end of the frame chain
-            // for backtraces); the other registers' slots keep what the
-            // stack held (callee-saved values of no one).
+            // The bootstrap starts at top - 16 (16-byte aligned for its call)
+            // and clears rbp itself (the end of the frame chain for
+            // backtraces).
             uintptr_t top = reinterpret_cast<uintptr_t>(slot_base + region->stack_end_guard_off);
-            auto *frame = reinterpret_cast<uint64_t *>(top - 72);
-            frame[3] = reinterpret_cast<uintptr_t>(&rs);
-            frame[6] = reinterpret_cast<uintptr_t>(&lucet_context_bootstrap);
-            lucet_context_swap(&rs.host_sp, reinterpret_cast<uintptr_t>(frame));
+            lucet_context_enter(&rs.host_sp, &rs, top - 16);
         } else {
             lucet_context_swap(&rs.host_sp, rs.guest_sp);
         }

@@ -50,6 +50,17 @@ inline std::shared_ptr<lucet::DlModule> compile_wat(const std::string &name, con
     return *m;
 }
 
+// The C compilers a codegen test runs under: the system cc, and clang
+// when it is installed (checked once).
+inline const std::vector<std::string> &c_compilers() {
+    static const std::vector<std::string> all = [] {
+        std::vector<std::string> c = {"cc"};
+        if (std::system("clang --version >/dev/null 2>&1") == 0) c.push_back("clang");
+        return c;
+    }();
+    return all;
+}
+
 // Compiles C source into a .so the way lucetc drives cc; returns its path or
 // "" (and prints the compiler's output) on failure.
 inline std::string build_so(const std::string &name, const std::string &source) {

@@ -16,12 +16,6 @@ using run_checks::run;
 
 namespace {
 
-std::vector<std::string> compilers() {
-    std::vector<std::string> c = {"cc"};
-    if (std::system("clang --version >/dev/null 2>&1") == 0) c.push_back("clang");
-    return c;
-}
-
 std::shared_ptr<Region> region1() {
     auto r = Region::create(1, RegionLimits{});
     REQUIRE(r.ok());
@@ -88,7 +82,7 @@ TEST_CASE("a copy loop that loads past the end leaves wasm's stores done (vector
     // reaches past the end, so the last few stores before the trapping load
     // are missing, but none after it is done.
     auto region = region1();
-    for (const std::string &cc : compilers()) {
+    for (const std::string &cc : rt_test::c_compilers()) {
         INFO(cc);
         CopyState o0 = run_copy(cc, 0, region);
         CHECK(o0.done == 8191);
@@ -104,7 +98,7 @@ TEST_CASE("a copy loop that loads past the end leaves wasm's stores done (vector
 // with gcc (8188 of 8191 elements), as the README documents.
 TEST_CASE("a vectorized copy loop that loads past the end leaves exactly wasm's stores done", "[.exact-vector-trap]") {
     auto region = region1();
-    for (const std::string &cc : compilers()) {
+    for (const std::string &cc : rt_test::c_compilers()) {
         INFO(cc);
         CopyState o2 = run_copy(cc, 2, region);
         CHECK(o2.done == 8191);

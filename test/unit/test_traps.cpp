@@ -708,10 +708,8 @@ TEST_CASE("modules compiled by lucetc trap as the runtime expects", "[runtime][c
 // EXTRA, when given, runs more checks on each compiler's instance.
 static void check_oob_loads_trap(const std::string &name, const char *wat, std::initializer_list<const char *> funcs,
                                  const std::function<void(const std::string &, Instance &)> &extra = nullptr) {
-    std::vector<std::string> compilers = {"cc"};
-    if (std::system("clang --version >/dev/null 2>&1") == 0) compilers.push_back("clang");
     auto region = small_region();
-    for (const std::string &cc : compilers) {
+    for (const std::string &cc : rt_test::c_compilers()) {
         lucet::CompileOptions opts;
         opts.cc = cc;
         opts.opt_level = 2;
@@ -990,10 +988,8 @@ TEST_CASE("stores before an out-of-bounds store stay done at -O2 (no store mergi
     (i64.store (local.get $a) (i64.const 0x1111111111111111))
     (i64.store offset=8 (local.get $a) (i64.const 0x2222222222222222))))
 )WAT";
-    std::vector<std::string> compilers = {"cc"};
-    if (std::system("clang --version >/dev/null 2>&1") == 0) compilers.push_back("clang");
     auto region = small_region();
-    for (const std::string &cc : compilers) {
+    for (const std::string &cc : rt_test::c_compilers()) {
         lucet::CompileOptions opts;
         opts.cc = cc;
         opts.opt_level = 2;

@@ -91,14 +91,14 @@ std::string move_code_to_anonymous_memory(uintptr_t code_lo, uintptr_t code_hi) 
     return {};
 }
 
-}  // namespace
-
-Status DlModule::move_code_for_perf() const {
-    Impl &im = *impl_;
+// Once per module; later calls report the first one's outcome.
+Status move_code_for_perf(DlModule::Impl &im) {
     std::call_once(im.anon_code_once, [&] { im.anon_code_error = move_code_to_anonymous_memory(im.code_lo, im.code_hi); });
     if (!im.anon_code_error.empty()) return make_error(im.anon_code_error);
     return {};
 }
+
+}  // namespace
 
 std::string DlModule::perf_map_text() const {
     const Impl &im = *impl_;
@@ -121,7 +121,7 @@ std::string DlModule::perf_map_text() const {
 }
 
 Status DlModule::append_perf_map(const std::string &path) const {
-    if (auto st = move_code_for_perf(); !st.ok()) return st;
+    if (auto st = move_code_for_perf(*impl_); !st.ok()) return st;
     std::string text = perf_map_text();
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return make_error("cannot open the perf map " + path + ": " + std::strerror(errno));

@@ -84,7 +84,6 @@ public:
     // It first moves the module's code to anonymous memory (same addresses,
     // same bytes; once per module), the only memory perf looks up in a map.
     Status append_perf_map(const std::string &path) const;
-    Status move_code_for_perf() const;
 
     struct Impl;
 private:

@@ -58,12 +58,15 @@ constexpr const char *kCFlags =
 // done at the trap (wasm's order); a merged store faults before writing
 // either. Cost on the kernels: geometric mean +0.5%, interp +3.7%. Loop
 // vectorization is kept (see the README, "Traps and memory").
-std::string cc_family_flags(const std::string &cc, int level) {
+bool is_clang(const std::string &cc) {
     std::string base = cc.substr(0, cc.find(' '));
     size_t slash = base.rfind('/');
     if (slash != std::string::npos) base = base.substr(slash + 1);
-    if (base.find("clang") != std::string::npos)
-        return level < 1 ? "" : " -fno-slp-vectorize -mllvm -combiner-store-merging=0";
+    return base.find("clang") != std::string::npos;
+}
+
+std::string cc_family_flags(const std::string &cc, int level) {
+    if (is_clang(cc)) return level < 1 ? "" : " -fno-slp-vectorize -mllvm -combiner-store-merging=0";
     return level < 2 ? " -fno-tree-dse -fno-dse"
                      : " -fno-tree-dse -fno-dse -fvect-cost-model=cheap -fno-store-merging -fno-tree-slp-vectorize";
 }
@@ -71,7 +74,7 @@ std::string cc_family_flags(const std::string &cc, int level) {
 // The support unit's loops must stay loops: gcc would turn them into calls
 // of the very functions they define (clang does not with -fno-builtin).
 std::string gcc_support_flags(const std::string &cc) {
-    return cc_family_flags(cc, 0).empty() ? "" : " -fno-tree-loop-distribute-patterns";
+    return is_clang(cc) ? "" : " -fno-tree-loop-distribute-patterns";
 }
 
 Result<std::vector<uint8_t>> read_file(const std::string &path) {

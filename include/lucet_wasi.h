@@ -95,8 +95,9 @@ const char *lucet_version(void);
  * lucet_error_export_not_found, lucet_error_buffer_too_small,
  * lucet_val_type_funcref, lucet_val_inner.as_funcref, the introspection,
  * export access and lucet_instance_call functions, lucet_host_thunk_new and
- * lucet_host_thunk_release; lucet_instance_run and
- * struct lucet_result are unchanged. struct lucet_compile_options grows
+ * lucet_host_thunk_release, struct lucet_func with lucet_instance_func
+ * and lucet_func_call; lucet_instance_run and struct lucet_result are
+ * unchanged. struct lucet_compile_options grows
  * through its struct_size instead (old callers keep working, new fields
  * keep their defaults for them): target_cpu came that way. */
 /* LUCET_WASI_API_VERSION of the library actually linked. */
@@ -757,6 +758,36 @@ void *lucet_instance_embed_ctx(const struct lucet_instance *inst);
 enum lucet_error lucet_instance_call(struct lucet_instance *inst, const char *entrypoint, size_t argc,
                                      const struct lucet_val *argv, struct lucet_val *results, size_t results_cap,
                                      size_t *nresults_out, struct lucet_result *result_out);
+
+/* ------------------------------------------------------------ pre-resolved calls */
+
+/* An exported function of one instance, looked up once by name
+ * (lucet_instance_func) and then called any number of times without a name
+ * lookup (lucet_func_call: the fastest way into a guest). A plain value the
+ * caller keeps: copy it freely, there is nothing to release. It names its
+ * instance by handle: once the instance is released, a call fails with
+ * invalid_argument. Fill it only with lucet_instance_func (the fields are
+ * the library's; a made-up one is checked like any handle and index). */
+struct lucet_func {
+    struct lucet_instance *instance;
+    uint32_t func_index; /* private: the function's index, imports first */
+    uint32_t reserved;   /* private */
+};
+
+/* Looks up the exported function `name`. Errors: invalid_argument (bad
+ * handle, NULL name or func_out), func_not_found (no export of that name,
+ * or not a function), unsupported (funcref parameters or results, which
+ * calls do not carry). */
+enum lucet_error lucet_instance_func(struct lucet_instance *inst, const char *name, struct lucet_func *func_out);
+
+/* Calls `func` as lucet_instance_call calls an export by name: argv[0..argc)
+ * (types must match exactly), results to results[0..results_cap) and their
+ * count to *nresults_out (may be NULL), result_out (may be NULL) with the
+ * tag and trap / exit / yield details. The same results and errors as
+ * lucet_instance_call; a released instance is invalid_argument. */
+enum lucet_error lucet_func_call(const struct lucet_func *func, size_t argc, const struct lucet_val *argv,
+                                 struct lucet_val *results, size_t results_cap, size_t *nresults_out,
+                                 struct lucet_result *result_out);
 
 /* ------------------------------------------------------------ introspection */
 

@@ -20,8 +20,15 @@ namespace lucet::capi {
 // Records `msg` as this thread's last error message and returns `e`.
 lucet_error fail(lucet_error e, std::string msg);
 const char *message_cstr();
-// Clears the message and returns lucet_error_ok.
-lucet_error ok();
+// Clears the message and returns lucet_error_ok. Inline: every successful
+// call ends here, and the usual case is one TLS load (t_message_set: has a
+// message been recorded since the last ok()?).
+extern constinit thread_local bool t_message_set __attribute__((tls_model("initial-exec")));
+void clear_message();
+inline lucet_error ok() {
+    if (__builtin_expect(t_message_set, 0)) clear_message();
+    return lucet_error_ok;
+}
 
 // No C++ exception crosses the C boundary: every C API body is a
 // function-try-block ending in one of the handlers below, e.g.
@@ -54,12 +61,27 @@ lucet_error exception_error(const char *func) noexcept;  // call inside a catch 
 struct InstanceBox {
     std::shared_ptr<WasiCtx> wasi;
     std::shared_ptr<Instance> inst;
+    // lucet_func_call's result, kept from call to call (its vectors keep
+    // their storage); `kept_busy` while a call uses it, so that a call
+    // nested in a host function of the same thread takes a fresh one.
+    RunResult kept;
+    bool kept_busy = false;
+    // lucet_func_call's one-entry cache of the function it called last
+    // (checked against the instance once: it exists, calls carry its types).
+    uint32_t last_func = UINT32_MAX;
+    size_t last_nresults = 0;
     ~InstanceBox();
 };
 
 HandleTable<DlModule, Kind::Module> &modules();
 HandleTable<Region, Kind::Region> &regions();
-HandleTable<InstanceBox, Kind::Instance> &instances();
+// Inline (the call path looks an instance up on every run); the table is
+// made on first use, so a C API call from another library's static
+// constructor finds it.
+inline HandleTable<InstanceBox, Kind::Instance> &instances() {
+    static auto *t = new HandleTable<InstanceBox, Kind::Instance>;
+    return *t;
+}
 HandleTable<WasiCtx, Kind::WasiCtx> &wasi_ctxs();
 HandleTable<KillSwitch, Kind::KillSwitch> &kill_switches();
 

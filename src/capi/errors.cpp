@@ -16,8 +16,9 @@ namespace {
 // that ok() on the call path is one load (t_message itself goes through
 // __tls_get_addr and its thread_local init guard).
 thread_local std::string t_message;
-constinit thread_local bool t_message_set __attribute__((tls_model("initial-exec"))) = false;
 }  // namespace
+
+constinit thread_local bool t_message_set __attribute__((tls_model("initial-exec"))) = false;
 
 lucet_error fail(lucet_error e, std::string msg) {
     t_message = std::move(msg);
@@ -27,12 +28,9 @@ lucet_error fail(lucet_error e, std::string msg) {
 
 const char *message_cstr() { return t_message_set ? t_message.c_str() : ""; }
 
-lucet_error ok() {
-    if (t_message_set) {
-        t_message.clear();
-        t_message_set = false;
-    }
-    return lucet_error_ok;
+void clear_message() {
+    t_message.clear();
+    t_message_set = false;
 }
 
 lucet_error exception_error(const char *func) noexcept {
@@ -70,10 +68,6 @@ HandleTable<DlModule, Kind::Module> &modules() {
 }
 HandleTable<Region, Kind::Region> &regions() {
     static auto *t = new HandleTable<Region, Kind::Region>;
-    return *t;
-}
-HandleTable<InstanceBox, Kind::Instance> &instances() {
-    static auto *t = new HandleTable<InstanceBox, Kind::Instance>;
     return *t;
 }
 HandleTable<WasiCtx, Kind::WasiCtx> &wasi_ctxs() {

@@ -167,8 +167,11 @@ __attribute__((always_inline)) inline uint32_t Instance::Impl::export_index(std:
 
 // Every path below fills the caller's RunResult in place (the named return
 // value of run/run_func): no RunResult is moved or destroyed per call.
-void Instance::run(std::string_view export_name, std::span<const Val> args, RunResult &r) {
-    // What a previous outcome may have set; values keep their capacity.
+namespace {
+
+// Clears what a previous outcome may have set in a kept RunResult; values
+// keep their capacity.
+__attribute__((always_inline)) inline void reset_kept(RunResult &r) {
     if (__builtin_expect(r.kind != RunResult::Kind::Returned, 0)) {
         r.trap = TrapInfo{};
         r.exit_code = 0;
@@ -178,6 +181,12 @@ void Instance::run(std::string_view export_name, std::span<const Val> args, RunR
     }
     r.kind = RunResult::Kind::Returned;
     r.values.clear();
+}
+
+}  // namespace
+
+void Instance::run(std::string_view export_name, std::span<const Val> args, RunResult &r) {
+    reset_kept(r);
     Impl &im = *impl_;
     const uint32_t f = im.export_index(export_name);
     if (__builtin_expect(f == UINT32_MAX, 0)) return unknown_export(r, export_name, *module_);
@@ -201,6 +210,18 @@ const FuncType *Instance::export_func_type(std::string_view name) {
     const uint32_t f = im.export_index(name);
     return f < im.func_sig.size() ? &module_->impl_->sigs[im.func_sig[f]] : nullptr;
 }
+
+void Instance::run_func(uint32_t func_index, std::span<const Val> args, RunResult &r) {
+    reset_kept(r);
+    impl_->call_index(func_index, args, r);
+}
+
+const FuncType *Instance::func_type(uint32_t func_index) const {
+    const Impl &im = *impl_;
+    return func_index < im.func_sig.size() ? &module_->impl_->sigs[im.func_sig[func_index]] : nullptr;
+}
+
+uint32_t Instance::export_func_index(std::string_view name) { return impl_->export_index(name); }
 
 RunResult Instance::run_func(uint32_t func_index, std::span<const Val> args) {
     RunResult r;

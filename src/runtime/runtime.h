@@ -375,6 +375,15 @@ public:
     // and a call does not construct and destroy one (3.5 ns of the ~12 ns
     // of an empty call).
     void run(std::string_view export_name, std::span<const Val> args, RunResult &out);
+    // By function index (imports first) into a kept RunResult: the C API's
+    // pre-resolved lucet_func calls take this path (no name to compare).
+    void run_func(uint32_t func_index, std::span<const Val> args, RunResult &out);
+    // The type of function func_index (imports first), nullptr when there
+    // is no such function.
+    const FuncType *func_type(uint32_t func_index) const;
+    // The function index of the exported function `name`, or UINT32_MAX
+    // when there is no function export of that name.
+    uint32_t export_func_index(std::string_view name);
     // The type of the exported function `name`, or nullptr when there is no
     // function export of that name (get_export says why). Shares run()'s
     // one-entry name cache: checking a type and then running costs one

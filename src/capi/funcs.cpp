@@ -1,0 +1,157 @@
+// funcs.cpp: pre-resolved exported functions (struct lucet_func): looked up
+// by name once, called by index. The call is the C API's hot path: no name
+// compare, no allocation, the instance's kept RunResult.
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "capi/capi_internal.h"
+
+using namespace lucet;
+using namespace lucet::capi;
+
+namespace {
+
+// Funcref parameters or results: calls do not carry them.
+bool carried(const FuncType &ft) {
+    lucet_val_type unused;
+    for (ValType t : ft.params)
+        if (!from_valtype(t, unused)) return false;
+    for (ValType t : ft.results)
+        if (!from_valtype(t, unused)) return false;
+    return true;
+}
+
+[[gnu::cold, gnu::noinline]] lucet_error call_error(lucet_error e, const lucet_func *f, const std::string &what) {
+    return fail(e, "lucet_func_call: func[" + std::to_string(f->func_index) + "]: " + what);
+}
+
+// A trap, an exit or an error, as lucet_instance_call reports them; a run
+// that did not start because the instance is yielded is
+// instance_not_returned, as for a call by name.
+[[gnu::cold, gnu::noinline]] lucet_error report_other(const lucet_func *f, Instance &in, RunResult &rr,
+                                                      lucet_result *result_out) {
+    if (rr.kind == RunResult::Kind::Error && in.is_yielded())
+        return call_error(lucet_error_instance_not_returned, f,
+                          "the instance is yielded (resume it or reset it first)");
+    std::string what = "lucet_func_call: func[" + std::to_string(f->func_index) + "]";
+    return report_run(rr, what, result_out);
+}
+
+// The number of results of the function func_index, once it is known to be a
+// function of the instance whose types calls carry (then remembered in the
+// box); false when it is not.
+[[gnu::noinline]] bool resolve(InstanceBox &b, uint32_t func_index, size_t &nresults) {
+    const FuncType *ft = b.inst->func_type(func_index);
+    if (!ft || !carried(*ft)) return false;
+    b.last_func = func_index;
+    b.last_nresults = nresults = ft->results.size();
+    return true;
+}
+
+inline lucet_error convert_args(const lucet_func *f, size_t argc, const lucet_val *argv,
+                                                      Val *args) {
+    for (size_t i = 0; i < argc; i++)
+        if (!to_val(argv[i], args[i]))
+            return call_error(lucet_error_invalid_argument, f,
+                              "argv[" + std::to_string(i) + "] has unknown type " + std::to_string(int(argv[i].ty)));
+    return lucet_error_ok;
+}
+
+// The run and its report, into `rr` (the box's kept result or a fresh one).
+__attribute__((always_inline)) inline lucet_error run_into(const lucet_func *f, Instance &in, std::span<const Val> args,
+                                                           RunResult &rr, lucet_val *results, size_t *nresults_out,
+                                                           lucet_result *result_out) {
+    in.run_func(f->func_index, args, rr);
+    if (__builtin_expect(rr.kind == RunResult::Kind::Returned, 1)) {
+        for (size_t i = 0; i < rr.values.size(); i++) results[i] = from_val(rr.values[i]);
+        if (nresults_out) *nresults_out = rr.values.size();
+        if (!result_out) return ok();
+    }
+    if (rr.kind == RunResult::Kind::Returned || rr.kind == RunResult::Kind::Yielded)
+        return report_run(rr, "lucet_func_call", result_out);  // no message: `what` unused
+    return report_other(f, in, rr, result_out);
+}
+
+// A call nested in a host function of a call on this thread: the kept
+// result is in use, this one gets its own.
+[[gnu::noinline]] lucet_error run_nested(const lucet_func *f, Instance &in, std::span<const Val> args,
+                                         lucet_val *results, size_t *nresults_out, lucet_result *result_out) {
+    RunResult rr;
+    return run_into(f, in, args, rr, results, nresults_out, result_out);
+}
+
+}  // namespace
+
+LUCET_API enum lucet_error lucet_instance_func(struct lucet_instance *inst, const char *name,
+                                               struct lucet_func *func_out) try {
+    if (!func_out) return fail(lucet_error_invalid_argument, "lucet_instance_func: NULL func_out");
+    std::memset(func_out, 0, sizeof *func_out);
+    auto box = instances().get(inst);
+    if (!box) return fail(lucet_error_invalid_argument, "lucet_instance_func: not a live instance handle");
+    if (!name) return fail(lucet_error_invalid_argument, "lucet_instance_func: NULL name");
+    Instance &in = *box->inst;
+    uint32_t index = in.export_func_index(name);
+    if (index == UINT32_MAX) {  // get_export's message says why (no such export, not a function)
+        auto ex = in.get_export(name, ExternKind::Func);
+        return fail(lucet_error_func_not_found,
+                    "lucet_instance_func: " + (ex ? std::string(name) + ": not a function export" : ex.error().to_string()));
+    }
+    const FuncType *ft = in.func_type(index);
+    if (!ft) return fail(lucet_error_internal, "lucet_instance_func: " + std::string(name) + ": no type for its function");
+    if (!carried(*ft))
+        return fail(lucet_error_unsupported, "lucet_instance_func: " + std::string(name) +
+                                                 ": funcref parameters or results are not carried by calls");
+    func_out->instance = inst;
+    func_out->func_index = index;
+    return ok();
+} LUCET_CAPI_CATCH
+
+LUCET_API enum lucet_error lucet_func_call(const struct lucet_func *func, size_t argc, const struct lucet_val *argv,
+                                           struct lucet_val *results, size_t results_cap, size_t *nresults_out,
+                                           struct lucet_result *result_out) try {
+    if (result_out) set_errored(result_out);
+    if (nresults_out) *nresults_out = 0;
+    if (__builtin_expect(!func, 0)) return fail(lucet_error_invalid_argument, "lucet_func_call: NULL func");
+    if (__builtin_expect(results_cap > 0 && !results, 0))
+        return call_error(lucet_error_invalid_argument, func, "NULL results with results_cap > 0");
+    if (__builtin_expect(argc > 0 && !argv, 0))
+        return call_error(lucet_error_invalid_argument, func, "NULL argv with argc > 0");
+    auto box = instances().get(func->instance);
+    if (__builtin_expect(!box, 0))
+        return call_error(lucet_error_invalid_argument, func,
+                          "not a live instance (released, or the lucet_func was not filled by lucet_instance_func)");
+    InstanceBox &b = *box;
+    size_t needed = b.last_nresults;
+    if (__builtin_expect(func->func_index != b.last_func, 0) && !resolve(b, func->func_index, needed))
+        return call_error(lucet_error_invalid_argument, func, "not a function of this instance that calls carry");
+    if (__builtin_expect(needed > results_cap, 0)) {
+        if (nresults_out) *nresults_out = needed;
+        return call_error(lucet_error_buffer_too_small, func,
+                          "returns " + std::to_string(needed) + " values, the results buffer holds " +
+                              std::to_string(results_cap) + ": pass one of at least " + std::to_string(needed));
+    }
+
+    // Arguments: up to 16 in place, more on the heap (the run checks them
+    // against the type).
+    constexpr size_t kInline = 16;
+    union InlineArgs {
+        InlineArgs() {}
+        Val v[kInline];
+    } inline_args;
+    std::vector<Val> heap_args;
+    Val *args = inline_args.v;
+    if (__builtin_expect(argc > kInline, 0)) args = (heap_args.resize(argc), heap_args.data());
+    if (argc)
+        if (lucet_error e = convert_args(func, argc, argv, args); e != lucet_error_ok) return e;
+    std::span<const Val> arg_span(args, argc);
+
+    Instance &in = *b.inst;
+    if (__builtin_expect(b.kept_busy, 0)) return run_nested(func, in, arg_span, results, nresults_out, result_out);
+    b.kept_busy = true;
+    struct Give {
+        InstanceBox &b;
+        ~Give() { b.kept_busy = false; }
+    } give{b};
+    return run_into(func, in, arg_span, b.kept, results, nresults_out, result_out);
+} LUCET_CAPI_CATCH

@@ -1,0 +1,26 @@
+;; Pre-resolved calls (lucet_instance_func / lucet_func_call).
+(module
+  (import "env" "reenter" (func $reenter (param i32) (result i32)))
+  (import "env" "yield_val" (func $yield_val (param i32) (result i32)))
+  (memory 1 1)
+  (table (export "tbl") 1 funcref)
+  (global (export "g") i32 (i32.const 7))
+  (global $calls (mut i32) (i32.const 0))
+  (func (export "empty") (global.set $calls (i32.add (global.get $calls) (i32.const 1))))
+  (func (export "calls") (result i32) (global.get $calls))
+  (func (export "add") (param i32 i64) (result i64)
+    (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (i64.add (i64.extend_i32_u (local.get 0)) (local.get 1)))
+  (func (export "three") (result i32 i64 f64)
+    (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (i32.const 1) (i64.const 2) (f64.const 3.5))
+  ;; out of bounds: one page of memory
+  (func (export "trap") (result i32) (i32.load (i32.const 70000)))
+  ;; the host function calls back into a guest (this or another instance)
+  (func (export "via_host") (param i32) (result i32) (i32.add (call $reenter (local.get 0)) (i32.const 1)))
+  (func (export "yields") (param i32) (result i32) (call $yield_val (local.get 0)))
+  (func (export "takes_ref") (param funcref) (result i32) (i32.const 0))
+  ;; 18 arguments: more than the call's inline room for 16
+  (func (export "many") (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i64)
+        (result i64)
+    (i64.add (i64.extend_i32_u (i32.add (local.get 0) (local.get 16))) (local.get 17))))

@@ -2,6 +2,7 @@
 // the per-thread error message, and the mapping of runtime errors to codes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -61,17 +62,39 @@ lucet_error exception_error(const char *func) noexcept;  // call inside a catch 
 struct InstanceBox {
     std::shared_ptr<WasiCtx> wasi;
     std::shared_ptr<Instance> inst;
-    // lucet_func_call's result, kept from call to call (its vectors keep
-    // their storage); `kept_busy` while a call uses it, so that a call
-    // nested in a host function of the same thread takes a fresh one.
-    RunResult kept;
-    bool kept_busy = false;
-    // lucet_func_call's one-entry cache of the function it called last
-    // (checked against the instance once: it exists, calls carry its types).
-    uint32_t last_func = UINT32_MAX;
-    size_t last_nresults = 0;
+    // lucet_func_call's one-entry cache of the function it called last,
+    // checked against the instance once (it exists, calls carry its types):
+    // func index << 32 | its number of results. One word, so that a call
+    // racing another thread's reads a whole entry.
+    std::atomic<uint64_t> last_func{~0ull};
+    // Held by each C API call that runs, resumes or resets the instance, for
+    // the call (BoxClaim): a second such call, on another thread or nested
+    // in one of the instance's host functions, is refused (invalid_argument)
+    // instead of sharing the guest stack. The runtime itself leaves threads
+    // to its caller (Instance's contract); the C API promises the refusal.
+    std::atomic<bool> busy{false};
     ~InstanceBox();
 };
+
+// An InstanceBox's claim for one call (one exchange); false: another call
+// holds it.
+class BoxClaim {
+public:
+    explicit BoxClaim(InstanceBox &b) : b_(b), held_(!b.busy.exchange(true, std::memory_order_acquire)) {}
+    ~BoxClaim() {
+        if (held_) b_.busy.store(false, std::memory_order_release);
+    }
+    BoxClaim(const BoxClaim &) = delete;
+    BoxClaim &operator=(const BoxClaim &) = delete;
+    explicit operator bool() const { return held_; }
+
+private:
+    InstanceBox &b_;
+    bool held_;
+};
+// The refusal when the claim is held: `code` (invalid_argument, or
+// instance_not_yielded for a resume), the message naming `fn`.
+lucet_error busy_error(lucet_error code, std::string_view fn);
 
 HandleTable<DlModule, Kind::Module> &modules();
 HandleTable<Region, Kind::Region> &regions();

@@ -97,6 +97,12 @@ lucet_error code_for(const Error &e) {
     return lucet_error_module;
 }
 
+lucet_error busy_error(lucet_error code, std::string_view fn) {
+    return fail(code, std::string(fn) +
+                          ": the instance is running (runs do not nest in the instance's own host functions, and an "
+                          "instance runs on one thread at a time)");
+}
+
 InstanceBox::~InstanceBox() {
     inst.reset();  // before the WasiCtx it uses
 }

@@ -2,6 +2,7 @@
 // by name once, called by index. The call is the C API's hot path: no name
 // compare, no allocation, the instance's kept RunResult.
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -44,9 +45,38 @@ bool carried(const FuncType &ft) {
 [[gnu::noinline]] bool resolve(InstanceBox &b, uint32_t func_index, size_t &nresults) {
     const FuncType *ft = b.inst->func_type(func_index);
     if (!ft || !carried(*ft)) return false;
-    b.last_func = func_index;
-    b.last_nresults = nresults = ft->results.size();
+    nresults = ft->results.size();
+    b.last_func.store(uint64_t(func_index) << 32 | uint32_t(nresults), std::memory_order_relaxed);
     return true;
+}
+
+// Each thread's result kept from call to call (its vectors keep their
+// storage): made on the thread's first call, freed when the thread exits.
+// Per thread, not per instance: two threads calling one instance at once
+// (the second call is refused by the runtime) never share it.
+struct Kept {
+    RunResult rr;
+    bool busy = false;  // a call on this thread uses it (a nested call takes its own)
+};
+constinit thread_local Kept *t_kept __attribute__((tls_model("initial-exec"))) = nullptr;
+constinit thread_local bool t_kept_gone __attribute__((tls_model("initial-exec"))) = false;
+
+// Frees the thread's Kept at thread exit; a call after that (from a later
+// thread_local destructor) runs with a result of its own.
+struct KeptOwner {
+    std::unique_ptr<Kept> kept;
+    ~KeptOwner() {
+        t_kept = nullptr;
+        t_kept_gone = true;
+    }
+};
+
+// The thread's Kept, made now; nullptr once the thread is exiting.
+[[gnu::noinline]] Kept *make_kept() {
+    if (t_kept_gone) return nullptr;
+    static thread_local KeptOwner owner;
+    owner.kept = std::make_unique<Kept>();
+    return t_kept = owner.kept.get();
 }
 
 inline lucet_error convert_args(const lucet_func *f, size_t argc, const lucet_val *argv,
@@ -75,7 +105,7 @@ __attribute__((always_inline)) inline lucet_error run_into(const lucet_func *f, 
 
 // A call nested in a host function of a call on this thread: the kept
 // result is in use, this one gets its own.
-[[gnu::noinline]] lucet_error run_nested(const lucet_func *f, Instance &in, std::span<const Val> args,
+[[gnu::noinline]] lucet_error run_own(const lucet_func *f, Instance &in, std::span<const Val> args,
                                          lucet_val *results, size_t *nresults_out, lucet_result *result_out) {
     RunResult rr;
     return run_into(f, in, args, rr, results, nresults_out, result_out);
@@ -122,8 +152,9 @@ LUCET_API enum lucet_error lucet_func_call(const struct lucet_func *func, size_t
         return call_error(lucet_error_invalid_argument, func,
                           "not a live instance (released, or the lucet_func was not filled by lucet_instance_func)");
     InstanceBox &b = *box;
-    size_t needed = b.last_nresults;
-    if (__builtin_expect(func->func_index != b.last_func, 0) && !resolve(b, func->func_index, needed))
+    const uint64_t last = b.last_func.load(std::memory_order_relaxed);
+    size_t needed = uint32_t(last);
+    if (__builtin_expect(func->func_index != last >> 32, 0) && !resolve(b, func->func_index, needed))
         return call_error(lucet_error_invalid_argument, func, "not a function of this instance that calls carry");
     if (__builtin_expect(needed > results_cap, 0)) {
         if (nresults_out) *nresults_out = needed;
@@ -146,12 +177,16 @@ LUCET_API enum lucet_error lucet_func_call(const struct lucet_func *func, size_t
         if (lucet_error e = convert_args(func, argc, argv, args); e != lucet_error_ok) return e;
     std::span<const Val> arg_span(args, argc);
 
+    BoxClaim claim(b);
+    if (__builtin_expect(!claim, 0)) return busy_error(lucet_error_invalid_argument, "lucet_func_call");
     Instance &in = *b.inst;
-    if (__builtin_expect(b.kept_busy, 0)) return run_nested(func, in, arg_span, results, nresults_out, result_out);
-    b.kept_busy = true;
+    Kept *k = t_kept;
+    if (__builtin_expect(!k, 0)) k = make_kept();
+    if (__builtin_expect(!k || k->busy, 0)) return run_own(func, in, arg_span, results, nresults_out, result_out);
+    k->busy = true;
     struct Give {
-        InstanceBox &b;
-        ~Give() { b.kept_busy = false; }
-    } give{b};
-    return run_into(func, in, arg_span, b.kept, results, nresults_out, result_out);
+        Kept &k;
+        ~Give() { k.busy = false; }
+    } give{*k};
+    return run_into(func, in, arg_span, k->rr, results, nresults_out, result_out);
 } LUCET_CAPI_CATCH

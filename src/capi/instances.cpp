@@ -281,6 +281,8 @@ LUCET_API enum lucet_error lucet_instance_run(struct lucet_instance *inst, const
     if (lucet_error e = prepare("lucet_instance_run", entrypoint, argc, argv, LUCET_MAX_RESULTS, false, p);
         e != lucet_error_ok)
         return e;
+    BoxClaim claim(*p.box);
+    if (!claim) return busy_error(lucet_error_invalid_argument, "lucet_instance_run");
     RunResult rr = p.box->inst->run(p.name, p.args);
     return report_run(rr, p.name, result_out);
 } LUCET_CAPI_CATCH
@@ -299,6 +301,8 @@ LUCET_API enum lucet_error lucet_instance_call(struct lucet_instance *inst, cons
         if (nresults_out && e == lucet_error_buffer_too_small) *nresults_out = p.needed;
         return e;
     }
+    BoxClaim claim(*p.box);
+    if (!claim) return busy_error(lucet_error_invalid_argument, "lucet_instance_call");
     RunResult rr = p.box->inst->run(p.name, p.args);
     if (rr.kind == RunResult::Kind::Returned) {
         for (size_t i = 0; i < rr.values.size(); i++) results[i] = from_val(rr.values[i]);

@@ -14,6 +14,8 @@ LUCET_API enum lucet_error lucet_instance_run_start(struct lucet_instance *inst,
     if (box->inst->is_yielded())
         return fail(lucet_error_instance_not_returned,
                     "lucet_instance_run_start: the instance is yielded (resume it or reset it first)");
+    BoxClaim claim(*box);
+    if (!claim) return busy_error(lucet_error_invalid_argument, "lucet_instance_run_start");
     RunResult rr = box->inst->run_start();
     lucet_error e = report_run(rr, "lucet_instance_run_start", result_out);
     if (e == lucet_error_ok && rr.kind == RunResult::Kind::Yielded)
@@ -36,6 +38,8 @@ LUCET_API enum lucet_error lucet_instance_resume(struct lucet_instance *inst, co
     }
     if (!box->inst->is_yielded())
         return fail(lucet_error_instance_not_yielded, "lucet_instance_resume: the instance is not yielded");
+    BoxClaim claim(*box);
+    if (!claim) return busy_error(lucet_error_instance_not_yielded, "lucet_instance_resume");
     RunResult rr = box->inst->resume(v);
     // Not yielded any more by now (a concurrent resume on another thread won).
     if (rr.kind == RunResult::Kind::Error && !box->inst->is_yielded() && rr.error.kind == ErrorKind::InvalidArgument)
@@ -54,6 +58,8 @@ LUCET_API enum lucet_error lucet_instance_reset(struct lucet_instance *inst) try
     if (box->inst->is_yielded())
         return fail(lucet_error_instance_not_returned,
                     "lucet_instance_reset: the instance is yielded (resume it until it finishes first)");
+    BoxClaim claim(*box);
+    if (!claim) return busy_error(lucet_error_invalid_argument, "lucet_instance_reset");
     if (Status st = box->inst->reset(); !st) {
         lucet_error e = code_for(st.error());
         return fail(e == lucet_error_module ? lucet_error_internal : e, "lucet_instance_reset: " + st.error().to_string());

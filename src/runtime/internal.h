@@ -344,8 +344,10 @@ struct Instance::Impl {
     std::vector<uint64_t> argvec, resvec;
     uint64_t *resp = nullptr;
     Val resume_val;
-    std::string last_export;  // export_index's one-entry name cache
-    uint32_t last_export_index = 0;
+    // export_index's one-entry name cache: the module's own map entry (its
+    // name and index live as long as the module), published atomically so
+    // that a lookup racing a run on another thread reads either entry whole.
+    std::atomic<const std::pair<const std::string_view, uint32_t> *> last_export{nullptr};
     inline uint32_t export_index(std::string_view name);  // run.cpp
     // call_index's one-entry cache: what the last called function's run
     // needs, looked up once (funcs and func_sig never change after create).

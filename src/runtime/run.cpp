@@ -101,7 +101,7 @@ inline T load_unaligned(const char *p) {
 
 // a == b, without a call to memcmp for the short names embedders use (two
 // overlapping word loads per side for 4..16 bytes).
-inline bool same_name(std::string_view a, const std::string &b) {
+inline bool same_name(std::string_view a, std::string_view b) {
     const size_t n = a.size();
     if (n != b.size()) return false;
     const char *p = a.data(), *q = b.data();
@@ -156,12 +156,12 @@ namespace {
 // remembered (a short compare instead of hashing the name). The function
 // index of the export `name`, or UINT32_MAX when there is none.
 __attribute__((always_inline)) inline uint32_t Instance::Impl::export_index(std::string_view name) {
-    if (__builtin_expect(!last_export.empty() && same_name(name, last_export), 1)) return last_export_index;
+    const auto *last = last_export.load(std::memory_order_acquire);
+    if (__builtin_expect(last && same_name(name, last->first), 1)) return last->second;
     const auto &exports = self->module_->impl_->func_exports;
     auto it = exports.find(name);
     if (it == exports.end()) return UINT32_MAX;
-    last_export.assign(name);
-    last_export_index = it->second;
+    last_export.store(&*it, std::memory_order_release);
     return it->second;
 }
 
@@ -249,7 +249,8 @@ __attribute__((always_inline)) inline void Instance::Impl::call_index(uint32_t f
     bool args_ok = args.size() == ft.params.size();
     for (size_t i = 0; args_ok && i < args.size(); i++) args_ok = args[i].type == ft.params[i];
     if (__builtin_expect(!args_ok, 0)) return bad_arguments(r, func_index, ft, args);
-    // An instance runs on one thread at a time (the caller's contract); this
+    // An instance runs on one thread at a time (the caller's contract; the C
+    // API enforces it with a claim of its own, InstanceBox::claim); this
     // catches the misuse that is easy to make: a host function running its
     // own instance again, which would reuse the live guest stack.
     if (const Phase p = im.phase_now(); __builtin_expect(p != Phase::Ready, 0))

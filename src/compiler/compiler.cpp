@@ -1,6 +1,7 @@
 // compiler.cpp: decode -> validate -> emit C -> cc (parallel) -> link.
 #include "compiler/compiler.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -234,6 +235,19 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         return st;
     }
     if (opts.progress) opts.progress(total, total);
+    if (opts.emit == EmitKind::SharedObject) {
+        // Read-only (no write bit for anyone), like the cache's entries: the
+        // loader then maps the module's data image from the file instead of
+        // copying the whole .so (start-up independent of the data's size),
+        // and `cp other.so m.so` cannot rewrite a module in place under a
+        // running process. Replacing it (lucetc again, mv) still works.
+        struct stat st;
+        if (stat(tmp_out.c_str(), &st) != 0 || chmod(tmp_out.c_str(), st.st_mode & 0555) != 0) {
+            int e = errno;
+            std::remove(tmp_out.c_str());
+            return make_error("cannot make " + output + " read-only: " + std::strerror(e));
+        }
+    }
     return rename_into_place(tmp_out, output);
 }
 

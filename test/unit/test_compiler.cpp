@@ -387,6 +387,17 @@ TEST_CASE("emit c and obj outputs, and errors", "[compiler]") {
     std::string o_out = scratch_dir() + "/emitc.o";
     REQUIRE(lucet::compile_bytes(wasm, o_out, opts).ok());
     CHECK(fs::file_size(o_out) > 0);
+    // A .so comes out read-only (no write bit: the loader maps its data
+    // image from such a file instead of copying it), and a second compile
+    // replaces it; C and object files keep the usual mode.
+    std::string so_out = scratch_dir() + "/emitc.so";
+    for (int round = 0; round < 2; round++) {
+        REQUIRE(lucet::compile_bytes(wasm, so_out, {}).ok());
+        auto perms = fs::status(so_out).permissions();
+        CHECK((perms & (fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write)) == fs::perms::none);
+        CHECK((perms & fs::perms::owner_read) != fs::perms::none);
+    }
+    CHECK((fs::status(c_out).permissions() & fs::perms::owner_write) != fs::perms::none);
 
     // Bad module: one line with the offset.
     std::vector<uint8_t> bad = {0, 'a', 's', 'm', 1, 0, 0, 0, 0x01, 0x05, 0x01, 0x60};

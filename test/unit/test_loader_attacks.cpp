@@ -120,6 +120,9 @@ TEST_CASE("a module file rewritten after load changes nothing the instances see"
     };
     std::string so = trust_test::compile_wat("swap_a", wat('A'));
     std::string so_b = trust_test::compile_wat("swap_b", wat('B'));
+    // A writable file (lucetc's output is read-only, whose data image the
+    // loader maps from the file instead: README "Trust model").
+    REQUIRE(chmod(so.c_str(), 0755) == 0);
     auto m = DlModule::load(so);
     REQUIRE(m.ok());
     std::vector<uint8_t> b = trust_test::read_file(so_b);
@@ -135,6 +138,7 @@ TEST_CASE("another process cannot write the loaded module's memfd through /proc"
     std::string marker(3 * 4096, 'Q');
     std::string so = trust_test::compile_wat(
         "memfd_seal", "(module (memory (export \"memory\") 1) (data (i32.const 4096) \"" + marker + "\"))");
+    REQUIRE(chmod(so.c_str(), 0755) == 0);  // writable: copied whole into the memfd
     auto m = DlModule::load(so);
     REQUIRE(m.ok());
     // This module's memfd: the lucet-module memfd holding the marker.

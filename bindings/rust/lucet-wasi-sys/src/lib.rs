@@ -204,8 +204,29 @@ pub struct lucet_extern_type {
 
 const _: () = assert!(std::mem::size_of::<lucet_extern_type>() == 104);
 
+/// An exported function of one instance, looked up once (lucet_instance_func).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct lucet_func {
+    pub instance: *mut lucet_instance,
+    pub func_index: u32,
+    pub reserved: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<lucet_func>() == 16);
+
 extern "C" {
     pub fn lucet_api_version() -> i32;
+    pub fn lucet_instance_func(i: *mut lucet_instance, name: *const c_char, out: *mut lucet_func) -> lucet_error;
+    pub fn lucet_func_call(
+        f: *const lucet_func,
+        argc: usize,
+        argv: *const lucet_val,
+        results: *mut lucet_val,
+        results_cap: usize,
+        nresults_out: *mut usize,
+        result_out: *mut lucet_result,
+    ) -> lucet_error;
     pub fn lucet_dl_module_export_count(m: *const lucet_dl_module, n: *mut usize) -> lucet_error;
     pub fn lucet_dl_module_import_count(m: *const lucet_dl_module, n: *mut usize) -> lucet_error;
     pub fn lucet_dl_module_export_type(m: *const lucet_dl_module, i: usize, out: *mut lucet_extern_type) -> lucet_error;

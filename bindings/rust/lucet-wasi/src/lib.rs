@@ -409,6 +409,13 @@ impl Instance {
             }
             break code;
         };
+        self.outcome(code, &res)?;
+        Ok(buf[..n.min(buf.len())].iter().map(Val::from_c).collect())
+    }
+
+    /// A call's error, if it failed: a host function's, a trap, an exit, or
+    /// the C API's.
+    fn outcome(&self, code: sys::lucet_error, res: &sys::lucet_result) -> Result<()> {
         if let Some(e) = self.data.error.borrow_mut().take() {
             return Err(Error::Host(e));
         }
@@ -420,8 +427,20 @@ impl Instance {
             let t = unsafe { res.val.terminated };
             return Err(Error::Exit { code: t.exit_code, killed: t.killed != 0 });
         }
-        check(code)?;
-        Ok(buf[..n.min(buf.len())].iter().map(Val::from_c).collect())
+        check(code)
+    }
+
+    /// Looks export `name` up once for repeated typed calls
+    /// (`TypedFunc::call`), which skip the name lookup and allocate nothing
+    /// for up to 16 arguments and 8 results: `let add =
+    /// inst.typed_func::<(i32, i32), i32>("add")?; add.call(&mut inst, (1, 2))?`.
+    /// Errors: no function export of that name, funcref parameters or
+    /// results (the argument and result types are checked at each call).
+    pub fn typed_func<P: WasmParams, R: WasmResults>(&self, name: &str) -> Result<TypedFunc<P, R>> {
+        let cname = c_string(name)?;
+        let mut f: sys::lucet_func = unsafe { std::mem::zeroed() };
+        check(unsafe { sys::lucet_instance_func(self.h, cname.as_ptr(), &mut f) })?;
+        Ok(TypedFunc { f, name: name.to_string(), _types: std::marker::PhantomData })
     }
 
     /// The guest's linear memory (empty without one).
@@ -443,6 +462,67 @@ impl Instance {
         let mut h = ptr::null_mut();
         check(unsafe { sys::lucet_instance_kill_switch(self.h, &mut h) })?;
         Ok(KillSwitch(h))
+    }
+}
+
+/// An export of one instance, looked up once (Instance::typed_func). It
+/// names its instance by handle: calling it with another instance is a Type
+/// error, and after that instance is dropped an Api error.
+pub struct TypedFunc<P, R> {
+    f: sys::lucet_func,
+    name: String,
+    _types: std::marker::PhantomData<fn(P) -> R>,
+}
+
+impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
+    /// Calls the function on `inst` (the instance it came from).
+    pub fn call(&self, inst: &mut Instance, params: P) -> Result<R> {
+        if self.f.instance != inst.h {
+            return Err(Error::Type(format!("{}: a function of another instance", self.name)));
+        }
+        // No zeroing of the buffers: write_c writes the arguments used, the
+        // library the results it reports and all of `res`.
+        let mut argv = [std::mem::MaybeUninit::<sys::lucet_val>::uninit(); 16];
+        // SAFETY: lucet_val is plain data (integers and a union of them);
+        // write_c only writes into the slice.
+        let argv = unsafe { &mut *(argv.as_mut_ptr() as *mut [sys::lucet_val; 16]) };
+        let argc = match params.write_c(argv) {
+            Some(n) => n,
+            None => return inst.call(&self.name, params), // more than 16 arguments
+        };
+        let mut buf = std::mem::MaybeUninit::<[sys::lucet_val; sys::LUCET_MAX_RESULTS]>::uninit();
+        let mut res = std::mem::MaybeUninit::<sys::lucet_result>::uninit();
+        let mut n = 0usize;
+        if inst.data.error.borrow().is_some() {
+            *inst.data.error.borrow_mut() = None;
+        }
+        let code = unsafe {
+            sys::lucet_func_call(
+                &self.f,
+                argc,
+                argv.as_ptr(),
+                buf.as_mut_ptr() as *mut sys::lucet_val,
+                sys::LUCET_MAX_RESULTS,
+                &mut n,
+                res.as_mut_ptr(),
+            )
+        };
+        if code == sys::LUCET_ERROR_BUFFER_TOO_SMALL {
+            return inst.call(&self.name, params); // more than 8 results (the guest has not run)
+        }
+        // SAFETY: lucet_func_call fills *result_out on every path (tag
+        // errored first), and results[0..n) when it returns values.
+        let res = unsafe { res.assume_init() };
+        inst.outcome(code, &res)?;
+        let n = n.min(sys::LUCET_MAX_RESULTS);
+        let buf = buf.as_ptr() as *const sys::lucet_val;
+        let mut vals = [Val::I32(0); sys::LUCET_MAX_RESULTS];
+        for (k, v) in vals[..n].iter_mut().enumerate() {
+            *v = Val::from_c(unsafe { &*buf.add(k) });
+        }
+        R::from_vals(&vals[..n]).ok_or_else(|| {
+            Error::Type(format!("{}: returned {:?}, not {}", self.name, &vals[..n], std::any::type_name::<R>()))
+        })
     }
 }
 

@@ -232,6 +232,19 @@ impl WasmTy for V128 {
 /// Arguments of a typed call: a tuple of WasmTy (`()`, `(a,)`, `(a, b)`, ...).
 pub trait WasmParams {
     fn to_vals(&self) -> Vec<Val>;
+    /// The arguments as C values in `out`, without allocating; how many, or
+    /// None when `out` is too small. (TypedFunc::call's path.)
+    #[doc(hidden)]
+    fn write_c(&self, out: &mut [sys::lucet_val]) -> Option<usize> {
+        let v = self.to_vals();
+        if v.len() > out.len() {
+            return None;
+        }
+        for (o, x) in out.iter_mut().zip(v.iter()) {
+            *o = x.to_c();
+        }
+        Some(v.len())
+    }
 }
 
 /// Results of a typed call: `()`, one WasmTy, or a tuple of them.
@@ -242,6 +255,9 @@ pub trait WasmResults: Sized {
 impl WasmParams for () {
     fn to_vals(&self) -> Vec<Val> {
         Vec::new()
+    }
+    fn write_c(&self, _out: &mut [sys::lucet_val]) -> Option<usize> {
+        Some(0)
     }
 }
 impl WasmResults for () {
@@ -267,6 +283,14 @@ macro_rules! tuples {
         impl<$($t: WasmTy),+> WasmParams for ($($t,)+) {
             fn to_vals(&self) -> Vec<Val> {
                 vec![$(self.$n.to_val()),+]
+            }
+            fn write_c(&self, out: &mut [sys::lucet_val]) -> Option<usize> {
+                let n = [$($n),+].len();
+                if out.len() < n {
+                    return None;
+                }
+                $(out[$n] = self.$n.to_val().to_c();)+
+                Some(n)
             }
         }
         impl<$($t: WasmTy),+> WasmResults for ($($t,)+) {

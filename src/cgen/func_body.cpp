@@ -458,6 +458,9 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         std::string b = pop();
         std::string a = top();
         fmt::format_to(out, "if (!{}) {} = {};\n", c, a, b);
+        // The result is in a's slot but no longer a's constant (min/max
+        // would otherwise take it for one: minmax_const_form).
+        if (kconst_.size() >= stack_.size()) kconst_[stack_.size() - 1] = 0;
         break;
     }
     case Op::LocalGet: {

@@ -864,3 +864,24 @@
 (invoke "set" (i32.const 65528) (i64.const 7))
 (assert_trap (invoke "mul_at" (i32.const 65512)) "out of bounds memory access")
 (assert_return (invoke "lo" (i32.const 65528)) (i64.const 7))
+
+;; 3. A select whose first operand is a float constant: its result is not
+;; that constant any more, so min/max of it take the general helper
+;; (lucetc before 2026-12-05 took the constant's: min(-0, select(5, +0, 0))
+;; gave +0).
+(module
+  (func (export "min_sel") (param f32 f32 i32) (result f32)
+    (f32.min (local.get 0) (select (f32.const 5) (local.get 1) (local.get 2))))
+  (func (export "max_sel") (param f64 f64 i32) (result f64)
+    (f64.max (local.get 0) (select (f64.const -5) (local.get 1) (local.get 2))))
+  (func (export "min_sel_nan") (param f32 f32 i32) (result f32)
+    (f32.min (select (f32.const 1) (local.get 1) (local.get 2)) (local.get 0))))
+(assert_return (invoke "min_sel" (f32.const -0x0p+0) (f32.const 0x0p+0) (i32.const 0)) (f32.const -0x0p+0))
+(assert_return (invoke "min_sel" (f32.const 0x0p+0) (f32.const -0x0p+0) (i32.const 0)) (f32.const -0x0p+0))
+(assert_return (invoke "min_sel" (f32.const 7.0) (f32.const 3.0) (i32.const 1)) (f32.const 5.0))
+(assert_return (invoke "min_sel" (f32.const 1.0) (f32.const nan) (i32.const 0)) (f32.const nan:canonical))
+(assert_return (invoke "max_sel" (f64.const 0x0p+0) (f64.const -0x0p+0) (i32.const 0)) (f64.const 0x0p+0))
+(assert_return (invoke "max_sel" (f64.const -0x0p+0) (f64.const 0x0p+0) (i32.const 0)) (f64.const 0x0p+0))
+(assert_return (invoke "max_sel" (f64.const -7.0) (f64.const -9.0) (i32.const 1)) (f64.const -5.0))
+(assert_return (invoke "min_sel_nan" (f32.const 2.0) (f32.const nan) (i32.const 0)) (f32.const nan:canonical))
+(assert_return (invoke "min_sel_nan" (f32.const -0x0p+0) (f32.const 0x0p+0) (i32.const 0)) (f32.const -0x0p+0))

@@ -511,6 +511,8 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
     case Op::MemoryGrow: {
         std::string d = top();
         fmt::format_to(out, "{0} = lucet_rt.memory_grow(ctx, {0});\n", d);
+        // In place, as select: the result is not the delta's constant.
+        if (kconst_.size() >= stack_.size()) kconst_[stack_.size() - 1] = 0;
         break;
     }
     case Op::MemoryInit: {

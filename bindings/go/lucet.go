@@ -441,19 +441,8 @@ func (inst *Instance) Run(name string, args ...interface{}) ([]Val, error) {
 	argv := (*C.struct_lucet_val)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(C.struct_lucet_val{}))))
 	defer C.free(unsafe.Pointer(argv))
 	vals := unsafe.Slice(argv, n+1)
-	params := inst.paramsForInts(name, args)
-	for i, a := range args {
-		var v Val
-		var err error
-		if k, isInt := a.(int); isInt && i < len(params) {
-			v, err = intAs(k, params[i])
-		} else {
-			v, err = toVal(a)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: argument %d: %w", name, i, err)
-		}
-		vals[i] = C.lv_make(C.int(v.Type), C.uint64_t(v.bits), C.uint64_t(v.hi))
+	if err := toCVals(name, inst.paramsForInts(name, args), args, vals); err != nil {
+		return nil, err
 	}
 	res := (*C.struct_lucet_result)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_lucet_result{}))))
 	defer C.free(unsafe.Pointer(res))
@@ -486,6 +475,25 @@ func (inst *Instance) Run(name string, args ...interface{}) ([]Val, error) {
 		}
 		return out, nil
 	}
+}
+
+// toCVals converts Run's and Call's arguments into out[0..len(args)):
+// params (may be nil) types the plain ints.
+func toCVals(name string, params []ValType, args []interface{}, out []C.struct_lucet_val) error {
+	for i, a := range args {
+		var v Val
+		var err error
+		if k, isInt := a.(int); isInt && i < len(params) {
+			v, err = intAs(k, params[i])
+		} else {
+			v, err = toVal(a)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: argument %d: %w", name, i, err)
+		}
+		out[i] = C.lv_make(C.int(v.Type), C.uint64_t(v.bits), C.uint64_t(v.hi))
+	}
+	return nil
 }
 
 // paramsForInts is the parameter types of the export `name` when an

@@ -351,3 +351,70 @@ func TestManyResults(t *testing.T) {
 		t.Fatalf("ten: %v", res)
 	}
 }
+
+// Lookup once, Call many times: the same values and errors as Run.
+func TestExportedFunc(t *testing.T) {
+	fx := newFixture(t, func(c *Caller, a []Val) ([]Val, error) { return []Val{ValI64(a[0].I64() * 3)}, nil })
+	defer fx.close()
+	add, err := fx.inst.Lookup("add")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := int32(0); k < 1000; k++ {
+		res, err := add.Call(k, 2) // a plain int takes the i32 parameter's type
+		if err != nil || len(res) != 1 || res[0].Type != I32 || res[0].I32() != k+2 {
+			t.Fatalf("add(%d, 2): %v %v", k, res, err)
+		}
+	}
+	scale, err := fx.inst.Lookup("scale_plus_one") // through a Go host function
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := scale.Call(int64(14)); err != nil || res[0].I64() != 43 {
+		t.Fatalf("scale_plus_one: %v %v", res, err)
+	}
+	ten, err := fx.inst.Lookup("ten") // 10 results
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := ten.Call(int64(5)); err != nil || len(res) != 10 || res[9].I64() != 6 || res[2].F32() != 1.5 {
+		t.Fatalf("ten: %v %v", res, err)
+	}
+	div, err := fx.inst.Lookup("div")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trap *Trap
+	if _, err := div.Call(int32(1), int32(0)); !errors.As(err, &trap) || trap.Name != "integer divide by zero" {
+		t.Fatalf("div by zero: %v", err)
+	}
+	if res, err := div.Call(int32(7), int32(2)); err != nil || res[0].I32() != 3 {
+		t.Fatalf("after the trap: %v %v", res, err)
+	}
+	var le *Error
+	if _, err := add.Call(int64(1), int64(2)); !errors.As(err, &le) || le.Name != "lucet_error_invalid_argument" {
+		t.Fatalf("add with i64 arguments: %v", err)
+	}
+	if _, err := fx.inst.Lookup("nope"); !errors.As(err, &le) || le.Name != "lucet_error_func_not_found" {
+		t.Fatalf("missing export: %v", err)
+	}
+	if _, err := fx.inst.Lookup("limit"); !errors.As(err, &le) || le.Name != "lucet_error_func_not_found" {
+		t.Fatalf("a global: %v", err)
+	}
+	// The speed it is for (printed, not checked: a shared machine).
+	const n = 100000
+	t0 := time.Now()
+	for k := 0; k < n; k++ {
+		add.Call(int32(1), int32(2))
+	}
+	t1 := time.Now()
+	for k := 0; k < n; k++ {
+		fx.inst.Run("add", int32(1), int32(2))
+	}
+	t2 := time.Now()
+	t.Logf("add: ExportedFunc.Call %.0f ns, Run %.0f ns", float64(t1.Sub(t0).Nanoseconds())/n, float64(t2.Sub(t1).Nanoseconds())/n)
+	fx.inst.Close()
+	if _, err := add.Call(int32(1), int32(2)); err == nil || !strings.Contains(err.Error(), "closed instance") {
+		t.Fatalf("after Close: %v", err)
+	}
+}

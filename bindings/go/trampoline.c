@@ -91,6 +91,10 @@ enum lucet_error lg_call(struct lucet_instance *inst, const char *name, size_t a
                          struct lucet_val *results, size_t cap, size_t *n, struct lucet_result *res) {
     LG_RESERVING(lucet_instance_call(inst, name, argc, argv, results, cap, n, res))
 }
+enum lucet_error lg_func_call(const struct lucet_func *f, size_t argc, const struct lucet_val *argv,
+                              struct lucet_val *results, size_t cap, size_t *n, struct lucet_result *res) {
+    LG_RESERVING(lucet_func_call(f, argc, argv, results, cap, n, res))
+}
 enum lucet_error lg_run_start(struct lucet_instance *inst, struct lucet_result *res) {
     LG_RESERVING(lucet_instance_run_start(inst, res))
 }

@@ -45,6 +45,8 @@ const struct lucet_val *lv_at(const struct lucet_val *a, uint32_t i);
 
 enum lucet_error lg_call(struct lucet_instance *inst, const char *name, size_t argc, const struct lucet_val *argv,
                          struct lucet_val *results, size_t cap, size_t *n, struct lucet_result *res);
+enum lucet_error lg_func_call(const struct lucet_func *f, size_t argc, const struct lucet_val *argv,
+                              struct lucet_val *results, size_t cap, size_t *n, struct lucet_result *res);
 enum lucet_error lg_run_start(struct lucet_instance *inst, struct lucet_result *res);
 enum lucet_error lg_resume(struct lucet_instance *inst, const struct lucet_val *val, struct lucet_result *res);
 #endif

@@ -675,6 +675,7 @@ Status FuncEmitter::run(std::string &out) {
     size_t chunk_start = 0;
     while (!r.done() && !finished) {
         LUCET_TRY(r.next(in));
+        if (in.op == Op::LocalTee && fused_clamp_select(in, r)) continue;
         LUCET_TRY(instr(in, finished));
         // Between two instructions the C is at brace depth 0: a chunk may end.
         if (split_ && !finished && body_.size() - chunk_start >= lowering_.split_chunk_bytes) {

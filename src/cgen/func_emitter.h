@@ -340,6 +340,10 @@ private:
     }
     static bool is_float(ValType t) { return t == ValType::F32 || t == ValType::F64; }
     bool keeps_pending(const Instr &in) const;
+    // At a local.tee just read from r: clang's clamp shape that follows in a
+    // straight-line loop, emitted as one branch-free call and r moved past
+    // it (fused_select.cpp); false: nothing emitted, r untouched.
+    bool fused_clamp_select(const Instr &tee, InstrReader &r);
     void emit_mul_wide_u64(const MulWideU64 &mw);
     void inline_mul_wide_u64(uint32_t func, const MulWideU64 &mw);
     void mark_const(uint64_t bits) {

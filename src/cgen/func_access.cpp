@@ -108,7 +108,11 @@ void FuncEmitter::mem_access(const MemOp &op, const MemArg &ma) {
         fmt::format_to(std::back_inserter(body_), "{} = ", d);
         // If the value is forced after all, force_pending() rewrites this
         // load in place into the forced form (see load_pos_).
-        if (!flt) load_pos_[stack_.size() - 1].assign(1, body_.size());
+        if (!flt) {
+            load_pos_[stack_.size() - 1].assign(1, body_.size());
+            if (load_bits_.size() < stack_.size()) load_bits_.resize(stack_.size() * 2, 0);
+            load_bits_[stack_.size() - 1] = static_cast<uint8_t>(op.size * 8);
+        }
         fmt::format_to(std::back_inserter(body_), "{}({} + {});\n", helper, flt ? "mem" : "memr", addr);
     }
 }

@@ -1,6 +1,7 @@
 // func_body.cpp: translation of one function body to C (see func_emitter.h
 // for the scheme): control flow, calls, the instruction switch and the
-// function's frame. Memory, global and SIMD instructions: func_access.cpp.
+// function's frame. Memory, global and SIMD instructions: func_access.cpp;
+// which ops carry pending loads: pending.cpp; fused loop shapes: fused_select.cpp.
 #include <fmt/format.h>
 
 #include <cstring>
@@ -137,97 +138,6 @@ void FuncEmitter::minmax_const_form(Op op, std::string &tmpl) const {
     tmpl = fmt::format("lucet_{}_{}{}", f32 ? "f32" : "f64", kind, args);
 }
 
-// Integer pending values (see pend_): whether the integer op `op`, with at
-// least one pending operand, may carry them into its result, and the
-// result's weight w (0: opaque). The carried loads stay alive iff the final
-// stored bits depend on every one of them whatever cc knows (it may know an
-// operand's value, or that two loads of one address are equal):
-// - linear values are sum(c_i * load_i) + k with all c_i > 0 and
-//   w = sum(c_i) < 256, so any identification of loads leaves coefficients
-//   in 1..255, and even a byte store keeps a bit of each load (add, mul and
-//   shl by a constant);
-// - opaque values are a bijection of one linear value that maps its low n
-//   bits onto the result's low n bits for every n (add, sub, xor with a
-//   non-pending value, mul by an odd constant): nothing can combine them
-//   with another pending value (x ^ x, x - x would cancel).
-bool FuncEmitter::int_pending_result(Op op, uint8_t &w) const {
-    const SimpleOp *s = find_simple_op(op);
-    if (!s || s->arity != 2) return false;
-    uint8_t pa = pending(1), pb = pending(0);
-    unsigned wa = pa ? pw_[stack_.size() - 2] : 0, wb = pb ? pw_[stack_.size() - 1] : 0;
-    uint64_t k = 0;
-    switch (op) {
-    case Op::I32Add: case Op::I64Add:
-        if (pa && pb) {
-            if (wa == 0 || wb == 0 || wa + wb >= 256) return false;
-            w = static_cast<uint8_t>(wa + wb);
-            return true;
-        }
-        w = static_cast<uint8_t>(pa ? wa : wb);
-        return true;
-    case Op::I32Sub: case Op::I64Sub:
-        if (pa && pb) return false;
-        w = pa ? static_cast<uint8_t>(wa) : 0;  // n - x: opaque
-        return true;
-    case Op::I32Xor: case Op::I64Xor:
-        if (pa && pb) return false;
-        w = 0;
-        return true;
-    case Op::I32Mul: case Op::I64Mul: {
-        if (pa && pb) return false;
-        if (!int_const(pa ? 0 : 1, k)) return false;
-        if (op == Op::I32Mul) k &= 0xffffffffu;
-        unsigned wp = pa ? wa : wb;
-        if (wp != 0 && k != 0 && k < 256 && wp * k < 256) {
-            w = static_cast<uint8_t>(wp * k);
-            return true;
-        }
-        w = 0;
-        return (k & 1) != 0;
-    }
-    case Op::I32Shl: case Op::I64Shl:
-        if (pb || wa == 0 || !int_const(0, k)) return false;
-        k &= op == Op::I32Shl ? 31 : 63;
-        if (k >= 8 || (wa << k) >= 256) return false;
-        w = static_cast<uint8_t>(wa << k);
-        return true;
-    default: return false;
-    }
-}
-
-// Instructions that may run with pending values on the stack (see pend_):
-// they push values or consume pending ones only in ways that keep them alive.
-bool FuncEmitter::keeps_pending(const Instr &in) const {
-    if (const SimpleOp *s = find_simple_op(in.op)) {
-        // A trapping op (division, float -> int) forces first: an unforced
-        // load before it could be sunk past its trap, changing which trap
-        // a program with both gets.
-        if (std::strstr(s->tmpl, "(ctx, ")) return false;
-        bool any = false;
-        for (uint32_t i = 0; i < s->arity; i++) any |= pending(i) != kNone;
-        if (!any) return true;  // pending values deeper in the stack are untouched
-        // Float -> float arithmetic; comparisons, conversions to integer
-        // and reinterpretations could let cc drop or fold the value.
-        if (is_float(s->result)) {
-            for (uint32_t i = 0; i < s->arity; i++)
-                if (!is_float(stack_[stack_.size() - 1 - i])) return false;
-            return true;
-        }
-        uint8_t w;
-        return int_pending_result(in.op, w);
-    }
-    if (const MemOp *mo = find_mem_op(in.op)) {
-        // Loads push; stores observe (see mem_access). A load's address is
-        // no observation: the load itself could go.
-        return mo->store || pending(0) == kNone;
-    }
-    switch (in.op) {
-    case Op::Nop: case Op::LocalGet: case Op::GlobalGet: case Op::I32Const: case Op::I64Const:
-    case Op::F32Const: case Op::F64Const: case Op::MemorySize: return true;
-    default: return false;
-    }
-}
-
 std::string FuncEmitter::trap_site(size_t offset) const {
     uint64_t off = offset < LUCET_TRAP_OFFSET_UNKNOWN ? offset : LUCET_TRAP_OFFSET_UNKNOWN;
     return fmt::format("0x{:x}ull", (uint64_t)fidx_ << 32 | off);
@@ -277,14 +187,18 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         // through the sign-bit and selection ops, whose chains can fold back
         // to an operand's bits (neg(neg(x)), copysign(x, x), min(x, x)): their
         // results stay kRaw, so that a store of them is forced like a load's.
-        uint8_t p0 = pending(0), p1 = s->arity == 2 ? pending(1) : kNone;
+        uint8_t p0 = pending(0), p1 = s->arity == 2 ? pending(1) : static_cast<uint8_t>(kNone);
         bool bit_op = false;
         switch (in.op) {
         case Op::F32Abs: case Op::F32Neg: case Op::F32Copysign: case Op::F32Min: case Op::F32Max:
         case Op::F64Abs: case Op::F64Neg: case Op::F64Copysign: case Op::F64Min: case Op::F64Max: bit_op = true; break;
         default: break;
         }
-        uint8_t p = p0 == kNone && p1 == kNone ? kNone : bit_op && (p0 == kRaw || p1 == kRaw) ? kRaw : kDerived;
+        uint8_t p = p0 == kNone && p1 == kNone                          ? kNone
+                    : s->arity == 1 && is_float(s->result) && !is_float(stack_.back()) ? kConv
+                    : p0 == kConv || p1 == kConv                              ? kConvScaled
+                    : bit_op && (p0 == kRaw || p1 == kRaw)                    ? kRaw
+                                                                              : kDerived;
         uint8_t w = 0;
         std::vector<size_t> loads;  // an integer result's loads (load_pos_)
         if (p != kNone && !is_float(s->result)) {
@@ -295,6 +209,10 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
                 loads.insert(loads.end(), load_pos_[d].begin(), load_pos_[d].end());
                 load_pos_[d].clear();
             }
+        } else if (p != kNone && s->arity == 1 && !is_float(stack_.back())) {
+            // An integer -> float conversion: the float result is forced
+            // as a float if need be (its loads stay unforced reads of memr).
+            load_pos_[stack_.size() - 1].clear();
         }
         // Trapping ops take the site after ctx: "f(ctx, {0}...)".
         std::string tmpl = s->tmpl;
@@ -475,6 +393,7 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         std::string v = in.op == Op::LocalSet ? pop() : top();
         local_ref(body_, in.index);
         fmt::format_to(out, " = {};\n", v);
+        note_local_write(in.index, in.op == Op::LocalTee);
         break;
     }
     case Op::GlobalGet: accesses_++; global_get(in.index); break;
@@ -675,7 +594,9 @@ Status FuncEmitter::run(std::string &out) {
     size_t chunk_start = 0;
     while (!r.done() && !finished) {
         LUCET_TRY(r.next(in));
-        if (in.op == Op::LocalTee && fused_clamp_select(in, r)) continue;
+        if (in.op == Op::LocalTee && (fused_clamp_select(in, r) || fused_minmax_select(in, r) || minmax_first_tee(in, r) ||
+                                      fused_shift_mix(in, r)))
+            continue;
         LUCET_TRY(instr(in, finished));
         // Between two instructions the C is at brace depth 0: a chunk may end.
         if (split_ && !finished && body_.size() - chunk_start >= lowering_.split_chunk_bytes) {

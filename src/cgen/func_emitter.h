@@ -144,13 +144,16 @@ private:
     // (drop, local.set, control flow, comparisons, conversions, call
     // arguments, load addresses...), force_pending() forces it first.
     // Entries at or above the stack height are stale and ignored.
-    enum : uint8_t { kNone = 0, kRaw = 1, kDerived = 2 };
+    // kConv, kConvScaled: an integer -> float conversion of a pending
+    // integer, and that times a constant (see scales_conversion).
+    enum : uint8_t { kNone = 0, kRaw = 1, kDerived = 2, kConv = 3, kConvScaled = 4 };
     std::vector<uint8_t> pend_;
     // Every operand-stack entry below pend_min_ is kNone, so force_pending()
     // costs nothing when nothing is pending (else it would cost stack height
     // x instructions: 500,000 constants on the stack took over a minute).
     uint32_t pend_min_ = UINT32_MAX;
     std::vector<uint8_t> pw_;  // integer pending values' weight (int_pending_result)
+    std::vector<uint8_t> load_bits_;  // an integer pending load's width in bits (mem_access)
     // Integer pending entries: where each load they carry starts in body_
     // ("lucet_ldnf_T(memr + ..."). Forcing the entry rewrites every one in
     // place into "lucet_ldfo_T(mem  + ..." (same length: the forced load of
@@ -211,6 +214,7 @@ private:
         if (pend_.size() < stack_.size()) pend_.resize(stack_.size() * 2, kNone);
         pend_[stack_.size() - 1] = kNone;
         if (kconst_.size() >= stack_.size()) kconst_[stack_.size() - 1] = 0;
+        if (tee_local_.size() >= stack_.size()) tee_local_[stack_.size() - 1] = 0;
         return slot_name(static_cast<uint32_t>(stack_.size() - 1), t);
     }
     std::string pop() {
@@ -292,6 +296,29 @@ private:
         if (pend_.size() < stack_.size()) pend_.resize(stack_.size() * 2, kNone);
         std::fill(pend_.begin() + height, pend_.begin() + stack_.size(), kNone);
         for (size_t d = height; d < stack_.size() && d < kconst_.size(); d++) kconst_[d] = 0;
+        for (size_t d = height; d < stack_.size() && d < tee_local_.size(); d++) tee_local_[d] = 0;
+    }
+    // Per operand-stack entry, the local (index + 1; 0: none) that a
+    // local.tee copied it into, and that local's write count then
+    // (local_writes_): while the count is unchanged, the entry and the local
+    // hold the same value. push() clears it.
+    std::vector<uint32_t> tee_local_, tee_gen_, local_writes_;
+    void note_local_write(uint32_t local, bool tee) {
+        if (local_writes_.size() <= local) local_writes_.resize(local + 1, 0);
+        ++local_writes_[local];
+        if (!tee) return;
+        uint32_t d = static_cast<uint32_t>(stack_.size()) - 1;
+        if (tee_local_.size() <= d) {
+            tee_local_.resize(d * 2 + 2, 0);
+            tee_gen_.resize(d * 2 + 2, 0);
+        }
+        tee_local_[d] = local + 1;
+        tee_gen_[d] = local_writes_[local];
+    }
+    // Whether operand-stack entry d still holds the value of `local`.
+    bool holds_local(uint32_t d, uint32_t local) const {
+        return d < tee_local_.size() && tee_local_[d] == local + 1 && local < local_writes_.size() &&
+               tee_gen_[d] == local_writes_[local];
     }
     // Float constants: per operand-stack entry, whether it was pushed by
     // f32.const/f64.const (kconst_) and its bits (kbits_); push() clears it.
@@ -314,6 +341,8 @@ private:
         return true;
     }
     bool int_pending_result(Op op, uint8_t &w) const;
+    static bool int_to_float_conversion(Op op);
+    bool scales_conversion(Op op) const;
     uint8_t pending(uint32_t from_top) const {
         return pend_[stack_.size() - 1 - from_top];
     }
@@ -344,6 +373,19 @@ private:
     // straight-line loop, emitted as one branch-free call and r moved past
     // it (fused_select.cpp); false: nothing emitted, r untouched.
     bool fused_clamp_select(const Instr &tee, InstrReader &r);
+    // At a local.tee of a pending integer load in a straight-line loop:
+    // clang's `a > b ? a : b` over two such loads (the other one tee'd just
+    // before), emitted as a C min/max that keeps both loads unforced, r moved
+    // past it (fused_select.cpp); false: nothing emitted, r untouched.
+    bool fused_minmax_select(const Instr &tee, InstrReader &r);
+    // The first tee of that shape, emitted without forcing (fused_select.cpp).
+    bool minmax_first_tee(const Instr &tee, InstrReader &r);
+    static bool minmax_compare(Op op, bool i32);
+    static bool locals_unread_ahead(InstrReader ahead, uint32_t a, uint32_t b);
+    // At a local.tee of a pending integer load in a straight-line loop:
+    // `(x << a) ^ (x >> b)` and the like, one C expression with the load
+    // unforced, r moved past it (fused_select.cpp).
+    bool fused_shift_mix(const Instr &tee, InstrReader &r);
     void emit_mul_wide_u64(const MulWideU64 &mw);
     void inline_mul_wide_u64(uint32_t func, const MulWideU64 &mw);
     void mark_const(uint64_t bits) {

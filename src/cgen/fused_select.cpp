@@ -102,8 +102,11 @@ bool FuncEmitter::fused_clamp_select(const Instr &tee, InstrReader &r) {
 // and which one depends on both; cc could drop one load only by knowing its
 // value (or that it is the bound of its type), and pending loads read
 // through memr, whose stores cc cannot see (see mem_access), so it learns
-// nothing of a loaded value; two loads of one address may be merged into one
-// (min(x, x) is x), which still loads. The result is opaque (weight 0, see
+// nothing of a loaded value; two loads of one address and one width may be
+// merged into one (min(x, x) is x), which still loads the same bytes. Loads of
+// different widths are refused: cc may compute the narrow value from the wide
+// one and then narrow the wide load (min_u(x, x & 0xff) is x & 0xff), losing
+// the wide load's trap. The result is opaque (weight 0, see
 // int_pending_result): only bijections with non-pending values may carry it
 // on. It is no copy of either load's bits as far as cc knows, so a store of
 // it is no redundant store (the loads read through memr anyway).
@@ -140,6 +143,9 @@ bool FuncEmitter::minmax_first_tee(const Instr &tee, InstrReader &r) {
         default: {
             const MemOp *mo = find_mem_op(in.op);
             if (!mo || mo->store || mo->type != t || h != 1 || loaded) return false;
+            // Loads of one width only (see fused_minmax_select).
+            const uint32_t d = static_cast<uint32_t>(stack_.size()) - 1;
+            if (d >= load_bits_.size() || load_bits_[d] != mo->size * 8) return false;
             loaded = true;
         }
         }
@@ -186,6 +192,12 @@ bool FuncEmitter::fused_minmax_select(const Instr &tee, InstrReader &r) {
     else if (gy.index == tee.index && gx.index != tee.index) a_local = gx.index;
     else return false;
     if (!holds_local(da, a_local)) return false;
+    // Both loads of one width: of a wide and a narrow load of one address cc
+    // may derive the narrow value from the wide one (a truncation), fold
+    // min(a, a & 0xff) to a & 0xff and shrink the wide load to the narrow
+    // one, so that a wide load reaching past the end no longer traps (clang
+    // -O2 did: load16_u p, load8_u p, lt_u).
+    if (da + 1 >= load_bits_.size() || load_bits_[da] != load_bits_[da + 1]) return false;
     if (!next(cmp) || !minmax_compare(cmp.op, t == ValType::I32)) return false;
     if (!next(sel) || (sel.op != Op::Select && sel.op != Op::SelectT)) return false;
 

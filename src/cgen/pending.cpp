@@ -66,11 +66,14 @@ bool FuncEmitter::int_pending_result(Op op, uint8_t &w) const {
     }
 }
 
-// An integer -> float conversion of a pending integer carries it (kConv):
-// the float depends on the integer wherever cc does not know it, and a
-// carried integer is one whose value cc cannot know (int_pending_result).
-// But cc may know its range (a narrow load: 0..255), and so the converted
-// value's (finite, bounded); float arithmetic on a bounded value can be
+// An integer -> float conversion of a loaded integer (kRaw) carries it
+// (kConv): the conversion is monotonic and keeps 0 and 1 apart, so over the
+// range of any load (0..255 at the least) the float is no constant. A
+// derived integer forces first: its range can be narrow and far from 0,
+// where rounding maps all of it to one float (load8_u + 0x80000180 to f32 is
+// always 0x1.000004p31), which a compiler that tracks ranges could fold.
+// Even a load's range is known (a narrow load: 0..255), and so the
+// converted value's (finite, bounded); float arithmetic on a bounded value can be
 // constant (x * 0 for x >= 0, x + 2^60 rounds to 2^60, min(x, -1)), and
 // compilers that track float ranges (gcc 13, clang's compares of converted
 // integers) fold it. So the converted value is carried on only by one
@@ -115,7 +118,8 @@ bool FuncEmitter::keeps_pending(const Instr &in) const {
         // Float -> float arithmetic; comparisons, conversions to integer
         // and reinterpretations could let cc drop or fold the value.
         if (is_float(s->result)) {
-            if (s->arity == 1 && !is_float(stack_.back())) return int_to_float_conversion(in.op);
+            if (s->arity == 1 && !is_float(stack_.back()))
+                return int_to_float_conversion(in.op) && pending(0) == kRaw;
             if (pending(0) == kConv || pending(0) == kConvScaled || (s->arity == 2 && (pending(1) == kConv ||
                                                                                      pending(1) == kConvScaled)))
                 return scales_conversion(in.op);

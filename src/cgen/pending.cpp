@@ -125,6 +125,11 @@ bool FuncEmitter::keeps_pending(const Instr &in) const {
                 return scales_conversion(in.op);
             for (uint32_t i = 0; i < s->arity; i++)
                 if (!is_float(stack_[stack_.size() - 1 - i])) return false;
+            // copysign keeps only the sign bit of its second operand, and abs
+            // or another copysign can drop that bit too: abs(copysign(2, x))
+            // and copysign(1, abs(x)) are constants, so cc deleted the load
+            // (gcc and clang -O2). A pending sign operand is forced first.
+            if ((in.op == Op::F32Copysign || in.op == Op::F64Copysign) && pending(0) != kNone) return false;
             return true;
         }
         uint8_t w;

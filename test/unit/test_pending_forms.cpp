@@ -1,11 +1,13 @@
-// Loads that lucetc leaves unforced (no empty asm, so gcc can vectorize)
-// in three more shapes than the plain integer chains: clang's integer
-// min/max over two tee'd loads and a load mixed with shifts of itself
-// (fused_select.cpp: fused_minmax_select, fused_shift_mix) and integer ->
-// float conversions of loads (pending.cpp, scales_conversion). These are
-// the ways cc could still learn or fold such a value and delete the load
-// with its trap; every shape must trap on an out-of-bounds address under
-// every C compiler, and the emitted C must show which shapes stay unforced.
+// Loads that lucetc leaves unforced (no empty asm, so gcc can vectorize):
+// float loads everywhere, integer loads in straight-line loops
+// (func_access.cpp), among them three more shapes than the plain integer
+// chains: clang's integer min/max over two tee'd loads and a load mixed
+// with shifts of itself (fused_select.cpp: fused_minmax_select,
+// fused_shift_mix) and integer -> float conversions of loads (pending.cpp,
+// scales_conversion). These are the ways cc could still learn or fold such
+// a value (float sign-bit ops included) and delete the load with its trap;
+// every shape must trap on an out-of-bounds address under every C
+// compiler, and the emitted C must show which shapes stay unforced.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
@@ -87,6 +89,18 @@ const char *kShapes = R"WAT(
   ;; rounds to one f32 whatever the byte.
   (func (export "conv_offset") (param $p i32) (loop
     (f32.store (i32.const 0) (f32.convert_i32_u (i32.add (i32.load8_u (local.get $p)) (i32.const 0x80000180))))))
+  ;; Float sign-bit ops: copysign keeps only its second operand's sign,
+  ;; which abs or another copysign drops, so these are constants (gcc and
+  ;; clang -O2 deleted the load; found by an adversarial helper).
+  (func (export "sign_abs_of_cs") (param $p i32)
+    (f64.store (i32.const 0) (f64.abs (f64.copysign (f64.const 2) (f64.load (local.get $p))))))
+  (func (export "sign_cs_of_abs") (param $p i32) (loop
+    (f32.store (i32.const 0) (f32.copysign (f32.const 1) (f32.abs (f32.load (local.get $p)))))))
+  (func (export "sign_cs_arith") (param $p i32) (loop
+    (f32.store (i32.const 0) (f32.add (f32.abs (f32.copysign (f32.const 2) (f32.load (local.get $p))))
+                                      (f32.const 1)))))
+  (func (export "sign_cs_cs") (param $p i32) (loop
+    (f64.store (i32.const 0) (f64.copysign (f64.copysign (f64.const 2) (f64.load (local.get $p))) (f64.const 1)))))
   ;; A load mixed with shifts of itself: carried when bit 0 of the result is
   ;; a bit of the load.
   (func (export "mix") (param $p i32) (local $x i32) (loop
@@ -114,7 +128,8 @@ const char *kNames[] = {"max_a",        "max_b",     "max_same",      "max_known
                         "max_minus_a",  "max_back",  "conv_scaled",   "conv_back",    "conv_mul_zero",
                         "conv_add_big", "conv_min",  "conv_lt",       "conv_tiny",    "conv_twice",
                         "mix",          "mix64_back", "mix_cancel",   "mix_narrow",   "mix_left",
-                        "min_wide_narrow", "min_narrow_wide", "conv_offset"};
+                        "min_wide_narrow", "min_narrow_wide", "conv_offset", "sign_abs_of_cs", "sign_cs_of_abs",
+                        "sign_cs_arith",   "sign_cs_cs"};
 
 // The generated C of a one-function module cut out of kShapes' text.
 std::string emitted_c(const std::string &name, const std::string &func_wat) {

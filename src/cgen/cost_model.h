@@ -15,6 +15,8 @@ struct FuncCost {
     size_t locals = 0;      // declared locals, params excluded
 };
 
+struct ConstTables;  // const_tables.h
+
 struct Lowering {
     // Declared locals live in per-type arrays in the frame (`li_[k]`)
     // instead of one C variable each: gcc's register allocator and stack-slot
@@ -32,6 +34,10 @@ struct Lowering {
     // Poll the kill switch after each call_indirect (the module's tables
     // may hold host functions: emitter.cpp, host_funcs_may_be_in_tables).
     bool poll_after_indirect = true;
+    // The module's tables whose contents are fixed at compile time
+    // (const_tables.h): call_indirect through one reads the slot array in the
+    // module instead of the instance's table. Null: none.
+    const ConstTables *const_tables = nullptr;
     // Parameters, declared locals and operand slots are declared `register`
     // where no address of one is taken (FuncEmitter::register_ok): set for
     // the functions of units of tiny functions, compiled at -O0 (is_tiny).

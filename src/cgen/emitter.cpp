@@ -10,6 +10,7 @@
 
 #include "abi/lucet_abi.h"
 #include "cgen/cgen_internal.h"
+#include "cgen/const_tables.h"
 
 namespace lucet {
 
@@ -50,7 +51,8 @@ bool host_funcs_may_be_in_tables(const Module &m) {
 }  // namespace
 
 Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
-    const std::string prelude = cgen::unit_prelude(m);
+    const cgen::ConstTables const_tables = cgen::find_const_tables(m);
+    const std::string prelude = cgen::unit_prelude(m) + cgen::const_table_decls(const_tables);
     std::vector<CUnit> func_units;
 
     // Only units with a function using SIMD instructions include SIMDe (a
@@ -80,6 +82,7 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
         const Function &f = m.code[fidx - m.num_imported_funcs];
         cgen::Lowering l = cgen::choose_lowering(cgen::function_cost(f), opts.force_split_chunk_bytes);
         l.poll_after_indirect = poll_after_indirect;
+        l.const_tables = &const_tables;
         l.register_vars = opts.force_register_vars;
         return l;
     };
@@ -178,7 +181,8 @@ Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     // The descriptor points to every function.
     std::vector<uint32_t> all(m.code.size());
     for (uint32_t i = 0; i < all.size(); i++) all[i] = m.num_imported_funcs + i;
-    u0.source = prelude + cgen::function_prototypes(m, all) + cgen::emit_descriptor(m, opts, LUCET_LAYOUT_CHECKS_EVERY_ACCESS(opts.reserved_size, opts.guard_size),
+    u0.source = prelude + cgen::function_prototypes(m, all) + cgen::const_table_defs(m, const_tables) +
+                cgen::emit_descriptor(m, opts, LUCET_LAYOUT_CHECKS_EVERY_ACCESS(opts.reserved_size, opts.guard_size),
                                                   func_flags);
     units.push_back(std::move(u0));
     for (CUnit &u : func_units) {

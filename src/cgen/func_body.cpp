@@ -9,6 +9,7 @@
 #include <span>
 
 #include "abi/lucet_abi.h"
+#include "cgen/const_tables.h"
 #include "cgen/func_emitter.h"
 #include "cgen/idioms.h"
 
@@ -100,6 +101,19 @@ void FuncEmitter::call_direct(uint32_t func) {
 void FuncEmitter::call_indirect(uint32_t type_index, uint32_t table) {
     const FuncType &ft = m_.types[type_index];
     std::string idx = pop();
+    if (lowering_.const_tables && lowering_.const_tables->is_const(table)) {
+        // A table fixed at compile time (const_tables.h): its slots are a
+        // constant array, its size a constant, and every slot's function
+        // is one of this module's, run in this instance (ctx): no host
+        // function, so no kill-switch poll after it.
+        const ConstTables &ct = *lowering_.const_tables;
+        fmt::format_to(std::back_inserter(body_),
+                       "{{ const lucet_const_elem *e_ = lucet_cci(ctx, {}, {}, {}u, {}, {}u);\n", site_,
+                       const_table_name(table), ct.slots[table].size(), idx, ct.type_code[type_index]);
+        finish_call(ft, fmt::format("((lucet_ft{})e_->func)", type_index), "ctx");
+        body_ += "}\n";
+        return;
+    }
     uint64_t packed = packed_signature_id(ft);
     std::string sig = packed ? fmt::format("0x{:x}ull", packed) : fmt::format("lucet_type_ids[{}]", type_index);
     // The element pointer lives in a block-scoped variable: the call follows.

@@ -468,6 +468,7 @@ Status Decoder::code_section(ByteReader &s) {
     saw_code_section_ = true;
     if (n != declared_funcs_) return err("function and code section have inconsistent lengths", at);
     m_.code.resize(n);
+    m_.tables_written.assign(m_.tables.size(), false);
     for (uint32_t i = 0; i < n; ++i) {
         Function &f = m_.code[i];
         f.type = m_.func_types[m_.num_imported_funcs + i];
@@ -549,6 +550,10 @@ Status Decoder::function_body(Function &f, size_t section_end) {
         case Op::MemoryInit:
         case Op::DataDrop:
             if (!m_.data_count) return err("data count section required", ins_.offset);
+            break;
+        case Op::TableSet: case Op::TableGrow: case Op::TableFill: case Op::TableCopy: case Op::TableInit:
+            // `index` is the table written (table.copy's and table.init's destination).
+            if (ins_.index < m_.tables_written.size()) m_.tables_written[ins_.index] = true;
             break;
         default:
             if (static_cast<uint32_t>(ins_.op) >= 0xfd00) m_.uses_simd = true;

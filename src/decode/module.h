@@ -113,6 +113,13 @@ struct Module {
     // emitter includes SIMDe only for such modules.
     bool uses_simd = false;
 
+    // Per table index: whether any function body writes the table
+    // (table.set, table.grow, table.fill, or the destination of table.copy
+    // or table.init). Filled while the code section is decoded (empty
+    // without one); an index the validator will reject is ignored.
+    std::vector<bool> tables_written;
+    bool table_written(uint32_t t) const { return t >= tables_written.size() || tables_written[t]; }
+
     const FuncType &func_type(uint32_t func_index) const { return types[func_types[func_index]]; }
 };
 

@@ -837,3 +837,54 @@ TEST_CASE("large br_table goes through its lookup array", "[compiler]") {
     CHECK(l.call1("bt", {100}) == 13);
     CHECK(l.call1("bt", {0xffffffffu}) == 13);
 }
+
+TEST_CASE("call_indirect reads a constant slot array only for tables nobody can change", "[compiler]") {
+    // (Their behaviour: test/spec/codegen/const_tables.wast.)
+    const std::string funcs = R"((type $ii (func (param i32) (result i32)))
+        (func $inc (type $ii) (i32.add (local.get 0) (i32.const 1)))
+        (func (export "ii") (param i32 i32) (result i32) (call_indirect (type $ii) (local.get 0) (local.get 1))))";
+    auto c_of = [&](const std::string &name, const std::string &rest) {
+        return emitted_c(wat_to_wasm(name, "(module " + rest + funcs + ")"), name);
+    };
+    auto calls = [](const std::string &c, const char *helper) {
+        size_t n = 0;
+        for (size_t at = c.find(helper); at != std::string::npos; at = c.find(helper, at + 1)) n++;
+        return n;
+    };
+    // Constant: the slots are a read-only array with the function in slot 1.
+    std::string c = c_of("ct_const", R"((table $t 3 funcref) (elem (i32.const 1) $inc))");
+    CHECK(calls(c, "lucet_cci(ctx") == 1);
+    CHECK(calls(c, "lucet_ci(ctx") == 0);
+    CHECK(c.find("LUCET_HIDDEN const lucet_const_elem lucet_ctab0[3] = {\n{0, 0},\n{1u, (void *)") != std::string::npos);
+    // Not constant: each way the slots or the size could change, or name
+    // another instance's function, or be out of reach at compile time.
+    const std::pair<const char *, const char *> others[] = {
+        {"ct_exported", R"((table $t (export "t") 3 funcref) (elem (i32.const 1) $inc))"},
+        {"ct_set", R"((table $t 3 funcref) (elem (i32.const 1) $inc)
+                      (func (export "s") (table.set $t (i32.const 0) (table.get $t (i32.const 1)))))"},
+        {"ct_grow", R"((table $t 3 funcref) (func (export "g") (result i32) (table.grow $t (ref.null func) (i32.const 1))))"},
+        {"ct_fill", R"((table $t 3 funcref) (func (export "f") (table.fill $t (i32.const 0) (ref.null func) (i32.const 1))))"},
+        {"ct_copy", R"((table $t 3 funcref) (func (export "c") (table.copy $t $t (i32.const 0) (i32.const 1) (i32.const 1))))"},
+        {"ct_init", R"((table $t 3 funcref) (elem $e func $inc)
+                       (func (export "i") (table.init $t $e (i32.const 0) (i32.const 0) (i32.const 1))))"},
+        {"ct_imported_func", R"((import "m" "f" (func $h (param i32) (result i32)))
+                                (table $t 3 funcref) (elem (i32.const 0) $h))"},
+        {"ct_global_offset", R"((import "m" "g" (global $g i32)) (table $t 3 funcref) (elem (global.get $g) $inc))"},
+        {"ct_empty", R"((table $t 0 funcref))"},
+        {"ct_huge", R"((table $t 65537 funcref) (elem (i32.const 1) $inc))"},
+        {"ct_imported_table", R"((import "m" "t" (table $t 3 funcref)))"},
+    };
+    for (const auto &[name, rest] : others) {
+        INFO(name);
+        std::string oc = c_of(name, rest);
+        CHECK(calls(oc, "lucet_cci(ctx") == 0);
+        CHECK(calls(oc, "lucet_ci(ctx") == 1);
+        CHECK(oc.find("lucet_ctab") == std::string::npos);
+    }
+    // The largest constant table; two large ones share the budget (65,536
+    // slots): the first is constant, the second not.
+    CHECK(calls(c_of("ct_max", R"((table $t 65536 funcref) (elem (i32.const 65535) $inc))"), "lucet_cci(ctx") == 1);
+    std::string two = c_of("ct_two", R"((table $a 40000 funcref) (table $b 40000 funcref))");
+    CHECK(two.find("lucet_ctab0[40000]") != std::string::npos);
+    CHECK(two.find("lucet_ctab1") == std::string::npos);
+}

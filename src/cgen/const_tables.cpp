@@ -2,7 +2,8 @@
 #include "cgen/const_tables.h"
 
 #include <fmt/format.h>
-#include <unordered_map>
+#include <map>
+#include <utility>
 
 #include "cgen/cgen_internal.h"
 
@@ -46,16 +47,15 @@ ConstTables find_const_tables(const Module &m) {
     bool any = false;
     for (const std::vector<uint32_t> &slots : out) any |= !slots.empty();
     if (!any) return ct;
-    // Type codes: the first index of each distinct type, by its value types.
-    std::unordered_map<std::string, uint64_t> first;
+    // Type codes: the first index of each distinct type, keyed by its
+    // parameter and result lists as such (a flat string of both lists with a
+    // separator byte made (param f64) and (result f64) one type: the
+    // separator was a value type's byte).
+    std::map<std::pair<std::vector<ValType>, std::vector<ValType>>, uint64_t> first;
     ct.type_code.resize(m.types.size());
-    for (uint32_t k = 0; k < m.types.size(); k++) {
-        std::string key;
-        for (ValType v : m.types[k].params) key += static_cast<char>(v);
-        key += '|';
-        for (ValType v : m.types[k].results) key += static_cast<char>(v);
-        ct.type_code[k] = first.emplace(std::move(key), uint64_t(k) + 1).first->second;
-    }
+    for (uint32_t k = 0; k < m.types.size(); k++)
+        ct.type_code[k] = first.emplace(std::make_pair(m.types[k].params, m.types[k].results), uint64_t(k) + 1)
+                              .first->second;
     return ct;
 }
 

@@ -67,6 +67,38 @@
 (assert_return (invoke "size") (i32.const 8))
 (assert_return (invoke "loop" (i32.const 10)) (i32.const 62))
 
+;; Types that differ only in where the f64s sit (params or results) are
+;; different types (their codes once collided: a flat key with a separator
+;; byte equal to f64's, found by an adversarial helper; the three-f64 case
+;; crashed the process, the callee's result pointer being the caller's ctx).
+(module
+  (type $pf (func (param f64)))
+  (type $rf (func (result f64)))
+  (type $ipf (func (param i32 f64)))
+  (type $irf (func (param i32) (result f64)))
+  (type $p3 (func (param f64 f64 f64)))
+  (type $r3 (func (result f64 f64 f64)))
+  (memory 1)
+  (table $t 3 funcref)
+  (func $g (type $rf) (f64.const 42))
+  (func $h (type $ipf))
+  (func $g3 (type $r3) (f64.const 1) (f64.const 2) (f64.const 3))
+  (elem (i32.const 0) $g $h $g3)
+  (func (export "pf") (call_indirect (type $pf) (f64.const 1) (i32.const 0)))
+  (func (export "irf") (result f64) (call_indirect (type $irf) (i32.const 7) (i32.const 1)))
+  (func (export "p3") (result i32)
+    (call_indirect (type $p3) (f64.const 1) (f64.const 2) (f64.const 3) (i32.const 2))
+    (i32.load (i32.const 0)))
+  (func (export "rf") (result f64) (call_indirect (type $rf) (i32.const 0)))
+  (func (export "r3") (result f64)
+    (call_indirect (type $r3) (i32.const 2)) (drop) (drop))
+)
+(assert_trap (invoke "pf") "indirect call type mismatch")
+(assert_trap (invoke "irf") "indirect call type mismatch")
+(assert_trap (invoke "p3") "indirect call type mismatch")
+(assert_return (invoke "rf") (f64.const 42))
+(assert_return (invoke "r3") (f64.const 1))
+
 ;; 2. Not constant: written by table.set (the new slot is what is called).
 (module
   (type $ii (func (param i32) (result i32)))

@@ -425,15 +425,22 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         break;
     }
     case Op::F32Const: {
+        // A signalling NaN is emitted opaque (and is no known constant):
+        // clang folded x + sNaN to the sNaN, unquieted.
         std::string d = push(ValType::F32);
-        fmt::format_to(out, "{} = lucet_f32_from(0x{:x}u);\n", d, static_cast<uint32_t>(in.imm));
-        mark_const(in.imm & 0xffffffffu);
+        const uint32_t b = static_cast<uint32_t>(in.imm);
+        const bool snan = (b & 0x7f800000u) == 0x7f800000u && (b & 0x7fffffu) && !(b & 0x400000u);
+        fmt::format_to(out, "{} = lucet_f32_{}(0x{:x}u);\n", d, snan ? "opaque" : "from", b);
+        if (!snan) mark_const(b);
         break;
     }
     case Op::F64Const: {
         std::string d = push(ValType::F64);
-        fmt::format_to(out, "{} = lucet_f64_from(0x{:x}ull);\n", d, in.imm);
-        mark_const(in.imm);
+        const uint64_t b = in.imm;
+        const bool snan = (b & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (b & 0xfffffffffffffull) &&
+                          !(b & 0x8000000000000ull);
+        fmt::format_to(out, "{} = lucet_f64_{}(0x{:x}ull);\n", d, snan ? "opaque" : "from", b);
+        if (!snan) mark_const(b);
         break;
     }
     case Op::MemorySize: {

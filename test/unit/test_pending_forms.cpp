@@ -101,6 +101,15 @@ const char *kShapes = R"WAT(
                                       (f32.const 1)))))
   (func (export "sign_cs_cs") (param $p i32) (loop
     (f64.store (i32.const 0) (f64.copysign (f64.copysign (f64.const 2) (f64.load (local.get $p))) (f64.const 1)))))
+  ;; A NaN operand, literal or computed, makes the result NaN whatever the
+  ;; load: clang folded these and deleted the load (float loads are forced
+  ;; under clang).
+  (func (export "nan_min") (param $p i32) (loop
+    (f32.store (i32.const 0) (f32.min (f32.load (local.get $p)) (f32.const nan)))))
+  (func (export "nan_computed") (param $p i32)
+    (f64.store (i32.const 0) (f64.add (f64.load (local.get $p)) (f64.div (f64.const 0) (f64.const 0)))))
+  (func (export "snan_mul") (param $p i32) (loop
+    (f32.store (i32.const 0) (f32.mul (f32.load (local.get $p)) (f32.const nan:0x200000)))))
   ;; A load mixed with shifts of itself: carried when bit 0 of the result is
   ;; a bit of the load.
   (func (export "mix") (param $p i32) (local $x i32) (loop
@@ -129,7 +138,7 @@ const char *kNames[] = {"max_a",        "max_b",     "max_same",      "max_known
                         "conv_add_big", "conv_min",  "conv_lt",       "conv_tiny",    "conv_twice",
                         "mix",          "mix64_back", "mix_cancel",   "mix_narrow",   "mix_left",
                         "min_wide_narrow", "min_narrow_wide", "conv_offset", "sign_abs_of_cs", "sign_cs_of_abs",
-                        "sign_cs_arith",   "sign_cs_cs"};
+                        "sign_cs_arith",   "sign_cs_cs",      "nan_min",     "nan_computed", "snan_mul"};
 
 // The generated C of a one-function module cut out of kShapes' text.
 std::string emitted_c(const std::string &name, const std::string &func_wat) {

@@ -17,6 +17,15 @@ namespace lucet::cgen {
 // "lucetc <version> abi <n>": stored in every descriptor, used as a cache key.
 const char *version_string();
 
+// Float constants by their bits (f32 in the low 32): a NaN, and a signalling
+// one (quiet bit clear).
+inline bool nan_bits(uint64_t bits, bool f32) {
+    return f32 ? (bits & 0x7fffffffu) > 0x7f800000u : (bits & 0x7fffffffffffffffull) > 0x7ff0000000000000ull;
+}
+inline bool signalling_nan_bits(uint64_t bits, bool f32) {
+    return nan_bits(bits, f32) && !(bits & (f32 ? 0x400000ull : 0x8000000000000ull));
+}
+
 // C type of a wasm value type in generated code (refs are uint64_t bits).
 const char *c_type(ValType t);
 // One letter per C value class, used in slot and struct names: i j f d v r.

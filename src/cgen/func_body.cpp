@@ -424,22 +424,16 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         mark_const(in.imm);
         break;
     }
-    case Op::F32Const: {
+    case Op::F32Const:
+    case Op::F64Const: {
         // A signalling NaN is emitted opaque (and is no known constant):
         // clang folded x + sNaN to the sNaN, unquieted.
-        std::string d = push(ValType::F32);
-        const uint32_t b = static_cast<uint32_t>(in.imm);
-        const bool snan = (b & 0x7f800000u) == 0x7f800000u && (b & 0x7fffffu) && !(b & 0x400000u);
-        fmt::format_to(out, "{} = lucet_f32_{}(0x{:x}u);\n", d, snan ? "opaque" : "from", b);
-        if (!snan) mark_const(b);
-        break;
-    }
-    case Op::F64Const: {
-        std::string d = push(ValType::F64);
-        const uint64_t b = in.imm;
-        const bool snan = (b & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (b & 0xfffffffffffffull) &&
-                          !(b & 0x8000000000000ull);
-        fmt::format_to(out, "{} = lucet_f64_{}(0x{:x}ull);\n", d, snan ? "opaque" : "from", b);
+        const bool f32 = in.op == Op::F32Const;
+        const uint64_t b = f32 ? in.imm & 0xffffffffu : in.imm;
+        const bool snan = signalling_nan_bits(b, f32);
+        std::string d = push(f32 ? ValType::F32 : ValType::F64);
+        fmt::format_to(out, "{} = lucet_{}_{}(0x{:x}{});\n", d, f32 ? "f32" : "f64", snan ? "opaque" : "from", b,
+                       f32 ? "u" : "ull");
         if (!snan) mark_const(b);
         break;
     }

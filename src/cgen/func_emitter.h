@@ -330,9 +330,7 @@ private:
         uint32_t d = static_cast<uint32_t>(stack_.size()) - 1 - from_top;
         if (d >= kconst_.size() || !kconst_[d] || !is_float(stack_[d])) return false;
         bits = kbits_[d];
-        bool f32 = stack_[d] == ValType::F32;
-        uint64_t exp = f32 ? 0x7f800000ull : 0x7ff0000000000000ull, frac = f32 ? 0x7fffffull : 0xfffffffffffffull;
-        return !((bits & exp) == exp && (bits & frac) != 0);
+        return !nan_bits(bits, stack_[d] == ValType::F32);
     }
     bool int_const(uint32_t from_top, uint64_t &bits) const {
         uint32_t d = static_cast<uint32_t>(stack_.size()) - 1 - from_top;

@@ -29,11 +29,6 @@ int64_t float_key(uint64_t bits, bool f32) {
     return static_cast<int64_t>(bits & 0x8000000000000000ull ? bits ^ 0x7fffffffffffffffull : bits);
 }
 
-bool is_nan_bits(uint64_t bits, bool f32) {
-    return f32 ? (bits & 0x7fffffffu) > 0x7f800000u
-               : (bits & 0x7fffffffffffffffull) > 0x7ff0000000000000ull;
-}
-
 }  // namespace
 
 bool FuncEmitter::fused_clamp_select(const Instr &tee, InstrReader &r) {
@@ -48,14 +43,14 @@ bool FuncEmitter::fused_clamp_select(const Instr &tee, InstrReader &r) {
     InstrReader ahead = r;
     Instr k, mm, get, k0, cmp, sel;
     auto next = [&](Instr &i) { return !ahead.done() && ahead.next(i).ok(); };
-    if (!next(k) || k.op != kconst || is_nan_bits(k.imm, f32)) return false;
+    if (!next(k) || k.op != kconst || nan_bits(k.imm, f32)) return false;
     if (!next(mm)) return false;
     bool is_max;
     if (mm.op == (f32 ? Op::F32Min : Op::F64Min)) is_max = false;
     else if (mm.op == (f32 ? Op::F32Max : Op::F64Max)) is_max = true;
     else return false;
     if (!next(get) || get.op != Op::LocalGet || get.index != tee.index) return false;
-    if (!next(k0) || k0.op != kconst || is_nan_bits(k0.imm, f32)) return false;
+    if (!next(k0) || k0.op != kconst || nan_bits(k0.imm, f32)) return false;
     if (!next(cmp)) return false;
     int c;
     if (cmp.op == (f32 ? Op::F32Lt : Op::F64Lt)) c = 0;

@@ -73,8 +73,8 @@ bool FuncEmitter::int_pending_result(Op op, uint8_t &w) const {
 // where rounding maps all of it to one float (load8_u + 0x80000180 to f32 is
 // always 0x1.000004p31), which a compiler that tracks ranges could fold.
 // Even a load's range is known (a narrow load: 0..255), and so the
-// converted value's (finite, bounded); float arithmetic on a bounded value can be
-// constant (x * 0 for x >= 0, x + 2^60 rounds to 2^60, min(x, -1)), and
+// converted value's (finite, bounded); float arithmetic on a bounded value
+// can be constant (x * 0 for x >= 0, x + 2^60 rounds to 2^60, min(x, -1)), and
 // compilers that track float ranges (gcc 13, clang's compares of converted
 // integers) fold it. So the converted value is carried on only by one
 // multiplication by a constant of magnitude 2^-30..2^30 (exact scaling

@@ -76,6 +76,14 @@ struct InstanceBox {
     ~InstanceBox();
 };
 
+// An instance handle's entry keeps the Instance itself, so that a call
+// reaches it straight from the pinned entry (handle_table.h).
+template <>
+struct HandleHot<InstanceBox> {
+    using type = Instance;
+    static Instance *of(const InstanceBox &b) { return b.inst.get(); }
+};
+
 // An InstanceBox's claim for one call (one exchange); false: another call
 // holds it.
 class BoxClaim {
@@ -98,13 +106,12 @@ lucet_error busy_error(lucet_error code, std::string_view fn);
 
 HandleTable<DlModule, Kind::Module> &modules();
 HandleTable<Region, Kind::Region> &regions();
-// Inline (the call path looks an instance up on every run); the table is
-// made on first use, so a C API call from another library's static
-// constructor finds it.
-inline HandleTable<InstanceBox, Kind::Instance> &instances() {
-    static auto *t = new HandleTable<InstanceBox, Kind::Instance>;
-    return *t;
-}
+// Inline (the call path looks an instance up on every run). A global at a
+// fixed address, made at compile time: a lookup's entry load does not wait
+// for a load of the table's address, and a C API call from another
+// library's static constructor finds it.
+extern constinit Forever<HandleTable<InstanceBox, Kind::Instance>> g_instances;
+inline HandleTable<InstanceBox, Kind::Instance> &instances() { return g_instances.value; }
 HandleTable<WasiCtx, Kind::WasiCtx> &wasi_ctxs();
 HandleTable<KillSwitch, Kind::KillSwitch> &kill_switches();
 

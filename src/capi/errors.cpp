@@ -62,6 +62,8 @@ void exception_abort(const char *func) noexcept {
 
 // Function-local statics: constructed on first use, so no static
 // initialisation order problem with embedders' own constructors.
+constinit Forever<HandleTable<InstanceBox, Kind::Instance>> g_instances;
+
 HandleTable<DlModule, Kind::Module> &modules() {
     static auto *t = new HandleTable<DlModule, Kind::Module>;
     return *t;

@@ -179,7 +179,7 @@ LUCET_API enum lucet_error lucet_func_call(const struct lucet_func *func, size_t
 
     BoxClaim claim(b);
     if (__builtin_expect(!claim, 0)) return busy_error(lucet_error_invalid_argument, "lucet_func_call");
-    Instance &in = *b.inst;
+    Instance &in = *box.hot();  // b.inst, one load nearer
     Kept *k = t_kept;
     if (__builtin_expect(!k, 0)) k = make_kept();
     if (__builtin_expect(!k || k->busy, 0)) return run_own(func, in, arg_span, results, nresults_out, result_out);

@@ -62,6 +62,17 @@ HazardRecord *hazard_record_slow() noexcept;
 // After a process-wide barrier: does any thread's record hold `entry`?
 bool hazard_held(const void *entry) noexcept;
 
+// What a lookup reaches besides the object itself, stored in the entry so
+// that it takes one load from the pinned entry instead of two through the
+// object: nothing for most kinds; for instances the runtime's Instance
+// (capi_internal.h), on the call path. Fixed for the handle's life: taken
+// from the object when it is inserted.
+template <typename T>
+struct HandleHot {
+    using type = void;
+    static type *of(const T &) { return nullptr; }
+};
+
 template <typename T>
 class HandleEntry {
 public:
@@ -71,6 +82,7 @@ public:
     // gen 1, dead, no pins: never a live handle until insert publishes one.
     std::atomic<uint64_t> state{1ull << 32};
     std::shared_ptr<T> obj;  // written only by whoever owns the dead, unpinned entry
+    typename HandleHot<T>::type *hot = nullptr;  // HandleHot<T>::of(*obj), written with obj
 };
 
 class HandleTableBase {
@@ -126,6 +138,8 @@ public:
         T &operator*() const { return *e_->obj; }
         // A reference of the caller's own (the object may outlive the handle).
         std::shared_ptr<T> shared() const { return e_ ? e_->obj : nullptr; }
+        // HandleHot<T>::of(the object), read from the entry (non-empty Pin only).
+        typename HandleHot<T>::type *hot() const { return e_->hot; }
         void reset() {
             if (e_) t_->unpin(e_, index_, slot_);
             e_ = nullptr;
@@ -142,7 +156,8 @@ public:
 
     // first_generation: of every index's first handle (1; tests start near
     // the wrap).
-    explicit HandleTable(uint32_t first_generation = 1) : first_gen_(first_generation ? first_generation : 1) {}
+    constexpr explicit HandleTable(uint32_t first_generation = 1)
+        : first_gen_(first_generation ? first_generation : 1) {}
     HandleTable(const HandleTable &) = delete;
     HandleTable &operator=(const HandleTable &) = delete;
     ~HandleTable() {
@@ -180,6 +195,7 @@ public:
             e = entry(i);
         }
         // The entry is dead and unpinned: ours alone until published.
+        e->hot = obj ? HandleHot<T>::of(*obj) : nullptr;
         e->obj = std::move(obj);
         uint64_t gen = e->state.load(std::memory_order_relaxed) >> 32;
         e->state.store((gen << 32) | Entry::kLive, std::memory_order_release);
@@ -293,6 +309,16 @@ private:
     std::mutex mu_;
     uint32_t next_ = 0;  // indices below this have been handed out
     std::vector<uint32_t> free_;
+};
+
+// A table made at compile time (no constructor runs, so a lookup from any
+// static constructor finds it) and never destroyed (a static destructor
+// elsewhere may still release handles): `constinit Forever<T> x;`.
+template <typename T>
+union Forever {
+    T value;
+    constexpr Forever() : value() {}
+    ~Forever() {}
 };
 
 }  // namespace lucet::capi

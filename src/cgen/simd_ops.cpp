@@ -16,6 +16,12 @@ const SimdOp *find_simd_op(Op op) {
 #define H2(fn) OP(2, V128, "lucet_" fn "({0}, {1})")
 #define SH(fn) OP(2, V128, "LUCET_V(simde_wasm_" fn "(LUCET_S({0}), {1}))")
 #define B1(fn) OP(1, I32, "(uint32_t)simde_wasm_" fn "(LUCET_S({0}))")
+    // Float arithmetic (NaN results must be quiet): operands made unknown to
+    // clang (lucet_v128_unknown, simd_helpers.inc; plain under gcc).
+#define F1(fn) OP(1, V128, "LUCET_W1(simde_wasm_" fn ", lucet_v128_unknown({0}))")
+#define F2(fn) OP(2, V128, "LUCET_W2(simde_wasm_" fn ", lucet_v128_unknown({0}), lucet_v128_unknown({1}))")
+#define FH1(fn) OP(1, V128, "lucet_" fn "(lucet_v128_unknown({0}))")
+#define FH2(fn) OP(2, V128, "lucet_" fn "(lucet_v128_unknown({0}), lucet_v128_unknown({1}))")
     switch (op) {
     case Op::V128Const: OP(0, V128, "{4}")
     case Op::I8x16Shuffle: OP(2, V128, "LUCET_V(simde_wasm_i8x16_shuffle(LUCET_S({0}), LUCET_S({1}), {4}))")
@@ -33,8 +39,8 @@ const SimdOp *find_simd_op(Op op) {
     case Op::I16x8ExtractLaneU: OP(1, I32, "(uint32_t)lucet_lane_u16({0}, {3})")
     case Op::I32x4ExtractLane: OP(1, I32, "lucet_lane_u32({0}, {3})")
     case Op::I64x2ExtractLane: OP(1, I64, "lucet_lane_u64({0}, {3})")
-    case Op::F32x4ExtractLane: OP(1, F32, "lucet_lane_f32({0}, {3})")
-    case Op::F64x2ExtractLane: OP(1, F64, "lucet_lane_f64({0}, {3})")
+    case Op::F32x4ExtractLane: OP(1, F32, "lucet_f32_unknown(lucet_lane_f32({0}, {3}))")
+    case Op::F64x2ExtractLane: OP(1, F64, "lucet_f64_unknown(lucet_lane_f64({0}, {3}))")
     case Op::I8x16ReplaceLane: OP(2, V128, "lucet_put_u8({0}, {3}, (uint8_t){1})")
     case Op::I16x8ReplaceLane: OP(2, V128, "lucet_put_u16({0}, {3}, (uint16_t){1})")
     case Op::I32x4ReplaceLane: OP(2, V128, "lucet_put_u32({0}, {3}, {1})")
@@ -73,8 +79,8 @@ const SimdOp *find_simd_op(Op op) {
     case Op::V128Bitselect: OP(3, V128, "LUCET_V(simde_wasm_v128_bitselect(LUCET_S({0}), LUCET_S({1}), LUCET_S({2})))")
     case Op::V128AnyTrue: B1("v128_any_true")
 
-    case Op::F32x4DemoteF64x2Zero: V1("f32x4_demote_f64x2_zero")
-    case Op::F64x2PromoteLowF32x4: V1("f64x2_promote_low_f32x4")
+    case Op::F32x4DemoteF64x2Zero: F1("f32x4_demote_f64x2_zero")
+    case Op::F64x2PromoteLowF32x4: F1("f64x2_promote_low_f32x4")
 
     case Op::I8x16Abs: V1("i8x16_abs")
     case Op::I8x16Neg: V1("i8x16_neg")
@@ -176,34 +182,34 @@ const SimdOp *find_simd_op(Op op) {
     case Op::I64x2ExtmulLowI32x4U: V2("u64x2_extmul_low_u32x4")
     case Op::I64x2ExtmulHighI32x4U: V2("u64x2_extmul_high_u32x4")
 
-    case Op::F32x4Ceil: H1("f32x4_ceil")
-    case Op::F32x4Floor: H1("f32x4_floor")
-    case Op::F32x4Trunc: H1("f32x4_trunc")
-    case Op::F32x4Nearest: H1("f32x4_nearest")
-    case Op::F64x2Ceil: H1("f64x2_ceil")
-    case Op::F64x2Floor: H1("f64x2_floor")
-    case Op::F64x2Trunc: H1("f64x2_trunc")
-    case Op::F64x2Nearest: H1("f64x2_nearest")
+    case Op::F32x4Ceil: FH1("f32x4_ceil")
+    case Op::F32x4Floor: FH1("f32x4_floor")
+    case Op::F32x4Trunc: FH1("f32x4_trunc")
+    case Op::F32x4Nearest: FH1("f32x4_nearest")
+    case Op::F64x2Ceil: FH1("f64x2_ceil")
+    case Op::F64x2Floor: FH1("f64x2_floor")
+    case Op::F64x2Trunc: FH1("f64x2_trunc")
+    case Op::F64x2Nearest: FH1("f64x2_nearest")
     case Op::F32x4Abs: V1("f32x4_abs")
     case Op::F32x4Neg: V1("f32x4_neg")
-    case Op::F32x4Sqrt: V1("f32x4_sqrt")
-    case Op::F32x4Add: V2("f32x4_add")
-    case Op::F32x4Sub: V2("f32x4_sub")
-    case Op::F32x4Mul: V2("f32x4_mul")
-    case Op::F32x4Div: V2("f32x4_div")
-    case Op::F32x4Min: H2("f32x4_min")
-    case Op::F32x4Max: H2("f32x4_max")
+    case Op::F32x4Sqrt: F1("f32x4_sqrt")
+    case Op::F32x4Add: F2("f32x4_add")
+    case Op::F32x4Sub: F2("f32x4_sub")
+    case Op::F32x4Mul: F2("f32x4_mul")
+    case Op::F32x4Div: F2("f32x4_div")
+    case Op::F32x4Min: FH2("f32x4_min")
+    case Op::F32x4Max: FH2("f32x4_max")
     case Op::F32x4Pmin: H2("f32x4_pmin")
     case Op::F32x4Pmax: H2("f32x4_pmax")
     case Op::F64x2Abs: V1("f64x2_abs")
     case Op::F64x2Neg: V1("f64x2_neg")
-    case Op::F64x2Sqrt: V1("f64x2_sqrt")
-    case Op::F64x2Add: V2("f64x2_add")
-    case Op::F64x2Sub: V2("f64x2_sub")
-    case Op::F64x2Mul: V2("f64x2_mul")
-    case Op::F64x2Div: V2("f64x2_div")
-    case Op::F64x2Min: H2("f64x2_min")
-    case Op::F64x2Max: H2("f64x2_max")
+    case Op::F64x2Sqrt: F1("f64x2_sqrt")
+    case Op::F64x2Add: F2("f64x2_add")
+    case Op::F64x2Sub: F2("f64x2_sub")
+    case Op::F64x2Mul: F2("f64x2_mul")
+    case Op::F64x2Div: F2("f64x2_div")
+    case Op::F64x2Min: FH2("f64x2_min")
+    case Op::F64x2Max: FH2("f64x2_max")
     case Op::F64x2Pmin: H2("f64x2_pmin")
     case Op::F64x2Pmax: H2("f64x2_pmax")
 
@@ -224,6 +230,10 @@ const SimdOp *find_simd_op(Op op) {
 #undef H2
 #undef SH
 #undef B1
+#undef F1
+#undef F2
+#undef FH1
+#undef FH2
 }
 
 std::string simd_immediate(const Instr &in) {

@@ -27,9 +27,11 @@ void FuncEmitter::global_get(uint32_t g) {
     switch (t) {
     case ValType::I32: fmt::format_to(std::back_inserter(body_), "{} = (uint32_t){};\n", d, slot_expr); break;
     case ValType::F32:
-        fmt::format_to(std::back_inserter(body_), "{} = lucet_f32_from((uint32_t){});\n", d, slot_expr);
+        // _reint: unknown to clang, which may have seen the slot written
+        // (or compared) and would fold arithmetic on a signalling NaN.
+        fmt::format_to(std::back_inserter(body_), "{} = lucet_f32_reint((uint32_t){});\n", d, slot_expr);
         break;
-    case ValType::F64: fmt::format_to(std::back_inserter(body_), "{} = lucet_f64_from({});\n", d, slot_expr); break;
+    case ValType::F64: fmt::format_to(std::back_inserter(body_), "{} = lucet_f64_reint({});\n", d, slot_expr); break;
     default: fmt::format_to(std::back_inserter(body_), "{} = {};\n", d, slot_expr); break;
     }
 }

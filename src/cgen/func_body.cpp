@@ -288,6 +288,7 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
         if (in.op == Op::Loop) {
             fmt::format_to(out, "L{}:;\n", f.label);
             has_loop_ = true;
+            forget_values(f.height);  // a branch back rewrites the params
         }
         if (in.op == Op::If) {
             // The then-branch may overwrite the param slots; the else-branch

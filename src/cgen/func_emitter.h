@@ -295,6 +295,12 @@ private:
         stack_.insert(stack_.end(), top_types.begin(), top_types.end());
         if (pend_.size() < stack_.size()) pend_.resize(stack_.size() * 2, kNone);
         std::fill(pend_.begin() + height, pend_.begin() + stack_.size(), kNone);
+        forget_values(height);
+    }
+    // What the emitter knows of the entries from `height` up (a float or
+    // integer constant, a copy of a local) no longer holds: a loop's params,
+    // which every branch back to the loop rewrites.
+    void forget_values(uint32_t height) {
         for (size_t d = height; d < stack_.size() && d < kconst_.size(); d++) kconst_[d] = 0;
         for (size_t d = height; d < stack_.size() && d < tee_local_.size(); d++) tee_local_[d] = 0;
     }

@@ -79,3 +79,10 @@
   "out of bounds memory access")
 (assert_trap (module (func $s (unreachable)) (start $s)) "unreachable")
 (assert_trap (module (table 1 funcref) (elem (i32.const 2) func $f) (func $f)) "out of bounds table access")
+
+;; assert_trap on a function with two results: wabt 1.0.32's wast2json writes
+;; that command's JSON without the comma between the result types; the runner
+;; repairs it (read_json).
+(module (memory 1)
+  (func (export "two") (result i32 f64) (drop (i32.load (i32.const 65535))) (i32.const 1) (f64.const 2)))
+(assert_trap (invoke "two") "out of bounds memory access")

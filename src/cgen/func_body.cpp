@@ -549,17 +549,34 @@ void FuncEmitter::scan_straight_loops() {
     }
 }
 
-// The whole body of a recognised 64x64->128 multiply (idioms.h): one
-// unsigned __int128 product, then the body's two stores in its order, each
-// with its own bounds check (if any) and trap site.
-void FuncEmitter::emit_mul_wide_u64(const MulWideU64 &mw) {
+// A recognised 64x64->128 multiply (idioms.h): one unsigned __int128
+// product of a and b, then the body's two stores at dst in its order (high
+// half first), each with its own bounds check (if any) and trap site. The
+// low half passes through an empty asm that reads the high half's memory, so
+// cc cannot emit the low store first: when the high half is out of bounds,
+// the low half must stay unwritten (gcc -O2 swapped the two stores in a
+// split function).
+void FuncEmitter::wide_product(const std::string &dst, const std::string &a, const std::string &b,
+                               const MulWideU64 &mw, const std::string &hi_site, const std::string &lo_site) {
     auto out = std::back_inserter(body_);
-    body_ += "unsigned __int128 p_ = (unsigned __int128)l1 * l2;\n";
-    site_ = trap_site(mw.hi_offset);
-    fmt::format_to(out, "lucet_st_i64(mem + {}, (uint64_t)(p_ >> 64));\n", address("l0", mw.hi_store, 8));
-    site_ = trap_site(mw.lo_offset);
-    fmt::format_to(out, "lucet_st_i64(mem + {}, (uint64_t)p_);\n", address("l0", mw.lo_store, 8));
+    fmt::format_to(out, "{{ unsigned __int128 p_ = (unsigned __int128){} * {};\nuint64_t lo_ = (uint64_t)p_;\n", a, b);
+    site_ = hi_site;
+    std::string hi_addr = address(dst, mw.hi_store, 8);
+    fmt::format_to(out, "lucet_st_i64(mem + {0}, (uint64_t)(p_ >> 64));\n"
+                        "__asm__(\"\" : \"+r\"(lo_) : \"m\"(*(const uint64_t *)(mem + {0})));\n", hi_addr);
+    site_ = lo_site;
+    fmt::format_to(out, "lucet_st_i64(mem + {}, lo_); }}\n", address(dst, mw.lo_store, 8));
     accesses_ += 2;
+}
+
+// The whole body of a recognised multiply: its params by local_ref (`F->l0`
+// in a split function).
+void FuncEmitter::emit_mul_wide_u64(const MulWideU64 &mw) {
+    std::string dst, a, b;
+    local_ref(dst, 0);
+    local_ref(a, 1);
+    local_ref(b, 2);
+    wide_product(dst, a, b, mw, trap_site(mw.hi_offset), trap_site(mw.lo_offset));
 }
 
 // A direct call of a function that is exactly that body (a leaf: no stack
@@ -568,18 +585,12 @@ void FuncEmitter::emit_mul_wide_u64(const MulWideU64 &mw) {
 // its time in the 25 calls per field multiply. The stores keep their order,
 // bounds checks and the callee's trap sites.
 void FuncEmitter::inline_mul_wide_u64(uint32_t func, const MulWideU64 &mw) {
-    auto out = std::back_inserter(body_);
     std::string b = pop(), a = pop(), dst = pop();
     auto callee_site = [func](size_t offset) {
         uint64_t off = offset < LUCET_TRAP_OFFSET_UNKNOWN ? offset : LUCET_TRAP_OFFSET_UNKNOWN;
         return fmt::format("0x{:x}ull", (uint64_t)func << 32 | off);
     };
-    fmt::format_to(out, "{{ unsigned __int128 p_ = (unsigned __int128){} * {};\n", a, b);
-    site_ = callee_site(mw.hi_offset);
-    fmt::format_to(out, "lucet_st_i64(mem + {}, (uint64_t)(p_ >> 64));\n", address(dst, mw.hi_store, 8));
-    site_ = callee_site(mw.lo_offset);
-    fmt::format_to(out, "lucet_st_i64(mem + {}, (uint64_t)p_); }}\n", address(dst, mw.lo_store, 8));
-    accesses_ += 2;
+    wide_product(dst, a, b, mw, callee_site(mw.hi_offset), callee_site(mw.lo_offset));
 }
 
 Status FuncEmitter::run(std::string &out) {

@@ -390,6 +390,8 @@ private:
     // `(x << a) ^ (x >> b)` and the like, one C expression with the load
     // unforced, r moved past it (fused_select.cpp).
     bool fused_shift_mix(const Instr &tee, InstrReader &r);
+    void wide_product(const std::string &dst, const std::string &a, const std::string &b, const MulWideU64 &mw,
+                      const std::string &hi_site, const std::string &lo_site);
     void emit_mul_wide_u64(const MulWideU64 &mw);
     void inline_mul_wide_u64(uint32_t func, const MulWideU64 &mw);
     void mark_const(uint64_t bits) {

@@ -60,10 +60,12 @@ void exception_abort(const char *func) noexcept {
     std::abort();
 }
 
-// Function-local statics: constructed on first use, so no static
-// initialisation order problem with embedders' own constructors.
+// The instance table: constant-initialised (no constructor runs, so no
+// static initialisation order problem) and never destroyed (capi_internal.h).
 constinit Forever<HandleTable<InstanceBox, Kind::Instance>> g_instances;
 
+// The other tables, function-local statics: constructed on first use, so no
+// static initialisation order problem with embedders' own constructors.
 HandleTable<DlModule, Kind::Module> &modules() {
     static auto *t = new HandleTable<DlModule, Kind::Module>;
     return *t;

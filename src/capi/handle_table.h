@@ -38,6 +38,11 @@ namespace lucet::capi {
 // is a counted pin, one compare-and-swap that also checks the generation,
 // and one fetch_sub to unpin. Either way, a reclaim claims the destruction
 // with a compare-and-swap that clears the retired bit, so it happens once.
+// That compare-and-swap also requires the retired generation the reclaimer
+// saw before its scan: a reclaimer delayed after its scan (a long one: many
+// threads) must not claim a later retirement of the same index (reclaimed by
+// another thread meanwhile, reused, pinned, released again), whose pins it
+// never scanned for; it destroyed an instance a call was running on.
 //
 // Entries live in chunks of 64, 128, 256, ... entries (19 chunks reach the
 // 2^24 indices), allocated once and never moved or freed while the table
@@ -104,6 +109,9 @@ public:
         return top - kFirstChunkBits;
     }
     static uint32_t chunk_size(unsigned c) { return uint32_t(1) << (c + kFirstChunkBits); }
+    // Tests only (test_handle_table.cpp): called in reclaim between the
+    // hazard scan and the claim, to hold a reclaimer there.
+    static inline void (*reclaim_scanned_hook)() = nullptr;
 };
 
 template <typename T, Kind K>
@@ -276,22 +284,27 @@ private:
     __attribute__((always_inline)) void unpin(Entry *e, uint32_t index, int slot) {
         if (slot >= 0) return unpin_hazard(t_hazards, slot, e, index);
         uint64_t s = e->state.fetch_sub(1, std::memory_order_acq_rel);
-        if ((s & Entry::kPinMask) == 1 && (s & Entry::kRetired)) reclaim(e, index);
+        if ((s & Entry::kPinMask) == 1 && (s & Entry::kRetired)) reclaim(e, index, uint32_t(s >> 32));
     }
 
     void unpin_hazard(HazardRecord *rec, int slot, Entry *e, uint32_t index) {
         rec->slot[slot].store(nullptr, std::memory_order_release);
         std::atomic_signal_fence(std::memory_order_seq_cst);  // as in get
-        if (__builtin_expect(e->state.load(std::memory_order_relaxed) & Entry::kRetired, 0)) reclaim(e, index);
+        uint64_t s = e->state.load(std::memory_order_relaxed);
+        if (__builtin_expect(s & Entry::kRetired, 0)) reclaim(e, index, uint32_t(s >> 32));
     }
 
-    // The entry was retired and we dropped a pin: destroy the object unless
-    // someone still has it pinned (they come here when they unpin).
-    __attribute__((noinline)) void reclaim(Entry *e, uint32_t index) {
+    // The entry was retired (its generation then: `gen`) and we dropped a
+    // pin: destroy the object unless someone still has it pinned (they come
+    // here when they unpin), or that retirement was reclaimed meanwhile.
+    __attribute__((noinline)) void reclaim(Entry *e, uint32_t index, uint32_t gen) {
         if (hazard_held(e)) return;
+        if (reclaim_scanned_hook) reclaim_scanned_hook();
         uint64_t s = e->state.load(std::memory_order_acquire);
         do {
-            if (!(s & Entry::kRetired) || (s & Entry::kPinMask)) return;  // done already, or counted pins left
+            // Done already, a later retirement (not ours to judge), or
+            // counted pins left.
+            if (!(s & Entry::kRetired) || uint32_t(s >> 32) != gen || (s & Entry::kPinMask)) return;
         } while (!e->state.compare_exchange_weak(s, s & ~Entry::kRetired, std::memory_order_acq_rel,
                                                  std::memory_order_acquire));
         // The entry is ours. Destroy the object outside the lock (its

@@ -146,3 +146,64 @@ TEST_CASE("handle table: threads pinning while others release never see a destro
     for (int id = 0; id < g_next_id.load(); id++)
         if (!g_destroyed[id].load()) FAIL("object " << id << " never destroyed");
 }
+
+namespace {
+thread_local bool t_hold_in_reclaim = false;
+std::atomic<int> g_reclaim_step{0};
+void hold_stale_reclaimer() {
+    if (!t_hold_in_reclaim) return;
+    g_reclaim_step.store(1);                          // scanned, about to claim
+    while (g_reclaim_step.load() != 2) std::this_thread::yield();
+}
+}  // namespace
+
+// A reclaimer held between its hazard scan and its claim while the same
+// index is reclaimed by another thread, reused, pinned and released again
+// must not claim that later retirement (found by an adversarial test of the
+// C API: an instance destroyed under a running lucet_func_call, ASan
+// heap-use-after-free, when thousands of threads made the scans long).
+TEST_CASE("handle table: a reclaimer delayed after its scan does not destroy a later object at its index",
+          "[handles]") {
+    // With counted pins only (no membarrier, LUCET_CAPI_COUNTED_PINS=1) a
+    // stale lookup does not reclaim, and a counted pin blocks any claim.
+    if (!hazard_record_slow()) {
+        WARN("hazard pins unavailable: nothing to test");
+        return;
+    }
+    Table t;
+    HandleTableBase::reclaim_scanned_hook = hold_stale_reclaimer;
+    g_reclaim_step.store(0);
+    uint64_t h1 = t.insert(std::make_shared<Obj>());
+    std::atomic<int> x_state{0};
+    int id1 = -1;
+    std::thread x([&] {
+        auto p = t.get(as_handle(h1));
+        id1 = p->id;
+        x_state.store(1);  // pinned
+        while (x_state.load() != 2) std::this_thread::yield();
+        t_hold_in_reclaim = true;
+        p.reset();  // retired meanwhile: reclaims, and is held after its scan
+        t_hold_in_reclaim = false;
+    });
+    while (x_state.load() != 1) std::this_thread::yield();
+    REQUIRE(t.remove(as_handle(h1)));  // x still has it pinned
+    CHECK(!g_destroyed[id1].load());
+    x_state.store(2);
+    while (g_reclaim_step.load() != 1) std::this_thread::yield();
+    // A lookup of the stale handle finds it retired and reclaims it itself.
+    CHECK(!t.get(as_handle(h1)));
+    CHECK(g_destroyed[id1].load());
+    // The index is reused, pinned here, and released while pinned.
+    uint64_t h2 = t.insert(std::make_shared<Obj>());
+    CHECK((h2 & 0xffffff) == (h1 & 0xffffff));
+    auto p2 = t.get(as_handle(h2));
+    REQUIRE(p2);
+    int id2 = p2->id;
+    CHECK(t.remove(as_handle(h2)));
+    g_reclaim_step.store(2);  // let the held reclaimer claim
+    x.join();
+    CHECK(!g_destroyed[id2].load());  // still pinned by p2
+    p2.reset();
+    CHECK(g_destroyed[id2].load());
+    HandleTableBase::reclaim_scanned_hook = nullptr;
+}

@@ -154,7 +154,9 @@ LUCET_API enum lucet_error lucet_func_call(const struct lucet_func *func, size_t
     InstanceBox &b = *box;
     const uint64_t last = b.last_func.load(std::memory_order_relaxed);
     size_t needed = uint32_t(last);
-    if (__builtin_expect(func->func_index != last >> 32, 0) && !resolve(b, func->func_index, needed))
+    // (The empty cache reads as index UINT32_MAX, which no function has.)
+    if (__builtin_expect(func->func_index != last >> 32 || func->func_index == UINT32_MAX, 0) &&
+        !resolve(b, func->func_index, needed))
         return call_error(lucet_error_invalid_argument, func, "not a function of this instance that calls carry");
     if (__builtin_expect(needed > results_cap, 0)) {
         if (nresults_out) *nresults_out = needed;
@@ -172,7 +174,14 @@ LUCET_API enum lucet_error lucet_func_call(const struct lucet_func *func, size_t
     } inline_args;
     std::vector<Val> heap_args;
     Val *args = inline_args.v;
-    if (__builtin_expect(argc > kInline, 0)) args = (heap_args.resize(argc), heap_args.data());
+    if (__builtin_expect(argc > kInline, 0)) {
+        // The count before allocating (a huge argc is a wrong count).
+        if (const FuncType *ft = b.inst->func_type(func->func_index); !ft || argc != ft->params.size())
+            return call_error(lucet_error_invalid_argument, func,
+                              "takes " + std::to_string(ft ? ft->params.size() : 0) + " arguments, got " +
+                                  std::to_string(argc));
+        args = (heap_args.resize(argc), heap_args.data());
+    }
     if (argc)
         if (lucet_error e = convert_args(func, argc, argv, args); e != lucet_error_ok) return e;
     std::span<const Val> arg_span(args, argc);

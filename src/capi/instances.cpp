@@ -233,10 +233,6 @@ lucet_error prepare(const char *fn, const char *entrypoint, size_t argc, const l
     if (!entrypoint) return fail(lucet_error_invalid_argument, std::string(fn) + ": NULL entrypoint");
     if (argc > 0 && !argv) return fail(lucet_error_invalid_argument, std::string(fn) + ": NULL argv with argc > 0");
     Instance &in = *p.box->inst;
-    if (in.is_yielded())
-        return fail(lucet_error_instance_not_returned, std::string(fn) + ": " + entrypoint +
-                                                           ": the instance is yielded (resume it or reset it first)");
-
     p.name = entrypoint;
     const FuncType *type = in.export_func_type(p.name);
     if (!type) {  // get_export's message says why (no such export, not a function)
@@ -262,6 +258,12 @@ lucet_error prepare(const char *fn, const char *entrypoint, size_t argc, const l
             return fail(lucet_error_unsupported, std::string(fn) + ": " + entrypoint + " returns a " +
                                                      valtype_name(t) + ", which the C API does not carry");
 
+    // The count before any allocation (a huge argc is a wrong count, not
+    // out of memory); the runtime checks the types.
+    if (argc != ft.params.size())
+        return fail(lucet_error_invalid_argument, std::string(fn) + ": " + entrypoint + " takes " +
+                                                      std::to_string(ft.params.size()) + " arguments, got " +
+                                                      std::to_string(argc));
     Val *args = p.inline_args.v;
     if (argc > Prepared::kInline) args = (p.heap_args.resize(argc), p.heap_args.data());
     for (size_t i = 0; i < argc; i++)
@@ -270,6 +272,15 @@ lucet_error prepare(const char *fn, const char *entrypoint, size_t argc, const l
                                                           "] has unknown type " + std::to_string(int(argv[i].ty)));
     p.args = std::span<const Val>(args, argc);
     return lucet_error_ok;
+}
+
+// Once the call holds the claim (no run, resume or reset can change it
+// meanwhile): a yielded instance is not run again. Checked before the claim,
+// a yield on another thread in between became invalid_argument.
+lucet_error refuse_yielded(const char *fn, const Prepared &p) {
+    if (!p.box->inst->is_yielded()) return lucet_error_ok;
+    return fail(lucet_error_instance_not_returned,
+                std::string(fn) + ": " + std::string(p.name) + ": the instance is yielded (resume it or reset it first)");
 }
 
 }  // namespace
@@ -283,6 +294,7 @@ LUCET_API enum lucet_error lucet_instance_run(struct lucet_instance *inst, const
         return e;
     BoxClaim claim(*p.box);
     if (!claim) return busy_error(lucet_error_invalid_argument, "lucet_instance_run");
+    if (lucet_error e = refuse_yielded("lucet_instance_run", p); e != lucet_error_ok) return e;
     RunResult rr = p.box->inst->run(p.name, p.args);
     return report_run(rr, p.name, result_out);
 } LUCET_CAPI_CATCH
@@ -303,6 +315,7 @@ LUCET_API enum lucet_error lucet_instance_call(struct lucet_instance *inst, cons
     }
     BoxClaim claim(*p.box);
     if (!claim) return busy_error(lucet_error_invalid_argument, "lucet_instance_call");
+    if (lucet_error e = refuse_yielded("lucet_instance_call", p); e != lucet_error_ok) return e;
     RunResult rr = p.box->inst->run(p.name, p.args);
     if (rr.kind == RunResult::Kind::Returned) {
         for (size_t i = 0; i < rr.values.size(); i++) results[i] = from_val(rr.values[i]);

@@ -11,11 +11,12 @@ LUCET_API enum lucet_error lucet_instance_run_start(struct lucet_instance *inst,
     set_errored(result_out);
     auto box = instances().get(inst);
     if (!box) return fail(lucet_error_invalid_argument, "lucet_instance_run_start: not a live instance handle");
+    // The yield state under the claim: no run, resume or reset changes it then.
+    BoxClaim claim(*box);
+    if (!claim) return busy_error(lucet_error_invalid_argument, "lucet_instance_run_start");
     if (box->inst->is_yielded())
         return fail(lucet_error_instance_not_returned,
                     "lucet_instance_run_start: the instance is yielded (resume it or reset it first)");
-    BoxClaim claim(*box);
-    if (!claim) return busy_error(lucet_error_invalid_argument, "lucet_instance_run_start");
     RunResult rr = box->inst->run_start();
     lucet_error e = report_run(rr, "lucet_instance_run_start", result_out);
     if (e == lucet_error_ok && rr.kind == RunResult::Kind::Yielded)
@@ -36,10 +37,10 @@ LUCET_API enum lucet_error lucet_instance_resume(struct lucet_instance *inst, co
                         "lucet_instance_resume: value has unknown type " + std::to_string(int(val->ty)));
         v = tmp;
     }
-    if (!box->inst->is_yielded())
-        return fail(lucet_error_instance_not_yielded, "lucet_instance_resume: the instance is not yielded");
     BoxClaim claim(*box);
     if (!claim) return busy_error(lucet_error_instance_not_yielded, "lucet_instance_resume");
+    if (!box->inst->is_yielded())
+        return fail(lucet_error_instance_not_yielded, "lucet_instance_resume: the instance is not yielded");
     RunResult rr = box->inst->resume(v);
     // Not yielded any more by now (a concurrent resume on another thread won).
     if (rr.kind == RunResult::Kind::Error && !box->inst->is_yielded() && rr.error.kind == ErrorKind::InvalidArgument)
@@ -55,11 +56,11 @@ LUCET_API bool lucet_instance_is_yielded(const struct lucet_instance *inst) try 
 LUCET_API enum lucet_error lucet_instance_reset(struct lucet_instance *inst) try {
     auto box = instances().get(inst);
     if (!box) return fail(lucet_error_invalid_argument, "lucet_instance_reset: not a live instance handle");
+    BoxClaim claim(*box);
+    if (!claim) return busy_error(lucet_error_invalid_argument, "lucet_instance_reset");
     if (box->inst->is_yielded())
         return fail(lucet_error_instance_not_returned,
                     "lucet_instance_reset: the instance is yielded (resume it until it finishes first)");
-    BoxClaim claim(*box);
-    if (!claim) return busy_error(lucet_error_invalid_argument, "lucet_instance_reset");
     if (Status st = box->inst->reset(); !st) {
         lucet_error e = code_for(st.error());
         return fail(e == lucet_error_module ? lucet_error_internal : e, "lucet_instance_reset: " + st.error().to_string());

@@ -351,6 +351,8 @@ struct Instance::Impl {
     inline uint32_t export_index(std::string_view name);  // run.cpp
     // call_index's one-entry cache: what the last called function's run
     // needs, looked up once (funcs and func_sig never change after create).
+    // UINT32_MAX: empty. No function has that index, and call_index treats
+    // a call of it as a miss (so the empty entry is never used).
     struct CallSite {
         uint32_t index = UINT32_MAX;
         const FuncType *type = nullptr;

@@ -233,7 +233,7 @@ __attribute__((always_inline)) inline void Instance::Impl::call_index(uint32_t f
                                                                       RunResult &r) {
     Impl &im = *this;
     CallSite &cs = im.last_call;
-    if (__builtin_expect(cs.index != func_index, 0)) {
+    if (__builtin_expect(cs.index != func_index || func_index == UINT32_MAX, 0)) {
         const DlModule &module = *self->module_;
         if (func_index >= im.funcs.size()) return no_function(r, func_index, module);
         const uint32_t sig = im.func_sig[func_index];

@@ -169,6 +169,15 @@ static void test_call_errors(void **state) {
     assert_int_equal(lucet_func_call(&add, 2, NULL, res, 2, &n, NULL), lucet_error_invalid_argument);
     assert_int_equal(lucet_func_call(&add, 2, args, NULL, 2, &n, NULL), lucet_error_invalid_argument);
     assert_int_equal(lucet_func_call(NULL, 2, args, res, 2, &n, NULL), lucet_error_invalid_argument);
+    /* A huge wrong count is a wrong count (it was lucet_error_internal, out
+     * of memory, from allocating room for the arguments first). */
+    assert_int_equal(lucet_func_call(&add, SIZE_MAX, args, res, 2, &n, NULL), lucet_error_invalid_argument);
+    assert_non_null(strstr(lucet_error_message(), "takes 2 arguments"));
+    assert_int_equal(lucet_func_call(&add, (size_t)1 << 40, args, res, 2, &n, NULL), lucet_error_invalid_argument);
+    assert_int_equal(lucet_instance_call(i, "add", (size_t)1 << 40, args, res, 2, &n, NULL),
+                     lucet_error_invalid_argument);
+    assert_non_null(strstr(lucet_error_message(), "takes 2 arguments, got 1099511627776"));
+    assert_int_equal(lucet_instance_run(i, "add", SIZE_MAX, args, NULL), lucet_error_invalid_argument);
     /* Made-up values: an index that is no function, a zeroed struct. */
     forged = add;
     forged.func_index = 100000;
@@ -177,6 +186,19 @@ static void test_call_errors(void **state) {
     assert_int_equal(lucet_func_call(&forged, 2, args, res, 2, &n, NULL), lucet_error_invalid_argument);
     memset(&zero, 0, sizeof zero);
     assert_int_equal(lucet_func_call(&zero, 0, NULL, NULL, 0, NULL, NULL), lucet_error_invalid_argument);
+    /* Index UINT32_MAX as the first call on a fresh instance: it matched the
+     * empty one-entry caches (C API and runtime) and read a NULL type
+     * (SIGSEGV with results_cap >= 2^32 - 1; buffer_too_small with
+     * nresults_out = 2^32 - 1 below that). */
+    j = new_inst(r, m);
+    forged.instance = j;
+    forged.func_index = UINT32_MAX;
+    n = 7;
+    assert_int_equal(lucet_func_call(&forged, 0, NULL, res, SIZE_MAX, &n, NULL), lucet_error_invalid_argument);
+    assert_int_equal(n, 0);
+    assert_int_equal(lucet_func_call(&forged, 0, NULL, res, 2, &n, NULL), lucet_error_invalid_argument);
+    assert_int_equal(n, 0);
+    lucet_instance_release(j);
     /* The real one still works after all that. */
     assert_int_equal(lucet_func_call(&add, 2, args, res, 2, &n, NULL), lucet_error_ok);
     assert_true(res[0].inner_val.as_i64 == 3);

@@ -12,14 +12,17 @@
  * detected: the call returns lucet_error_invalid_argument and does nothing.
  * A generation counter is 32 bits per table slot: a stale handle could only
  * alias a live one after 2^32 release/create cycles of the same slot.
- * Looking a handle up takes one process-wide mutex briefly; running guest
- * code does not hold it.
+ * Looking a handle up takes no lock.
  *
  * Threads. Handles may be used from any thread. An instance runs on one
  * thread at a time (a second concurrent or nested run of the same instance
  * returns lucet_error_invalid_argument); different instances run on
  * different threads at once. A handle released by one thread while another
- * thread runs it stays alive until that run returns.
+ * thread runs it stays alive until that run returns. Calls that read or
+ * change an instance's state outside a run (grow_heap, the trap calls, the
+ * exported globals, memories and tables below) are refused with
+ * lucet_error_invalid_argument while another thread runs, resets or grows
+ * the instance; from the instance's own host functions they work.
  *
  * Signals. Creating the first region installs process-wide handlers for
  * SIGSEGV, SIGBUS, SIGFPE and SIGILL that turn guest faults into traps (and

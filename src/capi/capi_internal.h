@@ -104,6 +104,24 @@ private:
 // instance_not_yielded for a resume), the message naming `fn`.
 lucet_error busy_error(lucet_error code, std::string_view fn);
 
+// For a call that reads or changes an instance's state outside a run (grow
+// its memory, read its latest trap, its globals, tables): the claim for the
+// call, or, when a run holds it, that run being on this thread (the call
+// comes from one of its host functions, which the header allows). Without
+// either the call is refused (access_error): another thread runs, resets or
+// grows the instance (two grows at once left a PROT_NONE page below the
+// reported size; a trap read during a run read freed memory).
+class BoxAccess {
+public:
+    explicit BoxAccess(InstanceBox &b) : claim_(b), ok_(claim_ || b.inst->running_here()) {}
+    explicit operator bool() const { return ok_; }
+
+private:
+    BoxClaim claim_;
+    bool ok_;
+};
+lucet_error access_error(std::string_view fn);
+
 HandleTable<DlModule, Kind::Module> &modules();
 HandleTable<Region, Kind::Region> &regions();
 // Inline (the call path looks an instance up on every run). A global at a

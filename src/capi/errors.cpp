@@ -107,6 +107,11 @@ lucet_error busy_error(lucet_error code, std::string_view fn) {
                           "instance runs on one thread at a time)");
 }
 
+lucet_error access_error(std::string_view fn) {
+    return fail(lucet_error_invalid_argument,
+                std::string(fn) + ": the instance is in use on another thread (running, being reset or grown)");
+}
+
 InstanceBox::~InstanceBox() {
     inst.reset();  // before the WasiCtx it uses
 }

@@ -61,10 +61,13 @@ lucet_error from_status(const char *fn, const Status &st, lucet_error code = luc
 
 }  // namespace
 
+// The instance's state is read or changed under BoxAccess (capi_internal.h).
 #define LOOKUP(kind)                                                              \
     lucet_error err_ = lucet_error_ok;                                            \
     auto box = lookup(__func__, inst, name, ExternKind::kind, &err_);             \
     if (!box) return err_;                                                        \
+    BoxAccess access_(*box);                                                      \
+    if (!access_) return access_error(__func__);                                  \
     Instance &in = *box->inst
 
 LUCET_API enum lucet_error lucet_instance_global_get(struct lucet_instance *inst, const char *name,

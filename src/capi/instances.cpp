@@ -343,6 +343,8 @@ LUCET_API enum lucet_error lucet_instance_grow_heap(struct lucet_instance *inst,
                                                     uint32_t *previous_pages_out) try {
     auto box = instances().get(inst);
     if (!box) return fail(lucet_error_invalid_argument, "lucet_instance_grow_heap: not a live instance handle");
+    BoxAccess access(*box);
+    if (!access) return access_error("lucet_instance_grow_heap");
     Instance &in = *box->inst;
     if (!in.heap()) return fail(lucet_error_no_linear_memory, "lucet_instance_grow_heap: the instance has no memory");
     uint32_t old = in.grow_memory(additional_pages);

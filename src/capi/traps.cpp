@@ -10,29 +10,35 @@ using namespace lucet::capi;
 
 namespace {
 
-// The instance's latest trap, or null with the error set.
-const TrapInfo *trap_of(const lucet_instance *inst, const void *out, const char *fn, lucet_error &err) {
-    if (!out) {
-        err = fail(lucet_error_invalid_argument, std::string(fn) + ": the output pointer is NULL");
-        return nullptr;
-    }
-    auto box = instances().get(inst);
-    if (!box) {
-        err = fail(lucet_error_invalid_argument, std::string(fn) + ": not a live instance handle");
-        return nullptr;
-    }
-    const TrapInfo *t = box->inst->last_trap();
-    if (!t) err = fail(lucet_error_runtime_fault, std::string(fn) + ": the instance's latest run did not trap");
-    return t;
+// The checks before the trap is read: an output pointer, a live handle.
+lucet_error trap_args(const HandleTable<InstanceBox, Kind::Instance>::Pin &box, const void *out, const char *fn) {
+    if (!out) return fail(lucet_error_invalid_argument, std::string(fn) + ": the output pointer is NULL");
+    if (!box) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live instance handle");
+    return lucet_error_ok;
+}
+
+lucet_error no_trap(const char *fn) {
+    return fail(lucet_error_runtime_fault, std::string(fn) + ": the instance's latest run did not trap");
 }
 
 }  // namespace
 
+// Declares `t`, the instance's latest trap, read under BoxAccess (a run on
+// another thread replaces or frees it), or returns `ret` with the error in
+// err_ (and this thread's message) set.
+#define TRAP_OF(fn, out, ret)                                                     \
+    lucet_error err_ = lucet_error_ok;                                            \
+    auto box = instances().get(inst);                                             \
+    if ((err_ = trap_args(box, out, fn)) != lucet_error_ok) return ret;           \
+    BoxAccess access(*box);                                                       \
+    if (!access) return (err_ = access_error(fn), ret);                           \
+    const TrapInfo *t = box->inst->last_trap();                                   \
+    if (!t) return (err_ = no_trap(fn), ret);                                     \
+    (void)err_
+
 LUCET_API enum lucet_error lucet_instance_trap_info(const struct lucet_instance *inst,
                                                     struct lucet_trap_info *out) try {
-    lucet_error err = lucet_error_ok;
-    const TrapInfo *t = trap_of(inst, out, "lucet_instance_trap_info", err);
-    if (!t) return err;
+    TRAP_OF("lucet_instance_trap_info", out, err_);
     std::memset(out, 0, sizeof *out);
     out->code = static_cast<lucet_trap_code>(t->code);
     out->wasm_offset = LUCET_WASM_OFFSET_UNKNOWN;
@@ -53,9 +59,7 @@ LUCET_API enum lucet_error lucet_instance_trap_info(const struct lucet_instance 
 
 LUCET_API enum lucet_error lucet_instance_trap_frame(const struct lucet_instance *inst, uint32_t index,
                                                      struct lucet_trap_frame *out) try {
-    lucet_error err = lucet_error_ok;
-    const TrapInfo *t = trap_of(inst, out, "lucet_instance_trap_frame", err);
-    if (!t) return err;
+    TRAP_OF("lucet_instance_trap_frame", out, err_);
     if (index >= t->backtrace.size())
         return fail(lucet_error_invalid_argument, "lucet_instance_trap_frame: frame " + std::to_string(index) +
                                                       " of a backtrace of " + std::to_string(t->backtrace.size()));
@@ -72,9 +76,7 @@ LUCET_API enum lucet_error lucet_instance_trap_frame(const struct lucet_instance
 
 LUCET_API const char *lucet_instance_trap_backtrace(const struct lucet_instance *inst) try {
     static thread_local std::string text;
-    lucet_error err = lucet_error_ok;
-    const TrapInfo *t = trap_of(inst, &text, "lucet_instance_trap_backtrace", err);
-    if (!t) return nullptr;
+    TRAP_OF("lucet_instance_trap_backtrace", &text, nullptr);
     text = t->backtrace_string();
     ok();
     return text.c_str();

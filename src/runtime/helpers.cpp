@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include <cstring>
+#include <mutex>
 
 #include "runtime/internal.h"
 
@@ -34,9 +35,19 @@ void rt_trap(lucet_vmctx *, uint32_t code, uint64_t site) noexcept {
                  nullptr, CALLER_FP, site);
 }
 
+// Grows of one memory are serialised (two at once opened the same pages and
+// both added them to the size: a PROT_NONE page below the reported size).
+// A memory can be grown by its instance's guest, by the embedder, and by
+// the guests of instances that import it: one of a few locks, by address.
+std::mutex &grow_lock(const lucet_memory *m) {
+    static std::mutex locks[16];
+    return locks[(reinterpret_cast<uintptr_t>(m) >> 6) % 16];
+}
+
 uint32_t rt_memory_grow(lucet_vmctx *ctx, uint32_t delta) noexcept {
     lucet_memory *m = ctx->mem;
     if (!m) return UINT32_MAX;
+    std::lock_guard<std::mutex> lk(grow_lock(m));
     uint64_t old = m->size / kWasmPage;
     if (delta > m->max_pages || old > m->max_pages - delta) return UINT32_MAX;
     if (delta == 0) return static_cast<uint32_t>(old);

@@ -206,6 +206,12 @@ RunResult Instance::resume(std::optional<Val> v) {
 
 bool Instance::is_yielded() const { return impl_->phase_now() == Impl::Phase::Yielded; }
 
+bool Instance::running_here() const {
+    for (const rt::RunState *rs = rt::tls_run; rs; rs = rs->prev)
+        if (rs->inst == impl_.get()) return true;
+    return false;
+}
+
 const TrapInfo *Instance::last_trap() const { return impl_->last_trap ? &*impl_->last_trap : nullptr; }
 
 RunResult Instance::run_start() {

@@ -325,6 +325,9 @@ public:
     // Continues a yielded guest; Kind::Error if it is not yielded.
     RunResult resume(std::optional<Val> v = std::nullopt);
     bool is_yielded() const;
+    // Whether this thread is inside a run of this instance (a host function
+    // it called, possibly through runs of other instances).
+    bool running_here() const;
     // The trap of the latest run, resume or run_start if it trapped (null
     // otherwise, and once another run has finished). Valid until then.
     const TrapInfo *last_trap() const;

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "capi_test_util.h"
@@ -267,6 +268,55 @@ static void run_killed(struct lucet_instance *i, const char *name, long delay_ms
     assert_int_equal(lucet_kill_switch_release(k.ks), lucet_error_ok);
 }
 
+struct slow_runner {
+    struct lucet_instance *i;
+    atomic_int done;
+    enum lucet_error e;
+};
+
+static void *run_slow(void *arg) {
+    struct slow_runner *s = arg;
+    /* Refused while the polling thread holds the instance for a moment. */
+    do s->e = lucet_instance_run(s->i, "slow_then_bump", 0, NULL, NULL);
+    while (s->e == lucet_error_invalid_argument);
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
+/* While another thread runs the instance (100 ms in a host function), its
+ * state is not grown or read from here: refused, not raced (two grows at once
+ * left a PROT_NONE page below the reported size; a trap read during a run
+ * read freed memory). Polled until the run ends, so a slow start of the
+ * thread cannot make it pass without the run in progress. */
+static void state_calls_refused_during_a_run_elsewhere(void **state) {
+    struct fixture *f = *state;
+    struct slow_runner s;
+    struct lucet_trap_info ti;
+    pthread_t t;
+    int grow_refused = 0, trap_refused = 0;
+    s.i = f->i;
+    atomic_init(&s.done, 0);
+    assert_int_equal(pthread_create(&t, NULL, run_slow, &s), 0);
+    while (!atomic_load(&s.done)) {
+        enum lucet_error e = lucet_instance_grow_heap(f->i, 0, NULL);
+        assert_true(e == lucet_error_ok || e == lucet_error_invalid_argument);
+        if (e == lucet_error_invalid_argument) {
+            grow_refused++;
+            assert_non_null(strstr(lucet_error_message(), "in use on another thread"));
+        }
+        e = lucet_instance_trap_info(f->i, &ti);
+        assert_true(e == lucet_error_runtime_fault || e == lucet_error_invalid_argument);
+        if (e == lucet_error_invalid_argument) trap_refused++;
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(s.e, lucet_error_ok);
+    assert_true(grow_refused > 0);
+    assert_true(trap_refused > 0);
+    /* Idle again: both go through. */
+    assert_int_equal(lucet_instance_grow_heap(f->i, 0, NULL), lucet_error_ok);
+    assert_int_equal(lucet_instance_trap_info(f->i, &ti), lucet_error_runtime_fault);
+}
+
 static void kill_switch_stops_infinite_loop(void **state) {
     struct fixture *f = *state;
     run_killed(f->i, "spin", 50);
@@ -411,6 +461,7 @@ int main(void) {
             cmocka_unit_test_setup_teardown(release_while_yielded, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(reset_restores_state, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_stops_infinite_loop, life_setup, life_teardown),
+            cmocka_unit_test_setup_teardown(state_calls_refused_during_a_run_elsewhere, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_waits_for_host_function, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_stops_at_host_call_return, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_stops_at_indirect_host_call_return, life_setup, life_teardown),

@@ -22,7 +22,9 @@
  * change an instance's state outside a run (grow_heap, the trap calls, the
  * exported globals, memories and tables below) are refused with
  * lucet_error_invalid_argument while another thread runs, resets or grows
- * the instance; from the instance's own host functions they work.
+ * the instance; from the instance's own host functions they work. A WASI
+ * context may be configured from several threads at once (the calls take
+ * turns); once an instance has taken it, configuring calls are refused.
  *
  * Signals. Creating the first region installs process-wide handlers for
  * SIGSEGV, SIGBUS, SIGFPE and SIGILL that turn guest faults into traps (and
@@ -394,7 +396,8 @@ struct lucet_wasi_ctx;
  * guest's name, everywhere (as wasmtime's wasi_config_preopen_dir and its
  * CLI's --dir HOST::GUEST; lucet-wasi also takes the seed's GUEST:HOST). The caller
  * releases it with lucet_wasi_ctx_destroy, unless it is given to an
- * instance (lucet_region_new_instance_with_wasi_ctx), which consumes it.
+ * instance (lucet_region_new_instance_with_wasi_ctx), which consumes it:
+ * the configuring calls below return invalid_argument from then on.
  * Errors: invalid_argument (NULL ctx_out). */
 enum lucet_error lucet_wasi_ctx_create(struct lucet_wasi_ctx **ctx_out);
 

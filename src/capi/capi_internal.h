@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -130,7 +131,16 @@ HandleTable<Region, Kind::Region> &regions();
 // library's static constructor finds it.
 extern constinit Forever<HandleTable<InstanceBox, Kind::Instance>> g_instances;
 inline HandleTable<InstanceBox, Kind::Instance> &instances() { return g_instances.value; }
-HandleTable<WasiCtx, Kind::WasiCtx> &wasi_ctxs();
+// What a WASI context handle owns: the context, until an instance consumes
+// it (then null), and the lock every configuring call and the consuming
+// instantiation hold, so that two threads configuring one context, or one
+// configuring it while another gives it to an instance, do not race on its
+// vectors (two lucet_wasi_ctx_args at once crashed).
+struct WasiCtxBox {
+    std::mutex mu;
+    std::shared_ptr<WasiCtx> ctx;
+};
+HandleTable<WasiCtxBox, Kind::WasiCtx> &wasi_ctxs();
 HandleTable<KillSwitch, Kind::KillSwitch> &kill_switches();
 
 template <typename H>

@@ -74,8 +74,8 @@ HandleTable<Region, Kind::Region> &regions() {
     static auto *t = new HandleTable<Region, Kind::Region>;
     return *t;
 }
-HandleTable<WasiCtx, Kind::WasiCtx> &wasi_ctxs() {
-    static auto *t = new HandleTable<WasiCtx, Kind::WasiCtx>;
+HandleTable<WasiCtxBox, Kind::WasiCtx> &wasi_ctxs() {
+    static auto *t = new HandleTable<WasiCtxBox, Kind::WasiCtx>;
     return *t;
 }
 HandleTable<KillSwitch, Kind::KillSwitch> &kill_switches() {

@@ -31,7 +31,14 @@ lucet_error new_instance(const char *fn, const lucet_region *region, const lucet
     ImportResolver resolve = host_func_resolver(std::move(hf));
     if (wasi_ctx) {
         // Consumed from here on, whatever happens.
-        if (!wasi_ctxs().remove(wasi_ctx, &box->wasi)) return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live WASI context handle");
+        std::shared_ptr<WasiCtxBox> wb;
+        if (!wasi_ctxs().remove(wasi_ctx, &wb))
+            return fail(lucet_error_invalid_argument, std::string(fn) + ": not a live WASI context handle");
+        {
+            // Waits for a configuring call in flight; later ones find it gone.
+            std::lock_guard lock(wb->mu);
+            box->wasi = std::move(wb->ctx);
+        }
         resolve = wasi_resolver(std::move(resolve));
     }
     // The start function runs here rather than inside create, so that its

@@ -787,6 +787,83 @@ static void wasi_inherit_env(void **state) {
     lucet_region_release(r);
 }
 
+/* One WASI context configured by several threads at once, and given to an
+ * instance while they still configure it (two lucet_wasi_ctx_args at once
+ * crashed). Each configuring call either adds its arguments, all of them
+ * before the instance takes the context, or is refused: the guest sees
+ * exactly the arguments of the calls that succeeded. */
+#define CONFIGURERS 4
+#define CONFIGURE_CALLS 400
+struct configurer {
+    struct lucet_wasi_ctx *w;
+    pthread_t t;
+    unsigned args_ok, env_ok, wrong;
+};
+
+static void *configure_main(void *p) {
+    struct configurer *c = p;
+    /* Longer than any small-string buffer: each append reallocates. */
+    const char *args[] = {"an-argument-longer-than-a-small-string-buffer", "x"};
+    int n;
+    for (n = 0; n < CONFIGURE_CALLS; n++) {
+        enum lucet_error e = lucet_wasi_ctx_args(c->w, 2, args);
+        if (e == lucet_error_ok) c->args_ok++;
+        else if (e == lucet_error_invalid_argument) break; /* taken by the instance */
+        else c->wrong++;
+        e = lucet_wasi_ctx_env(c->w, "A_NAME_LONGER_THAN_A_SMALL_STRING", "and-a-value-longer-than-one-too");
+        if (e == lucet_error_ok) c->env_ok++;
+        else if (e == lucet_error_invalid_argument) break;
+        else c->wrong++;
+    }
+    return NULL;
+}
+
+static void wasi_ctx_configured_from_threads(void **state) {
+    struct lucet_region *r = small_region(1);
+    struct lucet_dl_module *m = load(g_so_wasi);
+    struct lucet_instance *i = NULL;
+    struct lucet_result res;
+    struct configurer c[CONFIGURERS];
+    unsigned args = 0, env = 0;
+    int k, round;
+    (void)state;
+    for (round = 0; round < 2; round++) {
+        struct lucet_wasi_ctx *w = NULL;
+        assert_int_equal(lucet_wasi_ctx_create(&w), lucet_error_ok);
+        memset(c, 0, sizeof c);
+        for (k = 0; k < CONFIGURERS; k++) {
+            c[k].w = w;
+            assert_int_equal(pthread_create(&c[k].t, NULL, configure_main, &c[k]), 0);
+        }
+        /* Round 0: all calls finish first. Round 1: the instance takes the
+         * context while the threads are at it. */
+        if (round == 0)
+            for (k = 0; k < CONFIGURERS; k++) pthread_join(c[k].t, NULL);
+        assert_int_equal(lucet_region_new_instance_with_wasi_ctx(r, m, w, &i), lucet_error_ok);
+        if (round == 1)
+            for (k = 0; k < CONFIGURERS; k++) pthread_join(c[k].t, NULL);
+        args = env = 0;
+        for (k = 0; k < CONFIGURERS; k++) {
+            assert_int_equal(c[k].wrong, 0);
+            args += c[k].args_ok;
+            env += c[k].env_ok;
+        }
+        if (round == 0) {
+            assert_int_equal(args, CONFIGURERS * CONFIGURE_CALLS);
+            assert_int_equal(env, CONFIGURERS * CONFIGURE_CALLS);
+        }
+        assert_int_equal(lucet_instance_run(i, "argc", 0, NULL, &res), lucet_error_ok);
+        assert_int_equal(res.val.returned.values[0].inner_val.as_i32, 2 * args);
+        assert_int_equal(lucet_instance_run(i, "envc", 0, NULL, &res), lucet_error_ok);
+        assert_int_equal(res.val.returned.values[0].inner_val.as_i32, env);
+        /* Later configuring calls are refused, naming why. */
+        assert_int_equal(lucet_wasi_ctx_max_fds(w, 8), lucet_error_invalid_argument);
+        assert_int_equal(lucet_instance_release(i), lucet_error_ok);
+    }
+    lucet_dl_module_release(m);
+    lucet_region_release(r);
+}
+
 int main(void) {
     /* Creating a region installs the runtime's signal handlers: keep them. */
     if (record_runtime_signal_handlers()) return 1;
@@ -814,6 +891,7 @@ int main(void) {
         cmocka_unit_test(wasi_instance),
         cmocka_unit_test(wasi_inherit_env),
         cmocka_unit_test(wasi_with_embed_ctx),
+        cmocka_unit_test(wasi_ctx_configured_from_threads),
     };
     /* cmocka returns the number of failed tests: 77 would read as "skipped". */
     return cmocka_run_group_tests(tests, group_setup, group_teardown) == 0 ? 0 : 1;

@@ -25,6 +25,10 @@
  * the instance; from the instance's own host functions they work. A WASI
  * context may be configured from several threads at once (the calls take
  * turns); once an instance has taken it, configuring calls are refused.
+ * The library keeps a little state per thread (the error message, a call
+ * result, an alternate signal stack for guest faults) and frees it when the
+ * thread exits, also after calls made late in the exit, from a pthread key
+ * destructor. The library is never unloaded (linked -z nodelete).
  *
  * Signals. Creating the first region installs process-wide handlers for
  * SIGSEGV, SIGBUS, SIGFPE and SIGILL that turn guest faults into traps (and

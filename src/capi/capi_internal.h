@@ -22,6 +22,9 @@ namespace lucet::capi {
 // Records `msg` as this thread's last error message and returns `e`.
 lucet_error fail(lucet_error e, std::string msg);
 const char *message_cstr();
+// This thread's buffer for the text lucet_instance_trap_backtrace returns
+// (freed at thread exit, like the message).
+std::string &backtrace_text();
 // Clears the message and returns lucet_error_ok. Inline: every successful
 // call ends here, and the usual case is one TLS load (t_message_set: has a
 // message been recorded since the last ok()?).

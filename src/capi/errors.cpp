@@ -7,48 +7,81 @@
 #include <new>
 
 #include "capi/capi_internal.h"
+#include "util/thread_exit.h"
 
 namespace lucet::capi {
 
-namespace {
-// The message of the last failing call on this thread. t_message_set: has
-// one been recorded since the last ok()? A plain initial-exec TLS flag, so
-// that ok() on the call path is one load (t_message itself goes through
-// __tls_get_addr and its thread_local init guard).
-thread_local std::string t_message;
-}  // namespace
-
 constinit thread_local bool t_message_set __attribute__((tls_model("initial-exec"))) = false;
 
+namespace {
+// This thread's texts: the message of its last failing call (t_message_set:
+// has one been recorded since the last ok()? A plain initial-exec flag, so
+// that ok() on the call path is one load), and the backtrace text
+// lucet_instance_trap_backtrace returned last. Made on first use and freed
+// at thread exit, also when that use comes from a pthread key destructor
+// (util/thread_exit.h; a thread_local std::string was destroyed before such
+// a call wrote to it); a use after that makes them again.
+struct ThreadText {
+    std::string message;
+    std::string backtrace;
+};
+constinit thread_local ThreadText *t_text __attribute__((tls_model("initial-exec"))) = nullptr;
+
+void free_text(void *p) {
+    if (t_text == p) {
+        t_text = nullptr;
+        t_message_set = false;
+    }
+    delete static_cast<ThreadText *>(p);
+}
+constinit ThreadExitKey g_text_exit(free_text);
+
+ThreadText &thread_text() {
+    if (__builtin_expect(!t_text, 0)) {
+        auto t = std::make_unique<ThreadText>();
+        // Without a key (the process is out of them) it is freed never.
+        g_text_exit.arm(t.get());
+        t_text = t.release();
+    }
+    return *t_text;
+}
+}  // namespace
+
 lucet_error fail(lucet_error e, std::string msg) {
-    t_message = std::move(msg);
+    thread_text().message = std::move(msg);
     t_message_set = true;
     return e;
 }
 
-const char *message_cstr() { return t_message_set ? t_message.c_str() : ""; }
+// Set but no text: there was no memory for one (exception_error).
+const char *message_cstr() { return t_message_set ? (t_text ? t_text->message.c_str() : "out of memory") : ""; }
 
 void clear_message() {
-    t_message.clear();
+    if (t_text) t_text->message.clear();
     t_message_set = false;
 }
+
+std::string &backtrace_text() { return thread_text().backtrace; }
 
 lucet_error exception_error(const char *func) noexcept {
     try {
         try {
             throw;
         } catch (const std::bad_alloc &) {
-            t_message = std::string(func) + ": out of memory (std::bad_alloc)";
+            thread_text().message = std::string(func) + ": out of memory (std::bad_alloc)";
         } catch (const std::exception &e) {
-            t_message = std::string(func) + ": internal error: " + e.what();
+            thread_text().message = std::string(func) + ": internal error: " + e.what();
         } catch (...) {
-            t_message = std::string(func) + ": internal error: unknown C++ exception";
+            thread_text().message = std::string(func) + ": internal error: unknown C++ exception";
         }
     } catch (...) {
         // No memory even for the message: a short one needs none (it fits
-        // std::string's inline buffer, or the capacity already there).
-        t_message.clear();
-        t_message.append("out of memory");
+        // std::string's inline buffer, or the capacity already there);
+        // without a ThreadText, message_cstr says so itself.
+        if (t_text) {
+            t_text->message.clear();
+            t_text->message.append("out of memory");
+        }
     }
     t_message_set = true;
     return lucet_error_internal;
@@ -56,7 +89,7 @@ lucet_error exception_error(const char *func) noexcept {
 
 void exception_abort(const char *func) noexcept {
     exception_error(func);
-    std::fprintf(stderr, "%s; aborting\n", t_message.c_str());
+    std::fprintf(stderr, "%s; aborting\n", message_cstr());
     std::abort();
 }
 

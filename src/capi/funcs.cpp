@@ -7,6 +7,7 @@
 #include <string>
 
 #include "capi/capi_internal.h"
+#include "util/thread_exit.h"
 
 using namespace lucet;
 using namespace lucet::capi;
@@ -61,22 +62,22 @@ struct Kept {
 constinit thread_local Kept *t_kept __attribute__((tls_model("initial-exec"))) = nullptr;
 constinit thread_local bool t_kept_gone __attribute__((tls_model("initial-exec"))) = false;
 
-// Frees the thread's Kept at thread exit; a call after that (from a later
-// thread_local destructor) runs with a result of its own.
-struct KeptOwner {
-    std::unique_ptr<Kept> kept;
-    ~KeptOwner() {
-        t_kept = nullptr;
-        t_kept_gone = true;
-    }
-};
+// Frees the thread's Kept at thread exit (util/thread_exit.h: also when the
+// thread's first call comes from a pthread key destructor); a call after
+// that runs with a result of its own.
+void free_kept(void *p) {
+    t_kept = nullptr;
+    t_kept_gone = true;
+    delete static_cast<Kept *>(p);
+}
+constinit ThreadExitKey g_kept_exit(free_kept);
 
 // The thread's Kept, made now; nullptr once the thread is exiting.
 [[gnu::noinline]] Kept *make_kept() {
     if (t_kept_gone) return nullptr;
-    static thread_local KeptOwner owner;
-    owner.kept = std::make_unique<Kept>();
-    return t_kept = owner.kept.get();
+    auto k = std::make_unique<Kept>();
+    if (!g_kept_exit.arm(k.get())) return nullptr;  // out of pthread keys: not kept
+    return t_kept = k.release();
 }
 
 inline lucet_error convert_args(const lucet_func *f, size_t argc, const lucet_val *argv,

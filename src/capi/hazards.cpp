@@ -10,6 +10,7 @@
 #include <new>
 
 #include "capi/handle_table.h"
+#include "util/thread_exit.h"
 
 namespace lucet::capi {
 
@@ -18,7 +19,7 @@ constinit thread_local HazardRecord *t_hazards __attribute__((tls_model("initial
 namespace {
 
 // Set once this thread's record is given back (thread exit): later lookups
-// on the thread (other thread_local destructors) use counted pins.
+// on the thread (other libraries' pthread key destructors) use counted pins.
 constinit thread_local bool t_exited __attribute__((tls_model("initial-exec"))) = false;
 
 std::atomic<HazardRecord *> g_records{nullptr};  // append-only list, never freed
@@ -37,19 +38,17 @@ bool membarrier_available() {
     return ok;
 }
 
-// Gives the thread's record back when the thread exits.
-struct RecordOwner {
-    HazardRecord *rec = nullptr;
-    ~RecordOwner() {
-        t_exited = true;
-        if (!rec) return;
-        t_hazards = nullptr;
-        for (auto &s : rec->slot) s.store(nullptr, std::memory_order_release);
-        rec->in_use.store(false, std::memory_order_release);
-        g_records_in_use.fetch_sub(1, std::memory_order_seq_cst);
-    }
-};
-thread_local RecordOwner t_owner;
+// Gives the thread's record back when the thread exits (util/thread_exit.h:
+// also when the thread's first lookup comes from a pthread key destructor).
+void give_back(void *p) {
+    auto *rec = static_cast<HazardRecord *>(p);
+    t_exited = true;
+    t_hazards = nullptr;
+    for (auto &s : rec->slot) s.store(nullptr, std::memory_order_release);
+    rec->in_use.store(false, std::memory_order_release);
+    g_records_in_use.fetch_sub(1, std::memory_order_seq_cst);
+}
+constinit ThreadExitKey g_record_exit(give_back);
 
 }  // namespace
 
@@ -70,7 +69,10 @@ HazardRecord *hazard_record_slow() noexcept {
     }
     // Counted before this thread can publish a hazard (see hazard_held).
     g_records_in_use.fetch_add(1, std::memory_order_seq_cst);
-    t_owner.rec = rec;
+    if (!g_record_exit.arm(rec)) {  // out of pthread keys: counted pins
+        give_back(rec);
+        return nullptr;
+    }
     t_hazards = rec;
     return rec;
 }

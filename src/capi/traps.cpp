@@ -75,7 +75,7 @@ LUCET_API enum lucet_error lucet_instance_trap_frame(const struct lucet_instance
 } LUCET_CAPI_CATCH
 
 LUCET_API const char *lucet_instance_trap_backtrace(const struct lucet_instance *inst) try {
-    static thread_local std::string text;
+    std::string &text = backtrace_text();
     TRAP_OF("lucet_instance_trap_backtrace", &text, nullptr);
     text = t->backtrace_string();
     ok();

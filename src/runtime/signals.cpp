@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "runtime/internal.h"
+#include "util/thread_exit.h"
 
 namespace lucet {
 
@@ -119,24 +120,25 @@ void kill_handler(int sig, siginfo_t *info, void *uc) {
 
 std::once_flag g_install_once;
 
-// Per-thread alternate signal stack that we installed; freed at thread exit.
-struct AltStack {
-    void *map = nullptr;
-    size_t map_size = 0;
-    size_t stack_size = 0;
-    ~AltStack() {
-        if (!map) return;
-        stack_t cur;
-        // Only disable it if it is still ours (someone may have replaced it).
-        if (sigaltstack(nullptr, &cur) == 0 && cur.ss_sp == static_cast<uint8_t *>(map) + kPage) {
-            stack_t off{};
-            off.ss_flags = SS_DISABLE;
-            sigaltstack(&off, nullptr);
-        }
-        munmap(map, map_size);
+// The length of the alternate signal stack mapping this thread installed
+// (0: none). Unmapped at thread exit, also when the thread's first run
+// comes from a pthread key destructor (util/thread_exit.h: a thread_local's
+// destructor registered that late never ran, leaking a mapping per thread).
+constinit thread_local size_t t_altstack_len __attribute__((tls_model("initial-exec"))) = 0;
+
+void free_altstack(void *map) {
+    stack_t cur;
+    // Only disable it if it is still ours (someone may have replaced it).
+    if (sigaltstack(nullptr, &cur) == 0 && cur.ss_sp == static_cast<uint8_t *>(map) + kPage) {
+        stack_t off{};
+        off.ss_flags = SS_DISABLE;
+        sigaltstack(&off, nullptr);
     }
-};
-thread_local AltStack t_altstack;
+    munmap(map, t_altstack_len);
+    t_altstack_len = 0;
+    t_altstack_checked = false;  // a run later in the thread's exit installs one again
+}
+constinit ThreadExitKey g_altstack_exit(free_altstack);
 
 }  // namespace
 
@@ -161,9 +163,10 @@ void install_altstack(uint64_t size) {
         munmap(p, len);
         return;
     }
-    t_altstack.map = p;
-    t_altstack.map_size = len;
-    t_altstack.stack_size = size;
+    t_altstack_len = len;
+    // Without a key (the process is out of them) it stays mapped after the
+    // thread exits.
+    g_altstack_exit.arm(p);
 }
 
 }  // namespace rt

@@ -84,7 +84,9 @@ enum lucet_error {
 const char *lucet_error_name(enum lucet_error e);
 
 /* The message of the last failing call on this thread ("" if none). Valid
- * until the next call into this library on the same thread. Never NULL. */
+ * until the next call into this library on the same thread, or until the
+ * thread exits (the library frees it with the thread's pthread keys). Never
+ * NULL. */
 const char *lucet_error_message(void);
 
 /* The library version, "MAJOR.MINOR.PATCH". */
@@ -261,7 +263,7 @@ enum lucet_error lucet_instance_trap_frame(const struct lucet_instance *inst, ui
 /* The backtrace as lucet-wasi prints it ("wasm backtrace:\n    0: func[3]
  * <name> @ 0x4a\n..."), NUL-terminated; NULL (and the message set) on the
  * errors of lucet_instance_trap_info. Valid until the next call of this
- * function on the same thread. */
+ * function on the same thread, or until the thread exits. */
 const char *lucet_instance_trap_backtrace(const struct lucet_instance *inst);
 
 /* ------------------------------------------------------------ modules */

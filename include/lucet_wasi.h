@@ -29,6 +29,11 @@
  * result, an alternate signal stack for guest faults) and frees it when the
  * thread exits, also after calls made late in the exit, from a pthread key
  * destructor. The library is never unloaded (linked -z nodelete).
+ * Cancelling (pthread_cancel) a thread while it runs a guest takes effect
+ * only after the run returns: WASI calls hold cancellation off (unwinding
+ * cannot cross the guest's frames), so a guest blocked in a WASI read keeps
+ * waiting; stop it with a kill switch first. An embedder's own host
+ * functions must not reach a cancellation point with cancellation enabled.
  *
  * Signals. Creating the first region installs process-wide handlers for
  * SIGSEGV, SIGBUS, SIGFPE and SIGILL that turn guest faults into traps (and

@@ -6,6 +6,8 @@
 // implementation. imports.cpp binds every WASI function through it.
 #pragma once
 
+#include <pthread.h>
+
 #include <new>
 #include <type_traits>
 
@@ -23,6 +25,19 @@ constexpr ValType val_type() {
 
 template <auto F, Abi ABI>
 struct Host;
+
+// Disables thread cancellation for its scope (pthread_setcancelstate), then
+// restores the state it found.
+class CancelOff {
+public:
+    CancelOff() noexcept { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old_); }
+    ~CancelOff() { pthread_setcancelstate(old_, &old_); }
+    CancelOff(const CancelOff &) = delete;
+    CancelOff &operator=(const CancelOff &) = delete;
+
+private:
+    int old_ = PTHREAD_CANCEL_ENABLE;
+};
 
 // noexcept, and no exception leaves it: unwinding would run through
 // generated code and the guest's stack. A std::bad_alloc inside a call
@@ -45,6 +60,13 @@ struct Host<F, ABI> {
         if (!ctx) return static_cast<uint32_t>(Errno::NOSYS);
         Errno r = Errno::SUCCESS;
         bool threw = false;
+        // Thread cancellation is held off for the call: a cancellation point
+        // inside it (read, write, poll, ...) would unwind the thread through
+        // this frame, generated code and the guest's stack (glibc aborts the
+        // process: the catch below cannot let its forced unwind through). A
+        // cancel stays pending until the thread reaches a cancellation point
+        // in its own code after the run; a kill switch stops the run first.
+        CancelOff cancel_off;
         try {
             Call c{*ctx, GuestMem(inst->heap(), inst->heap_len()), ABI};
             c.cancelled = [](void *i) { return static_cast<Instance *>(i)->kill_pending(); };

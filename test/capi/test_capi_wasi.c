@@ -4,6 +4,8 @@
  * wat/wasi_embed.wat, built in the group setup. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "capi_test_util.h"
 
@@ -241,6 +243,60 @@ static void wasi_ctx_configured_from_threads(void **state) {
     lucet_region_release(r);
 }
 
+/* A thread cancelled while its guest blocks in a WASI read (read(2) is a
+ * cancellation point): the cancel must not unwind through the guest (glibc
+ * aborted the process: "exception not rethrown"). WASI calls hold it off;
+ * it takes effect at the thread's next cancellation point after the run. */
+struct reader {
+    struct lucet_instance *inst;
+    enum lucet_error e;
+    uint32_t value;
+    volatile int returned;
+};
+
+static void *reader_main(void *p) {
+    struct reader *rd = p;
+    struct lucet_result res;
+    rd->e = lucet_instance_run(rd->inst, "readin", 0, NULL, &res);
+    if (rd->e == lucet_error_ok) rd->value = res.val.returned.values[0].inner_val.as_i32;
+    rd->returned = 1;
+    pthread_testcancel();
+    return NULL;
+}
+
+static void cancel_during_a_wasi_read(void **state) {
+    struct lucet_region *r = small_region(1);
+    struct lucet_dl_module *m = load(g_so_wasi);
+    struct lucet_wasi_ctx *w = NULL;
+    struct reader rd;
+    struct timespec pause = {0, 100 * 1000 * 1000};
+    pthread_t t;
+    void *rv = NULL;
+    int p[2];
+    (void)state;
+    assert_int_equal(pipe(p), 0);
+    memset(&rd, 0, sizeof rd);
+    assert_int_equal(lucet_wasi_ctx_create(&w), lucet_error_ok);
+    assert_int_equal(lucet_wasi_ctx_stdio_fd(w, 0, p[0]), lucet_error_ok);
+    assert_int_equal(lucet_region_new_instance_with_wasi_ctx(r, m, w, &rd.inst), lucet_error_ok);
+    assert_int_equal(pthread_create(&t, NULL, reader_main, &rd), 0);
+    nanosleep(&pause, NULL); /* the guest blocks reading the empty pipe */
+    assert_int_equal(pthread_cancel(t), 0);
+    nanosleep(&pause, NULL);
+    assert_int_equal(rd.returned, 0); /* still reading: the cancel waits */
+    assert_int_equal(write(p[1], "hello", 5), 5);
+    assert_int_equal(pthread_join(t, &rv), 0);
+    assert_true(rv == PTHREAD_CANCELED);
+    assert_int_equal(rd.returned, 1);
+    assert_int_equal(rd.e, lucet_error_ok);
+    assert_int_equal(rd.value, 5); /* errno 0, 5 bytes */
+    assert_int_equal(lucet_instance_release(rd.inst), lucet_error_ok);
+    close(p[0]);
+    close(p[1]);
+    lucet_dl_module_release(m);
+    lucet_region_release(r);
+}
+
 int main(void) {
     /* Creating a region installs the runtime's signal handlers: keep them. */
     if (record_runtime_signal_handlers()) return 1;
@@ -251,6 +307,7 @@ int main(void) {
             cmocka_unit_test(wasi_inherit_env),
             cmocka_unit_test(wasi_with_embed_ctx),
             cmocka_unit_test(wasi_ctx_configured_from_threads),
+            cmocka_unit_test(cancel_during_a_wasi_read),
         };
         /* cmocka returns the number of failed tests: 77 would read as "skipped". */
         return cmocka_run_group_tests(tests, group_setup, group_teardown) == 0 ? 0 : 1;

@@ -28,7 +28,11 @@
  * The library keeps a little state per thread (the error message, a call
  * result, an alternate signal stack for guest faults) and frees it when the
  * thread exits, also after calls made late in the exit, from a pthread key
- * destructor. The library is never unloaded (linked -z nodelete).
+ * destructor, except in glibc's last destructor round (the fourth, when a
+ * destructor re-arms its key three times), where that state is not freed.
+ * Pointers the library returned (lucet_error_message) are freed with it, so
+ * one destructor cannot hand them to another. The library is never unloaded
+ * (linked -z nodelete).
  * Cancelling (pthread_cancel) a thread while it runs a guest takes effect
  * only after the run returns: WASI calls hold cancellation off (unwinding
  * cannot cross the guest's frames), so a guest blocked in a WASI read keeps

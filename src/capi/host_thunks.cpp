@@ -63,26 +63,36 @@ struct Thunk {
 };
 
 std::atomic<Thunk *> g_slots[kThunks];
-// The Thunk in slot i, for instance creation to share (under g_free_mu):
-// an instance keeps the thunks it imports alive, so a thunk released by
-// its handle while instances still use it keeps its slot until they go.
-std::weak_ptr<Thunk> g_slot_owner[kThunks];
 // Whether slot i's last thunk returned its results in memory (kept after
 // release): where a call through a released thunk finds its vmctx.
 std::atomic<bool> g_slot_in_memory[kThunks];
-std::mutex g_free_mu;
-std::vector<uint32_t> g_free;
-uint32_t g_next = 0;
+
+// Which slots are free, and whose the others are (under `mu`). Never
+// destroyed, as the thunk table below: another thread may still make or
+// release a thunk while the process exits and runs static destructors.
+struct SlotBook {
+    std::mutex mu;
+    // The Thunk in slot i, for instance creation to share: an instance
+    // keeps the thunks it imports alive, so a thunk released by its handle
+    // while instances still use it keeps its slot until they go.
+    std::weak_ptr<Thunk> owner[kThunks];
+    std::vector<uint32_t> free;
+    uint32_t next = 0;
+};
+SlotBook &book() {
+    static auto *b = new SlotBook;
+    return *b;
+}
 
 Thunk::~Thunk() {
     g_slots[slot].store(nullptr, std::memory_order_release);
-    std::lock_guard<std::mutex> lk(g_free_mu);
-    g_free.push_back(slot);
+    std::lock_guard<std::mutex> lk(book().mu);
+    book().free.push_back(slot);
 }
 
 HandleTable<Thunk, Kind::HostThunk> &thunks() {
-    static HandleTable<Thunk, Kind::HostThunk> t;
-    return t;
+    static auto *t = new HandleTable<Thunk, Kind::HostThunk>;
+    return *t;
 }
 
 bool is_int(lucet_val_type t) {
@@ -260,8 +270,8 @@ std::string check_host_thunk(const void *code, const lucet_val_type *params, uin
     if ((p - base) % 16) return "its func points into a host thunk, not at one";
     std::shared_ptr<Thunk> t;
     {
-        std::lock_guard<std::mutex> lk(g_free_mu);
-        t = g_slot_owner[(p - base) / 16].lock();
+        std::lock_guard<std::mutex> lk(book().mu);
+        t = book().owner[(p - base) / 16].lock();
     }
     // Its handle released and no instance using it left: the slot is free
     // (or already another thunk's, which the handle's owner cannot mean).
@@ -299,12 +309,12 @@ LUCET_API enum lucet_error lucet_host_thunk_new(const enum lucet_val_type *param
     }
     uint32_t slot = kThunks;
     {
-        std::lock_guard<std::mutex> lk(g_free_mu);
-        if (!g_free.empty()) {
-            slot = g_free.back();
-            g_free.pop_back();
-        } else if (g_next < kThunks) {
-            slot = g_next++;
+        std::lock_guard<std::mutex> lk(book().mu);
+        if (!book().free.empty()) {
+            slot = book().free.back();
+            book().free.pop_back();
+        } else if (book().next < kThunks) {
+            slot = book().next++;
         }
     }
     if (slot == kThunks)
@@ -314,8 +324,8 @@ LUCET_API enum lucet_error lucet_host_thunk_new(const enum lucet_val_type *param
     try {
         t = std::make_shared<Thunk>();
     } catch (...) {
-        std::lock_guard<std::mutex> lk(g_free_mu);
-        g_free.push_back(slot);
+        std::lock_guard<std::mutex> lk(book().mu);
+        book().free.push_back(slot);
         throw;
     }
     t->slot = slot;  // from here the Thunk gives its slot back when destroyed
@@ -326,8 +336,8 @@ LUCET_API enum lucet_error lucet_host_thunk_new(const enum lucet_val_type *param
     g_slot_in_memory[slot].store(t->in_memory, std::memory_order_relaxed);
     g_slots[slot].store(t.get(), std::memory_order_release);
     {
-        std::lock_guard<std::mutex> lk(g_free_mu);
-        g_slot_owner[slot] = t;
+        std::lock_guard<std::mutex> lk(book().mu);
+        book().owner[slot] = t;
     }
     uint64_t h = thunks().insert(std::move(t));  // on failure the Thunk is gone and its slot free again
     if (!h) return fail(lucet_error_internal, "lucet_host_thunk_new: too many live handles");

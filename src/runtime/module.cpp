@@ -77,9 +77,11 @@ std::string describe_functype(const FuncType &t) {
 uint64_t signature_id(const FuncType &t) {
     if (uint64_t id = packed_signature_id(t)) return id;
     // Long (or v128) signatures: a process-wide registry, so every module
-    // loaded into this process agrees on the id.
+    // loaded into this process agrees on the id. Never destroyed: another
+    // thread may load a module while the process exits.
     static std::mutex mu;
-    static std::map<std::string, uint64_t> registry;
+    static auto *registry_p = new std::map<std::string, uint64_t>;
+    auto &registry = *registry_p;
     std::string key;
     for (ValType v : t.params) key += static_cast<char>(v);
     key += '|';

@@ -66,8 +66,9 @@ struct Host<F, ABI> {
         // process: the catch below cannot let its forced unwind through). A
         // cancel stays pending until the thread reaches a cancellation point
         // in its own code after the run; a kill switch stops the run first.
-        CancelOff cancel_off;
+        // Restored before the trap or kill below leave this frame for good.
         try {
+            CancelOff cancel_off;
             Call c{*ctx, GuestMem(inst->heap(), inst->heap_len()), ABI};
             c.cancelled = [](void *i) { return static_cast<Instance *>(i)->kill_pending(); };
             c.cancel_arg = inst;

@@ -251,6 +251,7 @@ struct reader {
     struct lucet_instance *inst;
     enum lucet_error e;
     uint32_t value;
+    int cancel_state;
     volatile int returned;
 };
 
@@ -259,6 +260,8 @@ static void *reader_main(void *p) {
     struct lucet_result res;
     rd->e = lucet_instance_run(rd->inst, "readin", 0, NULL, &res);
     if (rd->e == lucet_error_ok) rd->value = res.val.returned.values[0].inner_val.as_i32;
+    /* The thread's cancellation state is its own again after the run. */
+    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &rd->cancel_state);
     rd->returned = 1;
     pthread_testcancel();
     return NULL;
@@ -290,6 +293,26 @@ static void cancel_during_a_wasi_read(void **state) {
     assert_int_equal(rd.returned, 1);
     assert_int_equal(rd.e, lucet_error_ok);
     assert_int_equal(rd.value, 5); /* errno 0, 5 bytes */
+    assert_int_equal(rd.cancel_state, PTHREAD_CANCEL_ENABLE);
+
+    /* A kill switch stops the blocked read (the run leaves the WASI call
+     * for good); cancellation is enabled again afterwards. */
+    {
+        struct lucet_kill_switch *ks = NULL;
+        bool stopped = false;
+        rd.e = lucet_error_ok;
+        rd.returned = 0;
+        rd.cancel_state = -1;
+        assert_int_equal(lucet_instance_kill_switch(rd.inst, &ks), lucet_error_ok);
+        assert_int_equal(pthread_create(&t, NULL, reader_main, &rd), 0);
+        nanosleep(&pause, NULL);
+        assert_int_equal(lucet_kill_switch_terminate(ks, &stopped), lucet_error_ok);
+        assert_int_equal(pthread_join(t, &rv), 0);
+        assert_true(rv == NULL);
+        assert_int_equal(rd.e, lucet_error_runtime_terminated);
+        assert_int_equal(rd.cancel_state, PTHREAD_CANCEL_ENABLE);
+        lucet_kill_switch_release(ks);
+    }
     assert_int_equal(lucet_instance_release(rd.inst), lucet_error_ok);
     close(p[0]);
     close(p[1]);

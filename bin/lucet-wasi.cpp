@@ -196,7 +196,12 @@ void add_cache_options(CLI::App &app, CacheOptions &co) {
 // Handles --cache-clear; false (after a message) when it failed.
 bool run_cache_options(const CacheOptions &co) {
     if (!co.clear) return true;
-    std::string dir = lucet::default_cache_dir();
+    auto cache_dir = lucet::default_cache_dir();
+    if (!cache_dir.ok()) {
+        std::fprintf(stderr, "lucet-wasi: error: %s\n", cache_dir.error().to_string().c_str());
+        return false;
+    }
+    const std::string &dir = cache_dir.value();
     auto removed = lucet::cache::clear(dir);
     if (!removed.ok()) {
         std::fprintf(stderr, "lucet-wasi: error: %s\n", removed.error().to_string().c_str());

@@ -352,9 +352,11 @@ enum lucet_error lucet_compile_wasm_file_with_options(const char *wasm_path, con
 
 /* Loads the module of the .wasm at wasm_path, compiled as by
  * lucet_compile_wasm_file into the on-disk cache that lucet-wasi uses
- * ($XDG_CACHE_HOME/lucet, else $HOME/.cache/lucet): the first load of a
- * module runs the C compiler (seconds), later loads of the same bytes with
- * the same compiler, C compiler and opt_level reuse the .so (a dlopen).
+ * ($XDG_CACHE_HOME/lucet, else $HOME/.cache/lucet, else the home directory
+ * of the password database; an error if none is known or it is relative):
+ * the first load of a module runs the C compiler (seconds), later loads of
+ * the same bytes with the same compiler, C compiler and opt_level reuse the
+ * .so (a dlopen).
  * The code is compiled for this machine's CPU (target_cpu "native").
  * Errors: invalid_argument (NULL argument, opt_level out of range), compile
  * (bad module, cc failure, cache directory not writable), dl. */

@@ -2,6 +2,7 @@
 #include "compiler/compile_cache.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,11 +125,29 @@ Status store(const std::string &name, const std::string &bytes, const CompileOpt
 
 }  // namespace
 
-std::string default_cache_dir() {
-    const char *xdg = std::getenv("XDG_CACHE_HOME");
-    if (xdg && *xdg) return std::string(xdg) + "/lucet";
-    const char *home = std::getenv("HOME");
-    return std::string(home && *home ? home : ".") + "/.cache/lucet";
+Result<std::string> default_cache_dir() {
+    std::string base;
+    const char *what = "XDG_CACHE_HOME";
+    if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
+        base = xdg;
+    } else if (const char *home = std::getenv("HOME"); home && *home) {
+        base = std::string(home) + "/.cache";
+        what = "HOME";
+    } else {
+        what = "the password database's home directory";
+        std::vector<char> buf(16384);
+        struct passwd pw, *found = nullptr;
+        if (getpwuid_r(getuid(), &pw, buf.data(), buf.size(), &found) == 0 && found && found->pw_dir &&
+            *found->pw_dir)
+            base = std::string(found->pw_dir) + "/.cache";
+        else
+            return make_error("no directory for the compile cache: neither XDG_CACHE_HOME nor HOME is set, and user " +
+                              std::to_string(getuid()) + " has no home directory in the password database");
+    }
+    if (base[0] != '/')
+        return make_error("no directory for the compile cache: " + std::string(what) + " is a relative path ('" + base +
+                          "'); it must be absolute");
+    return base + "/lucet";
 }
 
 Result<uint64_t> default_cache_max_size() {
@@ -242,13 +261,17 @@ Result<std::string> compile_cached_file(const std::string &wasm_path, const Comp
 Result<std::string> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts) {
     auto max_size = default_cache_max_size();
     if (!max_size.ok()) return max_size.error();
-    return compile_cached(name, bytes, opts, default_cache_dir(), max_size.value());
+    auto dir = default_cache_dir();
+    if (!dir.ok()) return dir.error();
+    return compile_cached(name, bytes, opts, dir.value(), max_size.value());
 }
 
 Result<std::string> compile_cached(const std::string &wasm_path, const CompileOptions &opts) {
     auto max_size = default_cache_max_size();
     if (!max_size.ok()) return max_size.error();
-    return compile_cached_file(wasm_path, opts, default_cache_dir(), max_size.value());
+    auto dir = default_cache_dir();
+    if (!dir.ok()) return dir.error();
+    return compile_cached_file(wasm_path, opts, dir.value(), max_size.value());
 }
 
 }  // namespace lucet

@@ -21,8 +21,12 @@
 
 namespace lucet {
 
-// $XDG_CACHE_HOME/lucet, else $HOME/.cache/lucet, else ./.cache/lucet.
-std::string default_cache_dir();
+// $XDG_CACHE_HOME/lucet, else $HOME/.cache/lucet, else the user's home
+// directory from the password database (getpwuid) + /.cache/lucet. An error
+// when none is known or the one given is relative: never the current
+// directory (a daemon started in / would write /.cache, one in a shared
+// directory a cache others can swap).
+Result<std::string> default_cache_dir();
 
 // The size bound: $LUCET_CACHE_MAX_SIZE ("1 GiB", "500MiB", ...; 0 means
 // unbounded), else 1 GiB. An error when the variable is malformed.

@@ -5,6 +5,7 @@
 // own temporary directory.
 #include <catch2/catch.hpp>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -142,6 +144,47 @@ TEST_CASE("cache: the bytes compiled are the bytes given, not the file named", "
     REQUIRE(so2.ok());
     CHECK(so2.value().rfind(t.path + "/xdg/lucet/", 0) == 0);
     CHECK(first_export(so2.value()) == "from_file");
+}
+
+TEST_CASE("cache: the directory comes from XDG_CACHE_HOME, HOME or the password database, never the cwd",
+          "[cache]") {
+    // Restores the two variables whatever happens below.
+    struct Env {
+        std::optional<std::string> xdg, home;
+        Env() {
+            if (const char *v = std::getenv("XDG_CACHE_HOME")) xdg = v;
+            if (const char *v = std::getenv("HOME")) home = v;
+        }
+        ~Env() {
+            xdg ? setenv("XDG_CACHE_HOME", xdg->c_str(), 1) : unsetenv("XDG_CACHE_HOME");
+            home ? setenv("HOME", home->c_str(), 1) : unsetenv("HOME");
+        }
+    } env;
+    setenv("XDG_CACHE_HOME", "/x/y", 1);
+    CHECK(default_cache_dir().value() == "/x/y/lucet");
+    unsetenv("XDG_CACHE_HOME");
+    setenv("HOME", "/h", 1);
+    CHECK(default_cache_dir().value() == "/h/.cache/lucet");
+    // Neither: the user's home from the password database (with no HOME,
+    // the cache had gone to ./.cache/lucet).
+    unsetenv("HOME");
+    struct passwd *pw = getpwuid(getuid());
+    auto d = default_cache_dir();
+    if (pw && pw->pw_dir && *pw->pw_dir) {
+        REQUIRE(d.ok());
+        CHECK(d.value() == std::string(pw->pw_dir) + "/.cache/lucet");
+    } else {
+        CHECK_FALSE(d.ok());
+    }
+    // A relative directory is refused, naming the variable.
+    setenv("HOME", "rel", 1);
+    d = default_cache_dir();
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.error().to_string().find("HOME is a relative path ('rel/.cache')") != std::string::npos);
+    setenv("XDG_CACHE_HOME", ".", 1);
+    d = default_cache_dir();
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.error().to_string().find("XDG_CACHE_HOME is a relative path") != std::string::npos);
 }
 
 TEST_CASE("cache: two modules never share an entry; a hit reuses the entry", "[cache]") {

@@ -28,10 +28,8 @@ struct ThreadText {
 constinit thread_local ThreadText *t_text __attribute__((tls_model("initial-exec"))) = nullptr;
 
 void free_text(void *p) {
-    if (t_text == p) {
-        t_text = nullptr;
-        t_message_set = false;
-    }
+    t_text = nullptr;
+    t_message_set = false;
     delete static_cast<ThreadText *>(p);
 }
 constinit ThreadExitKey g_text_exit(free_text);

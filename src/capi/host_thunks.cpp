@@ -84,10 +84,15 @@ SlotBook &book() {
     return *b;
 }
 
+void free_slot(uint32_t slot) {
+    SlotBook &b = book();
+    std::lock_guard<std::mutex> lk(b.mu);
+    b.free.push_back(slot);
+}
+
 Thunk::~Thunk() {
     g_slots[slot].store(nullptr, std::memory_order_release);
-    std::lock_guard<std::mutex> lk(book().mu);
-    book().free.push_back(slot);
+    free_slot(slot);
 }
 
 HandleTable<Thunk, Kind::HostThunk> &thunks() {
@@ -309,12 +314,13 @@ LUCET_API enum lucet_error lucet_host_thunk_new(const enum lucet_val_type *param
     }
     uint32_t slot = kThunks;
     {
-        std::lock_guard<std::mutex> lk(book().mu);
-        if (!book().free.empty()) {
-            slot = book().free.back();
-            book().free.pop_back();
-        } else if (book().next < kThunks) {
-            slot = book().next++;
+        SlotBook &b = book();
+        std::lock_guard<std::mutex> lk(b.mu);
+        if (!b.free.empty()) {
+            slot = b.free.back();
+            b.free.pop_back();
+        } else if (b.next < kThunks) {
+            slot = b.next++;
         }
     }
     if (slot == kThunks)
@@ -324,8 +330,7 @@ LUCET_API enum lucet_error lucet_host_thunk_new(const enum lucet_val_type *param
     try {
         t = std::make_shared<Thunk>();
     } catch (...) {
-        std::lock_guard<std::mutex> lk(book().mu);
-        book().free.push_back(slot);
+        free_slot(slot);
         throw;
     }
     t->slot = slot;  // from here the Thunk gives its slot back when destroyed

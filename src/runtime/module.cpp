@@ -80,8 +80,7 @@ uint64_t signature_id(const FuncType &t) {
     // loaded into this process agrees on the id. Never destroyed: another
     // thread may load a module while the process exits.
     static std::mutex mu;
-    static auto *registry_p = new std::map<std::string, uint64_t>;
-    auto &registry = *registry_p;
+    static auto &registry = *new std::map<std::string, uint64_t>;
     std::string key;
     for (ValType v : t.params) key += static_cast<char>(v);
     key += '|';

@@ -21,8 +21,4 @@ bool ThreadExitKey::made() noexcept {
 
 bool ThreadExitKey::arm(void *value) noexcept { return made() && pthread_setspecific(key_, value) == 0; }
 
-void ThreadExitKey::disarm() noexcept {
-    if (state_.load(std::memory_order_acquire) == 2) pthread_setspecific(key_, nullptr);
-}
-
 }  // namespace lucet

@@ -34,8 +34,6 @@ public:
     // false: no key could be made (the process ran out of pthread keys), and
     // the caller keeps the value to itself or frees it.
     bool arm(void *value) noexcept;
-    // Forgets this thread's value without running the cleanup.
-    void disarm() noexcept;
 
 private:
     bool made() noexcept;

@@ -532,6 +532,7 @@ int main(int argc, char **argv) {
     if (!read_file(module_path, bytes, 4))
         return usage_error("cannot read module '" + module_path + "': " + std::strerror(errno));
     std::string so_path = module_path;
+    lucet::UniqueFd cached_so;  // a .wasm's entry in the cache, as the cache verified it
     if (bytes.size() >= 4 && std::memcmp(bytes.data(), "\0asm", 4) == 0) {
         if (load_opts.signature_public_key) {
             std::fprintf(stderr, "lucet-wasi: error: %s: refusing to load: --signature-verify runs only signed .so "
@@ -546,7 +547,7 @@ int main(int argc, char **argv) {
         opts.max_time_seconds = max_compile_time;
         opts.verbose = verbose;
         opts.target_cpu = target_cpu;
-        lucet::Result<std::string> so = lucet::make_error("not compiled");
+        lucet::Result<lucet::CachedModule> so = lucet::make_error("not compiled");
         {
             lucet::ccdrv::KillJobsOnSignal kill_jobs_on_signal;
             lucet::TtyProgress progress("lucet-wasi: compiling " + module_path);
@@ -558,7 +559,8 @@ int main(int argc, char **argv) {
             std::fprintf(stderr, "lucet-wasi: error: %s\n", so.error().to_string().c_str());
             return kExitFailure;
         }
-        so_path = so.value();
+        so_path = so.value().path;
+        cached_so = std::move(so.value().file);
     }
     bytes.clear();
     bytes.shrink_to_fit();
@@ -584,7 +586,8 @@ int main(int argc, char **argv) {
             return usage_error(std::string(p.read_only ? "--dir-ro: " : "--dir: ") + st.error().to_string());
     }
 
-    auto module = lucet::DlModule::load(so_path, load_opts);
+    auto module = cached_so ? lucet::DlModule::load(std::move(cached_so), so_path, load_opts)
+                            : lucet::DlModule::load(so_path, load_opts);
     if (!module.ok()) {
         std::fprintf(stderr, "lucet-wasi: error: %s\n", module.error().to_string().c_str());
         return kExitFailure;

@@ -14,14 +14,17 @@ using namespace lucet::capi;
 
 namespace {
 
-lucet_error load_module(const char *fn, const char *path, const ModuleLoadOptions &opts,
-                        struct lucet_dl_module **mod_out) {
-    auto m = DlModule::load(path, opts);
+lucet_error insert_module(const char *fn, Result<std::shared_ptr<DlModule>> m, struct lucet_dl_module **mod_out) {
     if (!m) return fail(lucet_error_dl, m.error().to_string());
     uint64_t h = modules().insert(std::move(m.value()));
     if (!h) return fail(lucet_error_internal, std::string(fn) + ": too many module handles");
     *mod_out = to_handle<lucet_dl_module>(h);
     return ok();
+}
+
+lucet_error load_module(const char *fn, const char *path, const ModuleLoadOptions &opts,
+                        struct lucet_dl_module **mod_out) {
+    return insert_module(fn, DlModule::load(path, opts), mod_out);
 }
 
 }  // namespace
@@ -110,6 +113,18 @@ LUCET_API enum lucet_error lucet_compile_wasm_file_with_options(const char *wasm
     return ok();
 } LUCET_CAPI_CATCH
 
+namespace {
+
+// The cache's entry for `wasm_path`, loaded from the file it verified.
+lucet_error load_cached(const char *fn, const char *wasm_path, const CompileOptions &opts,
+                        struct lucet_dl_module **mod_out) {
+    auto so = compile_cached(wasm_path, opts);
+    if (!so) return fail(lucet_error_compile, so.error().to_string());
+    return insert_module(fn, DlModule::load(std::move(so.value().file), so.value().path), mod_out);
+}
+
+}  // namespace
+
 LUCET_API enum lucet_error lucet_dl_module_load_wasm_with_options(const char *wasm_path,
                                                                   const struct lucet_compile_options *options,
                                                                   struct lucet_dl_module **mod_out) try {
@@ -120,9 +135,7 @@ LUCET_API enum lucet_error lucet_dl_module_load_wasm_with_options(const char *wa
     opts.target_cpu = "native";  // the cache is this machine's
     if (lucet_error e = compile_options("lucet_dl_module_load_wasm_with_options", options, opts); e != lucet_error_ok)
         return e;
-    auto so = compile_cached(wasm_path, opts);
-    if (!so) return fail(lucet_error_compile, so.error().to_string());
-    return lucet_dl_module_load(so.value().c_str(), mod_out);
+    return load_cached("lucet_dl_module_load_wasm_with_options", wasm_path, opts, mod_out);
 } LUCET_CAPI_CATCH
 
 LUCET_API enum lucet_error lucet_compile_wasm_file(const char *wasm_path, const char *so_path, int opt_level) try {
@@ -145,7 +158,5 @@ LUCET_API enum lucet_error lucet_dl_module_load_wasm(const char *wasm_path, int 
     CompileOptions opts;
     opts.opt_level = opt_level;
     opts.target_cpu = "native";  // the cache is this machine's
-    auto so = compile_cached(wasm_path, opts);
-    if (!so) return fail(lucet_error_compile, so.error().to_string());
-    return lucet_dl_module_load(so.value().c_str(), mod_out);
+    return load_cached("lucet_dl_module_load_wasm", wasm_path, opts, mod_out);
 } LUCET_CAPI_CATCH

@@ -1,6 +1,7 @@
 // cache_dir.cpp: the compile cache's directory: ownership and mode checks,
 // LRU eviction and clearing (see compile_cache.h).
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,7 +52,7 @@ Name classify(const std::string &n) {
     if (hex != 64) return {};
     std::string rest = n.substr(64);
     if (rest == ".so" || rest == ".sum") return {Name::Entry, n.substr(0, 64)};
-    if (rest == ".ccv" || rest == ".wix") return {Name::Record, n.substr(0, 64)};  // cc_version, the .wasm index
+    if (rest == ".ccv" || rest == ".wix") return {Name::Record, n.substr(0, 64)};  // cc_identity stamps, the .wasm index
     if (rest.rfind(".so.tmp", 0) == 0 || rest.rfind(".sum.tmp", 0) == 0 || rest.rfind(".ccv.tmp", 0) == 0 ||
         rest.rfind(".wix.tmp", 0) == 0)
         return {Name::Temp, n.substr(0, 64)};
@@ -63,19 +64,21 @@ struct Entry {
     struct timespec used {};  // the .so's mtime
 };
 
-// Calls fn(name, kind, key, stat) for each file of the cache in `dir`.
+// Calls fn(name, kind, key, stat) for each file of the cache open as `dir_fd`.
 template <typename Fn>
-Status scan(const std::string &dir, Fn fn) {
-    DIR *d = opendir(dir.c_str());
+Status scan(int dir_fd, const std::string &dir, Fn fn) {
+    int list_fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = list_fd < 0 ? nullptr : fdopendir(list_fd);
     if (!d) {
-        if (errno == ENOENT) return {};
-        return make_error("cannot list cache directory '" + dir + "': " + std::strerror(errno));
+        int e = errno;
+        if (list_fd >= 0) close(list_fd);
+        return make_error("cannot list cache directory '" + dir + "': " + std::strerror(e));
     }
     while (dirent *de = readdir(d)) {
         Name n = classify(de->d_name);
         if (n.kind == Name::Other) continue;
         struct stat st;
-        if (lstat((dir + "/" + de->d_name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
         fn(std::string(de->d_name), n, st);
     }
     closedir(d);
@@ -86,42 +89,54 @@ bool older(const struct timespec &a, const struct timespec &b) {
     return a.tv_sec != b.tv_sec ? a.tv_sec < b.tv_sec : a.tv_nsec < b.tv_nsec;
 }
 
-}  // namespace
-
-Status ensure_private_dir(const std::string &dir) {
+Status make_parents(const std::string &dir) {
     for (size_t i = 1; i <= dir.size(); i++) {
         if (i < dir.size() && dir[i] != '/') continue;
         std::string cur = dir.substr(0, i);
         if (mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST)
             return make_error("cannot create cache directory '" + cur + "': " + std::strerror(errno));
     }
-    struct stat st;
-    if (stat(dir.c_str(), &st) != 0)
-        return make_error("cannot use cache directory '" + dir + "': " + std::strerror(errno));
-    if (!S_ISDIR(st.st_mode)) return make_error("cache directory '" + dir + "' is not a directory");
-    std::string why = untrusted(st, "cache directory '" + dir + "'");
-    if (!why.empty())
-        return make_error("refusing the compile cache: " + why +
-                          "; fix its owner/mode (chmod go-w) or choose another directory (XDG_CACHE_HOME)");
     return {};
 }
 
-Status check_entry_file(const std::string &path) {
+}  // namespace
+
+Result<Dir> Dir::open(const std::string &path) {
+    LUCET_TRY(make_parents(path));
+    Dir d;
+    d.path_ = path;
+    // A symlink to a directory is followed: the checks below are of the
+    // directory opened, and everything after goes through its descriptor.
+    d.fd_.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!d.fd_) {
+        if (errno == ENOTDIR) return make_error("cache directory '" + path + "' is not a directory");
+        return make_error("cannot use cache directory '" + path + "': " + std::strerror(errno));
+    }
     struct stat st;
-    if (lstat(path.c_str(), &st) != 0)
-        return make_error("cannot inspect cache entry '" + path + "': " + std::strerror(errno));
-    if (!S_ISREG(st.st_mode)) return make_error("refusing cache entry '" + path + "': not a regular file");
-    std::string why = untrusted(st, "cache entry '" + path + "'");
+    if (fstat(d.fd(), &st) != 0)
+        return make_error("cannot use cache directory '" + path + "': " + std::strerror(errno));
+    std::string why = untrusted(st, "cache directory '" + path + "'");
+    if (!why.empty())
+        return make_error("refusing the compile cache: " + why +
+                          "; fix its owner/mode (chmod go-w) or choose another directory (XDG_CACHE_HOME)");
+    return d;
+}
+
+Status check_entry(int fd, const std::string &what) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) return make_error("cannot inspect cache entry '" + what + "': " + std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) return make_error("refusing cache entry '" + what + "': not a regular file");
+    std::string why = untrusted(st, "cache entry '" + what + "'");
     if (!why.empty())
         return make_error("refusing the compile cache: " + why + "; remove it (lucet-wasi --cache-clear)");
     return {};
 }
 
-Result<CacheStats> evict(const std::string &dir, uint64_t max_size, const std::string &keep) {
+Result<CacheStats> evict(const Dir &dir, uint64_t max_size, const std::string &keep) {
     std::map<std::string, Entry> entries;
     std::vector<std::string> stale;
     const time_t now = time(nullptr);
-    LUCET_TRY(scan(dir, [&](const std::string &file, const Name &n, const struct stat &st) {
+    LUCET_TRY(scan(dir.fd(), dir.path(), [&](const std::string &file, const Name &n, const struct stat &st) {
         if (n.kind == Name::Temp) {
             if (now - st.st_mtime > kStaleTempSeconds) stale.push_back(file);
             return;
@@ -139,7 +154,7 @@ Result<CacheStats> evict(const std::string &dir, uint64_t max_size, const std::s
     }));
     CacheStats removed;
     for (const std::string &f : stale)
-        if (unlink((dir + "/" + f).c_str()) == 0) removed.entries++;
+        if (unlinkat(dir.fd(), f.c_str(), 0) == 0) removed.entries++;
     uint64_t total = 0;
     std::vector<std::pair<std::string, Entry>> lru(entries.begin(), entries.end());
     for (const auto &[key, e] : lru) total += e.bytes;
@@ -148,9 +163,10 @@ Result<CacheStats> evict(const std::string &dir, uint64_t max_size, const std::s
     for (const auto &[key, e] : lru) {
         if (total <= max_size) break;
         if (key == keep) continue;
-        // The .so first: a .sum left alone is only a miss later.
-        unlink((dir + "/" + key + ".so").c_str());
-        unlink((dir + "/" + key + ".sum").c_str());
+        // The .so first: a .sum left alone is only a miss later. A process
+        // that is loading the entry holds it open: unaffected.
+        unlinkat(dir.fd(), (key + ".so").c_str(), 0);
+        unlinkat(dir.fd(), (key + ".sum").c_str(), 0);
         total -= e.bytes;
         removed.entries++;
         removed.bytes += e.bytes;
@@ -158,15 +174,21 @@ Result<CacheStats> evict(const std::string &dir, uint64_t max_size, const std::s
     return removed;
 }
 
-Result<CacheStats> clear(const std::string &dir) {
+Result<CacheStats> clear(const std::string &path) {
+    // Not checked for trust: removing entries is what a refused cache needs.
+    CacheStats removed;
+    UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) {
+        if (errno == ENOENT) return removed;
+        return make_error("cannot open cache directory '" + path + "': " + std::strerror(errno));
+    }
     std::vector<std::pair<std::string, uint64_t>> files;
-    LUCET_TRY(scan(dir, [&](const std::string &file, const Name &, const struct stat &st) {
+    LUCET_TRY(scan(dir.get(), path, [&](const std::string &file, const Name &, const struct stat &st) {
         files.emplace_back(file, static_cast<uint64_t>(st.st_size));
     }));
-    CacheStats removed;
     for (const auto &[file, size] : files) {
-        if (unlink((dir + "/" + file).c_str()) != 0)
-            return make_error("cannot remove cache file '" + dir + "/" + file + "': " + std::strerror(errno));
+        if (unlinkat(dir.get(), file.c_str(), 0) != 0)
+            return make_error("cannot remove cache file '" + path + "/" + file + "': " + std::strerror(errno));
         if (file.size() > 3 && file.compare(file.size() - 3, 3, ".so") == 0) removed.entries++;
         removed.bytes += size;
     }

@@ -1,6 +1,7 @@
 // cache_key.cpp: see cache_key.h.
 #include "compiler/cache_key.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -9,6 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 
 #include <atomic>
 #include <cctype>
@@ -24,6 +27,7 @@
 #include "compiler/cc_driver.h"
 #include "compiler/compile_cache.h"
 #include "util/elf_image.h"
+#include "util/unique_fd.h"
 
 namespace lucet::cache {
 
@@ -223,8 +227,6 @@ std::string cc_file_identity(const std::string &cc) {
     return "";
 }
 
-constexpr char kStampHeader[] = "lucet-cc-version 1\n";
-
 }  // namespace
 
 std::string file_state(const struct stat &st) {
@@ -235,78 +237,174 @@ std::string file_state(const struct stat &st) {
     return buf;
 }
 
-std::string read_record(const std::string &path, std::string_view header) {
-    if (!check_entry_file(path).ok()) return "";
-    int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return "";
+std::string temp_name(const std::string &name) {
+    static std::atomic<uint64_t> counter{0};
+    return name + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+}
+
+std::string read_record(int dir_fd, const std::string &name, std::string_view header) {
+    UniqueFd fd(openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd || !check_entry(fd.get(), name).ok()) return "";
     std::string text(1 << 16, '\0');
-    ssize_t n = read(fd, text.data(), text.size());
-    close(fd);
+    ssize_t n = read(fd.get(), text.data(), text.size());
     if (n <= 0 || static_cast<size_t>(n) >= text.size()) return "";
     text.resize(static_cast<size_t>(n));
     if (text.compare(0, header.size(), header) != 0) return "";
     return text.substr(header.size());
 }
 
-void write_record(const std::string &path, std::string_view header, const std::string &body) {
-    static std::atomic<uint64_t> counter{0};
-    std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
-    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+void write_record(int dir_fd, const std::string &name, std::string_view header, const std::string &body) {
+    std::string tmp = temp_name(name);
+    int fd = openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
     if (fd < 0) return;
     std::string text = std::string(header) + body;
     bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
     ok = close(fd) == 0 && ok;
-    if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) unlink(tmp.c_str());
+    if (!ok || renameat(dir_fd, tmp.c_str(), dir_fd, name.c_str()) != 0) unlinkat(dir_fd, tmp.c_str(), 0);
 }
 
-Result<std::string> cc_version(const std::string &cc, const std::string &cache_dir) {
+namespace {
+
+// Runs the C compiler twice: `--version`, and its preprocessor verbosely on
+// nothing, which lists where it looks for <...> headers.
+Result<CcIdentity> probe_cc(const std::string &cc, const ccdrv::Limits &limits) {
+    CcIdentity id;
+    auto out = ccdrv::capture_output(cc + " --version", "'" + cc + " --version'", 1 << 16, limits);
+    if (!out.ok()) return make_error("cannot identify the C compiler for the cache key: " + out.error().to_string());
+    id.version = out.value();
+    auto search = ccdrv::capture_output(cc + " -E -v -x c /dev/null", "'" + cc + " -E -v' (its include directories)",
+                                        1 << 16, limits);
+    if (!search.ok()) {
+        // Out of time is an error; a compiler that cannot do this is one
+        // whose include directories are unknown (it may still compile: a
+        // wrapper that takes only what lucetc gives it).
+        if (limits.deadline && std::chrono::steady_clock::now() >= *limits.deadline)
+            return make_error("cannot identify the C compiler for the cache key: " + search.error().to_string());
+        id.include_dirs_known = false;
+        return id;
+    }
+    bool in_list = false;
+    for (size_t i = 0, j; i < search.value().size(); i = j + 1) {
+        j = search.value().find('\n', i);
+        if (j == std::string::npos) j = search.value().size();
+        std::string line = search.value().substr(i, j - i);
+        if (line.rfind("#include <...> search starts here:", 0) == 0) in_list = true;
+        else if (line.rfind("End of search list.", 0) == 0) in_list = false;
+        else if (in_list && line.size() > 1 && line[0] == ' ' && line[1] == '/') id.include_dirs.push_back(line.substr(1));
+    }
+    return id;
+}
+
+constexpr char kStampHeader[] = "lucet-cc-version 2\n";
+
+std::string identity_record(const CcIdentity &id) {
+    std::string body;
+    for (const std::string &d : id.include_dirs) body += "include " + d + "\n";
+    return body + "version\n" + id.version;
+}
+
+std::optional<CcIdentity> parse_identity_record(const std::string &body) {
+    CcIdentity id;
+    for (size_t i = 0, j; i < body.size(); i = j + 1) {
+        j = body.find('\n', i);
+        if (j == std::string::npos) return std::nullopt;
+        std::string line = body.substr(i, j - i);
+        if (line == "version") {
+            id.version = body.substr(j + 1);
+            if (id.version.empty()) return std::nullopt;
+            return id;
+        }
+        if (line.rfind("include /", 0) != 0) return std::nullopt;
+        id.include_dirs.push_back(line.substr(8));
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string simde_state(const CcIdentity &id) {
+    if (!id.include_dirs_known) return "unknown";
+    for (const std::string &d : id.include_dirs) {
+        const std::string header = d + "/simde/wasm/simd128.h";
+        struct stat st;
+        if (stat(header.c_str(), &st) != 0) continue;
+        // The header cc finds first, and the common headers beside it in
+        // simde/ that it includes (simde-common.h, hedley.h, ...).
+        std::string state = header + "|" + file_state(st) + "\n";
+        const std::string root = d + "/simde";
+        int fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *dir = fd < 0 ? nullptr : fdopendir(fd);
+        if (!dir) {
+            if (fd >= 0) close(fd);
+            return state + "unreadable " + root;
+        }
+        std::vector<std::string> files;
+        while (dirent *de = readdir(dir)) {
+            if (fstatat(fd, de->d_name, &st, 0) == 0 && S_ISREG(st.st_mode))
+                files.push_back(std::string(de->d_name) + "|" + file_state(st) + "\n");
+        }
+        closedir(dir);
+        std::sort(files.begin(), files.end());
+        for (const std::string &f : files) state += f;
+        return state;
+    }
+    return "none";
+}
+
+Result<CcIdentity> cc_identity(const std::string &cc, int dir_fd, const ccdrv::Limits &limits) {
     static std::mutex mu;
-    static std::map<std::string, std::string> known;
+    static std::map<std::string, CcIdentity> known;
     {
         std::lock_guard<std::mutex> lock(mu);
         if (auto it = known.find(cc); it != known.end()) return it->second;
     }
     // A stamp in the cache directory, named by the compiler file's identity,
-    // spares a cached module's run the `cc --version` process (~3 ms).
+    // spares a cached module's run the probes (~2 ms and ~6 ms).
     std::string stamp;
-    if (!cache_dir.empty()) {
-        std::string id = cc_file_identity(cc);
-        if (!id.empty()) stamp = cache_dir + "/" + blake2b_hex(id.data(), id.size()) + ".ccv";
+    if (dir_fd >= 0) {
+        std::string file = cc_file_identity(cc);
+        if (!file.empty()) stamp = blake2b_hex(file.data(), file.size()) + ".ccv";
     }
-    std::string version = stamp.empty() ? "" : read_record(stamp, kStampHeader);
-    if (version.empty()) {
-        auto out = ccdrv::capture_output(cc + " --version", "'" + cc + " --version'", 1 << 16);
-        if (!out.ok())
-            return make_error("cannot identify the C compiler for the cache key: " + out.error().to_string());
-        version = out.value();
-        if (!stamp.empty() && !version.empty()) write_record(stamp, kStampHeader, version);
+    std::optional<CcIdentity> id;
+    if (!stamp.empty()) id = parse_identity_record(read_record(dir_fd, stamp, kStampHeader));
+    if (!id) {
+        auto probed = probe_cc(cc, limits);
+        if (!probed.ok()) return probed.error();
+        id = std::move(probed.value());
+        if (!stamp.empty() && id->include_dirs_known) write_record(dir_fd, stamp, kStampHeader, identity_record(*id));
     }
     std::lock_guard<std::mutex> lock(mu);
-    known.emplace(cc, version);
-    return version;
+    known.emplace(cc, *id);
+    return *id;
 }
 
-Result<std::string> cache_key(const std::string &bytes, const CompileOptions &opts, const std::string &cache_dir) {
+Result<std::string> cache_key(const std::string &bytes, const CompileOptions &opts, int dir_fd) {
     if (sodium_init() < 0) return make_error("cannot initialise libsodium");
-    return cache_key_of_module(blake2b_hex(bytes.data(), bytes.size()), opts, cache_dir);
+    return cache_key_of_module(blake2b_hex(bytes.data(), bytes.size()), opts, dir_fd);
 }
 
-Result<std::string> cache_key_of_module(const std::string &module_hash, const CompileOptions &opts,
-                                        const std::string &cache_dir) {
+Result<std::string> cache_key_of_module(const std::string &module_hash, const CompileOptions &opts, int dir_fd) {
     if (sodium_init() < 0) return make_error("cannot initialise libsodium");
     auto identity = compiler_build_identity();
     if (!identity.ok()) return identity.error();
     const std::string cc = cc_command(opts);
-    auto version = cc_version(cc, cache_dir);
-    if (!version.ok()) return version.error();
+    ccdrv::Limits limits;
+    limits.max_memory = opts.max_memory;
+    limits.cpu_seconds = limits.time_limit_seconds = opts.max_time_seconds;
+    if (opts.max_time_seconds)
+        limits.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::min<uint64_t>(opts.max_time_seconds, 1ull << 32));
+    auto cc_id = cc_identity(cc, dir_fd, limits);
+    if (!cc_id.ok()) return cc_id.error();
     Hasher h;
-    // 3: .sum = module_checksum_fd; 4: the module by its BLAKE2b (the .wasm index)
-    h.field("lucet-compile-cache", "4");
+    // 3: .sum = module_checksum_fd; 4: the module by its BLAKE2b (the .wasm
+    // index); 5: the SIMDe headers' states, .sum names its key
+    h.field("lucet-compile-cache", "5");
     h.field("module-blake2b", module_hash);
     h.field("compiler", compiler_version());
     h.field("compiler-build", identity.value());
     h.field("cc", cc);
-    h.field("cc-version", version.value());
+    h.field("cc-version", cc_id.value().version);
+    h.field("simde", simde_state(cc_id.value()));
     for (const char *name : kCcEnv) {
         const char *v = std::getenv(name);
         h.field(name, v ? std::string("=") + v : std::string());

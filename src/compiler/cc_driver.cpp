@@ -1,6 +1,7 @@
 // cc_driver.cpp: see cc_driver.h.
 #include "compiler/cc_driver.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -148,6 +149,38 @@ bool says_out_of_memory(const std::string &text) {
 
 bool says_cpu_limit(const std::string &text) { return text.find("CPU time limit exceeded") != std::string::npos; }
 
+// Whether a live process other than `leader` (the job's shell, a zombie
+// not yet reaped by us) is in the process group `leader`: /proc/N/stat's
+// state and pgrp fields. Unknown (no /proc): true.
+bool group_has_others(pid_t leader) {
+    DIR *d = opendir("/proc");
+    if (!d) return true;
+    bool found = false;
+    while (dirent *de = readdir(d)) {
+        char *end = nullptr;
+        long n = std::strtol(de->d_name, &end, 10);
+        if (n <= 0 || *end || n == leader) continue;
+        char path[64], buf[512];
+        std::snprintf(path, sizeof path, "/proc/%ld/stat", n);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t len = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (len <= 0) continue;
+        buf[len] = '\0';
+        const char *p = std::strrchr(buf, ')');  // the name may contain spaces and parentheses
+        char state = 0;
+        long ppid = 0, pgrp = 0;
+        if (p && std::sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == leader && state != 'Z' &&
+            state != 'X') {
+            found = true;
+            break;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
 enum class Ending { Exited, Deadline, Cancelled };
 
 // Waits for the job's shell to exit without reaping it; kills its group at
@@ -184,7 +217,8 @@ Ending wait_exit(pid_t pid, const Limits &limits, const std::atomic<bool> &cance
         // cc1/as may outlive the shell for a moment: kill them too and wait
         // (a bounded while) until the group is gone, so that no C compiler
         // is still running, or writing into the temp dir, once we return.
-        for (int i = 0; i < 1000 && kill(-pid, SIGKILL) == 0; i++) usleep(2000);
+        // The shell itself stays in the group as a zombie until reaped.
+        for (int i = 0; i < 1000 && kill(-pid, SIGKILL) == 0 && group_has_others(pid); i++) usleep(2000);
     }
     return ending;
 }
@@ -303,14 +337,15 @@ Status run_jobs(const std::vector<Job> &jobs, unsigned parallel, const Limits &l
     return failure;
 }
 
-Result<std::string> capture_output(const std::string &command, const std::string &what, size_t max_bytes) {
+Result<std::string> capture_output(const std::string &command, const std::string &what, size_t max_bytes,
+                                   const Limits &limits) {
     TempDir dir;
     LUCET_TRY(dir.create());
     Job job;
     job.command = command;
     job.stderr_path = dir.path() + "/output";
     job.what = what;
-    LUCET_TRY(run_jobs({job}, 1));
+    LUCET_TRY(run_jobs({job}, 1, limits));
     return read_tail(job.stderr_path, max_bytes);
 }
 

@@ -89,7 +89,9 @@ private:
 Status write_file(const std::string &path, const std::string &data);
 
 // Runs `command` through /bin/sh and returns its stdout and stderr together
-// (at most `max_bytes`); an error when it cannot start or exits non-zero.
-Result<std::string> capture_output(const std::string &command, const std::string &what, size_t max_bytes);
+// (at most `max_bytes`); an error when it cannot start, exits non-zero or
+// meets a limit (then it is killed at once).
+Result<std::string> capture_output(const std::string &command, const std::string &what, size_t max_bytes,
+                                   const Limits &limits = {});
 
 }  // namespace lucet::ccdrv

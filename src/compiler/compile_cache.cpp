@@ -3,11 +3,12 @@
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -16,111 +17,153 @@
 #include <vector>
 
 #include "compiler/cache_key.h"
+#include "compiler/cc_driver.h"
+#include "util/file_bytes.h"
 #include "util/size.h"
 
 namespace lucet {
 
 namespace {
 
-std::string unique_temp(const std::string &path) {
-    static std::atomic<uint64_t> counter{0};
-    return path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+constexpr char kSumHeader[] = "lucet-cache-sum 2\n";
+
+// What <key>.sum holds for an entry whose .so has the checksum `checksum`:
+// the key too, so that an entry renamed to another key is a miss.
+std::string sum_text(const std::string &key, const std::string &checksum) {
+    return std::string(kSumHeader) + key + "\n" + checksum + "\n";
 }
 
-Status rename_over(const std::string &tmp, const std::string &path) {
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        int e = errno;
-        unlink(tmp.c_str());
-        return make_error("cannot write '" + path + "': " + std::strerror(e));
-    }
-    return {};
-}
-
-// The checksum recorded for an entry, or "" when there is none.
-Result<std::string> read_sum(const std::string &sum_path) {
-    int fd = open(sum_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
+// The text of <key>.sum, or "" when there is none; an error when it is not
+// this user's private file.
+Result<std::string> read_sum(const cache::Dir &dir, const std::string &name) {
+    UniqueFd fd(openat(dir.fd(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd) {
         if (errno == ENOENT) return std::string();
-        return make_error("cannot open cache entry '" + sum_path + "': " + std::strerror(errno));
+        return make_error("cannot open cache entry '" + dir.file(name) + "': " + std::strerror(errno));
     }
-    char buf[128];
-    ssize_t n = read(fd, buf, sizeof buf);
-    close(fd);
+    LUCET_TRY(cache::check_entry(fd.get(), dir.file(name)));
+    char buf[256];
+    ssize_t n = read(fd.get(), buf, sizeof buf);
     return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
-enum class Lookup { Hit, Miss };
-
-// A hit only when both files pass the ownership checks and the .so's checksum
-// (cache::module_checksum_fd: all but the data image) is the recorded one; a hit refreshes the .so's mtime (the LRU clock). An
-// entry that fails the checks is an error; a corrupt one is removed (a miss).
-Result<Lookup> lookup(const std::string &so, const std::string &sum) {
-    struct stat st;
-    if (lstat(so.c_str(), &st) != 0) {
-        if (errno == ENOENT) return Lookup::Miss;
-        return make_error("cannot inspect cache entry '" + so + "': " + std::strerror(errno));
+// The entry <key>.so open, when it is a hit: both files pass the ownership
+// checks and <key>.sum holds this key and the .so's checksum
+// (cache::module_checksum_fd: all but the data image). A hit refreshes the
+// .so's mtime (the LRU clock). An empty descriptor is a miss: no entry (or
+// one removed meanwhile by another process's eviction), or a corrupt one,
+// which is removed. An entry that fails the checks is an error.
+Result<UniqueFd> lookup(const cache::Dir &dir, const std::string &key) {
+    const std::string so_name = key + ".so", sum_name = key + ".sum";
+    UniqueFd so(openat(dir.fd(), so_name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!so) {
+        if (errno == ENOENT) return UniqueFd();
+        if (errno == ELOOP) return make_error("refusing cache entry '" + dir.file(so_name) + "': not a regular file");
+        return make_error("cannot open cache entry '" + dir.file(so_name) + "': " + std::strerror(errno));
     }
-    LUCET_TRY(cache::check_entry_file(so));
-    if (lstat(sum.c_str(), &st) == 0) LUCET_TRY(cache::check_entry_file(sum));
-    auto want = read_sum(sum);
+    LUCET_TRY(cache::check_entry(so.get(), dir.file(so_name)));
+    auto want = read_sum(dir, sum_name);
     if (!want.ok()) return want.error();
-    int fd = open(so.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return make_error("cannot open cache entry '" + so + "': " + std::strerror(errno));
-    auto have = cache::module_checksum_fd(fd);
-    if (have.ok() && have.value() == want.value()) {
-        futimens(fd, nullptr);
+    auto have = cache::module_checksum_fd(so.get());
+    if (have.ok() && want.value() == sum_text(key, have.value())) {
+        futimens(so.get(), nullptr);
         // Entries written before entries were made read-only: the loader
         // maps the data image only from a file nobody may write.
-        if (fstat(fd, &st) == 0 && (st.st_mode & S_IWUSR)) fchmod(fd, 0400);
-        close(fd);
-        return Lookup::Hit;
+        struct stat st;
+        if (fstat(so.get(), &st) == 0 && (st.st_mode & S_IWUSR)) fchmod(so.get(), 0400);
+        return so;
     }
-    close(fd);
-    unlink(sum.c_str());
-    unlink(so.c_str());
-    return Lookup::Miss;
+    unlinkat(dir.fd(), sum_name.c_str(), 0);
+    unlinkat(dir.fd(), so_name.c_str(), 0);
+    return UniqueFd();
 }
 
-// Compiles `bytes` into <key>.so and records its checksum in <key>.sum: both
-// written under temporary names, made read-only (0400) and renamed into
-// place, the checksum first (a reader between the renames sees a mismatch: a
-// miss). Read-only because the loader maps a module's data image straight
-// from its file only when nobody can write the file (runtime/module_file.cpp):
-// a writable entry would be copied at every start. Removing or replacing an
-// entry needs only the directory's write permission.
-Status store(const std::string &name, const std::string &bytes, const CompileOptions &opts, const std::string &so,
-             const std::string &sum) {
-    std::string tmp_so = unique_temp(so), tmp_sum = unique_temp(sum);
-    Status st = compile_bytes(std::vector<uint8_t>(bytes.begin(), bytes.end()), tmp_so, opts);
-    if (!st.ok()) {
-        unlink(tmp_so.c_str());
-        return make_error(name + ": " + st.error().to_string());
+// Copies the file `from` to `to` (both open), in the kernel.
+Status copy_file(int from, int to) {
+    for (;;) {
+        ssize_t n = sendfile(to, from, nullptr, 1 << 30);
+        if (n == 0) return {};
+        if (n < 0 && errno != EINTR) return make_error(std::strerror(errno));
     }
-    int fd = open(tmp_so.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    Result<std::string> digest = fd < 0 ? Result<std::string>(make_error(std::strerror(errno)))
-                                        : cache::module_checksum_fd(fd);
-    bool moded = fd >= 0 && fchmod(fd, 0400) == 0;
-    if (fd >= 0) close(fd);
-    if (!digest.ok() || !moded) {
-        unlink(tmp_so.c_str());
-        return make_error("cannot checksum the new cache entry '" + tmp_so + "': " +
-                          (digest.ok() ? std::strerror(errno) : digest.error().to_string()));
+}
+
+// Puts the compiled `built` into the cache as the temporary `tmp` (renamed
+// when on the cache's file system, else copied) and opens it there.
+Result<UniqueFd> place(const cache::Dir &dir, const std::string &built, const std::string &tmp) {
+    if (renameat(AT_FDCWD, built.c_str(), dir.fd(), tmp.c_str()) != 0) {
+        if (errno != EXDEV)
+            return make_error("cannot write cache entry '" + dir.file(tmp) + "': " + std::strerror(errno));
+        UniqueFd src(open(built.c_str(), O_RDONLY | O_CLOEXEC));
+        UniqueFd dst(openat(dir.fd(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        Status copied = !src || !dst ? make_error(std::strerror(errno)) : copy_file(src.get(), dst.get());
+        if (copied.ok() && fsync(dst.get()) != 0) copied = make_error(std::strerror(errno));
+        if (copied.ok() && close(dst.release()) != 0) copied = make_error(std::strerror(errno));
+        if (!copied.ok()) {
+            unlinkat(dir.fd(), tmp.c_str(), 0);
+            return make_error("cannot write cache entry '" + dir.file(tmp) + "': " + copied.error().to_string());
+        }
     }
-    int sfd = open(tmp_sum.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
-    bool written = sfd >= 0 && write(sfd, digest.value().data(), digest.value().size()) ==
-                                   static_cast<ssize_t>(digest.value().size());
-    int e = errno;
-    if (sfd >= 0 && close(sfd) != 0) written = false;
+    UniqueFd fd(openat(dir.fd(), tmp.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd) {
+        int e = errno;
+        unlinkat(dir.fd(), tmp.c_str(), 0);
+        return make_error("cannot open the new cache entry '" + dir.file(tmp) + "': " + std::strerror(e));
+    }
+    return fd;
+}
+
+// Compiles `bytes` in a private temporary directory and stores the result
+// as the entry <key>: <key>.so and <key>.sum written under temporary names,
+// made read-only (0400) and renamed into place, the .sum first (a reader
+// between the renames sees a mismatch: a miss). Read-only because the loader
+// maps a module's data image straight from its file only when nobody can
+// write the file (runtime/module_file.cpp): a writable entry would be copied
+// at every start. Removing or replacing an entry needs only the directory's
+// write permission. Returns the new .so, open.
+Result<UniqueFd> store(const std::string &name, const std::string &bytes, const CompileOptions &opts,
+                       const cache::Dir &dir, const std::string &key) {
+    ccdrv::TempDir work;
+    LUCET_TRY(work.create());
+    const std::string built = work.path() + "/module.so";
+    Status st = compile_bytes(std::vector<uint8_t>(bytes.begin(), bytes.end()), built, opts);
+    if (!st.ok()) return make_error(name + ": " + st.error().to_string());
+    const std::string so_name = key + ".so", sum_name = key + ".sum";
+    const std::string tmp_so = cache::temp_name(so_name), tmp_sum = cache::temp_name(sum_name);
+    auto fd = place(dir, built, tmp_so);
+    if (!fd.ok()) return fd.error();
+    Result<std::string> digest = cache::module_checksum_fd(fd.value().get());
+    if (!digest.ok() || fchmod(fd.value().get(), 0400) != 0) {
+        std::string why = digest.ok() ? std::strerror(errno) : digest.error().to_string();
+        unlinkat(dir.fd(), tmp_so.c_str(), 0);
+        return make_error("cannot checksum the new cache entry '" + dir.file(tmp_so) + "': " + why);
+    }
+    const std::string text = sum_text(key, digest.value());
+    UniqueFd sfd(openat(dir.fd(), tmp_sum.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400));
+    int e = 0;
+    bool written = sfd && write_all(sfd.get(), text.data(), text.size()) == 0;
+    if (!written) e = errno;
+    if (sfd && close(sfd.release()) != 0 && written) written = false, e = errno;
+    if (written && renameat(dir.fd(), tmp_sum.c_str(), dir.fd(), sum_name.c_str()) != 0) written = false, e = errno;
+    if (written && renameat(dir.fd(), tmp_so.c_str(), dir.fd(), so_name.c_str()) != 0) written = false, e = errno;
     if (!written) {
-        unlink(tmp_sum.c_str());
-        unlink(tmp_so.c_str());
-        return make_error("cannot write cache entry '" + tmp_sum + "': " + std::strerror(e));
+        unlinkat(dir.fd(), tmp_sum.c_str(), 0);
+        unlinkat(dir.fd(), tmp_so.c_str(), 0);
+        return make_error("cannot write cache entry '" + dir.file(sum_name) + "': " + std::strerror(e));
     }
-    if (Status r = rename_over(tmp_sum, sum); !r.ok()) {
-        unlink(tmp_so.c_str());
-        return r;
-    }
-    return rename_over(tmp_so, so);
+    return std::move(fd.value());
+}
+
+// `opts` with what is left of its time bound after `start` (the C
+// compiler's probe for the key came out of it); an error when none is left.
+Result<CompileOptions> remaining_time(const CompileOptions &opts, std::chrono::steady_clock::time_point start) {
+    CompileOptions o = opts;
+    if (!opts.max_time_seconds) return o;
+    auto spent = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+    if (static_cast<uint64_t>(spent) >= opts.max_time_seconds)
+        return make_error("the compile time limit of " + std::to_string(opts.max_time_seconds) +
+                          " s was spent identifying the C compiler");
+    o.max_time_seconds = opts.max_time_seconds - static_cast<uint64_t>(spent);
+    return o;
 }
 
 }  // namespace
@@ -159,88 +202,118 @@ Result<uint64_t> default_cache_max_size() {
 }
 
 Status compile_file_atomic(const std::string &input, const std::string &output, const CompileOptions &opts) {
-    std::string tmp = unique_temp(output);
+    std::string tmp = cache::temp_name(output);
     Status st = compile_file(input, tmp, opts);
     if (!st) {
         unlink(tmp.c_str());
         return st;
     }
-    return rename_over(tmp, output);
+    if (std::rename(tmp.c_str(), output.c_str()) != 0) {
+        int e = errno;
+        unlink(tmp.c_str());
+        return make_error("cannot write '" + output + "': " + std::strerror(e));
+    }
+    return {};
 }
 
 namespace {
 
-// The entry of the module whose BLAKE2b is `module_hash`: its key and files,
-// and whether it is a valid hit (lookup).
+using Clock = std::chrono::steady_clock;
+
+// The entry of the module whose BLAKE2b is `module_hash`: its key, and the
+// .so open when it is a valid hit (lookup).
 struct EntryFiles {
-    std::string key, so, sum;
-    bool hit = false;
+    std::string key;
+    UniqueFd hit;
 };
-Result<EntryFiles> find_entry(const std::string &module_hash, const CompileOptions &opts, const std::string &cache_dir) {
-    auto key = cache::cache_key_of_module(module_hash, opts, cache_dir);
+Result<EntryFiles> find_entry(const std::string &module_hash, const CompileOptions &opts, const cache::Dir &dir) {
+    auto key = cache::cache_key_of_module(module_hash, opts, dir.fd());
     if (!key.ok()) return key.error();
-    EntryFiles e{key.value(), cache_dir + "/" + key.value() + ".so", cache_dir + "/" + key.value() + ".sum"};
-    auto found = lookup(e.so, e.sum);
+    auto found = lookup(dir, key.value());
     if (!found.ok()) return found.error();
-    e.hit = found.value() == Lookup::Hit;
-    return e;
+    return EntryFiles{key.value(), std::move(found.value())};
 }
 
+CachedModule hit(const cache::Dir &dir, EntryFiles &e) { return {dir.file(e.key + ".so"), std::move(e.hit)}; }
+
 // The entry for `bytes` whose BLAKE2b is `module_hash` (a hit, or compiled now).
-Result<std::string> cached_entry(const std::string &name, const std::string &bytes, const std::string &module_hash,
-                                 const CompileOptions &opts, const std::string &cache_dir, uint64_t max_size) {
-    auto e = find_entry(module_hash, opts, cache_dir);
+Result<CachedModule> cached_entry(const std::string &name, const std::string &bytes, const std::string &module_hash,
+                                  const CompileOptions &opts, const cache::Dir &dir, uint64_t max_size,
+                                  Clock::time_point start) {
+    auto e = find_entry(module_hash, opts, dir);
     if (!e.ok()) return e.error();
-    const std::string &so = e.value().so;
-    if (e.value().hit) return so;
-    LUCET_TRY(store(name, bytes, opts, so, e.value().sum));
-    auto evicted = cache::evict(cache_dir, max_size, e.value().key);
+    if (e.value().hit) return hit(dir, e.value());
+    auto budget = remaining_time(opts, start);
+    if (!budget.ok()) return make_error(name + ": " + budget.error().to_string());
+    auto fd = store(name, bytes, budget.value(), dir, e.value().key);
+    if (!fd.ok()) return fd.error();
+    auto evicted = cache::evict(dir, max_size, e.value().key);
     if (!evicted.ok()) return evicted.error();
-    return so;
+    return CachedModule{dir.file(e.value().key + ".so"), std::move(fd.value())};
 }
 
 constexpr char kIndexHeader[] = "lucet-wasm-index 1\n";
 
-}  // namespace
-
-Result<std::string> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts,
-                                   const std::string &cache_dir, uint64_t max_size) {
-    LUCET_TRY(cache::ensure_private_dir(cache_dir));
-    return cached_entry(name, bytes, cache::blake2b_hex(bytes.data(), bytes.size()), opts, cache_dir, max_size);
+struct DefaultPlace {
+    std::string dir;
+    uint64_t max_size = 0;
+};
+Result<DefaultPlace> default_place() {
+    auto max_size = default_cache_max_size();
+    if (!max_size.ok()) return max_size.error();
+    auto dir = default_cache_dir();
+    if (!dir.ok()) return dir.error();
+    return DefaultPlace{dir.value(), max_size.value()};
 }
 
-Result<std::string> compile_cached_file(const std::string &wasm_path, const CompileOptions &opts,
-                                        const std::string &cache_dir, uint64_t max_size) {
-    LUCET_TRY(cache::ensure_private_dir(cache_dir));
-    int fd = open(wasm_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return make_error(wasm_path + ": cannot open: " + std::strerror(errno));
-    struct Closer {
-        int fd;
-        ~Closer() { close(fd); }
-    } closer{fd};
+}  // namespace
+
+Result<CachedModule> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts,
+                                    const std::string &cache_dir, uint64_t max_size) {
+    const Clock::time_point start = Clock::now();
+    auto dir = cache::Dir::open(cache_dir);
+    if (!dir.ok()) return dir.error();
+    return cached_entry(name, bytes, cache::blake2b_hex(bytes.data(), bytes.size()), opts, dir.value(), max_size,
+                        start);
+}
+
+Result<CachedModule> compile_cached_file(const std::string &wasm_path, const CompileOptions &opts,
+                                         const std::string &cache_dir, uint64_t max_size) {
+    const Clock::time_point start = Clock::now();
+    auto opened = cache::Dir::open(cache_dir);
+    if (!opened.ok()) return opened.error();
+    const cache::Dir &dir = opened.value();
+    UniqueFd fd(open(wasm_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return make_error(wasm_path + ": cannot open: " + std::strerror(errno));
     struct stat before;
-    if (fstat(fd, &before) != 0) return make_error(wasm_path + ": cannot stat: " + std::strerror(errno));
+    if (fstat(fd.get(), &before) != 0) return make_error(wasm_path + ": cannot stat: " + std::strerror(errno));
     // The index: <hash of the file's identity>.wix holds the module's BLAKE2b,
     // so a hit neither reads nor hashes the .wasm (16 MiB: ~25 ms).
     std::string index;
     if (S_ISREG(before.st_mode)) {
         std::string id = "wasm|" + cache::file_state(before);
-        index = cache_dir + "/" + cache::blake2b_hex(id.data(), id.size()) + ".wix";
-        std::string hash = cache::read_record(index, kIndexHeader);
+        index = cache::blake2b_hex(id.data(), id.size()) + ".wix";
+        std::string hash = cache::read_record(dir.fd(), index, kIndexHeader);
         if (hash.size() == 64) {
-            auto e = find_entry(hash, opts, cache_dir);
+            auto e = find_entry(hash, opts, dir);
             if (!e.ok()) return e.error();
-            if (e.value().hit) return e.value().so;
+            if (e.value().hit) return hit(dir, e.value());
         }
     }
+    if (S_ISREG(before.st_mode) && static_cast<uint64_t>(before.st_size) > kMaxWasmBytes)
+        return make_error(wasm_path + ": " + std::to_string(before.st_size) + " bytes, larger than the limit of " +
+                          std::to_string(kMaxWasmBytes) + " bytes for a module");
     std::string bytes;
     if (S_ISREG(before.st_mode)) bytes.reserve(static_cast<size_t>(before.st_size));
     char buf[1 << 16];
-    for (ssize_t n; (n = read(fd, buf, sizeof buf)) != 0;) {
+    for (ssize_t n; (n = read(fd.get(), buf, sizeof buf)) != 0;) {
         if (n < 0) {
             if (errno == EINTR) continue;
             return make_error(wasm_path + ": cannot read: " + std::strerror(errno));
         }
+        if (bytes.size() + static_cast<size_t>(n) > kMaxWasmBytes)
+            return make_error(wasm_path + ": larger than the limit of " + std::to_string(kMaxWasmBytes) +
+                              " bytes for a module");
         bytes.append(buf, static_cast<size_t>(n));
     }
     const std::string hash = cache::blake2b_hex(bytes.data(), bytes.size());
@@ -250,28 +323,24 @@ Result<std::string> compile_cached_file(const std::string &wasm_path, const Comp
     // names two contents.
     // Written once the entry exists: a compile that fails leaves nothing.
     struct stat after;
-    const bool stable = !index.empty() && fstat(fd, &after) == 0 &&
+    const bool stable = !index.empty() && fstat(fd.get(), &after) == 0 &&
                         cache::file_state(before) == cache::file_state(after) &&
                         std::max(before.st_mtime, before.st_ctime) + 2 <= time(nullptr);
-    auto so = cached_entry(wasm_path, bytes, hash, opts, cache_dir, max_size);
-    if (so.ok() && stable) cache::write_record(index, kIndexHeader, hash);
+    auto so = cached_entry(wasm_path, bytes, hash, opts, dir, max_size, start);
+    if (so.ok() && stable) cache::write_record(dir.fd(), index, kIndexHeader, hash);
     return so;
 }
 
-Result<std::string> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts) {
-    auto max_size = default_cache_max_size();
-    if (!max_size.ok()) return max_size.error();
-    auto dir = default_cache_dir();
-    if (!dir.ok()) return dir.error();
-    return compile_cached(name, bytes, opts, dir.value(), max_size.value());
+Result<CachedModule> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts) {
+    auto place = default_place();
+    if (!place.ok()) return place.error();
+    return compile_cached(name, bytes, opts, place.value().dir, place.value().max_size);
 }
 
-Result<std::string> compile_cached(const std::string &wasm_path, const CompileOptions &opts) {
-    auto max_size = default_cache_max_size();
-    if (!max_size.ok()) return max_size.error();
-    auto dir = default_cache_dir();
-    if (!dir.ok()) return dir.error();
-    return compile_cached_file(wasm_path, opts, dir.value(), max_size.value());
+Result<CachedModule> compile_cached(const std::string &wasm_path, const CompileOptions &opts) {
+    auto place = default_place();
+    if (!place.ok()) return place.error();
+    return compile_cached_file(wasm_path, opts, place.value().dir, place.value().max_size);
 }
 
 }  // namespace lucet

@@ -94,9 +94,21 @@ Result<std::vector<uint8_t>> read_file(const std::string &path) {
     FILE *f = std::fopen(path.c_str(), "rb");
     if (!f) return make_error(std::string("cannot open: ") + std::strerror(errno));
     std::vector<uint8_t> bytes;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > kMaxWasmBytes) {
+        std::fclose(f);
+        return make_error(std::to_string(st.st_size) + " bytes, larger than the limit of " +
+                          std::to_string(kMaxWasmBytes) + " bytes for a module");
+    }
     uint8_t buf[1 << 16];
     size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+        if (bytes.size() + n > kMaxWasmBytes) {
+            std::fclose(f);
+            return make_error("larger than the limit of " + std::to_string(kMaxWasmBytes) + " bytes for a module");
+        }
+        bytes.insert(bytes.end(), buf, buf + n);
+    }
     bool err = std::ferror(f);
     std::fclose(f);
     if (err) return make_error("read error");

@@ -21,6 +21,11 @@ enum class EmitKind { SharedObject, C, Object };
 constexpr uint64_t kDefaultMaxCompileMemory = 2ull << 30;
 constexpr uint64_t kDefaultMaxCompileSeconds = 300;
 
+// The largest .wasm read from a file (lucetc, the compile cache): more than
+// any module the compiler could take in its memory bound, so a file such as
+// /dev/zero is refused after 1 GiB instead of read until memory runs out.
+constexpr uint64_t kMaxWasmBytes = 1ull << 30;
+
 struct CompileOptions {
     int opt_level = 2;                    // 0, 1 or 2: passed to cc as -O<n>
     uint64_t reserved_size = 4ull << 30;  // --reserved-size

@@ -22,6 +22,7 @@
 
 #include "util/elf_image.h"
 #include "util/result.h"
+#include "util/unique_fd.h"
 
 namespace lucet::rt {
 
@@ -43,6 +44,11 @@ public:
     // Ed25519 key; the module must then carry a valid signature by it), checks
     // it with check_module_elf and copies the checked bytes to a memfd.
     static Result<std::unique_ptr<VerifiedModuleFile>> open(const std::string &path,
+                                                            const std::optional<std::array<uint8_t, 32>> &public_key);
+    // The same for the file already open as `file` (`path` names it in
+    // messages only): what is checked is that file, whatever its path names
+    // now (the compile cache hands over the entry it verified).
+    static Result<std::unique_ptr<VerifiedModuleFile>> open(UniqueFd file, const std::string &path,
                                                             const std::optional<std::array<uint8_t, 32>> &public_key);
     // "/proc/self/fd/N", valid while this object lives.
     const std::string &dlopen_path() const { return dlopen_path_; }

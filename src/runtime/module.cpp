@@ -457,7 +457,19 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path, const 
     // Checked before dlopen, which would run the file's initialisers.
     auto file = rt::VerifiedModuleFile::open(path, options.signature_public_key);
     if (!file) return file.error();
-    const std::string &open_path = (*file)->dlopen_path();
+    return load_verified(std::move(*file), path, options);
+}
+
+Result<std::shared_ptr<DlModule>> DlModule::load(UniqueFd file, const std::string &path,
+                                                 const ModuleLoadOptions &options) {
+    auto verified = rt::VerifiedModuleFile::open(std::move(file), path, options.signature_public_key);
+    if (!verified) return verified.error();
+    return load_verified(std::move(*verified), path, options);
+}
+
+Result<std::shared_ptr<DlModule>> DlModule::load_verified(std::unique_ptr<rt::VerifiedModuleFile> file,
+                                                          const std::string &path, const ModuleLoadOptions &) {
+    const std::string &open_path = file->dlopen_path();
     void *h = dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
@@ -467,7 +479,7 @@ Result<std::shared_ptr<DlModule>> DlModule::load(const std::string &path, const 
     m->path_ = path;
     m->handle_ = h;  // from here on the destructor dlcloses
     m->impl_ = std::make_unique<Impl>();
-    m->impl_->file = std::move(*file);
+    m->impl_->file = std::move(file);
     auto *desc = static_cast<lucet_module_desc *>(dlsym(h, LUCET_MODULE_SYMBOL));
     if (!desc) return make_error(path + " is not a lucet module: it has no symbol " LUCET_MODULE_SYMBOL, ErrorKind::Module);
     // abi_version is the descriptor's first field in every version, so it

@@ -75,12 +75,18 @@ Result<uint64_t> copy_to_memfd(const std::string &path, int fd, const struct sta
 
 Result<std::unique_ptr<VerifiedModuleFile>> VerifiedModuleFile::open(
     const std::string &path, const std::optional<std::array<uint8_t, 32>> &public_key) {
-    std::unique_ptr<VerifiedModuleFile> f(new VerifiedModuleFile());
-    f->fd_ = memfd_create("lucet-module", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (f->fd_ < 0) return make_error(path + ": cannot create a memfd for the module: " + std::strerror(errno));
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return make_error("cannot load module " + path + ": cannot open: " + std::strerror(errno), ErrorKind::Module);
-    f->image_fd_ = fd;  // closed by the destructor; dropped below unless the image is mapped from it
+    return open(UniqueFd(fd), path, public_key);
+}
+
+Result<std::unique_ptr<VerifiedModuleFile>> VerifiedModuleFile::open(
+    UniqueFd file, const std::string &path, const std::optional<std::array<uint8_t, 32>> &public_key) {
+    std::unique_ptr<VerifiedModuleFile> f(new VerifiedModuleFile());
+    const int fd = file.get();
+    f->image_fd_ = file.release();  // closed by the destructor; dropped below unless the image is mapped from it
+    f->fd_ = memfd_create("lucet-module", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (f->fd_ < 0) return make_error(path + ": cannot create a memfd for the module: " + std::strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0)
         return make_error("cannot load module " + path + ": cannot stat: " + std::strerror(errno), ErrorKind::Module);

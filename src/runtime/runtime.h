@@ -16,8 +16,13 @@
 #include "abi/lucet_abi.h"
 #include "abi/types.h"  // ValType, FuncType, ExternKind
 #include "util/result.h"
+#include "util/unique_fd.h"
 
 namespace lucet {
+
+namespace rt {
+class VerifiedModuleFile;
+}
 
 // ---------------------------------------------------------------- modules
 
@@ -42,6 +47,10 @@ public:
     // records its code range for the signal handler. Unload happens when the
     // last shared_ptr goes away.
     static Result<std::shared_ptr<DlModule>> load(const std::string &path, const ModuleLoadOptions &options = {});
+    // The same for the file open as `file` (`path` names it in messages and
+    // path()): the file itself is loaded, whatever its path names by now.
+    static Result<std::shared_ptr<DlModule>> load(UniqueFd file, const std::string &path,
+                                                  const ModuleLoadOptions &options = {});
     ~DlModule();
 
     const lucet_module_desc &desc() const { return *desc_; }
@@ -88,6 +97,8 @@ public:
     struct Impl;
 private:
     DlModule() = default;
+    static Result<std::shared_ptr<DlModule>> load_verified(std::unique_ptr<rt::VerifiedModuleFile> file,
+                                                           const std::string &path, const ModuleLoadOptions &options);
     std::string path_;
     void *handle_ = nullptr;
     const lucet_module_desc *desc_ = nullptr;

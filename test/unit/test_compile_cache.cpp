@@ -71,16 +71,19 @@ CompileOptions fast_opts() {
 std::string cached(const std::string &dir, const std::string &name, uint64_t bound = 0) {
     auto so = compile_cached(name, module_exporting(name), fast_opts(), dir, bound);
     REQUIRE(so.ok());
-    return so.value();
+    REQUIRE(so.value().file);
+    return so.value().path;
 }
 
-std::string first_export(const std::string &so) {
-    auto m = DlModule::load(so);
+std::string first_export_of(Result<std::shared_ptr<DlModule>> m) {
     REQUIRE(m.ok());
     REQUIRE(m.value()->desc().num_exports >= 1);
     const lucet_export_desc &e = m.value()->desc().exports[0];
     return std::string(e.name, e.name_len);
 }
+std::string first_export(const std::string &so) { return first_export_of(DlModule::load(so)); }
+// As the launcher and the C API load a cache entry: from the file the cache verified.
+std::string first_export(CachedModule &so) { return first_export_of(DlModule::load(std::move(so.file), so.path)); }
 
 std::string key_of(const std::string &so) { return fs::path(so).stem().string(); }
 
@@ -124,10 +127,11 @@ TEST_CASE("cache: the key covers the module bytes, cc, the options and the compi
     REQUIRE(id.ok());
     CHECK((id.value().rfind("build-id:", 0) == 0 || id.value().rfind("blake2b:", 0) == 0));
     CHECK(id.value().size() > 20);
-    auto v = cache::cc_version("cc");
+    auto v = cache::cc_identity("cc", -1, {});
     REQUIRE(v.ok());
-    CHECK_FALSE(v.value().empty());
-    CHECK_FALSE(cache::cc_version("/nonexistent/cc").ok());
+    CHECK_FALSE(v.value().version.empty());
+    CHECK_FALSE(v.value().include_dirs.empty());
+    CHECK_FALSE(cache::cc_identity("/nonexistent/cc", -1, {}).ok());
 }
 
 TEST_CASE("cache: the bytes compiled are the bytes given, not the file named", "[cache]") {
@@ -142,7 +146,7 @@ TEST_CASE("cache: the bytes compiled are the bytes given, not the file named", "
     auto so2 = compile_cached(path, fast_opts());
     unsetenv("XDG_CACHE_HOME");
     REQUIRE(so2.ok());
-    CHECK(so2.value().rfind(t.path + "/xdg/lucet/", 0) == 0);
+    CHECK(so2.value().path.rfind(t.path + "/xdg/lucet/", 0) == 0);
     CHECK(first_export(so2.value()) == "from_file");
 }
 
@@ -207,7 +211,7 @@ TEST_CASE("cache: two modules never share an entry; a hit reuses the entry", "[c
     o2.opt_level = 1;
     auto a3 = compile_cached("a", module_exporting("a"), o2, dir, 0);
     REQUIRE(a3.ok());
-    CHECK(a3.value() != a);
+    CHECK(a3.value().path != a);
     CHECK(count_entries(dir) == 3);
 }
 
@@ -221,15 +225,15 @@ TEST_CASE("cache: the directory is created 0700 and entries read-only (0400)", "
     CHECK((st.st_mode & 0777) == 0700);
     REQUIRE(stat((t.path + "/new").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0700);
-    REQUIRE(stat(so.value().c_str(), &st) == 0);
+    REQUIRE(stat(so.value().path.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0400);
-    std::string sum = dir + "/" + key_of(so.value()) + ".sum";
+    std::string sum = dir + "/" + key_of(so.value().path) + ".sum";
     REQUIRE(stat(sum.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0400);
     // An entry of an older version (0600) is made read-only by its next hit.
-    REQUIRE(chmod(so.value().c_str(), 0600) == 0);
+    REQUIRE(chmod(so.value().path.c_str(), 0600) == 0);
     REQUIRE(compile_cached("a", module_exporting("a"), fast_opts(), dir, 0).ok());
-    REQUIRE(stat(so.value().c_str(), &st) == 0);
+    REQUIRE(stat(so.value().path.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0400);
 }
 
@@ -255,25 +259,25 @@ TEST_CASE("cache: an entry's data image is mapped from the entry, not copied", "
     auto so = compile_cached("img", module_with_image('A'), fast_opts(), dir, 0);
     REQUIRE(so.ok());
     {
-        auto m = DlModule::load(so.value());
+        auto m = DlModule::load(so.value().path);
         REQUIRE(m.ok());
-        CHECK(rt_test::file_mapped(so.value()));
+        CHECK(rt_test::file_mapped(so.value().path));
         CHECK(rt_test::image_bytes_seen(*m, 'A') == 3 * 4096);
     }
     // The checksum leaves the image out but still covers the code and
     // metadata: a changed byte there is a miss (recompiled).
-    const uintmax_t size = fs::file_size(so.value());
-    REQUIRE(chmod(so.value().c_str(), 0600) == 0);
+    const uintmax_t size = fs::file_size(so.value().path);
+    REQUIRE(chmod(so.value().path.c_str(), 0600) == 0);
     {
-        std::fstream f(so.value(), std::ios::in | std::ios::out | std::ios::binary);
+        std::fstream f(so.value().path, std::ios::in | std::ios::out | std::ios::binary);
         f.seekp(64);  // the ELF program headers
         f.put('\x5a');
     }
     auto again = compile_cached("img", module_with_image('A'), fast_opts(), dir, 0);
     REQUIRE(again.ok());
-    CHECK(again.value() == so.value());
-    CHECK(fs::file_size(again.value()) == size);
-    auto m = DlModule::load(again.value());
+    CHECK(again.value().path == so.value().path);
+    CHECK(fs::file_size(again.value().path) == size);
+    auto m = DlModule::load(again.value().path);
     CHECK(m.ok());
 }
 
@@ -308,19 +312,19 @@ TEST_CASE("cache: an untrusted directory or entry is refused", "[cache]") {
             WARN("not root: cannot chown, not checked");
             return;
         }
-        REQUIRE(chown(so.value().c_str(), 65534, 65534) == 0);
+        REQUIRE(chown(so.value().path.c_str(), 65534, 65534) == 0);
         auto r = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
         REQUIRE_FALSE(r.ok());
-        CHECK_THAT(r.error().to_string(), Catch::Contains("cache entry '" + so.value() + "' is owned by uid 65534"));
+        CHECK_THAT(r.error().to_string(), Catch::Contains("cache entry '" + so.value().path + "' is owned by uid 65534"));
     }
     SECTION("group-writable checksum") {
-        REQUIRE(chmod((dir + "/" + key_of(so.value()) + ".sum").c_str(), 0620) == 0);
+        REQUIRE(chmod((dir + "/" + key_of(so.value().path) + ".sum").c_str(), 0620) == 0);
         CHECK_FALSE(compile_cached("a", module_exporting("a"), fast_opts(), dir, 0).ok());
     }
     SECTION("entry replaced by a symlink") {
         std::string elsewhere = t.path + "/elsewhere.so";
-        fs::rename(so.value(), elsewhere);
-        fs::create_symlink(elsewhere, so.value());
+        fs::rename(so.value().path, elsewhere);
+        fs::create_symlink(elsewhere, so.value().path);
         auto r = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
         REQUIRE_FALSE(r.ok());
         CHECK_THAT(r.error().to_string(), Catch::Contains("not a regular file"));
@@ -332,19 +336,19 @@ TEST_CASE("cache: a corrupted entry is recompiled, never loaded", "[cache]") {
     const std::string dir = t.path + "/cache";
     auto so = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
     REQUIRE(so.ok());
-    const uintmax_t size = fs::file_size(so.value());
-    REQUIRE(chmod(so.value().c_str(), 0600) == 0);  // entries are read-only: a deliberate change
-    SECTION("truncated") { fs::resize_file(so.value(), size / 2); }
+    const uintmax_t size = fs::file_size(so.value().path);
+    REQUIRE(chmod(so.value().path.c_str(), 0600) == 0);  // entries are read-only: a deliberate change
+    SECTION("truncated") { fs::resize_file(so.value().path, size / 2); }
     SECTION("one byte changed, same size") {
-        std::fstream f(so.value(), std::ios::in | std::ios::out | std::ios::binary);
+        std::fstream f(so.value().path, std::ios::in | std::ios::out | std::ios::binary);
         f.seekp(static_cast<std::streamoff>(size / 2));
         f.put('\x5a');
     }
-    SECTION("checksum missing") { fs::remove(dir + "/" + key_of(so.value()) + ".sum"); fs::resize_file(so.value(), 100); }
+    SECTION("checksum missing") { fs::remove(dir + "/" + key_of(so.value().path) + ".sum"); fs::resize_file(so.value().path, 100); }
     auto again = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
     REQUIRE(again.ok());
-    CHECK(again.value() == so.value());
-    CHECK(fs::file_size(again.value()) == size);
+    CHECK(again.value().path == so.value().path);
+    CHECK(fs::file_size(again.value().path) == size);
     CHECK(first_export(again.value()) == "a");
 }
 
@@ -378,7 +382,7 @@ TEST_CASE("cache: clear removes entries and temporaries, nothing else", "[cache]
     const std::string dir = t.path + "/cache";
     auto a = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
     REQUIRE(a.ok());
-    std::string temp = a.value() + ".tmp.1.2";
+    std::string temp = a.value().path + ".tmp.1.2";
     std::ofstream(temp) << "half";
     std::ofstream(dir + "/notes.txt") << "mine";
     auto r = cache::clear(dir);
@@ -404,7 +408,7 @@ TEST_CASE("cache: LUCET_CACHE_MAX_SIZE sets the bound", "[cache]") {
 
 namespace {
 
-// cache::cc_version(cc, dir) in a fresh process (the function remembers its
+// cache::cc_identity(cc, dir)'s version in a fresh process (the function remembers its
 // answer per process), as a later lucet-wasi run would call it.
 std::string cc_version_in_child(const std::string &cc, const std::string &dir) {
     int fds[2];
@@ -413,8 +417,9 @@ std::string cc_version_in_child(const std::string &cc, const std::string &dir) {
     REQUIRE(pid >= 0);
     if (pid == 0) {
         close(fds[0]);
-        auto v = cache::cc_version(cc, dir);
-        std::string out = v.ok() ? v.value() : "error: " + v.error().to_string();
+        auto d = dir.empty() ? Result<cache::Dir>(cache::Dir()) : cache::Dir::open(dir);
+        auto v = d.ok() ? cache::cc_identity(cc, d.value().fd(), {}) : Result<cache::CcIdentity>(d.error());
+        std::string out = v.ok() ? v.value().version : "error: " + v.error().to_string();
         ssize_t w = write(fds[1], out.data(), out.size());
         _exit(w == static_cast<ssize_t>(out.size()) ? 0 : 1);
     }
@@ -439,12 +444,13 @@ size_t lines_in(const std::string &path) {
 
 }  // namespace
 
-TEST_CASE("cache: cc --version runs once per compiler file, then comes from its stamp", "[cache]") {
+TEST_CASE("cache: the C compiler is probed once per compiler file (--version, -E -v), then comes from its stamp", "[cache]") {
     TempDir t;
     const std::string dir = t.path + "/cache", cc = t.path + "/fakecc", ran = t.path + "/ran";
-    REQUIRE(cache::ensure_private_dir(dir).ok());
+    REQUIRE(cache::Dir::open(dir).ok());
     // A compiler binary (a script always runs: its answer may depend on its
-    // environment) that logs each run and prints `version`.
+    // environment) that logs each run and prints `version`. A probe runs it
+    // twice: --version, and -E -v for its include directories.
     auto build_cc = [&](const char *version) {
         std::string src = t.path + "/fakecc.c";
         std::ofstream(src) << "#include <stdio.h>\nint main(void) {\n  FILE *f = fopen(\"" << ran
@@ -461,31 +467,31 @@ TEST_CASE("cache: cc --version runs once per compiler file, then comes from its 
     };
     build_cc("fake cc 1");
     CHECK(cc_version_in_child(cc, dir) == "fake cc 1");
-    CHECK(lines_in(ran) == 1);
+    CHECK(lines_in(ran) == 2);
     REQUIRE(stamps().size() == 1);
     // Later processes read the stamp: the compiler does not run again.
     CHECK(cc_version_in_child(cc, dir) == "fake cc 1");
     CHECK(cc_version_in_child(cc, dir) == "fake cc 1");
-    CHECK(lines_in(ran) == 1);
+    CHECK(lines_in(ran) == 2);
     // A replaced compiler file is a new identity: it runs again.
     build_cc("fake cc 2, longer");
     CHECK(cc_version_in_child(cc, dir) == "fake cc 2, longer");
-    CHECK(lines_in(ran) == 2);
+    CHECK(lines_in(ran) == 4);
     // A stamp others could have written is not believed.
     for (const std::string &s : stamps()) REQUIRE(chmod(s.c_str(), 0666) == 0);
     CHECK(cc_version_in_child(cc, dir) == "fake cc 2, longer");
-    CHECK(lines_in(ran) == 3);
+    CHECK(lines_in(ran) == 6);
     // Without a cache directory, for a command with arguments, or for a
     // script, cc runs each time.
     CHECK(cc_version_in_child(cc, "") == "fake cc 2, longer");
     CHECK(cc_version_in_child(cc + " -O2", dir) == "fake cc 2, longer");
-    CHECK(lines_in(ran) == 5);
+    CHECK(lines_in(ran) == 10);
     const std::string script = t.path + "/scriptcc";
     std::ofstream(script) << "#!/bin/sh\necho run >> '" << ran << "'\necho script cc\n";
     REQUIRE(chmod(script.c_str(), 0755) == 0);
     CHECK(cc_version_in_child(script, dir) == "script cc");
     CHECK(cc_version_in_child(script, dir) == "script cc");
-    CHECK(lines_in(ran) == 7);
+    CHECK(lines_in(ran) == 14);
     // clear removes the stamps with the entries.
     REQUIRE(cache::clear(dir).ok());
     CHECK(stamps().empty());
@@ -512,7 +518,7 @@ TEST_CASE("cache: the .wasm index finds an unchanged file's entry without readin
     std::this_thread::sleep_for(std::chrono::milliseconds(2100));
     auto sa = compile_cached_file(a, fast_opts(), dir, 0);
     REQUIRE(sa.ok());
-    CHECK(sa.value() == fresh.value());
+    CHECK(sa.value().path == fresh.value().path);
     REQUIRE(indexes().size() == 1);
     const std::string index_a = indexes()[0];
     auto sb = compile_cached_file(b, fast_opts(), dir, 0);
@@ -523,10 +529,14 @@ TEST_CASE("cache: the .wasm index finds an unchanged file's entry without readin
     // as trusted as the entries beside it, stands for the file).
     std::string b_hash = cache::blake2b_hex(module_exporting("from_b").data(), module_exporting("from_b").size());
     fs::remove(index_a);
-    cache::write_record(index_a, "lucet-wasm-index 1\n", b_hash);
+    {
+        auto d = cache::Dir::open(dir);
+        REQUIRE(d.ok());
+        cache::write_record(d.value().fd(), fs::path(index_a).filename().string(), "lucet-wasm-index 1\n", b_hash);
+    }
     auto forged = compile_cached_file(a, fast_opts(), dir, 0);
     REQUIRE(forged.ok());
-    CHECK(forged.value() == sb.value());
+    CHECK(forged.value().path == sb.value().path);
     // A record others could have written is not believed: a is read again.
     REQUIRE(chmod(index_a.c_str(), 0644 | S_IWGRP) == 0);
     auto untrusted = compile_cached_file(a, fast_opts(), dir, 0);
@@ -540,4 +550,124 @@ TEST_CASE("cache: the .wasm index finds an unchanged file's entry without readin
     // clear removes the index with the entries.
     REQUIRE(cache::clear(dir).ok());
     CHECK(indexes().empty());
+}
+
+TEST_CASE("cache: a hit is the file verified, whatever its path names by the time it is loaded", "[cache]") {
+    // Another user who owns a parent directory can swap <parent>/lucet for a
+    // directory of their own; a concurrent eviction removes the entry. The
+    // module is loaded from the file the cache checked, not from its path.
+    TempDir t;
+    const std::string dir = t.path + "/cache", evil = t.path + "/evil";
+    auto a = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
+    REQUIRE(a.ok());
+    auto planted = compile_cached("a", module_exporting("planted"), fast_opts(), evil, 0);
+    REQUIRE(planted.ok());
+    const std::string name = fs::path(a.value().path).filename().string();
+    auto hit = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
+    REQUIRE(hit.ok());
+    // Swapped: the entry's path now names the other module's file.
+    fs::rename(dir, t.path + "/moved");
+    fs::rename(evil, dir);
+    fs::rename(dir + "/" + fs::path(planted.value().path).filename().string(), dir + "/" + name);
+    REQUIRE(first_export(hit.value().path) == "planted");  // what a load by path would run
+    CHECK(first_export(hit.value()) == "a");
+    // Evicted (cleared) before the load: the open entry still loads.
+    auto b = compile_cached("b", module_exporting("b"), fast_opts(), dir, 0);
+    REQUIRE(b.ok());
+    REQUIRE(cache::clear(dir).ok());
+    REQUIRE_FALSE(fs::exists(b.value().path));
+    CHECK(first_export(b.value()) == "b");
+}
+
+TEST_CASE("cache: an entry renamed to another key is a miss, not the other module", "[cache]") {
+    // A sync or restore tool that mixes up names: <key>.sum names its key.
+    TempDir t;
+    const std::string dir = t.path + "/cache";
+    const std::string a = cached(dir, "a"), b = cached(dir, "b");
+    const std::string ka = dir + "/" + key_of(a), kb = dir + "/" + key_of(b);
+    for (const char *ext : {".so", ".sum"}) {
+        fs::rename(ka + ext, t.path + "/swap");
+        fs::rename(kb + ext, ka + ext);
+        fs::rename(t.path + "/swap", kb + ext);
+    }
+    auto again = compile_cached("a", module_exporting("a"), fast_opts(), dir, 0);
+    REQUIRE(again.ok());
+    CHECK(again.value().path == a);
+    CHECK(first_export(again.value()) == "a");
+    auto again_b = compile_cached("b", module_exporting("b"), fast_opts(), dir, 0);
+    REQUIRE(again_b.ok());
+    CHECK(first_export(again_b.value()) == "b");
+}
+
+TEST_CASE("cache: a C compiler that hangs when probed meets the compile time limit", "[cache]") {
+    TempDir t;
+    const std::string cc = t.path + "/hangcc";
+    std::ofstream(cc) << "#!/bin/sh\nexec sleep 300\n";
+    REQUIRE(chmod(cc.c_str(), 0755) == 0);
+    CompileOptions o = fast_opts();
+    o.cc = cc;
+    o.max_time_seconds = 2;
+    const auto start = std::chrono::steady_clock::now();
+    auto r = compile_cached("a", module_exporting("a"), o, t.path + "/cache", 0);
+    const auto took = std::chrono::steady_clock::now() - start;
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().to_string(), Catch::Contains("cannot identify the C compiler") &&
+                                          Catch::Contains("2 s time limit"));
+    CHECK(took < std::chrono::seconds(60));  // not the 300 s the compiler would take
+}
+
+TEST_CASE("cache: the SIMDe headers cc would include are part of the key", "[cache]") {
+    // A C compiler (a script: probed in every process, never stamped) whose
+    // include directories are this test's; it compiles with the system cc.
+    TempDir t;
+    const std::string inc = t.path + "/include", cc = t.path + "/simdecc";
+    fs::create_directories(inc);
+    std::ofstream(cc) << "#!/bin/sh\nfor a; do [ \"$a\" = -v ] && printf '#include <...> search starts here:\\n "
+                      << inc << "\\nEnd of search list.\\n' >&2; done\nexit 0\n";
+    REQUIRE(chmod(cc.c_str(), 0755) == 0);
+    CompileOptions o = fast_opts();
+    o.cc = cc;
+    auto id = cache::cc_identity(cc, -1, {});
+    REQUIRE(id.ok());
+    REQUIRE(id.value().include_dirs == std::vector<std::string>{inc});
+    auto key = [&]() {
+        auto k = cache::cache_key(module_exporting("a"), o);
+        REQUIRE(k.ok());
+        return k.value();
+    };
+    CHECK(cache::simde_state(id.value()) == "none");
+    const std::string none = key();
+    // Installed.
+    fs::create_directories(inc + "/simde/wasm");
+    std::ofstream(inc + "/simde/wasm/simd128.h") << "/* v1 */\n";
+    std::ofstream(inc + "/simde/simde-common.h") << "/* v1 */\n";
+    const std::string v1 = key();
+    CHECK(v1 != none);
+    CHECK(key() == v1);
+    // A common header changed (an upgrade rewrites or replaces it).
+    std::ofstream(inc + "/simde/simde-common.h", std::ios::app) << "/* v2 */\n";
+    const std::string v2 = key();
+    CHECK(v2 != v1);
+    // The wasm header replaced.
+    std::ofstream(inc + "/simde/wasm/simd128.h.new") << "/* v3 */\n";
+    fs::rename(inc + "/simde/wasm/simd128.h.new", inc + "/simde/wasm/simd128.h");
+    CHECK(key() != v2);
+    // Removed again.
+    fs::remove_all(inc + "/simde");
+    CHECK(key() == none);
+}
+
+TEST_CASE("cache: a .wasm larger than the module limit is refused without reading it", "[cache]") {
+    TempDir t;
+    const std::string big = t.path + "/big.wasm";
+    {
+        std::ofstream(big, std::ios::binary) << module_exporting("a");
+    }
+    fs::resize_file(big, kMaxWasmBytes + 1);  // sparse: no disk, and read it would take a GiB of memory
+    auto r = compile_cached_file(big, fast_opts(), t.path + "/cache", 0);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().to_string(), Catch::Contains("larger than the limit of 1073741824 bytes"));
+    Status st = compile_file(big, t.path + "/big.so", fast_opts());
+    REQUIRE_FALSE(st.ok());
+    CHECK_THAT(st.error().to_string(), Catch::Contains("larger than the limit of 1073741824 bytes"));
 }

@@ -43,18 +43,14 @@ LUCET_API enum lucet_error lucet_wasi_ctx_args(struct lucet_wasi_ctx *ctx, size_
         if (!argv[i])
             return fail(lucet_error_invalid_argument, std::string(fn) + ": argv[" + std::to_string(i) + "] is NULL");
     return configure(ctx, fn, [&](WasiCtx &c) {
-        std::vector<std::string> args = c.args();
-        args.insert(args.end(), argv, argv + argc);
-        c.set_args(std::move(args));
+        c.add_args(argv, argv + argc);
         return ok();
     });
 } LUCET_CAPI_CATCH
 
 LUCET_API enum lucet_error lucet_wasi_ctx_inherit_env(struct lucet_wasi_ctx *ctx) try {
     return configure(ctx, "lucet_wasi_ctx_inherit_env", [&](WasiCtx &c) {
-        std::vector<std::string> env = c.env();
-        for (char **e = environ; e && *e; e++) env.emplace_back(*e);
-        c.set_env(std::move(env));
+        for (char **e = environ; e && *e; e++) c.add_env(*e);
         return ok();
     });
 } LUCET_CAPI_CATCH
@@ -73,9 +69,7 @@ lucet_error add_env(lucet_wasi_ctx *ctx, const char *fn, const char *name, const
                     std::string(fn) + ": " + name + " is not set in this process's environment");
     std::string var = std::string(name) + "=" + value;
     return configure(ctx, fn, [&](WasiCtx &c) {
-        std::vector<std::string> env = c.env();
-        env.push_back(std::move(var));
-        c.set_env(std::move(env));
+        c.add_env(std::move(var));
         return ok();
     });
 }

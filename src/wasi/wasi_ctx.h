@@ -57,6 +57,10 @@ public:
 
     // argv[0] is conventionally the program name.
     void set_args(std::vector<std::string> args) { args_ = std::move(args); }
+    // Appends (the C API's one-call-per-argument configuration: linear, not a copy per call).
+    template <typename It>
+    void add_args(It first, It last) { args_.insert(args_.end(), first, last); }
+    void add_env(std::string var) { env_.push_back(std::move(var)); }
     // "NAME=VALUE" strings, passed to environ_get as is.
     void set_env(std::vector<std::string> env) { env_ = std::move(env); }
     const std::vector<std::string> &args() const { return args_; }

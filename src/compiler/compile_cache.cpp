@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -254,6 +255,47 @@ Result<CachedModule> cached_entry(const std::string &name, const std::string &by
 
 constexpr char kIndexHeader[] = "lucet-wasm-index 1\n";
 
+// This boot's id: the index's identities hold it, so that a mount id (below)
+// from an earlier boot never matches.
+const std::string &boot_id() {
+    static const std::string id = [] {
+        std::string text;
+        if (int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC); fd >= 0) {
+            char buf[64];
+            ssize_t n = read(fd, buf, sizeof buf);
+            if (n > 0) text.assign(buf, static_cast<size_t>(n));
+            close(fd);
+        }
+        return text;
+    }();
+    return id;
+}
+
+// The identity of the open .wasm file `fd` (`st` its fstat) in the index:
+// its stat state, and which file system it is on: the mount (Linux 6.8's
+// never-reused mount id, else the plain one, which a later mount may reuse),
+// the file system's id (ext4, btrfs, xfs: from its UUID) and this boot. Two
+// file system images mounted one after the other at one place can give a
+// file the same device, inode, size and times (reproducible builds fix the
+// timestamps), and must not share a record.
+std::string wasm_identity(int fd, const struct stat &st) {
+    std::string id = "wasm|" + cache::file_state(st) + "|boot " + boot_id();
+    constexpr unsigned kMntIdUnique = 0x4000;  // STATX_MNT_ID_UNIQUE (Linux 6.8); not in Debian 12's headers
+    struct statx sx {};
+    if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_MNT_ID | kMntIdUnique, &sx) == 0) {
+        if (sx.stx_mask & kMntIdUnique) id += "|mount-u " + std::to_string(sx.stx_mnt_id);
+        else if (sx.stx_mask & STATX_MNT_ID) id += "|mount " + std::to_string(sx.stx_mnt_id);
+    }
+    struct statfs fs {};
+    if (fstatfs(fd, &fs) == 0) {
+        int words[2];
+        static_assert(sizeof words == sizeof fs.f_fsid);
+        std::memcpy(words, &fs.f_fsid, sizeof words);
+        id += "|fsid " + std::to_string(words[0]) + "." + std::to_string(words[1]);
+    }
+    return id;
+}
+
 struct DefaultPlace {
     std::string dir;
     uint64_t max_size = 0;
@@ -291,7 +333,7 @@ Result<CachedModule> compile_cached_file(const std::string &wasm_path, const Com
     // so a hit neither reads nor hashes the .wasm (16 MiB: ~25 ms).
     std::string index;
     if (S_ISREG(before.st_mode)) {
-        std::string id = "wasm|" + cache::file_state(before);
+        const std::string id = wasm_identity(fd.get(), before);
         index = cache::blake2b_hex(id.data(), id.size()) + ".wix";
         std::string hash = cache::read_record(dir.fd(), index, kIndexHeader);
         if (hash.size() == 64) {

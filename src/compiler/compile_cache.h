@@ -61,8 +61,9 @@ Result<CachedModule> compile_cached(const std::string &name, const std::string &
 // The same with the default directory and bound.
 Result<CachedModule> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts);
 // The .so for the .wasm file at `wasm_path` (default directory and bound).
-// A file unchanged since a previous call (same device, inode, size, mtime and
-// ctime, recorded in the index <dir>/<hash>.wix once the file was 2 s old)
+// A file unchanged since a previous call (same device, inode, size, mtime,
+// ctime, mount, file system id and boot, recorded in the index
+// <dir>/<hash>.wix once the file was 2 s old)
 // is a hit without reading it; otherwise it is read once (at most
 // kMaxWasmBytes) and those bytes are compiled.
 Result<CachedModule> compile_cached(const std::string &wasm_path, const CompileOptions &opts);

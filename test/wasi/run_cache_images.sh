@@ -1,0 +1,44 @@
+#!/bin/bash
+# The .wasm index (<hash>.wix) of the launcher's compile cache names a file by
+# its stat data and by the file system it is on. Two ext4 images built
+# reproducibly (same size, inode and timestamps for m.wasm, different code)
+# mounted one after the other at one place: the second must run its own
+# module, not the first one's entry. Needs root and loop devices: skipped
+# (exit 77) where they are missing.
+#
+#   run_cache_images.sh LUCET_WASI WAT2WASM
+. "$(dirname "$0")/../lib.sh"
+lw=$1 wat2wasm=$2
+skip() { echo "SKIP: $1"; trap - EXIT; cleanup; exit 77; }
+[ "$(id -u)" = 0 ] || skip "not root: cannot mount images"
+command -v mke2fs >/dev/null && command -v debugfs >/dev/null || skip "no mke2fs/debugfs (e2fsprogs)"
+make_scratch cache-images
+mnt=$scratch/mnt
+cleanup() { umount "$mnt" 2>/dev/null; rm -rf "$scratch"; }
+mkdir -p "$scratch/img1" "$scratch/img2" "$mnt"
+export XDG_CACHE_HOME=$scratch/xdg
+unset LUCET_CACHE_MAX_SIZE
+for i in 1 2; do
+    printf '(module (func (export "id") (result i32) i32.const %s))' "$i$i" > "$scratch/m$i.wat"
+    "$wat2wasm" "$scratch/m$i.wat" -o "$scratch/img$i/m.wasm" || exit 1
+    mke2fs -q -t ext4 -d "$scratch/img$i" "$scratch/i$i.img" 4M || exit 1
+    # Reproducible-build timestamps, as SOURCE_DATE_EPOCH tooling sets them.
+    for f in ctime mtime; do
+        debugfs -w -R "set_inode_field m.wasm $f 20231114221320" "$scratch/i$i.img" >/dev/null 2>&1 || exit 1
+    done
+done
+mount -o loop,ro "$scratch/i1.img" "$mnt" 2>/dev/null || skip "cannot loop-mount an image here"
+id1=$(stat -c '%d %i %s %Y %Z' "$mnt/m.wasm")
+# Twice: the second run is an index hit (the file is old enough to be recorded).
+for run in 1 2; do
+    out=$("$lw" --invoke id "$mnt/m.wasm") || { echo "FAIL: image 1, run $run: exit $?"; fail=1; }
+    [ "$out" = 11 ] || { echo "FAIL: image 1, run $run printed '$out', expected 11"; fail=1; }
+done
+ls "$XDG_CACHE_HOME/lucet/"*.wix >/dev/null 2>&1 || { echo "FAIL: no .wasm index record written"; fail=1; }
+umount "$mnt" || exit 1
+mount -o loop,ro "$scratch/i2.img" "$mnt" || exit 1
+id2=$(stat -c '%d %i %s %Y %Z' "$mnt/m.wasm")
+[ "$id1" = "$id2" ] || echo "note: the images' m.wasm differ in stat data ('$id1' / '$id2'): the index is not put to the test"
+out=$("$lw" --invoke id "$mnt/m.wasm") || { echo "FAIL: image 2: exit $?"; fail=1; }
+[ "$out" = 22 ] || { echo "FAIL: image 2 printed '$out', expected 22 (image 1's module from the index)"; fail=1; }
+exit $fail

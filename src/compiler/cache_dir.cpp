@@ -78,7 +78,7 @@ Status scan(int dir_fd, const std::string &dir, Fn fn) {
         Name n = classify(de->d_name);
         if (n.kind == Name::Other) continue;
         struct stat st;
-        if (fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
         fn(std::string(de->d_name), n, st);
     }
     closedir(d);
@@ -132,11 +132,12 @@ Status check_entry(int fd, const std::string &what) {
     return {};
 }
 
-Result<CacheStats> evict(const Dir &dir, uint64_t max_size, const std::string &keep) {
+Result<CacheStats> evict(const Dir &dir, uint64_t max_size, const std::string &keep, uint64_t room) {
     std::map<std::string, Entry> entries;
     std::vector<std::string> stale;
     const time_t now = time(nullptr);
     LUCET_TRY(scan(dir.fd(), dir.path(), [&](const std::string &file, const Name &n, const struct stat &st) {
+        if (!S_ISREG(st.st_mode)) return;  // refused when looked up; removed by clear
         if (n.kind == Name::Temp) {
             if (now - st.st_mtime > kStaleTempSeconds) stale.push_back(file);
             return;
@@ -158,10 +159,12 @@ Result<CacheStats> evict(const Dir &dir, uint64_t max_size, const std::string &k
     uint64_t total = 0;
     std::vector<std::pair<std::string, Entry>> lru(entries.begin(), entries.end());
     for (const auto &[key, e] : lru) total += e.bytes;
-    if (max_size == 0 || total <= max_size) return removed;
+    uint64_t bound = max_size == 0 ? total : std::min(total, max_size);
+    bound = bound > room ? bound - room : 0;
+    if (total <= bound) return removed;
     std::sort(lru.begin(), lru.end(), [](const auto &a, const auto &b) { return older(a.second.used, b.second.used); });
     for (const auto &[key, e] : lru) {
-        if (total <= max_size) break;
+        if (total <= bound) break;
         if (key == keep) continue;
         // The .so first: a .sum left alone is only a miss later. A process
         // that is loading the entry holds it open: unaffected.
@@ -182,12 +185,19 @@ Result<CacheStats> clear(const std::string &path) {
         if (errno == ENOENT) return removed;
         return make_error("cannot open cache directory '" + path + "': " + std::strerror(errno));
     }
-    std::vector<std::pair<std::string, uint64_t>> files;
+    // Whatever has a cache file's name goes, of any type (a FIFO or a
+    // directory named <key>.so is refused by lookups: clearing is the remedy).
+    struct File {
+        std::string name;
+        uint64_t size;
+        bool is_dir;
+    };
+    std::vector<File> files;
     LUCET_TRY(scan(dir.get(), path, [&](const std::string &file, const Name &, const struct stat &st) {
-        files.emplace_back(file, static_cast<uint64_t>(st.st_size));
+        files.push_back({file, S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0, S_ISDIR(st.st_mode)});
     }));
-    for (const auto &[file, size] : files) {
-        if (unlinkat(dir.get(), file.c_str(), 0) != 0)
+    for (const auto &[file, size, is_dir] : files) {
+        if (unlinkat(dir.get(), file.c_str(), is_dir ? AT_REMOVEDIR : 0) != 0)
             return make_error("cannot remove cache file '" + path + "/" + file + "': " + std::strerror(errno));
         if (file.size() > 3 && file.compare(file.size() - 3, 3, ".so") == 0) removed.entries++;
         removed.bytes += size;

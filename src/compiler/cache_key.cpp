@@ -238,12 +238,17 @@ std::string file_state(const struct stat &st) {
 }
 
 std::string temp_name(const std::string &name) {
+    // The pid and a counter, and random bits: processes in two PID
+    // namespaces (containers sharing one cache) can have the same pid.
     static std::atomic<uint64_t> counter{0};
-    return name + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+    unsigned char r[8];
+    (void)sodium_init();
+    randombytes_buf(r, sizeof r);
+    return name + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++) + "." + to_hex(r, sizeof r);
 }
 
 std::string read_record(int dir_fd, const std::string &name, std::string_view header) {
-    UniqueFd fd(openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd(openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (!fd || !check_entry(fd.get(), name).ok()) return "";
     std::string text(1 << 16, '\0');
     ssize_t n = read(fd.get(), text.data(), text.size());
@@ -354,16 +359,28 @@ std::string simde_state(const CcIdentity &id) {
 Result<CcIdentity> cc_identity(const std::string &cc, int dir_fd, const ccdrv::Limits &limits) {
     static std::mutex mu;
     static std::map<std::string, CcIdentity> known;
+    // The variables that steer cc change its include directories (CPATH
+    // comes before the system's): part of what a probe's answer is for.
+    std::string env;
+    for (const char *name : kCcEnv) {
+        const char *v = std::getenv(name);
+        env += std::string("|") + name + (v ? std::string("=") + v : std::string());
+    }
+    const std::string memo = cc + env;
     {
         std::lock_guard<std::mutex> lock(mu);
-        if (auto it = known.find(cc); it != known.end()) return it->second;
+        if (auto it = known.find(memo); it != known.end()) return it->second;
     }
-    // A stamp in the cache directory, named by the compiler file's identity,
-    // spares a cached module's run the probes (~2 ms and ~6 ms).
+    // A stamp in the cache directory, named by the compiler file's identity
+    // and those variables, spares a cached module's run the probes (~2 ms
+    // and ~6 ms).
     std::string stamp;
     if (dir_fd >= 0) {
         std::string file = cc_file_identity(cc);
-        if (!file.empty()) stamp = blake2b_hex(file.data(), file.size()) + ".ccv";
+        if (!file.empty()) {
+            file += env;
+            stamp = blake2b_hex(file.data(), file.size()) + ".ccv";
+        }
     }
     std::optional<CcIdentity> id;
     if (!stamp.empty()) id = parse_identity_record(read_record(dir_fd, stamp, kStampHeader));
@@ -374,7 +391,7 @@ Result<CcIdentity> cc_identity(const std::string &cc, int dir_fd, const ccdrv::L
         if (!stamp.empty() && id->include_dirs_known) write_record(dir_fd, stamp, kStampHeader, identity_record(*id));
     }
     std::lock_guard<std::mutex> lock(mu);
-    known.emplace(cc, *id);
+    known.emplace(memo, *id);
     return *id;
 }
 
@@ -391,7 +408,9 @@ Result<std::string> cache_key_of_module(const std::string &module_hash, const Co
     ccdrv::Limits limits;
     limits.max_memory = opts.max_memory;
     limits.cpu_seconds = limits.time_limit_seconds = opts.max_time_seconds;
-    if (opts.max_time_seconds)
+    if (opts.deadline)
+        limits.deadline = opts.deadline;
+    else if (opts.max_time_seconds)
         limits.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::min<uint64_t>(opts.max_time_seconds, 1ull << 32));
     auto cc_id = cc_identity(cc, dir_fd, limits);
     if (!cc_id.ok()) return cc_id.error();

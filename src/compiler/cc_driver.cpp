@@ -6,12 +6,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -37,9 +39,42 @@ TempDir::~TempDir() {
     std::filesystem::remove_all(path_, ec);
 }
 
+namespace {
+
+// Why the directory `dir` is no safe place for a private temporary directory,
+// or "": a directory whose entries another user can rename (its owner, or
+// anyone with write permission on a directory without the sticky bit) can
+// swap ours for theirs between our writes and cc's reads (the C sources, the
+// objects, the .so). Every directory from / down to it is checked, on its
+// real path: each must be owned by root or by us, and writable by others
+// only with the sticky bit (/tmp).
+std::string unsafe_temp_parent(const std::string &dir) {
+    char real[PATH_MAX];
+    if (!realpath(dir.c_str(), real)) return "cannot resolve it: " + std::string(std::strerror(errno));
+    const std::string path = real;
+    std::vector<std::string> dirs{"/"};
+    for (size_t i = 1; i <= path.size(); i++)
+        if (i == path.size() || path[i] == '/') dirs.push_back(path.substr(0, i));
+    for (const std::string &cur : dirs) {
+        struct stat st;
+        if (lstat(cur.c_str(), &st) != 0) return "cannot inspect '" + cur + "': " + std::strerror(errno);
+        if (st.st_uid != 0 && st.st_uid != geteuid())
+            return "'" + cur + "' is owned by uid " + std::to_string(st.st_uid) + ", who could swap its entries";
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+            return "'" + cur + "' is group- or world-writable without the sticky bit";
+    }
+    return "";
+}
+
+}  // namespace
+
 Status TempDir::create() {
     const char *base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/lucetc-XXXXXX";
+    const std::string parent = base && *base ? base : "/tmp";
+    if (std::string why = unsafe_temp_parent(parent); !why.empty())
+        return make_error("refusing the temporary directory " + parent + " ($TMPDIR) for the C compiler's files: " +
+                          why + "; set TMPDIR to a directory of your own");
+    std::string tmpl = parent + "/lucetc-XXXXXX";
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back('\0');
     if (!mkdtemp(buf.data()))

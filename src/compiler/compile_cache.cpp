@@ -84,22 +84,35 @@ Status copy_file(int from, int to) {
     for (;;) {
         ssize_t n = sendfile(to, from, nullptr, 1 << 30);
         if (n == 0) return {};
-        if (n < 0 && errno != EINTR) return make_error(std::strerror(errno));
+        if (n < 0 && errno != EINTR) {
+            int e = errno;
+            Status st = make_error(std::strerror(e));
+            errno = e;
+            return st;
+        }
     }
 }
 
-// Puts the compiled `built` into the cache as the temporary `tmp` (renamed
-// when on the cache's file system, else copied) and opens it there.
-Result<UniqueFd> place(const cache::Dir &dir, const std::string &built, const std::string &tmp) {
-    if (renameat(AT_FDCWD, built.c_str(), dir.fd(), tmp.c_str()) != 0) {
-        if (errno != EXDEV)
+bool no_space(int e) { return e == ENOSPC || e == EDQUOT; }
+
+// Puts the compiled `built` into the cache as the temporary `tmp` (linked
+// when on the cache's file system, else copied; `built` stays) and opens it
+// there. `full` is set when the file system had no room.
+Result<UniqueFd> place(const cache::Dir &dir, const std::string &built, const std::string &tmp, bool &full) {
+    if (linkat(AT_FDCWD, built.c_str(), dir.fd(), tmp.c_str(), 0) != 0) {
+        if (errno != EXDEV && errno != EPERM && errno != EMLINK) {
+            full = no_space(errno);
             return make_error("cannot write cache entry '" + dir.file(tmp) + "': " + std::strerror(errno));
-        UniqueFd src(open(built.c_str(), O_RDONLY | O_CLOEXEC));
+        }
+        UniqueFd src(open(built.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+        if (!src) return make_error("cannot open the compiled module '" + built + "': " + std::strerror(errno));
+        LUCET_TRY(cache::check_entry(src.get(), built));
         UniqueFd dst(openat(dir.fd(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-        Status copied = !src || !dst ? make_error(std::strerror(errno)) : copy_file(src.get(), dst.get());
+        Status copied = !dst ? make_error(std::strerror(errno)) : copy_file(src.get(), dst.get());
         if (copied.ok() && fsync(dst.get()) != 0) copied = make_error(std::strerror(errno));
         if (copied.ok() && close(dst.release()) != 0) copied = make_error(std::strerror(errno));
         if (!copied.ok()) {
+            full = no_space(errno);
             unlinkat(dir.fd(), tmp.c_str(), 0);
             return make_error("cannot write cache entry '" + dir.file(tmp) + "': " + copied.error().to_string());
         }
@@ -110,27 +123,26 @@ Result<UniqueFd> place(const cache::Dir &dir, const std::string &built, const st
         unlinkat(dir.fd(), tmp.c_str(), 0);
         return make_error("cannot open the new cache entry '" + dir.file(tmp) + "': " + std::strerror(e));
     }
+    if (Status st = cache::check_entry(fd.get(), dir.file(tmp)); !st.ok()) {
+        unlinkat(dir.fd(), tmp.c_str(), 0);
+        return st.error();
+    }
     return fd;
 }
 
-// Compiles `bytes` in a private temporary directory and stores the result
-// as the entry <key>: <key>.so and <key>.sum written under temporary names,
+// Stores the compiled module `built` as the entry <key>: <key>.so and
+// <key>.sum written under temporary names,
 // made read-only (0400) and renamed into place, the .sum first (a reader
 // between the renames sees a mismatch: a miss). Read-only because the loader
 // maps a module's data image straight from its file only when nobody can
 // write the file (runtime/module_file.cpp): a writable entry would be copied
 // at every start. Removing or replacing an entry needs only the directory's
-// write permission. Returns the new .so, open.
-Result<UniqueFd> store(const std::string &name, const std::string &bytes, const CompileOptions &opts,
-                       const cache::Dir &dir, const std::string &key) {
-    ccdrv::TempDir work;
-    LUCET_TRY(work.create());
-    const std::string built = work.path() + "/module.so";
-    Status st = compile_bytes(std::vector<uint8_t>(bytes.begin(), bytes.end()), built, opts);
-    if (!st.ok()) return make_error(name + ": " + st.error().to_string());
+// write permission. Returns the new .so, open; `full` is set when a failure
+// was for want of room.
+Result<UniqueFd> store(const cache::Dir &dir, const std::string &key, const std::string &built, bool &full) {
     const std::string so_name = key + ".so", sum_name = key + ".sum";
     const std::string tmp_so = cache::temp_name(so_name), tmp_sum = cache::temp_name(sum_name);
-    auto fd = place(dir, built, tmp_so);
+    auto fd = place(dir, built, tmp_so, full);
     if (!fd.ok()) return fd.error();
     Result<std::string> digest = cache::module_checksum_fd(fd.value().get());
     if (!digest.ok() || fchmod(fd.value().get(), 0400) != 0) {
@@ -149,22 +161,10 @@ Result<UniqueFd> store(const std::string &name, const std::string &bytes, const 
     if (!written) {
         unlinkat(dir.fd(), tmp_sum.c_str(), 0);
         unlinkat(dir.fd(), tmp_so.c_str(), 0);
+        full = no_space(e);
         return make_error("cannot write cache entry '" + dir.file(sum_name) + "': " + std::strerror(e));
     }
     return std::move(fd.value());
-}
-
-// `opts` with what is left of its time bound after `start` (the C
-// compiler's probe for the key came out of it); an error when none is left.
-Result<CompileOptions> remaining_time(const CompileOptions &opts, std::chrono::steady_clock::time_point start) {
-    CompileOptions o = opts;
-    if (!opts.max_time_seconds) return o;
-    auto spent = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
-    if (static_cast<uint64_t>(spent) >= opts.max_time_seconds)
-        return make_error("the compile time limit of " + std::to_string(opts.max_time_seconds) +
-                          " s was spent identifying the C compiler");
-    o.max_time_seconds = opts.max_time_seconds - static_cast<uint64_t>(spent);
-    return o;
 }
 
 }  // namespace
@@ -219,7 +219,15 @@ Status compile_file_atomic(const std::string &input, const std::string &output, 
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// `opts` whose time bound (max_time_seconds from now) covers the C
+// compiler's probe for the key and the compile together.
+CompileOptions with_deadline(const CompileOptions &opts) {
+    CompileOptions o = opts;
+    if (o.max_time_seconds && !o.deadline)
+        o.deadline = std::chrono::steady_clock::now() +
+                     std::chrono::seconds(std::min<uint64_t>(o.max_time_seconds, 1ull << 32));
+    return o;
+}
 
 // The entry of the module whose BLAKE2b is `module_hash`: its key, and the
 // .so open when it is a valid hit (lookup).
@@ -239,18 +247,41 @@ CachedModule hit(const cache::Dir &dir, EntryFiles &e) { return {dir.file(e.key 
 
 // The entry for `bytes` whose BLAKE2b is `module_hash` (a hit, or compiled now).
 Result<CachedModule> cached_entry(const std::string &name, const std::string &bytes, const std::string &module_hash,
-                                  const CompileOptions &opts, const cache::Dir &dir, uint64_t max_size,
-                                  Clock::time_point start) {
+                                  const CompileOptions &opts, const cache::Dir &dir, uint64_t max_size) {
     auto e = find_entry(module_hash, opts, dir);
     if (!e.ok()) return e.error();
     if (e.value().hit) return hit(dir, e.value());
-    auto budget = remaining_time(opts, start);
-    if (!budget.ok()) return make_error(name + ": " + budget.error().to_string());
-    auto fd = store(name, bytes, budget.value(), dir, e.value().key);
+    // Compiled in a private temporary directory, then stored.
+    ccdrv::TempDir work;
+    LUCET_TRY(work.create());
+    const std::string built = work.path() + "/module.so";
+    Status compiled = compile_bytes(std::vector<uint8_t>(bytes.begin(), bytes.end()), built, opts);
+    if (!compiled.ok()) return make_error(name + ": " + compiled.error().to_string());
+    const std::string &key = e.value().key;
+    bool full = false;
+    auto fd = store(dir, key, built, full);
+    if (!fd.ok() && full) {
+        // The file system is full (of old entries, often): the least
+        // recently used make room for twice the module, and it is stored
+        // again; failing that, the module runs from its temporary file,
+        // uncached.
+        struct stat st;
+        const uint64_t size = stat(built.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+        auto evicted = cache::evict(dir, max_size, key, 2 * size + (1u << 16));
+        if (!evicted.ok()) return evicted.error();
+        full = false;
+        fd = store(dir, key, built, full);
+        if (!fd.ok() && full) {
+            UniqueFd own(open(built.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+            if (!own) return make_error("cannot open the compiled module '" + built + "': " + std::strerror(errno));
+            LUCET_TRY(cache::check_entry(own.get(), built));
+            return CachedModule{built, std::move(own)};
+        }
+    }
     if (!fd.ok()) return fd.error();
-    auto evicted = cache::evict(dir, max_size, e.value().key);
+    auto evicted = cache::evict(dir, max_size, key);
     if (!evicted.ok()) return evicted.error();
-    return CachedModule{dir.file(e.value().key + ".so"), std::move(fd.value())};
+    return CachedModule{dir.file(key + ".so"), std::move(fd.value())};
 }
 
 constexpr char kIndexHeader[] = "lucet-wasm-index 1\n";
@@ -312,16 +343,15 @@ Result<DefaultPlace> default_place() {
 
 Result<CachedModule> compile_cached(const std::string &name, const std::string &bytes, const CompileOptions &opts,
                                     const std::string &cache_dir, uint64_t max_size) {
-    const Clock::time_point start = Clock::now();
+    const CompileOptions o = with_deadline(opts);
     auto dir = cache::Dir::open(cache_dir);
     if (!dir.ok()) return dir.error();
-    return cached_entry(name, bytes, cache::blake2b_hex(bytes.data(), bytes.size()), opts, dir.value(), max_size,
-                        start);
+    return cached_entry(name, bytes, cache::blake2b_hex(bytes.data(), bytes.size()), o, dir.value(), max_size);
 }
 
-Result<CachedModule> compile_cached_file(const std::string &wasm_path, const CompileOptions &opts,
+Result<CachedModule> compile_cached_file(const std::string &wasm_path, const CompileOptions &given,
                                          const std::string &cache_dir, uint64_t max_size) {
-    const Clock::time_point start = Clock::now();
+    const CompileOptions opts = with_deadline(given);
     auto opened = cache::Dir::open(cache_dir);
     if (!opened.ok()) return opened.error();
     const cache::Dir &dir = opened.value();
@@ -368,7 +398,7 @@ Result<CachedModule> compile_cached_file(const std::string &wasm_path, const Com
     const bool stable = !index.empty() && fstat(fd.get(), &after) == 0 &&
                         cache::file_state(before) == cache::file_state(after) &&
                         std::max(before.st_mtime, before.st_ctime) + 2 <= time(nullptr);
-    auto so = cached_entry(wasm_path, bytes, hash, opts, dir, max_size, start);
+    auto so = cached_entry(wasm_path, bytes, hash, opts, dir, max_size);
     if (so.ok() && stable) cache::write_record(dir.fd(), index, kIndexHeader, hash);
     return so;
 }

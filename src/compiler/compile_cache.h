@@ -98,10 +98,11 @@ struct CacheStats {
     uint64_t bytes = 0;
 };
 // Removes the least recently used entries (oldest .so mtime first) until the
-// entries total at most `max_size` bytes (0: no bound); the entry `keep` (a
-// key) stays even if it alone is larger. Stale temporary files (over an hour
-// old) are removed too. Returns what was removed.
-Result<CacheStats> evict(const Dir &dir, uint64_t max_size, const std::string &keep);
+// entries total at most `max_size` bytes (0: no bound) and `room` bytes less
+// than before (for a full file system); the entry `keep` (a key) stays even
+// if it alone is larger. Stale temporary files (over an hour old) are removed
+// too. Returns what was removed.
+Result<CacheStats> evict(const Dir &dir, uint64_t max_size, const std::string &keep, uint64_t room = 0);
 // Removes every entry and temporary file of the cache in `dir` (other files
 // are left alone); a missing directory is an empty cache.
 Result<CacheStats> clear(const std::string &dir);

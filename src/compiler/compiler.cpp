@@ -330,7 +330,9 @@ Status compile_bytes(std::vector<uint8_t> wasm, const std::string &output, const
     limits.max_memory = opts.max_memory;
     limits.cpu_seconds = opts.max_time_seconds;
     limits.time_limit_seconds = opts.max_time_seconds;
-    if (opts.max_time_seconds)
+    if (opts.deadline)
+        limits.deadline = opts.deadline;
+    else if (opts.max_time_seconds)
         limits.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::min<uint64_t>(opts.max_time_seconds, 1ull << 32));
     auto m = decode_and_validate(std::move(wasm));
     if (!m.ok()) return m.error();

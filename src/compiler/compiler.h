@@ -3,8 +3,10 @@
 // and the tests.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,10 @@ struct CompileOptions {
     // processes still running then are killed), and the CPU time of each of
     // them; 0 = no limit.
     uint64_t max_time_seconds = kDefaultMaxCompileSeconds;
+    // When set, the wall-clock bound ends here instead of max_time_seconds
+    // after the call (the compile cache: its C compiler probe came out of the
+    // same budget). Messages still name max_time_seconds.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
     // Called (from any thread, one call at a time) with the C compiler jobs
     // done and their total (units, then the link): first (0, total) once the
     // C is generated, then after each job. Empty: no calls.

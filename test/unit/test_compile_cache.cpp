@@ -671,3 +671,111 @@ TEST_CASE("cache: a .wasm larger than the module limit is refused without readin
     REQUIRE_FALSE(st.ok());
     CHECK_THAT(st.error().to_string(), Catch::Contains("larger than the limit of 1073741824 bytes"));
 }
+
+TEST_CASE("cache: a TMPDIR others can swap entries of is refused for the C compiler's files", "[cache]") {
+    // Its owner, or anyone who may write it without the sticky bit, could
+    // swap the private build directory for their own (helper repro
+    // /work/h5/repro/01: the victim cached and ran the attacker's module).
+    TempDir t;
+    const std::string shared = t.path + "/shared";
+    fs::create_directories(shared);
+    struct Env {
+        std::optional<std::string> tmpdir;
+        Env() {
+            if (const char *v = std::getenv("TMPDIR")) tmpdir = v;
+        }
+        ~Env() { tmpdir ? setenv("TMPDIR", tmpdir->c_str(), 1) : unsetenv("TMPDIR"); }
+    } env;
+    setenv("TMPDIR", shared.c_str(), 1);
+    REQUIRE(chmod(shared.c_str(), 0770) == 0);
+    auto r = compile_cached("a", module_exporting("a"), fast_opts(), t.path + "/cache", 0);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().to_string(), Catch::Contains("refusing the temporary directory " + shared) &&
+                                          Catch::Contains("group- or world-writable without the sticky bit"));
+    REQUIRE(chmod(shared.c_str(), 01777) == 0);  // like /tmp: fine
+    auto ok = compile_cached("a", module_exporting("a"), fast_opts(), t.path + "/cache", 0);
+    REQUIRE(ok.ok());
+    CHECK(first_export(ok.value()) == "a");
+    if (geteuid() == 0) {
+        REQUIRE(chown(shared.c_str(), 65534, 65534) == 0);
+        REQUIRE(chmod(shared.c_str(), 0755) == 0);
+        auto foreign = compile_cached("b", module_exporting("b"), fast_opts(), t.path + "/cache", 0);
+        REQUIRE_FALSE(foreign.ok());
+        CHECK_THAT(foreign.error().to_string(), Catch::Contains("is owned by uid 65534"));
+    }
+}
+
+TEST_CASE("cache: the C compiler's include directories are probed per CPATH", "[cache]") {
+    // CPATH puts directories before the system's: a SIMDe there is the one
+    // cc includes (helper repro /work/h5/repro/02: the stamp from a run
+    // without CPATH kept the system header in the key).
+    TempDir t;
+    auto dir = cache::Dir::open(t.path + "/cache");
+    REQUIRE(dir.ok());
+    const std::string inc = t.path + "/inc";
+    fs::create_directories(inc + "/simde/wasm");
+    std::ofstream(inc + "/simde/wasm/simd128.h") << "/* mine */\n";
+    struct Env {
+        std::optional<std::string> cpath;
+        Env() {
+            if (const char *v = std::getenv("CPATH")) cpath = v;
+        }
+        ~Env() { cpath ? setenv("CPATH", cpath->c_str(), 1) : unsetenv("CPATH"); }
+    } env;
+    // Each in a fresh process, as later runs would: the first stamps the
+    // compiler's identity without CPATH, the second must not take it.
+    auto simde_in_child = [&](const char *cpath) {
+        int fds[2];
+        REQUIRE(pipe(fds) == 0);
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            cpath ? setenv("CPATH", cpath, 1) : unsetenv("CPATH");
+            // A command no other test probes in this process (fork copies its memo).
+            auto id = cache::cc_identity("/usr/bin/cc", dir.value().fd(), {});
+            std::string out = id.ok() ? cache::simde_state(id.value()) : "error: " + id.error().to_string();
+            ssize_t w = write(fds[1], out.data(), out.size());
+            _exit(w == static_cast<ssize_t>(out.size()) ? 0 : 1);
+        }
+        close(fds[1]);
+        std::string out;
+        char buf[4096];
+        for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+        close(fds[0]);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        REQUIRE(WIFEXITED(status));
+        REQUIRE(WEXITSTATUS(status) == 0);
+        return out;
+    };
+    CHECK(simde_in_child(nullptr).find(inc) == std::string::npos);
+    CHECK(simde_in_child(inc.c_str()).rfind(inc + "/simde/wasm/simd128.h|", 0) == 0);
+    CHECK(simde_in_child(nullptr).find(inc) == std::string::npos);
+    size_t stamps = 0;
+    for (auto &e : fs::directory_iterator(t.path + "/cache")) stamps += e.path().extension() == ".ccv";
+    CHECK(stamps == 2);
+}
+
+TEST_CASE("cache: records that are not regular files are ignored, and clear removes them", "[cache]") {
+    // A FIFO named like a record made every run hang in open (helper repro
+    // /work/h5/repro/03); a directory or FIFO named like an entry survived
+    // --cache-clear, which the refusal message recommends.
+    TempDir t;
+    const std::string dir = t.path + "/cache";
+    auto d = cache::Dir::open(dir);
+    REQUIRE(d.ok());
+    const std::string hex(64, 'a'), hex2(64, 'b'), hex3(64, 'c');
+    REQUIRE(mkfifo((dir + "/" + hex + ".wix").c_str(), 0600) == 0);
+    CHECK(cache::read_record(d.value().fd(), hex + ".wix", "lucet-wasm-index 1\n").empty());
+    REQUIRE(mkfifo((dir + "/" + hex2 + ".so").c_str(), 0600) == 0);
+    fs::create_directory(dir + "/" + hex3 + ".so");
+    REQUIRE(cache::clear(dir).ok());
+    CHECK(fs::is_empty(dir));
+    // Temporary names differ in more than the pid and a counter (two
+    // containers sharing a cache can have the same pids).
+    const std::string n1 = cache::temp_name("x.so"), n2 = cache::temp_name("x.so");
+    CHECK(n1 != n2);
+    CHECK(n1.size() == n2.size());
+    CHECK(n1.substr(n1.rfind('.') + 1).size() == 16);
+}

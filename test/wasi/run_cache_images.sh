@@ -1,10 +1,12 @@
 #!/bin/bash
-# The .wasm index (<hash>.wix) of the launcher's compile cache names a file by
-# its stat data and by the file system it is on. Two ext4 images built
-# reproducibly (same size, inode and timestamps for m.wasm, different code)
-# mounted one after the other at one place: the second must run its own
-# module, not the first one's entry. Needs root and loop devices: skipped
-# (exit 77) where they are missing.
+# The launcher's compile cache on file systems of its own. (1) The .wasm
+# index (<hash>.wix) names a file by its stat data and by the file system it
+# is on: two ext4 images built reproducibly (same size, inode and timestamps
+# for m.wasm, different code) mounted one after the other at one place, the
+# second must run its own module, not the first one's entry. (2) A cache
+# whose file system fills up with its own entries evicts the least recently
+# used to make room, and every module still runs. Needs root, loop devices
+# and tmpfs mounts: skipped (exit 77) where they are missing.
 #
 #   run_cache_images.sh LUCET_WASI WAT2WASM
 . "$(dirname "$0")/../lib.sh"
@@ -14,7 +16,7 @@ skip() { echo "SKIP: $1"; trap - EXIT; cleanup; exit 77; }
 command -v mke2fs >/dev/null && command -v debugfs >/dev/null || skip "no mke2fs/debugfs (e2fsprogs)"
 make_scratch cache-images
 mnt=$scratch/mnt
-cleanup() { umount "$mnt" 2>/dev/null; rm -rf "$scratch"; }
+cleanup() { umount "$mnt" 2>/dev/null; umount "$scratch/small" 2>/dev/null; rm -rf "$scratch"; }
 mkdir -p "$scratch/img1" "$scratch/img2" "$mnt"
 export XDG_CACHE_HOME=$scratch/xdg
 unset LUCET_CACHE_MAX_SIZE
@@ -41,4 +43,18 @@ id2=$(stat -c '%d %i %s %Y %Z' "$mnt/m.wasm")
 [ "$id1" = "$id2" ] || echo "note: the images' m.wasm differ in stat data ('$id1' / '$id2'): the index is not put to the test"
 out=$("$lw" --invoke id "$mnt/m.wasm") || { echo "FAIL: image 2: exit $?"; fail=1; }
 [ "$out" = 22 ] || { echo "FAIL: image 2 printed '$out', expected 22 (image 1's module from the index)"; fail=1; }
+umount "$mnt"
+
+# (2) A 256 KiB cache file system, entries of ~15 KB, 16 modules (a bound of
+# 1 GiB, far more than the room): each runs, the cache keeps what fits.
+mkdir -p "$scratch/small"
+mount -t tmpfs -o size=256k lucet-test "$scratch/small" || skip "cannot mount a tmpfs here"
+for i in $(seq 1 16); do
+    printf '(module (func (export "id") (result i32) i32.const %s))' "$i" > "$scratch/n$i.wat"
+    "$wat2wasm" "$scratch/n$i.wat" -o "$scratch/n$i.wasm" || exit 1
+    out=$(XDG_CACHE_HOME=$scratch/small "$lw" --invoke id "$scratch/n$i.wasm" 2>&1)
+    [ "$out" = "$i" ] || { echo "FAIL: module $i on a full cache file system: '$out'"; fail=1; }
+done
+n=$(ls "$scratch/small/lucet/"*.so 2>/dev/null | wc -l)
+[ "$n" -ge 3 ] || { echo "FAIL: only $n entries kept on the small file system"; fail=1; }
 exit $fail

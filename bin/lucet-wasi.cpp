@@ -529,8 +529,17 @@ int main(int argc, char **argv) {
 
     // The module: a .wasm (by its magic number) is compiled through the cache.
     std::string bytes;
-    if (!read_file(module_path, bytes, 4))
+    // A pipe or a device (`lucet-wasi <(curl ...)`) can be read only once:
+    // read whole (a .wasm at most) and compiled from those bytes.
+    struct stat mst;
+    const bool stream = stat(module_path.c_str(), &mst) == 0 && !S_ISREG(mst.st_mode) && !S_ISDIR(mst.st_mode);
+    if (!read_file(module_path, bytes, stream ? lucet::kMaxWasmBytes + 1 : 4))
         return usage_error("cannot read module '" + module_path + "': " + std::strerror(errno));
+    if (stream && bytes.size() > lucet::kMaxWasmBytes) {
+        std::fprintf(stderr, "lucet-wasi: error: %s: larger than the limit of %llu bytes for a module\n",
+                     module_path.c_str(), static_cast<unsigned long long>(lucet::kMaxWasmBytes));
+        return kExitFailure;
+    }
     std::string so_path = module_path;
     lucet::UniqueFd cached_so;  // a .wasm's entry in the cache, as the cache verified it
     if (bytes.size() >= 4 && std::memcmp(bytes.data(), "\0asm", 4) == 0) {
@@ -553,7 +562,7 @@ int main(int argc, char **argv) {
             lucet::TtyProgress progress("lucet-wasi: compiling " + module_path);
             opts.progress = progress.callback();
             // Through the cache's .wasm index: an unchanged file is not even read.
-            so = lucet::compile_cached(module_path, opts);
+            so = stream ? lucet::compile_cached(module_path, bytes, opts) : lucet::compile_cached(module_path, opts);
         }
         if (!so.ok()) {
             std::fprintf(stderr, "lucet-wasi: error: %s\n", so.error().to_string().c_str());

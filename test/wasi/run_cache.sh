@@ -27,6 +27,10 @@ expect 0 "cache cleared: 0 modules" --cache-clear
 # First run: the directory is made 0700, the entry .so and .sum 0400 (read-only: the loader maps data images from such files).
 expect 0 "" "$hello"
 greeted "first run"
+# A .wasm from a pipe (read once: the launcher used to read its magic and the
+# cache then the rest, "unexpected end").
+"$lw" <(cat "$hello") > "$scratch/out" 2>&1 || { echo "FAIL: a .wasm from a pipe: exit $?"; cat "$scratch/out"; fail=1; }
+greeted "a .wasm from a pipe"
 expect_entries 1 "first run"
 [ "$(stat -c %a "$cache")" = 700 ] || { echo "FAIL: cache directory mode $(stat -c %a "$cache")"; fail=1; }
 for f in "$cache"/*; do

@@ -1,5 +1,6 @@
 // hostcalls_fd.cpp: operations on open descriptors.
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -9,11 +10,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <cstring>
 #include <vector>
 
 #include "wasi/wasi_errno.h"
 #include "wasi/hostcalls.h"
+#include "wasi/io_signals.h"
 #include "wasi/uv_fs.h"
 
 namespace lucet::wasi {
@@ -113,29 +116,15 @@ namespace {
 enum class Io { Read, Write, PRead, PWrite };
 
 // writev to a pipe, FIFO or device whose reader may be gone: EPIPE for the
-// guest, never SIGPIPE for the host. SIGPIPE is blocked in this thread
-// around the write and, if the write raised one, taken off the pending set
-// (a SIGPIPE already pending before is left alone); the process's
-// disposition is never touched, so an embedder's own SIGPIPE handling stays.
-// Returns the count or a negative errno (as libuv's UV_E*).
+// guest, never SIGPIPE for the host (io_signals.h). Returns the count or a
+// negative errno (as libuv's UV_E*).
 ssize_t writev_nosigpipe(int fd, const struct iovec *v, int cnt) {
-    sigset_t pipe_set, old, pending;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-    sigpending(&pending);
-    bool was_pending = sigismember(&pending, SIGPIPE);
-    ssize_t n;
-    do n = writev(fd, v, cnt);
-    while (n < 0 && errno == EINTR);
-    int err = errno;
-    if (n < 0 && err == EPIPE && !was_pending) {
-        static constexpr struct timespec kNow = {0, 0};
-        while (sigtimedwait(&pipe_set, nullptr, &kNow) < 0 && errno == EINTR) {
-        }
-    }
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    return n < 0 ? -err : n;
+    return hold_io_signals([&]() -> ssize_t {
+        ssize_t n;
+        do n = writev(fd, v, cnt);
+        while (n < 0 && errno == EINTR);
+        return n < 0 ? -errno : n;
+    });
 }
 
 // At most PIPE_BUF bytes: after poll reports a pipe writable, a write of
@@ -183,13 +172,15 @@ int64_t stream_io(const FdEntry &e, bool write, std::vector<uv_buf_t> &v) {
         // Emulated append on a description shared with the host (FdEntry::append):
         // at the end, atomically, as O_APPEND would, without changing the host's
         // description. libuv has no RWF_APPEND write, so this one is raw.
-        if (e.append) {
-            ssize_t n;
-            do n = pwritev2(e.host_fd, as_iovecs(v.data()), static_cast<int>(v.size()), -1, RWF_APPEND);
-            while (n < 0 && errno == EINTR);
-            return n < 0 ? -errno : n;
-        }
-        return uvfs::write(e.host_fd, v.data(), static_cast<unsigned>(v.size()), -1);
+        return growing_file([&]() -> int64_t {
+            if (e.append) {
+                ssize_t n;
+                do n = pwritev2(e.host_fd, as_iovecs(v.data()), static_cast<int>(v.size()), -1, RWF_APPEND);
+                while (n < 0 && errno == EINTR);
+                return n < 0 ? -errno : n;
+            }
+            return uvfs::write(e.host_fd, v.data(), static_cast<unsigned>(v.size()), -1);
+        });
     }
     if (e.nonblock) cap_to_pipe_buf(v);
     return writev_nosigpipe(e.host_fd, as_iovecs(v.data()), static_cast<int>(v.size()));
@@ -223,15 +214,16 @@ Errno do_io(Call &c, Io kind, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uin
         // on an O_APPEND description appends whatever the offset.
         auto cnt = static_cast<unsigned>(v.size());
         auto off = static_cast<int64_t>(offset);
-        n = kind == Io::PRead ? uvfs::read(e->host_fd, v.data(), cnt, off) : uvfs::write(e->host_fd, v.data(), cnt, off);
+        n = kind == Io::PRead ? uvfs::read(e->host_fd, v.data(), cnt, off)
+                              : growing_file([&] { return uvfs::write(e->host_fd, v.data(), cnt, off); });
     }
     if (n < 0) return errno_from_uv(static_cast<int>(n));
     c.mem.write<uint32_t>(n_out, static_cast<uint32_t>(n));
     return Errno::SUCCESS;
 }
 
-Filetype dirent_type(DIR *d, const struct dirent *de) {
-    switch (de->d_type) {
+Filetype dirent_type(int dir_fd, unsigned char d_type, const char *name) {
+    switch (d_type) {
     case DT_REG: return Filetype::REGULAR_FILE;
     case DT_DIR: return Filetype::DIRECTORY;
     case DT_LNK: return Filetype::SYMBOLIC_LINK;
@@ -242,7 +234,7 @@ Filetype dirent_type(DIR *d, const struct dirent *de) {
     default: {
         // Some filesystems do not fill d_type.
         struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) return Filetype::UNKNOWN;
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return Filetype::UNKNOWN;
         return filetype_from_mode(st.st_mode);
     }
     }
@@ -400,58 +392,58 @@ Errno fd_readdir(Call &c, uint32_t fd, uint32_t buf, uint32_t buf_len, uint64_t 
     if (e->type != Filetype::DIRECTORY) return Errno::NOTDIR;
     uint8_t *out = c.mem.span(buf, buf_len);
     if (!out || !c.mem.in_bounds(used_out, 4)) return Errno::FAULT;
+    if (cookie > uint64_t(INT64_MAX)) return Errno::INVAL;
 
-    // Cookies are entry indices. The stream is kept between calls so a plain
-    // sequential listing is linear; a cookie behind the stream's position
-    // (a restart, or the guest re-reading a truncated entry) rewinds it.
-    if (!e->dir) {
-        int dfd = openat(e->host_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0) return errno_from_host(errno);
-        e->dir = fdopendir(dfd);
-        if (!e->dir) {
-            int err = errno;
-            ::close(dfd);
-            return errno_from_host(err);
-        }
-        e->dir_next = 0;
-    } else if (cookie < e->dir_next) {
-        rewinddir(e->dir);
-        e->dir_next = 0;
-    }
+    // Cookies are the file system's own directory offsets (getdents64's
+    // d_off, what telldir returns): a listing resumed after entries before
+    // it were deleted (rm -r: list, unlink, list again) continues where it
+    // was, where counting entries would skip live ones. Each call reads
+    // through a description of its own, opened for the call and closed
+    // after it (host_fd's offset never moves: it may be shared with the
+    // host; and no descriptor stays open beyond the guest's own).
+    int dfd = openat(e->host_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return errno_from_host(errno);
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{dfd};
+    if (cookie != 0 && lseek(dfd, static_cast<off_t>(cookie), SEEK_SET) < 0) return errno_from_host(errno);
+    // On the heap: host calls run on the guest's stack, in its small
+    // reserve for them (capi_stack's hostcall_stack_use).
+    constexpr size_t kRaw = 16384;
+    std::unique_ptr<char[]> buffer(new char[kRaw]);
+    char *const raw = buffer.get();
     uint32_t used = 0;
-    bool at_end = false;
-    while (e->dir_next < cookie) {
-        errno = 0;
-        if (!readdir(e->dir)) {
-            if (errno) return errno_from_host(errno);
-            at_end = true;
-            break;
+    while (used < buf_len) {
+        long got = syscall(SYS_getdents64, dfd, raw, kRaw);
+        if (got < 0) return errno_from_host(errno);
+        if (got == 0) break;
+        for (long at = 0; at < got && used < buf_len;) {
+            struct Entry {  // struct linux_dirent64
+                uint64_t d_ino;
+                int64_t d_off;
+                unsigned short d_reclen;
+                unsigned char d_type;
+                char d_name[1];
+            };
+            const auto *de = reinterpret_cast<const Entry *>(raw + at);
+            at += de->d_reclen;
+            uint32_t namlen = static_cast<uint32_t>(strnlen(de->d_name, kRaw));
+            uint8_t hdr[layout::DIRENT_SIZE] = {};
+            uint64_t next = static_cast<uint64_t>(de->d_off), ino = de->d_ino;
+            std::memcpy(hdr + layout::DIRENT_NEXT, &next, 8);
+            std::memcpy(hdr + layout::DIRENT_INO, &ino, 8);
+            std::memcpy(hdr + layout::DIRENT_NAMLEN, &namlen, 4);
+            hdr[layout::DIRENT_TYPE] = static_cast<uint8_t>(dirent_type(dfd, de->d_type, de->d_name));
+            // The last entry may be cut short: the guest sees bufused == buf_len
+            // and asks again from that entry's cookie.
+            uint32_t n = std::min<uint32_t>(sizeof hdr, buf_len - used);
+            std::memcpy(out + used, hdr, n);
+            used += n;
+            n = std::min<uint32_t>(namlen, buf_len - used);
+            std::memcpy(out + used, de->d_name, n);
+            used += n;
         }
-        e->dir_next++;
-    }
-    while (!at_end && used < buf_len) {
-        errno = 0;
-        struct dirent *de = readdir(e->dir);
-        if (!de) {
-            if (errno) return errno_from_host(errno);
-            break;
-        }
-        e->dir_next++;
-        uint32_t namlen = static_cast<uint32_t>(std::strlen(de->d_name));
-        uint8_t hdr[layout::DIRENT_SIZE] = {};
-        uint64_t next = e->dir_next, ino = de->d_ino;
-        std::memcpy(hdr + layout::DIRENT_NEXT, &next, 8);
-        std::memcpy(hdr + layout::DIRENT_INO, &ino, 8);
-        std::memcpy(hdr + layout::DIRENT_NAMLEN, &namlen, 4);
-        hdr[layout::DIRENT_TYPE] = static_cast<uint8_t>(dirent_type(e->dir, de));
-        // The last entry may be cut short: the guest sees bufused == buf_len
-        // and asks again from that entry's cookie.
-        uint32_t n = std::min<uint32_t>(sizeof hdr, buf_len - used);
-        std::memcpy(out + used, hdr, n);
-        used += n;
-        n = std::min<uint32_t>(namlen, buf_len - used);
-        std::memcpy(out + used, de->d_name, n);
-        used += n;
     }
     c.mem.write<uint32_t>(used_out, used);
     return Errno::SUCCESS;

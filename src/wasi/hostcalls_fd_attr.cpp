@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "wasi/io_signals.h"
 #include "wasi/hostcalls.h"
 #include "wasi/uv_fs.h"
 #include "wasi/wasi_errno.h"
@@ -36,7 +37,7 @@ Errno fd_allocate(Call &c, uint32_t fd, uint64_t offset, uint64_t len) {
     FdEntry *e;
     if (Errno r = fd_lookup(c, fd, rights::FD_ALLOCATE, e); r != Errno::SUCCESS) return r;
     if (offset > uint64_t(INT64_MAX) || len > uint64_t(INT64_MAX) - offset) return Errno::FBIG;
-    int r = posix_fallocate(e->host_fd, static_cast<off_t>(offset), static_cast<off_t>(len));
+    int r = growing_file([&] { return posix_fallocate(e->host_fd, static_cast<off_t>(offset), static_cast<off_t>(len)); });
     return r == 0 ? Errno::SUCCESS : errno_from_host(r);
 }
 
@@ -54,7 +55,7 @@ Errno fd_filestat_set_size(Call &c, uint32_t fd, uint64_t size) {
     FdEntry *e;
     if (Errno r = fd_lookup(c, fd, rights::FD_FILESTAT_SET_SIZE, e); r != Errno::SUCCESS) return r;
     if (size > uint64_t(INT64_MAX)) return Errno::FBIG;
-    return errno_from_uv(uvfs::ftruncate(e->host_fd, static_cast<int64_t>(size)));
+    return errno_from_uv(growing_file([&] { return uvfs::ftruncate(e->host_fd, static_cast<int64_t>(size)); }));
 }
 
 Errno make_timespecs(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]) {

@@ -130,7 +130,9 @@ Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint3
     bool want_read = base & (rights::FD_READ | rights::FD_READDIR);
     bool want_write = base & (rights::FD_WRITE | rights::FD_DATASYNC | rights::FD_ALLOCATE |
                               rights::FD_FILESTAT_SET_SIZE);
-    int flags = O_CLOEXEC | O_NOFOLLOW;
+    // O_NOCTTY: a terminal in a preopen never becomes the host's controlling
+    // terminal (whose hangup would then kill it).
+    int flags = O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
     if (of & oflags::DIRECTORY)
         flags |= O_RDONLY | O_DIRECTORY;
     else if (want_write)

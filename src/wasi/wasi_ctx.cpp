@@ -14,7 +14,6 @@
 namespace lucet::wasi {
 
 FdEntry::~FdEntry() {
-    if (dir) closedir(dir);
     if (owned && host_fd >= 0) uvfs::close(host_fd);
 }
 
@@ -56,6 +55,14 @@ static std::unique_ptr<FdEntry> stdio_entry(int host_fd, bool owned) {
     e->rights_base = e->type == Filetype::CHARACTER_DEVICE ? rights::STREAM_BASE : rights::REGULAR_FILE_BASE;
     if (e->type == Filetype::SOCKET_STREAM || e->type == Filetype::SOCKET_DGRAM)
         e->rights_base |= rights::SOCK_SHUTDOWN | rights::SOCK_ACCEPT;
+    // Only what the host's description allows, inherited or given: a guest
+    // fd_write on a read-only stdin is notcapable (not a host EBADF), a
+    // `< input` file's times and size stay the host's, and an append-only
+    // `>> log` is never truncated.
+    int acc = fcntl(host_fd, F_GETFL);
+    if (acc >= 0 && (acc & O_ACCMODE) == O_RDONLY) e->rights_base &= ~(rights::WRITE_RIGHTS | rights::OPEN_FOR_WRITE);
+    if (acc >= 0 && (acc & O_ACCMODE) == O_WRONLY) e->rights_base &= ~(rights::FD_READ | rights::FD_READDIR);
+    if (acc >= 0 && (acc & O_APPEND)) e->rights_base &= ~rights::FD_FILESTAT_SET_SIZE;
     e->rights_inheriting = 0;
     return e;
 }
@@ -80,12 +87,7 @@ Status WasiCtx::set_stdio_fd(int which, int host_fd) {
     int dup = fcntl(host_fd, F_DUPFD_CLOEXEC, 3);
     if (dup < 0) return make_error("stdio fd " + std::to_string(which) + ": cannot duplicate host fd " +
                                    std::to_string(host_fd) + ": " + std::strerror(errno));
-    auto e = stdio_entry(dup, true);
-    // Only what the host description allows: a guest fd_write on a
-    // read-only stdin is notcapable, not a host EBADF.
-    if ((acc & O_ACCMODE) == O_RDONLY) e->rights_base &= ~(rights::WRITE_RIGHTS | rights::OPEN_FOR_WRITE);
-    if ((acc & O_ACCMODE) == O_WRONLY) e->rights_base &= ~(rights::FD_READ | rights::FD_READDIR);
-    put_stdio(which, std::move(e));
+    put_stdio(which, stdio_entry(dup, true));
     return {};
 }
 

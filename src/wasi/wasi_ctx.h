@@ -25,10 +25,6 @@ struct FdEntry {
     // Preopened directory: the name the guest sees (fd_prestat_dir_name).
     bool preopen = false;
     std::string preopen_name;
-    // fd_readdir state: a directory stream on a separate open file description
-    // (so it never moves host_fd's offset) and the cookie of its next entry.
-    DIR *dir = nullptr;
-    uint64_t dir_next = 0;
     // The guest's $fdflags.nonblock, emulated: the host description stays as
     // it is (an inherited pipe's is shared with the host and other
     // processes); reads and writes look with a zero-timeout poll first and

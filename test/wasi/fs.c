@@ -70,6 +70,32 @@ int main(void) {
     }
     CHECK(unlink("sub") == -1 && (errno == EISDIR || errno == EPERM));
     CHECK(rmdir("sub") == 0);
+
+    /* rm -r's loop: unlink each entry as readdir returns it, in one pass.
+     * wasi-libc resumes with the cookie of the last entry it holds; cookies
+     * that counted entries skipped live ones once earlier ones were gone
+     * (252 of 500 removed). */
+    CHECK(mkdir("del", 0755) == 0);
+    for (int i = 0; i < 500; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "del/file-number-%03d", i);
+        int f = open(name, O_CREAT | O_WRONLY, 0644);
+        CHECK(f >= 0);
+        CHECK(close(f) == 0);
+    }
+    d = opendir("del");
+    CHECK(d != NULL);
+    int removed = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        char name[300];
+        snprintf(name, sizeof name, "del/%s", de->d_name);
+        CHECK(unlink(name) == 0);
+        removed++;
+    }
+    CHECK(closedir(d) == 0);
+    CHECK(removed == 500);
+    CHECK(rmdir("del") == 0);
     CHECK(stat("sub", &st) == -1 && errno == ENOENT);
     CHECK(unlink("data.txt") == 0);
     CHECK(access("data.txt", F_OK) == -1 && errno == ENOENT);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -138,6 +139,129 @@ TEST_CASE("fd_write to a pipe whose reader is gone: PIPE, never SIGPIPE", "[wasi
     uint32_t sfd = add_fd(g, sv[0], Filetype::SOCKET_STREAM, rights::FD_WRITE);
     CHECK(write_str(g, sfd, "hello", n) == Errno::PIPE);
     sigaction(SIGPIPE, &old, nullptr);
+}
+
+TEST_CASE("fd_write cut short by the reader going away: a partial count, never SIGPIPE", "[wasi][hardening]") {
+    // Linux sends SIGPIPE also when part of the write went through, and
+    // returns that part (helper repro /work/h7/repro/06: `lucet-wasi m |
+    // head -c 10` died of SIGPIPE).
+    struct sigaction dfl = {}, old = {};
+    dfl.sa_handler = SIG_DFL;
+    REQUIRE(sigaction(SIGPIPE, &dfl, &old) == 0);  // a SIGPIPE would end this process
+    int p[2];
+    REQUIRE(pipe(p) == 0);
+    REQUIRE(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
+    std::thread reader([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the write has filled the pipe and waits
+        char b[10];
+        CHECK(read(p[0], b, sizeof b) == sizeof b);
+        close(p[0]);
+    });
+    Guest g;
+    uint32_t fd = add_fd(g, p[1], Filetype::UNKNOWN, rights::FD_WRITE);
+    uint32_t n = 0;
+    Errno e = write_str(g, fd, std::string(60000, 'x'), n);
+    reader.join();
+    CHECK(e == Errno::SUCCESS);
+    CHECK(n > 0);
+    CHECK(n < 60000);
+    sigset_t pending, mask;
+    sigpending(&pending);
+    CHECK_FALSE(sigismember(&pending, SIGPIPE));
+    pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+    CHECK_FALSE(sigismember(&mask, SIGPIPE));
+    CHECK(write_str(g, fd, "more", n) == Errno::PIPE);
+    sigaction(SIGPIPE, &old, nullptr);
+}
+
+TEST_CASE("growing a file past RLIMIT_FSIZE is FBIG for the guest, never SIGXFSZ", "[wasi][hardening]") {
+    // Under `ulimit -f` a guest's write, pwrite, truncate or allocate past
+    // the limit killed the host (helper repro /work/h7/repro/02).
+    TempDir t;
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_DFL);
+        struct rlimit rl = {8192, 8192};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(10);
+        int host = open((t.path + "/f").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (host < 0) _exit(11);
+        Guest g;
+        uint32_t fd = add_fd(g, host, Filetype::REGULAR_FILE, ~0ull);
+        uint32_t n = 0;
+        Errno w = write_str(g, fd, std::string(12000, 'x'), n);
+        if (!(w == Errno::FBIG || (w == Errno::SUCCESS && n == 8192))) _exit(12);
+        if (write_str(g, fd, "y", n) != Errno::FBIG) _exit(13);
+        Call c = g.call();
+        if (fd_filestat_set_size(c, fd, 1 << 20) != Errno::FBIG) _exit(14);
+        if (fd_allocate(c, fd, 0, 1 << 20) != Errno::FBIG) _exit(15);
+        g.put32(IOV, BUF);
+        g.put32(IOV + 4, 100);
+        if (fd_pwrite(c, fd, IOV, 1, 1 << 20, OUT) != Errno::FBIG) _exit(16);
+        sigset_t pending;
+        sigpending(&pending);
+        _exit(sigismember(&pending, SIGXFSZ) ? 17 : 0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    INFO("child status " << status << (WIFSIGNALED(status) ? " (killed by a signal)" : ""));
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("inherited stdio has only the rights its host description allows", "[wasi][hardening]") {
+    // `lucet-wasi m < input` let the guest reset input's times, and
+    // `>> app.log` let it truncate the log (helper repro /work/h7/repro/01).
+    TempDir t;
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::ofstream(t.path + "/in") << "input";
+        std::ofstream(t.path + "/log") << "earlier lines\n";
+        int in = open((t.path + "/in").c_str(), O_RDONLY);
+        int log = open((t.path + "/log").c_str(), O_WRONLY | O_APPEND);
+        if (in < 0 || log < 0 || dup2(in, 0) != 0 || dup2(log, 1) != 1) _exit(10);
+        WasiCtx ctx;
+        if (!ctx.inherit_stdio().ok()) _exit(11);
+        const FdEntry *e0 = ctx.get(0), *e1 = ctx.get(1);
+        if (!e0 || !e1) _exit(12);
+        if (e0->has(rights::FD_FILESTAT_SET_TIMES) || e0->has(rights::FD_WRITE) ||
+            e0->has(rights::FD_FILESTAT_SET_SIZE))
+            _exit(13);
+        if (!e0->has(rights::FD_READ)) _exit(14);
+        if (e1->has(rights::FD_FILESTAT_SET_SIZE) || e1->has(rights::FD_READ)) _exit(15);
+        if (!e1->has(rights::FD_WRITE)) _exit(16);
+        _exit(0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("a terminal opened through a preopen never becomes the host's controlling terminal", "[wasi][hardening]") {
+    // A session leader without one (a daemon, `setsid lucet-wasi`) got the
+    // terminal, and died of SIGHUP at its hangup (helper repro
+    // /work/h7/repro/04).
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (setsid() < 0) _exit(10);
+        int m = posix_openpt(O_RDWR | O_NOCTTY);
+        if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0) _exit(11);
+        const char *name = ptsname(m);
+        if (!name || std::strncmp(name, "/dev/pts/", 9) != 0) _exit(12);
+        Guest g;
+        if (!g.ctx.preopen_dir("pts", "/dev/pts").ok()) _exit(13);
+        uint32_t fd;
+        if (open_path(g, 3, name + 9, 0, fd, 0, rights::FD_READ | rights::FD_WRITE) != Errno::SUCCESS) _exit(14);
+        int tty = open("/dev/tty", O_RDWR | O_NOCTTY);
+        _exit(tty < 0 ? 0 : 15);  // ENXIO: no controlling terminal
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("nonblock is the guest fd's own: the shared description is never changed", "[wasi][hardening]") {

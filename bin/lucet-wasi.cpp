@@ -153,17 +153,27 @@ int find_module_arg(int argc, char **argv) {
 
 // Reads the file, at most max_bytes of it (a .so is only sniffed: reading a
 // large one whole would cost more than running it).
-bool read_file(const std::string &path, std::string &out, size_t max_bytes = SIZE_MAX) {
+// Reads at most max_bytes of `path`; when `magic_first` is given, stops
+// after that many bytes unless they are a WebAssembly module's magic number
+// (a stream such as /dev/zero is refused at once, not after a GiB).
+bool read_file(const std::string &path, std::string &out, size_t magic_first, size_t max_bytes) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return false;
     out.clear();
+    if (magic_first && max_bytes > magic_first) {
+        char head[4];
+        size_t n = static_cast<size_t>(in.read(head, std::min<size_t>(magic_first, sizeof head)).gcount());
+        out.assign(head, n);
+        if (in.bad()) return false;
+        if (n < 4 || std::memcmp(head, "\0asm", 4) != 0) return true;
+    }
     // One allocation for the whole file (a 16 MiB module would otherwise be
     // copied at each doubling of the string).
     struct stat st;
     if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
         out.reserve(static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(st.st_size), max_bytes)));
     char buf[1 << 16];
-    while (out.size() < max_bytes && in.read(buf, std::min(sizeof buf, max_bytes - out.size())).gcount() > 0)
+    while (out.size() < max_bytes && in && in.read(buf, std::min(sizeof buf, max_bytes - out.size())).gcount() > 0)
         out.append(buf, static_cast<size_t>(in.gcount()));
     return !in.bad();
 }
@@ -533,7 +543,7 @@ int main(int argc, char **argv) {
     // read whole (a .wasm at most) and compiled from those bytes.
     struct stat mst;
     const bool stream = stat(module_path.c_str(), &mst) == 0 && !S_ISREG(mst.st_mode) && !S_ISDIR(mst.st_mode);
-    if (!read_file(module_path, bytes, stream ? lucet::kMaxWasmBytes + 1 : 4))
+    if (!read_file(module_path, bytes, 4, stream ? lucet::kMaxWasmBytes + 1 : 4))
         return usage_error("cannot read module '" + module_path + "': " + std::strerror(errno));
     if (stream && bytes.size() > lucet::kMaxWasmBytes) {
         std::fprintf(stderr, "lucet-wasi: error: %s: larger than the limit of %llu bytes for a module\n",

@@ -146,7 +146,9 @@ Result<CacheStats> evict(const Dir &dir, uint64_t max_size, const std::string &k
         // each; those not written for 30 days go (a .wasm index record is
         // only a hash to recompute).
         if (n.kind == Name::Record) {
-            if (now - st.st_mtime > kStaleRecordSeconds) stale.push_back(file);
+            // Making room on a full file system, all go (each only costs
+            // the next run a probe or a read of its .wasm).
+            if (room > 0 || now - st.st_mtime > kStaleRecordSeconds) stale.push_back(file);
             return;
         }
         Entry &e = entries[n.key];
@@ -177,6 +179,14 @@ Result<CacheStats> evict(const Dir &dir, uint64_t max_size, const std::string &k
     return removed;
 }
 
+Result<uint64_t> usage(const Dir &dir) {
+    uint64_t total = 0;
+    LUCET_TRY(scan(dir.fd(), dir.path(), [&](const std::string &, const Name &, const struct stat &st) {
+        if (S_ISREG(st.st_mode)) total += static_cast<uint64_t>(st.st_size);
+    }));
+    return total;
+}
+
 Result<CacheStats> clear(const std::string &path) {
     // Not checked for trust: removing entries is what a refused cache needs.
     CacheStats removed;
@@ -196,12 +206,18 @@ Result<CacheStats> clear(const std::string &path) {
     LUCET_TRY(scan(dir.get(), path, [&](const std::string &file, const Name &, const struct stat &st) {
         files.push_back({file, S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0, S_ISDIR(st.st_mode)});
     }));
+    // Each that can go goes; the first that cannot is reported after.
+    std::string failed;
     for (const auto &[file, size, is_dir] : files) {
-        if (unlinkat(dir.get(), file.c_str(), is_dir ? AT_REMOVEDIR : 0) != 0)
-            return make_error("cannot remove cache file '" + path + "/" + file + "': " + std::strerror(errno));
+        if (unlinkat(dir.get(), file.c_str(), is_dir ? AT_REMOVEDIR : 0) != 0) {
+            if (failed.empty())
+                failed = "cannot remove cache file '" + path + "/" + file + "': " + std::strerror(errno);
+            continue;
+        }
         if (file.size() > 3 && file.compare(file.size() - 3, 3, ".so") == 0) removed.entries++;
         removed.bytes += size;
     }
+    if (!failed.empty()) return make_error(failed);
     return removed;
 }
 

@@ -41,40 +41,68 @@ TempDir::~TempDir() {
 
 namespace {
 
-// Why the directory `dir` is no safe place for a private temporary directory,
-// or "": a directory whose entries another user can rename (its owner, or
-// anyone with write permission on a directory without the sticky bit) can
-// swap ours for theirs between our writes and cc's reads (the C sources, the
-// objects, the .so). Every directory from / down to it is checked, on its
-// real path: each must be owned by root or by us, and writable by others
-// only with the sticky bit (/tmp).
-std::string unsafe_temp_parent(const std::string &dir) {
+// The owner the kernel shows for IDs that have no mapping in this user
+// namespace (an unprivileged `unshare -r` sandbox shows / so): nobody in the
+// namespace can act as it. Only inside a user namespace other than the
+// initial one (whose uid_map is the identity over all IDs); -1 otherwise.
+long unmapped_owner() {
+    static const long uid = [] {
+        char map[256] = {};
+        int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return -1L;
+        ssize_t n = read(fd, map, sizeof map - 1);
+        close(fd);
+        unsigned long inside = 0, outside = 0, count = 0;
+        if (n <= 0 || std::sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3) return -1L;
+        if (inside == 0 && outside == 0 && count == 4294967295ul) return -1L;  // the initial namespace
+        long overflow = 65534;
+        if (FILE *f = std::fopen("/proc/sys/kernel/overflowuid", "re")) {
+            if (std::fscanf(f, "%ld", &overflow) != 1) overflow = 65534;
+            std::fclose(f);
+        }
+        return overflow;
+    }();
+    return uid;
+}
+
+// The real path of `dir` when it is a safe place for a private temporary
+// directory, else why not. A directory whose entries another user can
+// rename (its owner, or anyone with write permission on a directory without
+// the sticky bit) can swap ours for theirs between our writes and cc's reads
+// (the C sources, the objects, the .so). Every directory from / down to it is
+// checked on its real path, which is then used (a symlink on the given path
+// may change afterwards): each must be owned by root or by us (or by no one
+// this user namespace maps), and writable by others only with the sticky
+// bit (/tmp).
+Result<std::string> safe_temp_parent(const std::string &dir) {
     char real[PATH_MAX];
-    if (!realpath(dir.c_str(), real)) return "cannot resolve it: " + std::string(std::strerror(errno));
+    if (!realpath(dir.c_str(), real)) return make_error("cannot resolve it: " + std::string(std::strerror(errno)));
     const std::string path = real;
     std::vector<std::string> dirs{"/"};
     for (size_t i = 1; i <= path.size(); i++)
         if (i == path.size() || path[i] == '/') dirs.push_back(path.substr(0, i));
     for (const std::string &cur : dirs) {
         struct stat st;
-        if (lstat(cur.c_str(), &st) != 0) return "cannot inspect '" + cur + "': " + std::strerror(errno);
-        if (st.st_uid != 0 && st.st_uid != geteuid())
-            return "'" + cur + "' is owned by uid " + std::to_string(st.st_uid) + ", who could swap its entries";
+        if (lstat(cur.c_str(), &st) != 0) return make_error("cannot inspect '" + cur + "': " + std::strerror(errno));
+        if (!S_ISDIR(st.st_mode)) return make_error("'" + cur + "' is not a directory");
+        if (st.st_uid != 0 && st.st_uid != geteuid() && static_cast<long>(st.st_uid) != unmapped_owner())
+            return make_error("'" + cur + "' is owned by uid " + std::to_string(st.st_uid) + ", who could swap its entries");
         if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-            return "'" + cur + "' is group- or world-writable without the sticky bit";
+            return make_error("'" + cur + "' is group- or world-writable without the sticky bit");
     }
-    return "";
+    return path;
 }
 
 }  // namespace
 
 Status TempDir::create() {
     const char *base = std::getenv("TMPDIR");
-    const std::string parent = base && *base ? base : "/tmp";
-    if (std::string why = unsafe_temp_parent(parent); !why.empty())
-        return make_error("refusing the temporary directory " + parent + " ($TMPDIR) for the C compiler's files: " +
-                          why + "; set TMPDIR to a directory of your own");
-    std::string tmpl = parent + "/lucetc-XXXXXX";
+    const std::string given = base && *base ? base : "/tmp";
+    auto parent = safe_temp_parent(given);
+    if (!parent.ok())
+        return make_error("refusing the temporary directory " + given + " ($TMPDIR) for the C compiler's files: " +
+                          parent.error().to_string() + "; set TMPDIR to a directory of your own");
+    std::string tmpl = parent.value() + "/lucetc-XXXXXX";
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back('\0');
     if (!mkdtemp(buf.data()))

@@ -6,6 +6,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -251,11 +252,35 @@ Result<CachedModule> cached_entry(const std::string &name, const std::string &by
     auto e = find_entry(module_hash, opts, dir);
     if (!e.ok()) return e.error();
     if (e.value().hit) return hit(dir, e.value());
+    // Short of room on the cache's file system (which $TMPDIR often shares:
+    // the C sources and objects need room too), the least recently used
+    // entries make some first; a guess at what the compile and the entry
+    // take: 16 times the module and 8 MiB, at most half the file system.
+    struct statvfs vfs;
+    if (fstatvfs(dir.fd(), &vfs) == 0) {
+        const uint64_t avail = uint64_t(vfs.f_bavail) * vfs.f_frsize;
+        const uint64_t need = std::min<uint64_t>(16 * static_cast<uint64_t>(bytes.size()) + (8u << 20),
+                                                 uint64_t(vfs.f_blocks) * vfs.f_frsize / 2);
+        if (avail < need) {
+            auto evicted = cache::evict(dir, max_size, e.value().key, need - avail);
+            if (!evicted.ok()) return evicted.error();
+        }
+    }
     // Compiled in a private temporary directory, then stored.
     ccdrv::TempDir work;
     LUCET_TRY(work.create());
     const std::string built = work.path() + "/module.so";
     Status compiled = compile_bytes(std::vector<uint8_t>(bytes.begin(), bytes.end()), built, opts);
+    if (!compiled.ok() && fstatvfs(dir.fd(), &vfs) == 0 &&
+        uint64_t(vfs.f_bavail) * vfs.f_frsize < 16 * static_cast<uint64_t>(bytes.size()) + (8u << 20)) {
+        // A failure on a file system still short of room (cc's own log may
+        // not say why): once more, with every other entry evicted.
+        auto used = cache::usage(dir);
+        auto evicted = used.ok() && used.value() > 0 ? cache::evict(dir, max_size, e.value().key, used.value())
+                                                     : Result<cache::CacheStats>(cache::CacheStats{});
+        if (evicted.ok() && evicted.value().bytes > 0)
+            compiled = compile_bytes(std::vector<uint8_t>(bytes.begin(), bytes.end()), built, opts);
+    }
     if (!compiled.ok()) return make_error(name + ": " + compiled.error().to_string());
     const std::string &key = e.value().key;
     bool full = false;
@@ -265,12 +290,19 @@ Result<CachedModule> cached_entry(const std::string &name, const std::string &by
         // recently used make room for twice the module, and it is stored
         // again; failing that, the module runs from its temporary file,
         // uncached.
+        // Unless even an empty cache would not hold it: then nothing is
+        // evicted for it.
         struct stat st;
         const uint64_t size = stat(built.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-        auto evicted = cache::evict(dir, max_size, key, 2 * size + (1u << 16));
-        if (!evicted.ok()) return evicted.error();
-        full = false;
-        fd = store(dir, key, built, full);
+        const uint64_t room = 2 * size + (1u << 16);
+        auto used = cache::usage(dir);
+        const uint64_t avail = fstatvfs(dir.fd(), &vfs) == 0 ? uint64_t(vfs.f_bavail) * vfs.f_frsize : 0;
+        if (used.ok() && avail + used.value() >= room) {
+            auto evicted = cache::evict(dir, max_size, key, room);
+            if (!evicted.ok()) return evicted.error();
+            full = false;
+            fd = store(dir, key, built, full);
+        }
         if (!fd.ok() && full) {
             UniqueFd own(open(built.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
             if (!own) return make_error("cannot open the compiled module '" + built + "': " + std::strerror(errno));

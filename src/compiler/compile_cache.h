@@ -103,8 +103,12 @@ struct CacheStats {
 // if it alone is larger. Stale temporary files (over an hour old) are removed
 // too. Returns what was removed.
 Result<CacheStats> evict(const Dir &dir, uint64_t max_size, const std::string &keep, uint64_t room = 0);
-// Removes every entry and temporary file of the cache in `dir` (other files
-// are left alone); a missing directory is an empty cache.
+// The bytes of every file of the cache (entries, records, temporaries).
+Result<uint64_t> usage(const Dir &dir);
+// Removes every entry, record and temporary file of the cache in `dir`, of
+// any file type (other files are left alone); a missing directory is an
+// empty cache. One that cannot be removed does not stop the others: it is
+// the error after.
 Result<CacheStats> clear(const std::string &dir);
 
 }  // namespace cache

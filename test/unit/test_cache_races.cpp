@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 
 #include "cache_test_util.h"
 #include "compiler/cache_key.h"
+#include "compiler/cc_driver.h"
 #include "compiler/compile_cache.h"
 
 namespace fs = std::filesystem;
@@ -251,4 +253,39 @@ TEST_CASE("cache: records that are not regular files are ignored, and clear remo
     CHECK(n1 != n2);
     CHECK(n1.size() == n2.size());
     CHECK(n1.substr(n1.rfind('.') + 1).size() == 16);
+}
+
+TEST_CASE("cache: the C compiler's directory is made on TMPDIR's real path, checked once", "[cache]") {
+    // A symlink on the given path could be re-pointed after the check
+    // (helper repro /work/h6/repro/02: the victim linked the attacker's
+    // objects). The real path is what is checked and used.
+    TempDir t;
+    const std::string real = t.path + "/real", link = t.path + "/link";
+    fs::create_directories(real);
+    fs::create_directory_symlink(real, link);
+    struct Env {
+        std::optional<std::string> tmpdir;
+        Env() {
+            if (const char *v = std::getenv("TMPDIR")) tmpdir = v;
+        }
+        ~Env() { tmpdir ? setenv("TMPDIR", tmpdir->c_str(), 1) : unsetenv("TMPDIR"); }
+    } env;
+    setenv("TMPDIR", link.c_str(), 1);
+    ccdrv::TempDir d;
+    REQUIRE(d.create().ok());
+    char resolved[PATH_MAX];
+    REQUIRE(realpath(real.c_str(), resolved));
+    CHECK(d.path().rfind(std::string(resolved) + "/lucetc-", 0) == 0);
+}
+
+TEST_CASE("cache: clear removes what it can and then reports what it could not", "[cache]") {
+    TempDir t;
+    const std::string dir = t.path + "/cache";
+    const std::string a = cached(dir, "a");
+    const std::string blocked = dir + "/" + std::string(64, '0') + ".so";
+    fs::create_directories(blocked + "/inside");
+    auto r = cache::clear(dir);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().to_string(), Catch::Contains(blocked) && Catch::Contains("Directory not empty"));
+    CHECK_FALSE(fs::exists(a));  // sorted after the blocked name or not, it went
 }

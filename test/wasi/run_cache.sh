@@ -31,6 +31,8 @@ greeted "first run"
 # cache then the rest, "unexpected end").
 "$lw" <(cat "$hello") > "$scratch/out" 2>&1 || { echo "FAIL: a .wasm from a pipe: exit $?"; cat "$scratch/out"; fail=1; }
 greeted "a .wasm from a pipe"
+# A stream that is not a module is refused at its first bytes, not read to the 1 GiB limit.
+expect 1 "cannot load module /dev/zero: not a regular file" /dev/zero
 expect_entries 1 "first run"
 [ "$(stat -c %a "$cache")" = 700 ] || { echo "FAIL: cache directory mode $(stat -c %a "$cache")"; fail=1; }
 for f in "$cache"/*; do

@@ -57,4 +57,11 @@ for i in $(seq 1 16); do
 done
 n=$(ls "$scratch/small/lucet/"*.so 2>/dev/null | wc -l)
 [ "$n" -ge 3 ] || { echo "FAIL: only $n entries kept on the small file system"; fail=1; }
+# (3) The same with $TMPDIR on that file system too (Debian's layout: the
+# C sources and objects need the room the entries take).
+mkdir -m 0700 "$scratch/small/tmp"
+for i in $(seq 1 12); do
+    out=$(TMPDIR=$scratch/small/tmp XDG_CACHE_HOME=$scratch/small "$lw" --invoke id "$scratch/n$i.wasm" 2>&1)
+    [ "$out" = "$i" ] || { echo "FAIL: module $i with TMPDIR on the full file system: '$out'"; fail=1; }
+done
 exit $fail

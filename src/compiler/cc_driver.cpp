@@ -154,11 +154,17 @@ std::string read_tail(const std::string &path, size_t max_bytes) {
 constexpr size_t kMaxTracked = 256;
 std::atomic<pid_t> g_running[kMaxTracked];
 
+// The signal a tool got during a compile (KillJobsOnSignal), 0 for none:
+// no job starts after it, and one that started meanwhile is killed.
+std::atomic<int> g_tool_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "set from a signal handler");
+
 void track(pid_t pid) {
     for (auto &slot : g_running) {
         pid_t expected = 0;
-        if (slot.compare_exchange_strong(expected, pid)) return;
+        if (slot.compare_exchange_strong(expected, pid)) break;
     }
+    if (g_tool_signal.load()) kill(-pid, SIGKILL);
 }
 
 void untrack(pid_t pid) {
@@ -276,7 +282,7 @@ Ending wait_exit(pid_t pid, const Limits &limits, const std::atomic<bool> &cance
         killed = true;
     }
     if (pidfd >= 0) close(pidfd);
-    if (killed) {
+    if (killed || g_tool_signal.load()) {  // (a tool's signal killed the group: the same wait)
         // cc1/as may outlive the shell for a moment: kill them too and wait
         // (a bounded while) until the group is gone, so that no C compiler
         // is still running, or writing into the temp dir, once we return.
@@ -303,10 +309,16 @@ namespace {
 constexpr int kToolSignals[] = {SIGINT, SIGTERM, SIGHUP};
 struct sigaction g_old_actions[3];
 
+// The first signal kills the running jobs and lets the compile fail and
+// clean up (its temporary directories), then ~KillJobsOnSignal dies of it;
+// a second one dies at once.
 void on_tool_signal(int sig) {
+    if (g_tool_signal.exchange(sig) != 0) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     kill_running_jobs();
-    signal(sig, SIG_DFL);
-    raise(sig);
 }
 }  // namespace
 
@@ -323,6 +335,10 @@ KillJobsOnSignal::KillJobsOnSignal() {
 
 KillJobsOnSignal::~KillJobsOnSignal() {
     for (size_t i = 0; i < 3; i++) sigaction(kToolSignals[i], &old_[i], nullptr);
+    if (int sig = g_tool_signal.exchange(0)) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
 }
 
 Status run_jobs(const std::vector<Job> &jobs, unsigned parallel, const Limits &limits,
@@ -346,6 +362,11 @@ Status run_jobs(const std::vector<Job> &jobs, unsigned parallel, const Limits &l
             {
                 std::lock_guard<std::mutex> lock(mu);
                 if (!failure.ok() || next >= jobs.size()) return;
+                if (int sig = g_tool_signal.load()) {
+                    failure = make_error("interrupted by signal " + std::to_string(sig));
+                    cancel = true;
+                    return;
+                }
                 if (limits.deadline && std::chrono::steady_clock::now() >= *limits.deadline) {
                     if (failure.ok())
                         failure = make_error(limit_message(jobs[next], "the " + std::to_string(limits.time_limit_seconds) +

@@ -72,9 +72,11 @@ Status run_jobs(const std::vector<Job> &jobs, unsigned parallel, const Limits &l
 void kill_running_jobs();
 
 // For a tool (lucetc, lucet-wasi) while it compiles: SIGINT, SIGTERM and
-// SIGHUP kill the running jobs, then the tool dies of the signal as before
-// (the jobs' own process groups do not see the terminal's ^C). The previous
-// dispositions come back on destruction. Not for a library's embedder.
+// SIGHUP kill the running jobs (the jobs' own process groups do not see the
+// terminal's ^C) and start no more, so the compile fails and removes its
+// temporary directories; on destruction the previous dispositions come
+// back and the tool dies of the signal as before. A second signal ends it
+// at once. Not for a library's embedder.
 class KillJobsOnSignal {
 public:
     KillJobsOnSignal();

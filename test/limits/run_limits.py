@@ -17,6 +17,7 @@ import os
 import pty
 import re
 import select
+import signal
 import shutil
 import subprocess
 import sys
@@ -171,6 +172,17 @@ def main():
             entries = [e for e in os.listdir(cache_dir) if not e.endswith('.ccv')] if os.path.isdir(cache_dir) else []
             check(entries == [], f'lucet-wasi {flag}: nothing in the cache ({entries})')
             clean(f'lucet-wasi {flag}')
+        # SIGTERM (as ^C's SIGINT, or a hangup) during a compile: the tool dies of
+        # it, its C compilers and temporary directories gone with it.
+        for what, cmd in (('lucetc', [a.lucetc, mods['chain'], '-o', out]),
+                          ('lucet-wasi', [a.lucet_wasi, mods['chain']])):
+            with open(err, 'wb') as e:
+                p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=e)
+            time.sleep(1.5)
+            p.send_signal(signal.SIGTERM)
+            rc = p.wait(timeout=60)
+            check(rc == -signal.SIGTERM, f'{what} given SIGTERM while compiling: dies of it ({rc})')
+            clean(f'{what} given SIGTERM while compiling')
         rc, text, _, _ = run([a.lucet_wasi, '--max-compile-memory', 'lots', mods['big']], env, err)
         check(rc == 2 and '--max-compile-memory' in text, 'lucet-wasi --max-compile-memory lots: usage error')
         rc, text, _, _ = run([a.lucetc, mods['big'], '-o', out, '--max-memory', 'lots'], env, err)

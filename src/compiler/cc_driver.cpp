@@ -45,24 +45,23 @@ namespace {
 // namespace (an unprivileged `unshare -r` sandbox shows / so): nobody in the
 // namespace can act as it. Only inside a user namespace other than the
 // initial one (whose uid_map is the identity over all IDs); -1 otherwise.
+// Read each time it is needed (only for a directory owned by neither root
+// nor us): a process may enter a namespace after its first compile.
 long unmapped_owner() {
-    static const long uid = [] {
-        char map[256] = {};
-        int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return -1L;
-        ssize_t n = read(fd, map, sizeof map - 1);
-        close(fd);
-        unsigned long inside = 0, outside = 0, count = 0;
-        if (n <= 0 || std::sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3) return -1L;
-        if (inside == 0 && outside == 0 && count == 4294967295ul) return -1L;  // the initial namespace
-        long overflow = 65534;
-        if (FILE *f = std::fopen("/proc/sys/kernel/overflowuid", "re")) {
-            if (std::fscanf(f, "%ld", &overflow) != 1) overflow = 65534;
-            std::fclose(f);
-        }
-        return overflow;
-    }();
-    return uid;
+    char map[256] = {};
+    int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, map, sizeof map - 1);
+    close(fd);
+    unsigned long inside = 0, outside = 0, count = 0;
+    if (n <= 0 || std::sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3) return -1;
+    if (inside == 0 && outside == 0 && count == 4294967295ul) return -1;  // the initial namespace
+    long overflow = 65534;
+    if (FILE *f = std::fopen("/proc/sys/kernel/overflowuid", "re")) {
+        if (std::fscanf(f, "%ld", &overflow) != 1) overflow = 65534;
+        std::fclose(f);
+    }
+    return overflow;
 }
 
 // The real path of `dir` when it is a safe place for a private temporary

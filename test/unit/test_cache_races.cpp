@@ -5,6 +5,7 @@
 // compiles with the system cc, each test in its own temporary directory.
 #include <catch2/catch.hpp>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -288,4 +289,73 @@ TEST_CASE("cache: clear removes what it can and then reports what it could not",
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(r.error().to_string(), Catch::Contains(blocked) && Catch::Contains("Directory not empty"));
     CHECK_FALSE(fs::exists(a));  // sorted after the blocked name or not, it went
+}
+
+TEST_CASE("cache: the kernel's unmapped owner is accepted only inside a user namespace", "[cache]") {
+    // Under `unshare -r` (an unprivileged sandbox) / shows as uid 65534 and
+    // every compile was refused (helper repro /work/h6/repro/01); outside
+    // one, a directory of the real uid 65534 (nobody) is another user's.
+    if (geteuid() != 0) {
+        WARN("not root: cannot chown or map a user namespace, not checked");
+        return;
+    }
+    TempDir t;
+    struct Env {
+        std::optional<std::string> tmpdir;
+        Env() {
+            if (const char *v = std::getenv("TMPDIR")) tmpdir = v;
+        }
+        ~Env() { tmpdir ? setenv("TMPDIR", tmpdir->c_str(), 1) : unsetenv("TMPDIR"); }
+    } env;
+    const std::string nobody = t.path + "/nobody";
+    fs::create_directories(nobody);
+    REQUIRE(chown(nobody.c_str(), 65534, 65534) == 0);
+    setenv("TMPDIR", nobody.c_str(), 1);
+    {
+        ccdrv::TempDir d;
+        Status st = d.create();
+        REQUIRE_FALSE(st.ok());
+        CHECK_THAT(st.error().to_string(), Catch::Contains("owned by uid 65534"));
+    }
+    // A child in a user namespace that maps only its own uid (0 inside is
+    // 4242 outside): /, /tmp and the test's directories show as unmapped.
+    setenv("TMPDIR", "/tmp", 1);
+    int go[2], done[2];
+    REQUIRE(pipe(go) == 0);
+    REQUIRE(pipe(done) == 0);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(go[1]);
+        close(done[0]);
+        char c = unshare(CLONE_NEWUSER) == 0 ? 'u' : 'n';
+        if (write(done[1], &c, 1) != 1) _exit(20);
+        if (c == 'n') _exit(0);
+        if (read(go[0], &c, 1) != 1) _exit(21);  // the parent wrote the maps
+        if (setuid(0) != 0) _exit(22);
+        ccdrv::TempDir d;
+        Status st = d.create();
+        _exit(st.ok() ? 0 : 23);
+    }
+    close(go[0]);
+    close(done[1]);
+    char c = 0;
+    REQUIRE(read(done[0], &c, 1) == 1);
+    if (c == 'u') {
+        const std::string proc = "/proc/" + std::to_string(pid);
+        std::ofstream(proc + "/setgroups") << "deny";
+        std::ofstream(proc + "/uid_map") << "0 4242 1";
+        std::ofstream(proc + "/gid_map") << "0 4242 1";
+    }
+    REQUIRE(write(go[1], "g", 1) == 1);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    close(go[1]);
+    close(done[0]);
+    if (c != 'u') {
+        WARN("cannot make a user namespace here: not checked");
+        return;
+    }
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }

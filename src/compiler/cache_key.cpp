@@ -242,7 +242,9 @@ std::string temp_name(const std::string &name) {
     // namespaces (containers sharing one cache) can have the same pid.
     static std::atomic<uint64_t> counter{0};
     unsigned char r[8];
-    (void)sodium_init();
+    // randombytes_buf reads the system's generator even if libsodium could
+    // not initialise; the bits only keep names apart.
+    if (sodium_init() < 0) r[0] = 0;
     randombytes_buf(r, sizeof r);
     return name + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++) + "." + to_hex(r, sizeof r);
 }
@@ -405,14 +407,7 @@ Result<std::string> cache_key_of_module(const std::string &module_hash, const Co
     auto identity = compiler_build_identity();
     if (!identity.ok()) return identity.error();
     const std::string cc = cc_command(opts);
-    ccdrv::Limits limits;
-    limits.max_memory = opts.max_memory;
-    limits.cpu_seconds = limits.time_limit_seconds = opts.max_time_seconds;
-    if (opts.deadline)
-        limits.deadline = opts.deadline;
-    else if (opts.max_time_seconds)
-        limits.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::min<uint64_t>(opts.max_time_seconds, 1ull << 32));
-    auto cc_id = cc_identity(cc, dir_fd, limits);
+    auto cc_id = cc_identity(cc, dir_fd, compile_limits(opts));
     if (!cc_id.ok()) return cc_id.error();
     Hasher h;
     // 3: .sum = module_checksum_fd; 4: the module by its BLAKE2b (the .wasm

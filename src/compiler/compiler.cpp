@@ -322,10 +322,7 @@ Status check_bytes(std::vector<uint8_t> wasm) {
     return {};
 }
 
-Status compile_bytes(std::vector<uint8_t> wasm, const std::string &output, const CompileOptions &opts) {
-    if (opts.opt_level < 0 || opts.opt_level > 3)
-        return make_error("optimisation level must be 0, 1 or 2, not " + std::to_string(opts.opt_level));
-    if (auto t = cpu::parse_target(opts.target_cpu); !t.ok()) return t.error();
+ccdrv::Limits compile_limits(const CompileOptions &opts) {
     ccdrv::Limits limits;
     limits.max_memory = opts.max_memory;
     limits.cpu_seconds = opts.max_time_seconds;
@@ -334,6 +331,14 @@ Status compile_bytes(std::vector<uint8_t> wasm, const std::string &output, const
         limits.deadline = opts.deadline;
     else if (opts.max_time_seconds)
         limits.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::min<uint64_t>(opts.max_time_seconds, 1ull << 32));
+    return limits;
+}
+
+Status compile_bytes(std::vector<uint8_t> wasm, const std::string &output, const CompileOptions &opts) {
+    if (opts.opt_level < 0 || opts.opt_level > 3)
+        return make_error("optimisation level must be 0, 1 or 2, not " + std::to_string(opts.opt_level));
+    if (auto t = cpu::parse_target(opts.target_cpu); !t.ok()) return t.error();
+    const ccdrv::Limits limits = compile_limits(opts);
     auto m = decode_and_validate(std::move(wasm));
     if (!m.ok()) return m.error();
     return build(*m, output, opts, limits);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/cc_driver.h"
 #include "util/result.h"
 
 namespace lucet {
@@ -71,6 +72,10 @@ struct CompileOptions {
 // Errors are one line: "<input>: at offset 0x..: <rule>" for bad modules, or
 // the compiler's failure with its stderr tail.
 Status compile_file(const std::string &input, const std::string &output, const CompileOptions &opts);
+// The bounds every C compiler process of a compile with `opts` runs under
+// (the compile's and the cache's C compiler probe): memory, CPU time, and
+// the deadline (opts.deadline, else max_time_seconds from now).
+ccdrv::Limits compile_limits(const CompileOptions &opts);
 Status compile_bytes(std::vector<uint8_t> wasm, const std::string &output, const CompileOptions &opts);
 
 // Decode + validate only (used by the spec runner for assert_invalid/assert_malformed).

@@ -6,10 +6,12 @@
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "abi/lucet_abi.h"
@@ -86,5 +88,44 @@ inline void set_mtime(const std::string &path, time_t t) {
     REQUIRE(utimensat(AT_FDCWD, path.c_str(), ts, 0) == 0);
 }
 
+
+// Sets (or, with nullptr, unsets) an environment variable for a scope,
+// restoring what it was.
+struct ScopedEnv {
+    std::string name;
+    std::optional<std::string> old;
+    ScopedEnv(const char *n, const char *value) : name(n) {
+        if (const char *v = std::getenv(n)) old = v;
+        value ? setenv(n, value, 1) : unsetenv(n);
+    }
+    ~ScopedEnv() { old ? setenv(name.c_str(), old->c_str(), 1) : unsetenv(name.c_str()); }
+};
+
+// fn() run in a forked child (a fresh answer from functions that remember
+// theirs per process, as a later run would get); its text comes back
+// through a pipe. The child must exit 0.
+template <typename Fn>
+std::string in_child(Fn fn) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        std::string out = fn();
+        ssize_t w = write(fds[1], out.data(), out.size());
+        _exit(w == static_cast<ssize_t>(out.size()) ? 0 : 1);
+    }
+    close(fds[1]);
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    return out;
+}
 
 }  // namespace lucet::cache_test

@@ -155,13 +155,7 @@ TEST_CASE("cache: a TMPDIR others can swap entries of is refused for the C compi
     TempDir t;
     const std::string shared = t.path + "/shared";
     fs::create_directories(shared);
-    struct Env {
-        std::optional<std::string> tmpdir;
-        Env() {
-            if (const char *v = std::getenv("TMPDIR")) tmpdir = v;
-        }
-        ~Env() { tmpdir ? setenv("TMPDIR", tmpdir->c_str(), 1) : unsetenv("TMPDIR"); }
-    } env;
+    ScopedEnv env("TMPDIR", std::getenv("TMPDIR"));  // restored at the end
     setenv("TMPDIR", shared.c_str(), 1);
     REQUIRE(chmod(shared.c_str(), 0770) == 0);
     auto r = compile_cached("a", module_exporting("a"), fast_opts(), t.path + "/cache", 0);
@@ -191,39 +185,16 @@ TEST_CASE("cache: the C compiler's include directories are probed per CPATH", "[
     const std::string inc = t.path + "/inc";
     fs::create_directories(inc + "/simde/wasm");
     std::ofstream(inc + "/simde/wasm/simd128.h") << "/* mine */\n";
-    struct Env {
-        std::optional<std::string> cpath;
-        Env() {
-            if (const char *v = std::getenv("CPATH")) cpath = v;
-        }
-        ~Env() { cpath ? setenv("CPATH", cpath->c_str(), 1) : unsetenv("CPATH"); }
-    } env;
+    ScopedEnv env("CPATH", std::getenv("CPATH"));  // restored at the end
     // Each in a fresh process, as later runs would: the first stamps the
     // compiler's identity without CPATH, the second must not take it.
     auto simde_in_child = [&](const char *cpath) {
-        int fds[2];
-        REQUIRE(pipe(fds) == 0);
-        pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            close(fds[0]);
+        return in_child([&] {
             cpath ? setenv("CPATH", cpath, 1) : unsetenv("CPATH");
             // A command no other test probes in this process (fork copies its memo).
             auto id = cache::cc_identity("/usr/bin/cc", dir.value().fd(), {});
-            std::string out = id.ok() ? cache::simde_state(id.value()) : "error: " + id.error().to_string();
-            ssize_t w = write(fds[1], out.data(), out.size());
-            _exit(w == static_cast<ssize_t>(out.size()) ? 0 : 1);
-        }
-        close(fds[1]);
-        std::string out;
-        char buf[4096];
-        for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
-        close(fds[0]);
-        int status = 0;
-        waitpid(pid, &status, 0);
-        REQUIRE(WIFEXITED(status));
-        REQUIRE(WEXITSTATUS(status) == 0);
-        return out;
+            return id.ok() ? cache::simde_state(id.value()) : "error: " + id.error().to_string();
+        });
     };
     CHECK(simde_in_child(nullptr).find(inc) == std::string::npos);
     CHECK(simde_in_child(inc.c_str()).rfind(inc + "/simde/wasm/simd128.h|", 0) == 0);
@@ -264,13 +235,7 @@ TEST_CASE("cache: the C compiler's directory is made on TMPDIR's real path, chec
     const std::string real = t.path + "/real", link = t.path + "/link";
     fs::create_directories(real);
     fs::create_directory_symlink(real, link);
-    struct Env {
-        std::optional<std::string> tmpdir;
-        Env() {
-            if (const char *v = std::getenv("TMPDIR")) tmpdir = v;
-        }
-        ~Env() { tmpdir ? setenv("TMPDIR", tmpdir->c_str(), 1) : unsetenv("TMPDIR"); }
-    } env;
+    ScopedEnv env("TMPDIR", std::getenv("TMPDIR"));  // restored at the end
     setenv("TMPDIR", link.c_str(), 1);
     ccdrv::TempDir d;
     REQUIRE(d.create().ok());
@@ -300,13 +265,7 @@ TEST_CASE("cache: the kernel's unmapped owner is accepted only inside a user nam
         return;
     }
     TempDir t;
-    struct Env {
-        std::optional<std::string> tmpdir;
-        Env() {
-            if (const char *v = std::getenv("TMPDIR")) tmpdir = v;
-        }
-        ~Env() { tmpdir ? setenv("TMPDIR", tmpdir->c_str(), 1) : unsetenv("TMPDIR"); }
-    } env;
+    ScopedEnv env("TMPDIR", std::getenv("TMPDIR"));  // restored at the end
     const std::string nobody = t.path + "/nobody";
     fs::create_directories(nobody);
     REQUIRE(chown(nobody.c_str(), 65534, 65534) == 0);

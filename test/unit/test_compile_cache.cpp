@@ -343,28 +343,11 @@ namespace {
 // cache::cc_identity(cc, dir)'s version in a fresh process (the function remembers its
 // answer per process), as a later lucet-wasi run would call it.
 std::string cc_version_in_child(const std::string &cc, const std::string &dir) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
+    return in_child([&] {
         auto d = dir.empty() ? Result<cache::Dir>(cache::Dir()) : cache::Dir::open(dir);
         auto v = d.ok() ? cache::cc_identity(cc, d.value().fd(), {}) : Result<cache::CcIdentity>(d.error());
-        std::string out = v.ok() ? v.value().version : "error: " + v.error().to_string();
-        ssize_t w = write(fds[1], out.data(), out.size());
-        _exit(w == static_cast<ssize_t>(out.size()) ? 0 : 1);
-    }
-    close(fds[1]);
-    std::string out;
-    char buf[4096];
-    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFEXITED(status));
-    REQUIRE(WEXITSTATUS(status) == 0);
-    return out;
+        return v.ok() ? v.value().version : "error: " + v.error().to_string();
+    });
 }
 
 size_t lines_in(const std::string &path) {

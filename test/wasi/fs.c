@@ -8,6 +8,13 @@
 #include <unistd.h>
 #include "guest_check.h"
 
+/* Creates the empty file `name`. */
+static void touch(const char *name) {
+    int f = open(name, O_CREAT | O_WRONLY, 0644);
+    CHECK(f >= 0);
+    CHECK(close(f) == 0);
+}
+
 int main(void) {
     int fd = open("data.txt", O_CREAT | O_EXCL | O_RDWR, 0644);
     CHECK(fd >= 0);
@@ -36,9 +43,7 @@ int main(void) {
     for (int i = 0; i < 30; i++) {
         char name[64];
         snprintf(name, sizeof name, "sub/entry-with-a-rather-long-name-%02d", i);
-        int f = open(name, O_CREAT | O_WRONLY, 0644);
-        CHECK(f >= 0);
-        CHECK(close(f) == 0);
+        touch(name);
     }
     CHECK(stat("sub/entry-with-a-rather-long-name-07", &st) == 0 && st.st_size == 0);
     CHECK(rmdir("sub") == -1 && errno == ENOTEMPTY);
@@ -79,9 +84,7 @@ int main(void) {
     for (int i = 0; i < 500; i++) {
         char name[64];
         snprintf(name, sizeof name, "del/file-number-%03d", i);
-        int f = open(name, O_CREAT | O_WRONLY, 0644);
-        CHECK(f >= 0);
-        CHECK(close(f) == 0);
+        touch(name);
     }
     d = opendir("del");
     CHECK(d != NULL);

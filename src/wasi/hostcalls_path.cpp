@@ -27,10 +27,6 @@ Errno resolve_in(Call &c, uint32_t fd, uint64_t needed, uint32_t path, uint32_t 
 
 namespace {
 
-FinalLink follow_if(uint32_t lookup) {
-    return (lookup & lookupflags::SYMLINK_FOLLOW) ? FinalLink::Follow : FinalLink::NoFollow;
-}
-
 // The resolved entry itself (never a symlink's target).
 Errno lstat_entry(const ResolvedPath &rp, struct stat &st) {
     return fstatat(rp.dirfd, rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? Errno::SUCCESS
@@ -99,6 +95,8 @@ Errno slash_create_target(const ResolvedPath &rp) {
 
 Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint32_t path_len, uint32_t of,
                 uint64_t rights_base, uint64_t rights_inheriting, uint32_t fdf, uint32_t fd_out) {
+    FinalLink final_link;
+    if (Errno r = final_link_of(dirflags, final_link); r != Errno::SUCCESS) return r;
     if (of & ~uint32_t(oflags::ALL)) return Errno::INVAL;
     if (fdf & ~uint32_t(fdflags::ALL)) return Errno::INVAL;
     FdEntry *d;
@@ -121,7 +119,7 @@ Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint3
         return Errno::PERM;
 
     ResolvedPath rp;
-    if (Errno r = resolve_in(c, dirfd, needed, path, path_len, follow_if(dirflags), rp); r != Errno::SUCCESS)
+    if (Errno r = resolve_in(c, dirfd, needed, path, path_len, final_link, rp); r != Errno::SUCCESS)
         return r;
     // "x/" with creat: Linux says EISDIR whatever x is (openat with
     // O_CREAT | O_DIRECTORY would be EINVAL, or create a file on old kernels).
@@ -172,8 +170,10 @@ Errno path_open(Call &c, uint32_t dirfd, uint32_t dirflags, uint32_t path, uint3
 }
 
 Errno path_filestat_get(Call &c, uint32_t fd, uint32_t flags, uint32_t path, uint32_t path_len, uint32_t out) {
+    FinalLink final_link;
+    if (Errno r = final_link_of(flags, final_link); r != Errno::SUCCESS) return r;
     ResolvedPath rp;
-    if (Errno r = resolve_in(c, fd, rights::PATH_FILESTAT_GET, path, path_len, follow_if(flags), rp);
+    if (Errno r = resolve_in(c, fd, rights::PATH_FILESTAT_GET, path, path_len, final_link, rp);
         r != Errno::SUCCESS)
         return r;
     struct stat st;

@@ -26,11 +26,12 @@ Errno check_dir_slash(const ResolvedPath &src, const ResolvedPath &dst) {
 
 Errno path_filestat_set_times(Call &c, uint32_t fd, uint32_t flags, uint32_t path, uint32_t path_len,
                               uint64_t atim, uint64_t mtim, uint32_t fst) {
+    FinalLink final_link;
+    if (Errno r = final_link_of(flags, final_link); r != Errno::SUCCESS) return r;
     struct timespec ts[2];
     if (Errno r = make_timespecs(atim, mtim, fst, ts); r != Errno::SUCCESS) return r;
     ResolvedPath rp;
-    if (Errno r = resolve_in(c, fd, rights::PATH_FILESTAT_SET_TIMES, path, path_len,
-                             (flags & lookupflags::SYMLINK_FOLLOW) ? FinalLink::Follow : FinalLink::NoFollow, rp);
+    if (Errno r = resolve_in(c, fd, rights::PATH_FILESTAT_SET_TIMES, path, path_len, final_link, rp);
         r != Errno::SUCCESS)
         return r;
     if (utimensat(rp.dirfd, rp.name.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) return errno_from_host(errno);
@@ -55,9 +56,10 @@ Errno path_rename(Call &c, uint32_t fd, uint32_t old_path, uint32_t old_len, uin
 
 Errno path_link(Call &c, uint32_t old_fd, uint32_t old_flags, uint32_t old_path, uint32_t old_len, uint32_t new_fd,
                 uint32_t new_path, uint32_t new_len) {
+    FinalLink final_link;
+    if (Errno r = final_link_of(old_flags, final_link); r != Errno::SUCCESS) return r;
     ResolvedPath src, dst;
-    if (Errno r = resolve_in(c, old_fd, rights::PATH_LINK_SOURCE, old_path, old_len,
-                             (old_flags & lookupflags::SYMLINK_FOLLOW) ? FinalLink::Follow : FinalLink::NoFollow, src);
+    if (Errno r = resolve_in(c, old_fd, rights::PATH_LINK_SOURCE, old_path, old_len, final_link, src);
         r != Errno::SUCCESS)
         return r;
     if (Errno r = resolve_in(c, new_fd, rights::PATH_LINK_TARGET, new_path, new_len, FinalLink::Entry, dst);

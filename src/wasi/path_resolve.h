@@ -42,6 +42,15 @@ public:
 // the directory the link points to.
 enum class FinalLink { NoFollow, Follow, Entry };
 
+// The treatment a $lookupflags value asks for; INVAL for undefined bits (as
+// for undefined oflags or fdflags bits, and as wasmtime does), before any
+// other check of the call.
+inline Errno final_link_of(uint32_t lookup, FinalLink &out) {
+    if (lookup & ~lookupflags::ALL) return Errno::INVAL;
+    out = (lookup & lookupflags::SYMLINK_FOLLOW) ? FinalLink::Follow : FinalLink::NoFollow;
+    return Errno::SUCCESS;
+}
+
 // Resolves `path` beneath `base_fd`; intermediate symlinks are always followed
 // (inside the sandbox). Time and memory are linear in the path's length.
 Errno resolve_path(int base_fd, std::string_view path, FinalLink final_link, ResolvedPath &out);

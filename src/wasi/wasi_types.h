@@ -106,6 +106,7 @@ constexpr uint16_t ALL = 15;
 // $lookupflags (flags u32)
 namespace lookupflags {
 constexpr uint32_t SYMLINK_FOLLOW = 1;
+constexpr uint32_t ALL = SYMLINK_FOLLOW;
 }
 // $whence (enum u8)
 enum class Whence : uint8_t { SET = 0, CUR = 1, END = 2 };

@@ -1,7 +1,8 @@
 /* The fd_* calls that other guests reach only through libc, or not at all,
  * called directly (run with --dir .:<empty dir>): pwrite/pread/tell,
  * sync/datasync, advise/allocate, set_size/set_times, set_flags/set_rights
- * (rights only shrink), readdir, environ sizes, clock_res_get. */
+ * (rights only shrink), readdir, environ sizes, clock_res_get; undefined
+ * lookupflags bits (INVAL, like undefined oflags). */
 #include <string.h>
 #include <wasi/api.h>
 #include "guest_check.h"
@@ -70,6 +71,16 @@ int main(void) {
     CHECK_ERRNO(__wasi_clock_res_get(__WASI_CLOCKID_MONOTONIC, &res), 0);
     CHECK(res > 0 && res <= 1000000000ull);
     CHECK_ERRNO(__wasi_clock_res_get(17, &res), __WASI_ERRNO_INVAL);
+    /* Undefined lookupflags bits: INVAL, and nothing is done. */
+    CHECK_ERRNO(__wasi_path_open(3, 0xfffffffeu, "m", 0, ~0ull, ~0ull, 0, &fd), __WASI_ERRNO_INVAL);
+    CHECK_ERRNO(__wasi_path_open(3, 0x80000001u, "m2", __WASI_OFLAGS_CREAT, ~0ull, ~0ull, 0, &fd), __WASI_ERRNO_INVAL);
+    CHECK_ERRNO(__wasi_path_filestat_get(3, 2, "m", &st), __WASI_ERRNO_INVAL);
+    CHECK_ERRNO(__wasi_path_filestat_set_times(3, 0x80000000u, "m", 0, 0, __WASI_FSTFLAGS_MTIM), __WASI_ERRNO_INVAL);
+    CHECK_ERRNO(__wasi_path_link(3, 0xfffffffeu, "m", 3, "m3"), __WASI_ERRNO_INVAL);
+    CHECK_ERRNO(__wasi_path_filestat_get(3, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, "m", &st), 0);
+    CHECK(st.size == 4 && st.mtim == 2000000000ull);
+    CHECK_ERRNO(__wasi_path_filestat_get(3, 0, "m2", &st), __WASI_ERRNO_NOENT);
+    CHECK_ERRNO(__wasi_path_filestat_get(3, 0, "m3", &st), __WASI_ERRNO_NOENT);
     printf("fd_misc ok\n");
     return 0;
 }

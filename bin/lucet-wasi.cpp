@@ -300,6 +300,9 @@ struct Options {
     std::string invoke;
     std::string heap_as_text = "8 GiB", max_heap_text = "4 GiB", stack_text = "8 MiB";
     std::vector<std::string> dirs, ro_dirs, envs, guest_args;
+    // --dir and --dir-ro values in command-line order (read-only, value): the
+    // guest's preopen fds are numbered in that order (3, 4, ...).
+    std::vector<std::pair<bool, std::string>> preopen_specs;
     std::string module_path;
     std::string stdio_files[3];
     bool no_inherit_env = false;
@@ -356,11 +359,11 @@ int parse_command_line(int argc, char **argv, Options &o) {
         ->option_text("<heap_address_space_size>");
     app.add_option("--max-heap-size", o.max_heap_text, "Maximum heap size (must be a multiple of 4 KiB) [default: 4 GiB]")
         ->option_text("<heap_memory_size>");
-    app.add_option("--dir", o.dirs,
+    CLI::Option *dir_opt = app.add_option("--dir", o.dirs,
                    "A directory to provide to the WASI guest: GUEST:HOST (the guest's path first, Lucet's form), "
                    "HOST::GUEST (the host's path first, wasmtime's form and the C API's order), or PATH for PATH:PATH")
         ->option_text("<preopen_dirs>...")->allow_extra_args(false);
-    app.add_option("--dir-ro", o.ro_dirs,
+    CLI::Option *dir_ro_opt = app.add_option("--dir-ro", o.ro_dirs,
                    "The same as --dir, read-only: the guest may open, read, stat and list below it, not create, "
                    "write, truncate, remove, rename or link (perm/notcapable)")
         ->option_text("<preopen_dirs>...")->allow_extra_args(false);
@@ -419,6 +422,14 @@ int parse_command_line(int argc, char **argv, Options &o) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
         return usage_error(e.what());
     }
+    // One parse_order entry per occurrence, one value per occurrence.
+    size_t next_rw = 0, next_ro = 0;
+    for (const CLI::Option *opt : app.parse_order()) {
+        if (opt == dir_opt && next_rw < o.dirs.size()) o.preopen_specs.emplace_back(false, o.dirs[next_rw++]);
+        if (opt == dir_ro_opt && next_ro < o.ro_dirs.size()) o.preopen_specs.emplace_back(true, o.ro_dirs[next_ro++]);
+    }
+    if (next_rw != o.dirs.size() || next_ro != o.ro_dirs.size())
+        return usage_error("--dir/--dir-ro: the values do not match the options given (one value per option)");
     o.entrypoint_given = entry_opt->count() > 0;
     o.max_fds_given = max_fds_opt->count() > 0;
     o.guest_args.insert(o.guest_args.end(), extra.begin(), extra.end());
@@ -459,7 +470,7 @@ int main(int argc, char **argv) {
     if (int status = parse_command_line(argc, argv, o); status >= 0) return status;
     const std::string &entrypoint = o.entrypoint, &invoke = o.invoke, &module_path = o.module_path;
     const std::string &heap_as_text = o.heap_as_text, &max_heap_text = o.max_heap_text, &stack_text = o.stack_text;
-    const std::vector<std::string> &dirs = o.dirs, &ro_dirs = o.ro_dirs, &envs = o.envs, &guest_args = o.guest_args;
+    const std::vector<std::string> &envs = o.envs, &guest_args = o.guest_args;
     const std::string(&stdio_files)[3] = o.stdio_files;
     const std::string &timeout_text = o.timeout_text, &sig_pk_path = o.sig_pk_path, &max_fds_text = o.max_fds_text;
     const std::string &max_compile_memory_text = o.max_compile_memory_text, &target_cpu = o.target_cpu;
@@ -528,14 +539,13 @@ int main(int argc, char **argv) {
         bool read_only;
     };
     std::vector<Preopen> preopens;
-    for (bool ro : {false, true})
-        for (const auto &d : ro ? ro_dirs : dirs) {
-            std::string guest, host;
-            if (!parse_dir(d, guest, host))
-                return usage_error(std::string(ro ? "--dir-ro" : "--dir") +
-                                   ": expected GUEST:HOST, HOST::GUEST or PATH, got '" + d + "'");
-            preopens.push_back({guest, host, ro});
-        }
+    for (const auto &[ro, d] : o.preopen_specs) {
+        std::string guest, host;
+        if (!parse_dir(d, guest, host))
+            return usage_error(std::string(ro ? "--dir-ro" : "--dir") +
+                               ": expected GUEST:HOST, HOST::GUEST or PATH, got '" + d + "'");
+        preopens.push_back({guest, host, ro});
+    }
 
     // The module: a .wasm (by its magic number) is compiled through the cache.
     std::string bytes;

@@ -5,7 +5,8 @@
  * change something under /ro fails (perm for opening to write, notcapable
  * for the rest), for /ro, a directory opened below it and a file opened from
  * it, and fd_fdstat_set_rights cannot take the rights back; reading works,
- * and the same calls on /rw succeed (so the refusals are the preopen's). */
+ * and the same calls on /rw succeed (so the refusals are the preopen's).
+ * The preopens are fds 3 (/ro) and 4 (/rw): numbered in the order given. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -57,6 +58,9 @@ int main(void) {
     __wasi_fd_t ro = find_preopen("/ro"), rw = find_preopen("/rw"), fd, sub;
     char buf[16] = {0};
 
+    /* Preopens are numbered in the order given, --dir-ro or --dir alike
+     * (both runners give /ro first). */
+    CHECK(ro == 3 && rw == 4);
     /* Control: the writable preopen allows what is refused below. */
     CHECK_ERRNO(open_at(rw, "victim", __WASI_OFLAGS_CREAT, R | W, 0, &fd), 0);
     CHECK_ERRNO(__wasi_fd_close(fd), 0);

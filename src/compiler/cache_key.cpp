@@ -27,6 +27,7 @@
 #include "compiler/cc_driver.h"
 #include "compiler/compile_cache.h"
 #include "util/elf_image.h"
+#include "util/file_bytes.h"
 #include "util/unique_fd.h"
 
 namespace lucet::cache {
@@ -260,14 +261,20 @@ std::string read_record(int dir_fd, const std::string &name, std::string_view he
     return text.substr(header.size());
 }
 
+int write_new_file(int dir_fd, const std::string &tmp, std::string_view text) {
+    UniqueFd fd(openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400));
+    if (!fd) return errno;
+    int e = write_all(fd.get(), text.data(), text.size());
+    if (close(fd.release()) != 0 && e == 0) e = errno;
+    if (e != 0) unlinkat(dir_fd, tmp.c_str(), 0);
+    return e;
+}
+
 void write_record(int dir_fd, const std::string &name, std::string_view header, const std::string &body) {
     std::string tmp = temp_name(name);
-    int fd = openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
-    if (fd < 0) return;
-    std::string text = std::string(header) + body;
-    bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ok = close(fd) == 0 && ok;
-    if (!ok || renameat(dir_fd, tmp.c_str(), dir_fd, name.c_str()) != 0) unlinkat(dir_fd, tmp.c_str(), 0);
+    if (write_new_file(dir_fd, tmp, std::string(header) + body) == 0 &&
+        renameat(dir_fd, tmp.c_str(), dir_fd, name.c_str()) != 0)
+        unlinkat(dir_fd, tmp.c_str(), 0);
 }
 
 namespace {

@@ -84,6 +84,11 @@ std::string file_state(const struct stat &st);
 std::string read_record(int dir_fd, const std::string &name, std::string_view header);
 void write_record(int dir_fd, const std::string &name, std::string_view header, const std::string &body);
 
+// Creates the file `tmp` (a temp_name) in `dir_fd`, read-only (0400), new
+// (O_EXCL, no symlink followed), holding `text`: 0, or the errno of what
+// failed (the file is then removed). The caller renames it into place.
+int write_new_file(int dir_fd, const std::string &tmp, std::string_view text);
+
 // A unique temporary name for the cache file `name`: "<name>.tmp.<pid>.<n>".
 std::string temp_name(const std::string &name);
 

@@ -152,14 +152,10 @@ Result<UniqueFd> store(const cache::Dir &dir, const std::string &key, const std:
         return make_error("cannot checksum the new cache entry '" + dir.file(tmp_so) + "': " + why);
     }
     const std::string text = sum_text(key, digest.value());
-    UniqueFd sfd(openat(dir.fd(), tmp_sum.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400));
-    int e = 0;
-    bool written = sfd && write_all(sfd.get(), text.data(), text.size()) == 0;
-    if (!written) e = errno;
-    if (sfd && close(sfd.release()) != 0 && written) written = false, e = errno;
-    if (written && renameat(dir.fd(), tmp_sum.c_str(), dir.fd(), sum_name.c_str()) != 0) written = false, e = errno;
-    if (written && renameat(dir.fd(), tmp_so.c_str(), dir.fd(), so_name.c_str()) != 0) written = false, e = errno;
-    if (!written) {
+    int e = cache::write_new_file(dir.fd(), tmp_sum, text);
+    if (e == 0 && renameat(dir.fd(), tmp_sum.c_str(), dir.fd(), sum_name.c_str()) != 0) e = errno;
+    if (e == 0 && renameat(dir.fd(), tmp_so.c_str(), dir.fd(), so_name.c_str()) != 0) e = errno;
+    if (e != 0) {
         unlinkat(dir.fd(), tmp_sum.c_str(), 0);
         unlinkat(dir.fd(), tmp_so.c_str(), 0);
         full = no_space(e);

@@ -96,13 +96,19 @@ bool parse_duration(const std::string &text, std::chrono::nanoseconds &out) {
     return true;
 }
 
-// Stops the instance from another thread once the deadline passes.
+// --timeout: stops the guest from another thread once the deadline passes,
+// counted from before the start function. A kill switch aims at one run, so
+// each run (the start function, _initialize, the entry point) is aimed at
+// with target() just before it starts; one started after the deadline is
+// stopped at once.
 class Watchdog {
 public:
-    Watchdog(std::shared_ptr<lucet::KillSwitch> ks, std::chrono::nanoseconds after)
-        : thread_([this, ks = std::move(ks), after] {
+    explicit Watchdog(std::chrono::nanoseconds after)
+        : thread_([this, deadline = std::chrono::steady_clock::now() + after] {
               std::unique_lock<std::mutex> lock(mu_);
-              if (!cv_.wait_for(lock, after, [this] { return done_; })) ks->terminate();
+              if (cv_.wait_until(lock, deadline, [this] { return done_; })) return;
+              fired_ = true;
+              if (target_) target_->terminate();
           }) {}
     ~Watchdog() {
         {
@@ -112,12 +118,18 @@ public:
         cv_.notify_all();
         thread_.join();
     }
+    void target(std::shared_ptr<lucet::KillSwitch> ks) {
+        std::lock_guard<std::mutex> lock(mu_);
+        target_ = std::move(ks);
+        if (fired_) target_->terminate();
+    }
 
 private:
     std::mutex mu_;
     std::condition_variable cv_;
-    bool done_ = false;
-    std::thread thread_;
+    bool done_ = false, fired_ = false;
+    std::shared_ptr<lucet::KillSwitch> target_;
+    std::thread thread_;  // last: started once the members it uses are
 };
 
 int usage_error(const std::string &msg) {
@@ -640,27 +652,39 @@ int main(int argc, char **argv) {
         if (!vals) return status;
         invoke_vals = std::move(*vals);
     }
+    std::optional<Watchdog> watchdog;
+    if (timeout.count() > 0) watchdog.emplace(timeout);
+    // The start function runs under the timeout too (an endless one was
+    // never stopped when create() ran it).
     lucet::InstanceOptions inst_opts;
     inst_opts.wasi_ctx = &ctx;
+    inst_opts.run_start = false;
     auto inst = lucet::Instance::create(region.value(), module.value(), lucet::wasi_resolver(), inst_opts);
-    if (!inst.ok()) {
+    lucet::Status started;
+    lucet::RunResult r;
+    auto run = [&](auto &&how) {
+        if (watchdog) watchdog->target(inst.value()->kill_switch());
+        r = how(*inst.value());
+        return r.kind == lucet::RunResult::Kind::Returned;
+    };
+    if (inst.ok() && !run([](lucet::Instance &i) { return i.run_start(); }) && !r.killed)
+        started = lucet::Instance::start_status(r);
+    if (!inst.ok() || !started.ok()) {
         std::fprintf(stderr, "lucet-wasi: error: %s: %s\n", module_path.c_str(),
-                     inst.error().to_string().c_str());
+                     (inst.ok() ? started.error() : inst.error()).to_string().c_str());
         return kExitFailure;
     }
-    lucet::RunResult r;
-    {
-        std::optional<Watchdog> watchdog;
-        if (timeout.count() > 0) watchdog.emplace(inst.value()->kill_switch(), timeout);
+    if (r.kind == lucet::RunResult::Kind::Returned) {
         if (invoke.empty()) {
-            r = inst.value()->run(entrypoint, {});
+            run([&](lucet::Instance &i) { return i.run(entrypoint, {}); });
         } else {
             // A WASI reactor is initialised first (its ABI), as wasmtime does.
-            if (invoke != "_initialize" && lucet::cli::find_func_export(*module.value(), "_initialize").ok())
-                r = inst.value()->run("_initialize", {});
-            if (r.kind == lucet::RunResult::Kind::Returned) r = inst.value()->run(invoke, invoke_vals);
+            if (invoke == "_initialize" || !lucet::cli::find_func_export(*module.value(), "_initialize").ok() ||
+                run([](lucet::Instance &i) { return i.run("_initialize", {}); }))
+                run([&](lucet::Instance &i) { return i.run(invoke, invoke_vals); });
         }
     }
+    watchdog.reset();
     // Exit without destroying the instance, region, module and WASI context:
     // the kernel reclaims all of it with the process, and tearing the region
     // down first (unmapping its reservation, dropping the stack's pages,

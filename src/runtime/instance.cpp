@@ -306,10 +306,9 @@ void Instance::Impl::bind_defined_functions() {
 }
 
 // Phase 6, start: runs the start function, if any.
-Status Instance::Impl::run_start_function() {
-    const lucet_module_desc &d = *desc;
-    if (!d.has_start) return {};
-    RunResult r = self->run_func(d.start_func, {});
+Status Instance::Impl::run_start_function() { return start_status(self->run_start()); }
+
+Status Instance::start_status(const RunResult &r) {
     switch (r.kind) {
     case RunResult::Kind::Returned: return {};
     case RunResult::Kind::Trapped:

@@ -328,6 +328,10 @@ public:
     // Runs the start function if the module has one (Returned with no
     // values if it has none).
     RunResult run_start();
+    // What create() makes of run_start()'s result: ok when it returned, else
+    // an Instantiate error naming the trap, exit, kill or yield ("... (in the
+    // start function)").
+    static Status start_status(const RunResult &r);
 
     // Inside a host function called by this instance's guest: suspends the
     // guest; the run()/resume() in progress returns Kind::Yielded with v.

@@ -109,6 +109,27 @@ for g in sleep read hostloop; do
     # generous bound: includes compiling the module into the cache
     if [ "$elapsed_ms" -gt 30000 ]; then echo "FAIL: --timeout 300ms $g took ${elapsed_ms} ms"; fail=1; fi
 done
+# The timeout covers every run: an endless start function (run before
+# _start), and with --invoke an endless export after a reactor's
+# _initialize (a kill switch aims at one run: the watchdog aimed only at the
+# first and never stopped either). The loop takes 30 s of the time budget at
+# most before being reported as not stopped.
+printf '(module (memory (export "memory") 1) (func $s (loop (br 0))) (start $s) (func (export "_start")))' > "$scratch/startspin.wat"
+printf '(module (memory (export "memory") 1) (global $g (mut i32) (i32.const 0)) (func (export "_initialize") (global.set $g (i32.const 1)))\n (func (export "spin") (result i32) (loop (br_if 0 (global.get $g))) (i32.const 7)))' > "$scratch/reactorspin.wat"
+printf '(module (memory (export "memory") 1) (func $s unreachable) (start $s) (func (export "_start")))' > "$scratch/starttrap.wat"
+for g in startspin reactorspin starttrap; do "$wat2wasm" "$scratch/$g.wat" -o "$scratch/$g.wasm" || fail=1; done
+for run in "$scratch/startspin.wasm" "--invoke spin $scratch/reactorspin.wasm"; do
+    start=$(date +%s%N)
+    timeout -s KILL 60 "$lw" --timeout 300ms $run > "$scratch/out" 2> "$scratch/err"
+    st=$?
+    elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    if [ "$st" != 124 ] || ! grep -qF "timed out after 300ms" "$scratch/err"; then
+        echo "FAIL: --timeout 300ms $run: exit $st"; cat "$scratch/err"; fail=1
+    fi
+    if [ "$elapsed_ms" -gt 30000 ]; then echo "FAIL: --timeout 300ms $run took ${elapsed_ms} ms"; fail=1; fi
+done
+expect 1 "unreachable" --timeout 60s "$scratch/starttrap.wasm"
+grep -qF "(in the start function)" "$scratch/err" || { echo "FAIL: start trap message:"; cat "$scratch/err"; fail=1; }
 expect 0 "" --timeout 60s "$hello"
 expect 2 "--timeout: expected a positive duration" --timeout soon "$hello"
 expect 2 "--timeout: expected a positive duration" --timeout 0 "$hello"

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstdio>
+#include <new>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -477,7 +478,7 @@ int report(const lucet::RunResult &r, bool invoked, const std::string &timeout_t
 
 }  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv) try {
     Options o;
     if (int status = parse_command_line(argc, argv, o); status >= 0) return status;
     const std::string &entrypoint = o.entrypoint, &invoke = o.invoke, &module_path = o.module_path;
@@ -691,4 +692,9 @@ int main(int argc, char **argv) {
     // dlclose, freeing the WASI tables) only spent time. std::exit still
     // flushes stdio and runs atexit handlers.
     std::exit(report(r, !invoke.empty(), timeout_text));
+} catch (const std::bad_alloc &) {
+    // Out of memory (a ulimit, a cgroup) while decoding, validating or
+    // generating C: an error, not an abort.
+    std::fprintf(stderr, "lucet-wasi: error: out of memory (the module is too large for the memory this process may use)\n");
+    return 1;
 }

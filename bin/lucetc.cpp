@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include <cstdio>
+#include <new>
 #include <map>
 #include <optional>
 #include <string>
@@ -39,7 +40,7 @@ struct SizeValidator : public CLI::Validator {
 
 }  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv) try {
     CLI::App app{"lucetc: compile a WebAssembly module to a Lucet module (.so)"};
     app.set_version_flag("-V,--version", std::string(lucet::compiler_version()));
 
@@ -153,4 +154,9 @@ int main(int argc, char **argv) {
         return 1;
     }
     return 0;
+} catch (const std::bad_alloc &) {
+    // Out of memory (a ulimit, a cgroup) while decoding, validating or
+    // generating C: an error, not an abort.
+    std::fprintf(stderr, "lucetc: error: out of memory (the module is too large for the memory this process may use)\n");
+    return 1;
 }

@@ -607,7 +607,9 @@ Status FuncEmitter::run(std::string &out) {
     f.kind = Frame::Kind::Func;
     f.sig.ft = &ft_;
     frames_.push_back(f);
-    body_.reserve((fn_.body_end - fn_.body_offset) * 24 + 256);
+    // A guess at the C for the body (about 24 bytes per wasm byte), capped:
+    // a 60 MB body reserved 1.4 GB up front. The text grows as it is written.
+    body_.reserve(std::min<size_t>((fn_.body_end - fn_.body_offset) * 24 + 256, size_t(16) << 20));
 
     scan_straight_loops();
     InstrReader r(m_, fn_);

@@ -69,6 +69,9 @@ private:
 
     // Pieces.
     Status count(ByteReader &s, uint32_t &n);
+    // count(), then at most `limit` items of kind `what` in all, `already`
+    // of them declared before (imports).
+    Status count_limited(ByteReader &s, uint32_t &n, uint64_t already, uint32_t limit, const char *what);
     Status name(ByteReader &s, std::string &out);
     Status valtype(ByteReader &s, ValType &out);
     Status reftype(ByteReader &s, ValType &out);
@@ -89,6 +92,18 @@ private:
     std::vector<uint8_t> ctl_;      // block-kind stack of the body being scanned
 };
 
+// Makes room for the `n` items a section announces, to be appended as they
+// are read: at most kReserveItems at once. count() bounds n by the bytes
+// left, one per item, but an item in memory is up to ~160 bytes: reserving n
+// up front let a 10 MB section with a huge count take 1.6 GB before its first
+// malformed item. Growing as items are read keeps memory in step with what
+// the input really holds.
+template <typename V>
+void grow_to(V &v, uint32_t n) {
+    constexpr uint32_t kReserveItems = 1024;
+    v.reserve(v.size() + std::min(n, kReserveItems));
+}
+
 Status Decoder::count(ByteReader &s, uint32_t &n) {
     size_t at = s.pos();
     LUCET_TRY(s.u32(n));
@@ -97,6 +112,30 @@ Status Decoder::count(ByteReader &s, uint32_t &n) {
     if (n > s.remaining())
         return err("unexpected end of section or function: count " + std::to_string(n) + " exceeds the " +
                        std::to_string(s.remaining()) + " bytes left",
+                   at);
+    return {};
+}
+
+// Implementation limits on how many items a module declares: the JS API's
+// (https://webassembly.github.io/spec/js-api/#limits), which every browser
+// engine enforces, so no real module is refused. They bound what a small file
+// can make the decoder, the emitter and the runtime hold per item.
+constexpr uint32_t kMaxTypes = 1'000'000;
+constexpr uint32_t kMaxFunctions = 1'000'000;  // imported and defined
+constexpr uint32_t kMaxImports = 100'000;
+constexpr uint32_t kMaxExports = 100'000;
+constexpr uint32_t kMaxGlobals = 1'000'000;   // imported and defined
+constexpr uint32_t kMaxTables = 100'000;      // imported and defined
+constexpr uint32_t kMaxDataSegments = 100'000;
+constexpr uint32_t kMaxElemSegments = 10'000'000;
+constexpr uint32_t kMaxElemItems = 10'000'000;  // per segment (the JS API's table size limit)
+
+Status Decoder::count_limited(ByteReader &s, uint32_t &n, uint64_t already, uint32_t limit, const char *what) {
+    size_t at = s.pos();
+    LUCET_TRY(count(s, n));
+    if (already + n > limit)
+        return err("implementation limit: " + std::to_string(already + n) + " " + what + " (at most " +
+                       std::to_string(limit) + ")",
                    at);
     return {};
 }
@@ -223,15 +262,15 @@ Status Decoder::custom_section(ByteReader &s) {
 
 Status Decoder::type_section(ByteReader &s) {
     uint32_t n = 0;
-    LUCET_TRY(count(s, n));
-    m_.types.resize(n);
+    LUCET_TRY(count_limited(s, n, 0, kMaxTypes, "types"));
+    grow_to(m_.types, n);
     for (uint32_t i = 0; i < n; ++i) {
         size_t at = s.pos();
         uint8_t form = 0;
         LUCET_TRY(s.u8(form));
         if (form & 0x80) return err("integer representation too long", at);  // an LEB-encoded form
         if (form != 0x60) return err("malformed function type (expected 0x60)" + proposals::type_form(form), at);
-        FuncType &ft = m_.types[i];
+        FuncType &ft = m_.types.emplace_back();
         uint32_t np = 0, nr = 0;
         size_t np_at = s.pos();
         LUCET_TRY(count(s, np));
@@ -255,10 +294,10 @@ Status Decoder::type_section(ByteReader &s) {
 
 Status Decoder::import_section(ByteReader &s) {
     uint32_t n = 0;
-    LUCET_TRY(count(s, n));
-    m_.imports.resize(n);
+    LUCET_TRY(count_limited(s, n, 0, kMaxImports, "imports"));
+    grow_to(m_.imports, n);
     for (uint32_t i = 0; i < n; ++i) {
-        Import &im = m_.imports[i];
+        Import &im = m_.imports.emplace_back();
         LUCET_TRY(name(s, im.module));
         LUCET_TRY(name(s, im.field));
         size_t at = s.pos();
@@ -299,7 +338,7 @@ Status Decoder::import_section(ByteReader &s) {
 
 Status Decoder::function_section(ByteReader &s) {
     uint32_t n = 0;
-    LUCET_TRY(count(s, n));
+    LUCET_TRY(count_limited(s, n, m_.num_imported_funcs, kMaxFunctions, "functions"));
     saw_function_section_ = true;
     declared_funcs_ = n;
     m_.func_types.reserve(m_.func_types.size() + n);
@@ -313,7 +352,7 @@ Status Decoder::function_section(ByteReader &s) {
 
 Status Decoder::table_section(ByteReader &s) {
     uint32_t n = 0;
-    LUCET_TRY(count(s, n));
+    LUCET_TRY(count_limited(s, n, m_.tables.size(), kMaxTables, "tables"));
     for (uint32_t i = 0; i < n; ++i) {
         TableType t;
         LUCET_TRY(table_type(s, t));
@@ -335,7 +374,7 @@ Status Decoder::memory_section(ByteReader &s) {
 
 Status Decoder::global_section(ByteReader &s) {
     uint32_t n = 0;
-    LUCET_TRY(count(s, n));
+    LUCET_TRY(count_limited(s, n, m_.num_imported_globals, kMaxGlobals, "globals"));
     m_.globals.reserve(n);
     m_.global_types.reserve(m_.global_types.size() + n);
     for (uint32_t i = 0; i < n; ++i) {
@@ -350,10 +389,10 @@ Status Decoder::global_section(ByteReader &s) {
 
 Status Decoder::export_section(ByteReader &s) {
     uint32_t n = 0;
-    LUCET_TRY(count(s, n));
-    m_.exports.resize(n);
+    LUCET_TRY(count_limited(s, n, 0, kMaxExports, "exports"));
+    grow_to(m_.exports, n);
     for (uint32_t i = 0; i < n; ++i) {
-        Export &e = m_.exports[i];
+        Export &e = m_.exports.emplace_back();
         e.offset = s.pos();
         LUCET_TRY(name(s, e.name));
         size_t at = s.pos();
@@ -376,10 +415,10 @@ Status Decoder::start_section(ByteReader &s) {
 
 Status Decoder::elem_section(ByteReader &s) {
     uint32_t n = 0;
-    LUCET_TRY(count(s, n));
-    m_.elems.resize(n);
+    LUCET_TRY(count_limited(s, n, 0, kMaxElemSegments, "element segments"));
+    grow_to(m_.elems, n);
     for (uint32_t i = 0; i < n; ++i) {
-        ElemSegment &e = m_.elems[i];
+        ElemSegment &e = m_.elems.emplace_back();
         e.offset_in_module = s.pos();
         uint32_t flags = 0;
         LUCET_TRY(s.u32(flags));
@@ -408,10 +447,10 @@ Status Decoder::elem_section(ByteReader &s) {
             }
         }
         uint32_t ni = 0;
-        LUCET_TRY(count(s, ni));
-        e.items.resize(ni);
+        LUCET_TRY(count_limited(s, ni, 0, kMaxElemItems, "elements in one segment"));
+        grow_to(e.items, ni);
         for (uint32_t k = 0; k < ni; ++k) {
-            ConstExpr &c = e.items[k];
+            ConstExpr &c = e.items.emplace_back();
             if (exprs) {
                 LUCET_TRY(const_expr(s, c));
             } else {
@@ -437,12 +476,12 @@ Status Decoder::datacount_section(ByteReader &s) {
 Status Decoder::data_section(ByteReader &s) {
     size_t at = s.pos();
     uint32_t n = 0;
-    LUCET_TRY(count(s, n));
+    LUCET_TRY(count_limited(s, n, 0, kMaxDataSegments, "data segments"));
     if (m_.data_count && *m_.data_count != n)
         return err("data count and data section have inconsistent lengths", at);
-    m_.datas.resize(n);
+    grow_to(m_.datas, n);
     for (uint32_t i = 0; i < n; ++i) {
-        DataSegment &d = m_.datas[i];
+        DataSegment &d = m_.datas.emplace_back();
         size_t fat = s.pos();
         uint32_t flags = 0;
         LUCET_TRY(s.u32(flags));
@@ -467,10 +506,10 @@ Status Decoder::code_section(ByteReader &s) {
     LUCET_TRY(count(s, n));
     saw_code_section_ = true;
     if (n != declared_funcs_) return err("function and code section have inconsistent lengths", at);
-    m_.code.resize(n);
+    grow_to(m_.code, n);
     m_.tables_written.assign(m_.tables.size(), false);
     for (uint32_t i = 0; i < n; ++i) {
-        Function &f = m_.code[i];
+        Function &f = m_.code.emplace_back();
         f.type = m_.func_types[m_.num_imported_funcs + i];
         f.code_offset = s.pos();
         uint32_t size = 0;

@@ -33,11 +33,27 @@ bool limits_match(uint64_t have_min, std::optional<uint64_t> have_max, const luc
     return true;
 }
 
-Result<std::unique_ptr<OwnedTable>> make_table(uint32_t elem_type, uint64_t min, std::optional<uint64_t> max) {
+// A table's elements are reserved up front for its whole capacity (they
+// never move), at most kMaxTableCapacity, 305 MiB: a module declaring 100,000
+// growable tables reserved 28 TiB per instance, and four instances left no
+// address space for anyone else. So an instance's own tables share a budget
+// of kTableReserveBudget: their minimums first (beyond the budget the
+// instance is refused), then each gets the room it may grow into while what
+// is left lasts, and after that only its minimum (table.grow then fails,
+// returning -1, as the spec allows).
+constexpr uint64_t kTableReserveBudget = uint64_t(4) << 30;
+
+uint64_t table_min_bytes(uint64_t min) { return round_up(min * sizeof(lucet_table_elem), kPage); }
+
+// `growth`: the budget left for capacity beyond the tables' minimums.
+Result<std::unique_ptr<OwnedTable>> make_table(uint32_t elem_type, uint64_t min, std::optional<uint64_t> max,
+                                               uint64_t &growth) {
     uint64_t cap = std::min<uint64_t>(max ? *max : UINT32_MAX, kMaxTableCapacity);
     if (min > cap)
         return make_error("table of " + std::to_string(min) + " elements exceeds the runtime limit of " +
                           std::to_string(kMaxTableCapacity));
+    const uint64_t allowed = table_min_bytes(min) + growth;  // whole pages
+    cap = std::max(min, std::min(cap, allowed / sizeof(lucet_table_elem)));
     auto t = std::make_unique<OwnedTable>();
     t->declared_max = max;
     t->table.size = static_cast<uint32_t>(min);
@@ -52,6 +68,7 @@ Result<std::unique_ptr<OwnedTable>> make_table(uint32_t elem_type, uint64_t min,
         if (p == MAP_FAILED)
             return make_error("cannot reserve " + format_size(t->map_bytes) + " for a table: " + std::strerror(errno));
         t->table.elems = static_cast<lucet_table_elem *>(p);
+        growth -= t->map_bytes - table_min_bytes(min);
     }
     return t;
 }
@@ -403,10 +420,19 @@ Status Instance::Impl::init_state() {
     // clear_state: other instances may have imported them)
     for (uint32_t k = 0; k < d.num_tables && k < im.owned_tables.size(); k++)
         im.owned_tables[k]->table.size = static_cast<uint32_t>(d.tables[k].limits.min);
+    uint64_t table_bytes = 0;  // reserved, then needed at least
+    for (const auto &t : im.owned_tables) table_bytes += t->map_bytes;
+    for (uint32_t k = static_cast<uint32_t>(im.owned_tables.size()); k < d.num_tables; k++)
+        table_bytes += table_min_bytes(std::min<uint64_t>(d.tables[k].limits.min, kMaxTableCapacity));
+    if (table_bytes > kTableReserveBudget)
+        return make_error(mpath + ": the module's tables need " + format_size(table_bytes) + " of address space, more than " +
+                              format_size(kTableReserveBudget) + " (implementation limit)",
+                          ErrorKind::Limits);
+    uint64_t table_budget = kTableReserveBudget - table_bytes;
     for (uint32_t k = static_cast<uint32_t>(im.owned_tables.size()); k < d.num_tables; k++) {
         const lucet_table_desc &td = d.tables[k];
         auto t = make_table(td.elem_type, td.limits.min,
-                            td.limits.has_max ? std::optional<uint64_t>(td.limits.max) : std::nullopt);
+                            td.limits.has_max ? std::optional<uint64_t>(td.limits.max) : std::nullopt, table_budget);
         if (!t)
             return make_error(mpath + ": table " + std::to_string(d.num_imported_tables + k) + ": " + t.error().message,
                               ErrorKind::Limits);

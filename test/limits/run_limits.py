@@ -188,6 +188,30 @@ def main():
         rc, text, _, _ = run([a.lucetc, mods['big'], '-o', out, '--max-memory', 'lots'], env, err)
         check(rc == 2, 'lucetc --max-memory lots: usage error')
 
+        # Out of memory in lucetc or lucet-wasi itself (a ulimit on the
+        # tool, not on cc): one error line, exit 1, not an abort. A valid
+        # 60 MB module of one function of nops, under a 100 MB address space
+        # limit (it used to abort with an uncaught std::bad_alloc).
+        nops = os.path.join(work, 'nops.wasm')
+        body = b'\x00' + b'\x01' * 60_000_000 + b'\x0b'
+        def uleb(n):
+            o = bytearray()
+            while True:
+                b, n = n & 0x7f, n >> 7
+                o.append(b | (0x80 if n else 0))
+                if not n:
+                    return bytes(o)
+        code = b'\x01' + uleb(len(body)) + body
+        with open(nops, 'wb') as f:
+            f.write(b'\0asm\1\0\0\0' + b'\x01\x04\x01\x60\x00\x00' + b'\x03\x02\x01\x00' +
+                    b'\x0a' + uleb(len(code)) + code)
+        for what, cmd in (('lucetc', [a.lucetc, nops, '-o', out]), ('lucet-wasi', [a.lucet_wasi, nops])):
+            rc, text, _, _ = run(['/bin/sh', '-c', 'ulimit -v 100000; exec "$@"', 'sh'] + cmd, env, err)
+            check(rc == 1 and text.count('\n') == 1 and 'error: out of memory' in text,
+                  f'{what} out of memory: one error line, exit 1 ({rc}: {text[:300]!r})')
+        os.remove(nops)
+        clean('after the out-of-memory runs')
+
         # Progress: on a pipe nothing but the error line (above); on a
         # terminal, a line redrawn in place once the compile passes a second.
         tenv = dict(env, TERM='xterm')

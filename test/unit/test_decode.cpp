@@ -9,6 +9,10 @@
 #include <set>
 #include <string>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "decode/decoder.h"
 #include "decode/instr.h"
 #include "frontend_util.h"
@@ -339,6 +343,97 @@ TEST_CASE("decode: bogus huge counts do not allocate", "[decode]") {
     auto ok = decode_module(one_func({0x01, 0xd0, 0x86, 0x03, 0x7f, 0x0b}));                   // 50000
     REQUIRE(ok.ok());
     CHECK(ok->code[0].locals.size() == 50000);
+}
+
+namespace {
+
+// A section `id` announcing `n` items, followed by `fill` zero bytes.
+std::vector<uint8_t> counted_section(uint8_t id, uint32_t n, size_t fill) {
+    auto m = header();
+    std::vector<uint8_t> payload;
+    leb(payload, n);
+    payload.resize(payload.size() + fill, 0);
+    section(m, id, payload);
+    return m;
+}
+
+// The peak resident set of a child decoding `bytes`, in KiB, above the
+// child's own before the decode.
+long decode_peak_kib(const std::vector<uint8_t> &bytes) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        struct rusage before, after;
+        getrusage(RUSAGE_SELF, &before);
+        auto r = lucet::decode_module(std::vector<uint8_t>(bytes));
+        getrusage(RUSAGE_SELF, &after);
+        long grown = r.ok() ? -1 : after.ru_maxrss - before.ru_maxrss;
+        (void)!write(fds[1], &grown, sizeof grown);
+        _exit(0);
+    }
+    close(fds[1]);
+    long grown = -2;
+    (void)!read(fds[0], &grown, sizeof grown);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return grown;
+}
+
+}  // namespace
+
+// The JS API's limits on the counts of a module's items (adversarial
+// helper's repro /work/h9/repro/01: a 10 MB import section took 1.6 GB).
+TEST_CASE("decode: item counts have the JS API's implementation limits", "[decode]") {
+    struct Case {
+        uint8_t section;
+        uint32_t limit;
+        const char *what;
+    };
+    for (const Case &c : {Case{1, 1000000, "types"}, Case{2, 100000, "imports"}, Case{3, 1000000, "functions"},
+                          Case{4, 100000, "tables"}, Case{6, 1000000, "globals"}, Case{7, 100000, "exports"},
+                          Case{11, 100000, "data segments"}}) {
+        INFO(c.what);
+        CHECK(decode_error(counted_section(c.section, c.limit + 1, c.limit + 1)) ==
+              "implementation limit: " + std::to_string(c.limit + 1) + " " + c.what + " (at most " +
+                  std::to_string(c.limit) + ")");
+        // At the limit the count passes (and the zero bytes fail later, or decode).
+        CHECK(decode_error(counted_section(c.section, c.limit, c.limit)).rfind("implementation limit", 0) != 0);
+    }
+    // Elements: segments, and items of one segment (flags 1: passive, elemkind 0).
+    CHECK(decode_error(counted_section(9, 10000001, 10000001)) ==
+          "implementation limit: 10000001 element segments (at most 10000000)");
+    auto m = header();
+    std::vector<uint8_t> elem{1, 1, 0};
+    leb(elem, 10000001);
+    elem.resize(elem.size() + 10000001, 0);
+    section(m, 9, elem);
+    CHECK(decode_error(m) == "implementation limit: 10000001 elements in one segment (at most 10000000)");
+}
+
+TEST_CASE("decode: memory follows the items read, not the count announced", "[decode]") {
+    // 3 million element segments or data segments announced over 9 MB of
+    // zeros: the first item is malformed. Reserving the count up front took
+    // 87 (elements) and 64 (data) bytes per input byte.
+    for (uint8_t id : {uint8_t(9), uint8_t(11)}) {
+        uint32_t n = id == 9 ? 3000000 : 99000;
+        long kib = decode_peak_kib(counted_section(id, n, 9000000));
+        INFO("section " << int(id) << ": grew " << kib << " KiB");
+        CHECK(kib >= 0);
+        CHECK(kib < 64 * 1024);
+    }
+    // Valid imports at the limit: 100,000 function imports of type 0.
+    auto m = header();
+    section(m, 1, {1, 0x60, 0, 0});
+    std::vector<uint8_t> imps;
+    leb(imps, 100000);
+    for (int i = 0; i < 100000; i++) imps.insert(imps.end(), {0, 0, 0, 0});
+    section(m, 2, imps);
+    auto r = lucet::decode_module(std::move(m));
+    REQUIRE(r.ok());
+    CHECK(r->imports.size() == 100000);
 }
 
 // Regression (mutation fuzzing): function types of huge arity made

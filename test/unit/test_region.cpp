@@ -288,3 +288,59 @@ TEST_CASE("instantiation failures are errors and give the slot back", "[runtime]
     REQUIRE(e.ok());
     CHECK(std::memcmp((*e)->heap() + 65531, "hello", 5) == 0);
 }
+
+namespace {
+
+// The address space this process has reserved (VmSize).
+uint64_t vm_size_bytes() {
+    std::ifstream f("/proc/self/statm");
+    uint64_t size = 0;
+    f >> size;
+    return size * uint64_t(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+TEST_CASE("an instance's tables reserve at most 4 GiB of address space", "[runtime][region]") {
+    // 2000 growable tables (no max): each would reserve 305 MiB for its 10
+    // million possible elements, 600 GiB per instance (the adversarial
+    // repro's 100,000 tables: 28 TiB, and four instances exhausted the user
+    // address space). The first ones keep their full capacity; the later
+    // ones only their minimum's page (128 elements), so growing them by more
+    // fails (-1), as the spec allows.
+    std::string wat = "(module\n";
+    for (int i = 0; i < 2000; i++) wat += "  (table 1 funcref)\n";
+    wat += "  (func (export \"grow_first\") (result i32) (table.grow 0 (ref.null func) (i32.const 1000)))\n"
+           "  (func (export \"grow_last\") (result i32) (table.grow 1999 (ref.null func) (i32.const 1000)))\n"
+           "  (func (export \"size_last\") (result i32) (table.size 1999)))\n";
+    auto m = rt_test::compile_wat("many_tables", wat);
+    auto region = Region::create(2, RegionLimits{});
+    REQUIRE(region.ok());
+    const uint64_t before = vm_size_bytes();
+    auto a = create_ok(*region, m);
+    auto b = create_ok(*region, m);
+    const uint64_t grown = vm_size_bytes() - before;
+    CHECK(grown <= 2 * ((uint64_t(4) << 30) + 2000 * 4096ull) + (uint64_t(64) << 20));
+    for (auto *inst : {a.get(), b.get()}) {
+        CHECK(run_u32(*inst, "grow_first", {}) == 1);
+        CHECK(run_u32(*inst, "grow_last", {}) == 0xffffffffu);
+        CHECK(run_u32(*inst, "size_last", {}) == 1);
+    }
+    // A reset keeps the tables and their budget.
+    REQUIRE(a->reset().ok());
+    CHECK(run_u32(*a, "grow_first", {}) == 1);
+    CHECK(vm_size_bytes() - before <= grown + (uint64_t(64) << 20));
+}
+
+TEST_CASE("tables whose minimums exceed the budget refuse the instance", "[runtime][region]") {
+    std::string wat = "(module\n";
+    for (int i = 0; i < 16; i++) wat += "  (table 10000000 funcref)\n";  // 16 x 305 MiB of minimums
+    wat += ")\n";
+    auto m = rt_test::compile_wat("huge_tables", wat);
+    auto region = Region::create(1, RegionLimits{});
+    REQUIRE(region.ok());
+    auto i = Instance::create(*region, m, no_imports());
+    REQUIRE_FALSE(i.ok());
+    CHECK_THAT(i.error().message, Catch::Contains("of address space, more than 4 GiB (implementation limit)"));
+    CHECK((*region)->used() == 0);
+}

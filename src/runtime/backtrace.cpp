@@ -23,6 +23,7 @@
 #include <cstring>
 
 #include "runtime/internal.h"
+#include "util/escape.h"
 
 namespace lucet {
 
@@ -53,7 +54,7 @@ bool is_func_start(const DlModule &m, uintptr_t pc, uintptr_t *start_out) {
 
 std::string TrapFrame::to_string() const {
     std::string s = "func[" + std::to_string(func) + "]";
-    if (!name.empty()) s += " <" + name + ">";
+    if (!name.empty()) s += " <" + escaped_name(name) + ">";
     if (offset != LUCET_TRAP_OFFSET_UNKNOWN) {
         char buf[32];
         std::snprintf(buf, sizeof buf, " @ 0x%" PRIx32, offset);
@@ -184,7 +185,7 @@ void rt::fill_backtrace(const RunState &rs, TrapInfo &info) {
     info.function.clear();
     if (!out.empty()) {
         info.function = "func[" + std::to_string(out[0].func) + "]";
-        if (!out[0].name.empty()) info.function += " <" + out[0].name + ">";
+        if (!out[0].name.empty()) info.function += " <" + escaped_name(out[0].name) + ">";
     }
 }
 

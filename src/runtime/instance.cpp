@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "runtime/internal.h"
+#include "util/escape.h"
 #include "util/size.h"
 
 namespace lucet {
@@ -15,7 +16,8 @@ using namespace rt;
 namespace {
 
 std::string import_name(const lucet_import_desc &im) {
-    return std::string(im.module, im.module_len) + "." + std::string(im.field, im.field_len);
+    return escaped_name(std::string_view(im.module, im.module_len)) + "." +
+           escaped_name(std::string_view(im.field, im.field_len));
 }
 
 std::string limits_str(uint64_t min, std::optional<uint64_t> max) {

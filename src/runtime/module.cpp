@@ -15,6 +15,7 @@
 #include "runtime/elf_check.h"
 #include "runtime/internal.h"
 #include "util/cpu_features.h"
+#include "util/escape.h"
 #include "util/size.h"
 
 namespace lucet {
@@ -601,7 +602,7 @@ std::string DlModule::function_name(uint32_t idx) const {
     std::string s = "func[" + std::to_string(idx) + "]";
     if (idx >= desc_->num_imported_funcs && idx - desc_->num_imported_funcs < desc_->num_funcs) {
         const lucet_func_desc &f = desc_->funcs[idx - desc_->num_imported_funcs];
-        if (f.name && f.name_len) s += " <" + std::string(f.name, f.name_len) + ">";
+        if (f.name && f.name_len) s += " <" + escaped_name(std::string_view(f.name, f.name_len)) + ">";
     }
     return s;
 }

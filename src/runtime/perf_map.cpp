@@ -25,14 +25,9 @@ namespace lucet {
 
 namespace {
 
-// The name on one line of its own: no control characters (a name section
-// entry holding "\n" would otherwise start a line of its own).
-std::string map_name(const DlModule &m, uint32_t func) {
-    std::string s = m.function_name(func);
-    for (char &c : s)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-    return s;
-}
+// The name on one line of its own: function_name escapes control characters
+// (a name section entry holding "\n" would otherwise start a line of its own).
+std::string map_name(const DlModule &m, uint32_t func) { return m.function_name(func); }
 
 void append_line(std::string &out, uintptr_t start, uintptr_t size, const std::string &name) {
     char buf[48];

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "decode/proposals.h"
+#include "util/escape.h"
 #include "validate/internal.h"
 
 namespace lucet {
@@ -20,23 +21,8 @@ constexpr uint64_t kMaxPages = 65536;
 
 Error err(const std::string &msg, size_t at) { return make_error(msg, static_cast<std::ptrdiff_t>(at)); }
 
-// A name from the module, quoted for a message. Names are any UTF-8, control
-// characters included, and a message must stay on one line, so bytes below
-// 0x20, '"', '\\' and DEL are escaped as \xx (the text format's escapes).
-std::string quoted(const std::string &name) {
-    static const char hex[] = "0123456789abcdef";
-    std::string out = "\"";
-    for (unsigned char c : name) {
-        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-            out += '\\';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out + "\"";
-}
+// A name from the module, quoted for a message (util/escape.h).
+std::string quoted(const std::string &name) { return "\"" + escaped_name(name, '"') + "\""; }
 
 // Where function `i`'s type index was given: its import, or its code entry.
 size_t func_offset(const Module &m, size_t i) {

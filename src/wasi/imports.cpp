@@ -6,6 +6,7 @@
 // Each hostcall in hostcalls.h becomes a host function through the wrapper
 // of host_call.h (stack reserve check, no exception escapes).
 #include "wasi/host_call.h"
+#include "util/escape.h"
 #include "wasi/hostcalls.h"
 #include "wasi/wasi.h"
 
@@ -113,7 +114,7 @@ const std::vector<WasiFunction> &wasi_unstable_functions() {
 ImportResolver wasi_resolver(ImportResolver fallback) {
     return [fallback = std::move(fallback)](std::string_view module, std::string_view field,
                                             ExternKind kind) -> Result<Extern> {
-        std::string qual = std::string(module) + "." + std::string(field);
+        std::string qual = escaped_name(module) + "." + escaped_name(field);
         const bool p1 = module == kWasiModule, p0 = module == kWasiUnstableModule;
         if (p1 || p0) {
             for (const auto &f : p1 ? wasi_functions() : wasi_unstable_functions()) {

@@ -31,7 +31,7 @@ import named_wasm  # noqa: E402
 lucetc, lucet_wasi = sys.argv[1:3]
 failures = []
 NAMES = [b"_start", b"alpha", b"beta", b"two\nlines", None, "\u00e9t\u00e9".encode()]
-EXPECT = ["func[0] <_start>", "func[1] <alpha>", "func[2] <beta>", "func[3] <two?lines>", "func[4]",
+EXPECT = ["func[0] <_start>", "func[1] <alpha>", "func[2] <beta>", "func[3] <two\\0alines>", "func[4]",
           "func[5] <\u00e9t\u00e9>"]
 
 
@@ -153,6 +153,20 @@ with tempfile.TemporaryDirectory() as d:
     expect(text is None, "a perf map was written without --profile=perfmap")
     r = subprocess.run([lucet_wasi, "--profile=jitdump", str(Path(d) / "spin0.so")], capture_output=True, text=True)
     expect(r.returncode == 2 and "--profile" in r.stderr, f"--profile=jitdump: status {r.returncode}, {r.stderr!r}")
+    # The same names in a trap's message and backtrace: escaped, so a name
+    # can neither break the one-line message nor reach the terminal raw
+    # (adversarial helper's repro /work/h9/repro/03).
+    hostile = [b"_start", b"alpha", b"beta", b"two\nlines\x1b[31m\rback"]
+    twasm = Path(d) / "trap.wasm"
+    twasm.write_bytes(named_wasm.module(hostile, trap_in=3))
+    tso = Path(d) / "trap.so"
+    subprocess.run([lucetc, str(twasm), "-o", str(tso)], check=True)
+    r = subprocess.run([lucet_wasi, str(tso)], capture_output=True, text=True)
+    first = r.stderr.splitlines()[0] if r.stderr else ""
+    expect(r.returncode == 134 and first.startswith("lucet-wasi: trap: ") and "<two\\0alines\\1b[31m\\0dback>" in first,
+           f"trap in a function named two\\nlines: status {r.returncode}, {r.stderr!r}")
+    expect("\x1b" not in r.stderr and "\r" not in r.stderr and "two\nlines" not in r.stderr,
+           f"a raw control character reached stderr: {r.stderr!r}")
     if perf_works(d):
         check_with_perf(Path(d) / "spin0.so", d)
     else:

@@ -8,9 +8,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from wasm_writer import MAGIC, name, section, uleb as leb, vec  # noqa: E402
 
 
-def module(names, spin=False):
+def module(names, spin=False, trap_in=None):
     """Function 0 is the exported _start; it calls functions 1..n-1 in turn
-    (forever if spin). names[i] (bytes or None) names function i."""
+    (forever if spin). names[i] (bytes or None) names function i. Function
+    trap_in (if given) traps (unreachable)."""
     n = len(names)
     types = section(1, vec([b"\x60\x00\x00"]))
     funcs = section(3, vec([b"\x00"] * n))
@@ -18,6 +19,8 @@ def module(names, spin=False):
     calls = b"".join(b"\x10" + leb(i) for i in range(1, n))
     body0 = (b"\x03\x40" + calls + b"\x0c\x00\x0b" if spin else calls) + b"\x0b"
     bodies = [b"\x00" + body0] + [b"\x00\x01\x0b"] * (n - 1)  # others: nop
+    if trap_in is not None:
+        bodies[trap_in] = b"\x00\x00\x0b"  # unreachable
     code = section(10, vec([leb(len(b)) + b for b in bodies]))
     entries = [leb(i) + name(nm) for i, nm in enumerate(names) if nm is not None]
     sub = vec(entries)

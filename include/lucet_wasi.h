@@ -44,7 +44,13 @@
  * pass other faults to the handler that was there before), all with
  * SA_ONSTACK, and one for SIGALRM, which kill switches use (a SIGALRM that
  * is not a kill switch's goes to the previous handler too). An embedder that
- * installs its own handlers later must chain to the previous one.
+ * installs its own handlers later must chain to the previous one, and
+ * install them with SA_ONSTACK too (a guest stack overflow is taken on the
+ * thread's alternate stack; without SA_ONSTACK the kernel cannot deliver it
+ * and the process dies). A thread's first run unblocks SIGSEGV, SIGBUS,
+ * SIGFPE and SIGILL in it (a blocked fault kills the process); threads that
+ * run guests must not block SIGALRM, or kill switches cannot stop them.
+ * A signal handler must not start a run (the API is not async-signal-safe).
  *
  * Host functions run on the guest's stack. Runtimes that check their stack
  * pointer (Go's cgo callbacks) must switch to a stack of their own first:
@@ -380,7 +386,7 @@ struct lucet_alloc_limits {
     uint64_t heap_address_space_size; /* reserved per slot for the heap (>= heap_memory_size) */
     uint64_t stack_size;              /* guest stack (a guard page below it) */
     uint64_t globals_size;            /* vmctx header + globals */
-    uint64_t signal_stack_size;       /* alternate signal stack, >= 16 KiB */
+    uint64_t signal_stack_size;       /* alternate signal stack, 16 KiB .. 64 MiB */
 };
 
 /* The defaults: 4 GiB heap, 8 GiB heap address space, 8 MiB stack, 1 MiB
@@ -538,7 +544,10 @@ void *lucet_vmctx_get_delegate(struct lucet_vmctx *ctx);
 /* Stops the guest now: the run returns lucet_error_runtime_terminated with
  * result tag terminated and exit_code. Never returns. Only valid inside a
  * host function of a running instance (aborts the process otherwise: there
- * is nothing to return to). */
+ * is nothing to return to), for that instance's innermost run: a host
+ * function of an instance run from another instance's host function cannot
+ * terminate the outer one through its ctx (aborts: it would stop the inner
+ * run instead); return to the outer host function and terminate there. */
 void lucet_vmctx_terminate(struct lucet_vmctx *ctx, uint32_t exit_code)
 #if defined(__GNUC__)
     __attribute__((noreturn))

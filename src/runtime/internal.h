@@ -134,9 +134,12 @@ extern constinit thread_local RunState *tls_run __attribute__((tls_model("initia
 // Inline fast path (every run calls it): one initial-exec TLS load, no call,
 // no __tls_get_addr even in the shared library.
 extern constinit thread_local bool t_altstack_checked __attribute__((tls_model("initial-exec")));
-void install_altstack(uint64_t size);
-inline void ensure_altstack(uint64_t size) {
-    if (__builtin_expect(!t_altstack_checked, 0)) install_altstack(size);
+// false (errno set) when the thread has no adequate alternate signal stack
+// and none could be installed: a guard-page fault would then kill the
+// process, so the run is refused.
+bool install_altstack(uint64_t size);
+inline bool ensure_altstack(uint64_t size) {
+    return __builtin_expect(t_altstack_checked, 1) || install_altstack(size);
 }
 
 // Leaves the guest of the innermost run on this thread with a trap (the

@@ -233,6 +233,7 @@ Status Instance::reset() {
     im.gen++;
     im.kill->word.store(im.gen << 2 | KillSwitch::State::Idle, std::memory_order_release);
     vmctx_->interrupt = 0;
+    im.last_trap.reset();  // what was known about the previous run's trap goes with it
     im.clear_state();
     return im.init_state();
 }

@@ -101,6 +101,8 @@ Status RegionLimits::validate() const {
         return make_error("region limits: globals_size is too small for the vmctx header");
     if (signal_stack_size < (16u << 10))
         return make_error("region limits: signal_stack_size must be at least 16 KiB");
+    if (signal_stack_size > (64u << 20))  // each running thread maps one
+        return make_error("region limits: signal_stack_size exceeds 64 MiB");
     return {};
 }
 

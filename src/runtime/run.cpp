@@ -63,6 +63,22 @@ void Instance::terminate(uint32_t exit_code) {
                      exit_code);
         std::abort();
     }
+    // Only the innermost run on this thread can be left from here: a host
+    // function of instance B (running inside a host function of A) that
+    // terminates A would stop B instead, and A would go on as if nothing
+    // happened. (This instance's code may run inside another's run without
+    // a run of its own: a linked instance's export called by that one; its
+    // terminate stops the run, as a trap there would.)
+    bool enclosing = false;
+    for (const RunState *p = rs->prev; p && rs->inst != impl_.get() && !enclosing; p = p->prev)
+        enclosing = p->inst == impl_.get();
+    if (enclosing) {
+        std::fprintf(stderr,
+                     "lucet: Instance::terminate(%u) called from a host function of another instance (a run nested "
+                     "in this one's host function); only the innermost run can be terminated; aborting\n",
+                     exit_code);
+        std::abort();
+    }
     rs->set_exited(exit_code, false);
     lucet_context_set(rs->host_sp);
 }
@@ -296,11 +312,14 @@ __attribute__((always_inline)) inline void Instance::Impl::enter_inline(bool fre
     Instance &inst = *self;
     RunState &rs = this->rs;
     KillSwitch::State &ks = *kill;
+    if (__builtin_expect(!ensure_altstack(inst.region_->limits().signal_stack_size), 0))
+        return set_error(r, "cannot install an alternate signal stack of " +
+                                std::to_string(inst.region_->limits().signal_stack_size) + " bytes for this thread (" +
+                                std::strerror(errno) + "): without one a guest stack overflow would kill the process");
     const bool grouped = linked.load(std::memory_order_relaxed);
     if (grouped && !group_enter())
         return set_error(r, "a linked instance is running on another thread (linked instances run one at a time)");
     set_phase(Phase::Running);
-    ensure_altstack(inst.region_->limits().signal_stack_size);
 
     // Publish "running on this thread", then look for a kill requested
     // before the run (re)started. No full barrier here (it would cost a

@@ -32,26 +32,32 @@ struct sigaction g_prev[NSIG];
 // Forwards a signal that is not ours to the previous disposition.
 void forward(int sig, siginfo_t *info, void *uc) {
     const struct sigaction &prev = g_prev[sig];
-    if (prev.sa_flags & SA_SIGINFO) {
-        prev.sa_sigaction(sig, info, uc);
+    // SIG_DFL and SIG_IGN are no functions, whatever sa_flags says (a
+    // sigaction of SIG_IGN with SA_SIGINFO set called address 1). The two
+    // members share their storage, so sa_handler tells.
+    const bool dfl = prev.sa_handler == SIG_DFL, ign = prev.sa_handler == SIG_IGN;
+    if (!dfl && !ign) {
+        if (prev.sa_flags & SA_SIGINFO) prev.sa_sigaction(sig, info, uc);
+        else prev.sa_handler(sig);
         return;
     }
-    if (prev.sa_handler == SIG_IGN && info->si_code <= 0) return;  // ignored and not a real fault
-    if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
-        prev.sa_handler(sig);
-        return;
-    }
-    // Default action (or an ignored synchronous fault, which cannot be
-    // ignored without looping): restore the default and let it happen. A
-    // real fault re-executes on return and now kills the process with the
-    // right signal; a sent signal is re-raised (delivered after return, as
-    // it is blocked inside this handler).
-    struct sigaction dfl;
-    std::memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    sigaction(sig, &dfl, nullptr);
-    if (info->si_code <= 0) raise(sig);
+    // A synchronous fault re-executes on return, so it cannot be ignored
+    // (that would loop). Everything else (a sent signal, a timer's SIGALRM,
+    // whatever its si_code) can: ignored stays ignored, and the runtime's
+    // handler stays installed (a timer SIGALRM used to install SIG_DFL
+    // here, and the next kill switch signal killed the process).
+    const bool fault = info->si_code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL);
+    if (ign && !fault) return;
+    // Default action: restore the default and let it happen. A real fault
+    // re-executes on return and now kills the process with the right
+    // signal; any other signal is re-raised (delivered after return, as it
+    // is blocked inside this handler).
+    struct sigaction dfl_action;
+    std::memset(&dfl_action, 0, sizeof dfl_action);
+    dfl_action.sa_handler = SIG_DFL;
+    sigemptyset(&dfl_action.sa_mask);
+    sigaction(sig, &dfl_action, nullptr);
+    if (!fault) raise(sig);
 }
 
 void handler(int sig, siginfo_t *info, void *uc) {
@@ -144,29 +150,40 @@ constinit ThreadExitKey g_altstack_exit(free_altstack);
 
 constinit thread_local bool t_altstack_checked __attribute__((tls_model("initial-exec"))) = false;
 
-void install_altstack(uint64_t size) {
-    if (t_altstack_checked) return;
-    t_altstack_checked = true;
+bool install_altstack(uint64_t size) {
+    if (t_altstack_checked) return true;
+    // A thread that blocks the fault signals (a sigwait design blocks all
+    // of them) would die of a guest's fault: the kernel forces the default
+    // action on a blocked synchronous fault. Blocking them has no other
+    // effect, so they are unblocked on the thread's first run.
+    sigset_t faults;
+    sigemptyset(&faults);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) sigaddset(&faults, sig);
+    pthread_sigmask(SIG_UNBLOCK, &faults, nullptr);
     stack_t cur;
     if (sigaltstack(nullptr, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) && cur.ss_size >= (16u << 10))
-        return;  // an adequate one exists (Go's, or the embedder's): keep it
+        return t_altstack_checked = true;  // an adequate one exists (Go's, or the embedder's): keep it
     // A guard page below the stack so a handler overflow faults instead of
     // silently corrupting memory.
     size_t len = size + kPage;
     void *p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) return;  // faults will then be fatal, as without a runtime
+    if (p == MAP_FAILED) return false;  // (tried again at the next run)
     mprotect(p, kPage, PROT_NONE);
     stack_t ss{};
     ss.ss_sp = static_cast<uint8_t *>(p) + kPage;
     ss.ss_size = size;
     if (sigaltstack(&ss, nullptr) != 0) {
+        int e = errno;
         munmap(p, len);
-        return;
+        errno = e;
+        return false;
     }
+    t_altstack_checked = true;
     t_altstack_len = len;
     // Without a key (the process is out of them) it stays mapped after the
     // thread exits.
     g_altstack_exit.arm(p);
+    return true;
 }
 
 }  // namespace rt

@@ -5,8 +5,9 @@
  * callee-saved registers (r15 r14 r13 r12 rbx rbp, lowest address first) and
  * then the address to resume at, so resuming is "pop six registers; ret".
  * Only callee-saved state needs saving: every switch happens at a call
- * boundary. MXCSR and the x87 control word are not saved: neither the
- * runtime nor generated code changes them.
+ * boundary. MXCSR and the x87 control word are not saved here: generated
+ * code does not change them, and the run sets MXCSR's controls to the
+ * default around the whole run (run.cpp, enter_inline).
  */
     .text
 

@@ -25,6 +25,12 @@ using namespace rt;
 
 namespace {
 
+// MXCSR for guest code: every exception masked, round to nearest, no
+// flush-to-zero or denormals-are-zero (the power-on value); the low six bits
+// are the sticky exception flags.
+constexpr uint32_t kGuestMxcsr = 0x1f80;
+constexpr uint32_t kMxcsrStatus = 0x3f;
+
 // lucet_context_bootstrap (context_x86_64.S) reads these fields of the
 // RunState to call the trampoline on the guest stack.
 static_assert(offsetof(RunState, host_sp) == 8, "context_x86_64.S: RS_HOST_SP");
@@ -350,6 +356,15 @@ __attribute__((always_inline)) inline void Instance::Impl::enter_inline(bool fre
         tls_run = &rs;
         if (!grouped) inst.vmctx_->stack_limit = stack_limit;  // see Instance::create; group_enter sets it
         std::atomic_signal_fence(std::memory_order_seq_cst);
+        // Guests compute with IEEE defaults whatever the host thread set
+        // (flush-to-zero and denormals-are-zero from -ffast-math, another
+        // rounding, unmasked exceptions that would trap): MXCSR's control
+        // bits are set to the default for the run and the host's restored
+        // after it; the sticky status bits are left alone (no write at all
+        // when the controls already are the default).
+        const uint32_t host_csr = __builtin_ia32_stmxcsr();
+        const bool csr_differs = (host_csr & ~kMxcsrStatus) != kGuestMxcsr;
+        if (__builtin_expect(csr_differs, 0)) __builtin_ia32_ldmxcsr(kGuestMxcsr);
         if (fresh) {
             // The bootstrap starts at top - 16 (16-byte aligned for its call)
             // and clears rbp itself (the end of the frame chain for
@@ -359,6 +374,7 @@ __attribute__((always_inline)) inline void Instance::Impl::enter_inline(bool fre
         } else {
             lucet_context_swap(&rs.host_sp, rs.guest_sp);
         }
+        if (__builtin_expect(csr_differs, 0)) __builtin_ia32_ldmxcsr(host_csr);
         std::atomic_signal_fence(std::memory_order_seq_cst);
         if (!grouped) inst.vmctx_->stack_limit = 0;
         tls_run = rs.prev;

@@ -228,6 +228,48 @@ static void reset_forgets_the_trap(void **state) {
     assert_int_equal(in_child(trap_reset_child), 0);
 }
 
+/* The host thread's MXCSR (flush-to-zero and denormals-are-zero, as
+ * -ffast-math programs have; rounding upward; division by zero unmasked) does
+ * not reach guest arithmetic, and is the host's again after the run. */
+static double call_f64(struct lucet_instance *inst, const char *fn, double a, double b, int *ok) {
+    struct lucet_val args[2];
+    struct lucet_result res;
+    memset(args, 0, sizeof args);
+    args[0].ty = args[1].ty = lucet_val_type_f64;
+    args[0].inner_val.as_f64 = a;
+    args[1].inner_val.as_f64 = b;
+    if (lucet_instance_run(inst, fn, 2, args, &res) != lucet_error_ok) {
+        fprintf(stderr, "%s: %s\n", fn, lucet_error_message());
+        *ok = 0;
+        return 0;
+    }
+    return res.val.returned.values[0].inner_val.as_f64;
+}
+
+static int fpu_child(void) {
+    struct lucet_region *reg = region_or_exit();
+    struct lucet_instance *inst = instance_with(reg, nop_host);
+    /* FTZ (bit 15), DAZ (bit 6), round up (bits 13-14 = 10), ZM (bit 9) clear. */
+    const unsigned host = (0x1f80u | 0x8000u | 0x0040u | 0x4000u) & ~0x0200u;
+    __builtin_ia32_ldmxcsr(host);
+    int ok = 1;
+    double tiny = 0x1p-1022, sub = call_f64(inst, "mul", tiny, 0.5, &ok);
+    double sum = call_f64(inst, "add", 1.0, 0x1p-60, &ok);
+    double inf = call_f64(inst, "div", 1.0, 0.0, &ok);
+    unsigned after = __builtin_ia32_stmxcsr() & ~0x3fu;
+    __builtin_ia32_ldmxcsr(0x1f80);
+    if (!ok) return 21;
+    if (sub != 0x1p-1023) return 22; /* flushed to 0 under the host's FTZ */
+    if (sum != 1.0) return 23;       /* rounded up under the host's rounding */
+    if (inf != __builtin_inf()) return 24;
+    return after == host ? 0 : 25;
+}
+
+static void host_fpu_state_stays_out_of_guests(void **state) {
+    (void)state;
+    assert_int_equal(in_child(fpu_child), 0);
+}
+
 /* A signal stack the runtime could not map is refused up front. */
 static void huge_signal_stack_is_refused(void **state) {
     (void)state;
@@ -263,6 +305,7 @@ int main(void) {
         cmocka_unit_test(blocked_fault_signals_still_trap),
         cmocka_unit_test(terminate_of_an_enclosing_run_aborts),
         cmocka_unit_test(reset_forgets_the_trap),
+        cmocka_unit_test(host_fpu_state_stays_out_of_guests),
         /* last: it creates a region in this process */
         cmocka_unit_test(huge_signal_stack_is_refused),
     };

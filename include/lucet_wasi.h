@@ -632,6 +632,10 @@ enum lucet_error lucet_region_new_instance(const struct lucet_region *region, co
 
 /* Flags of lucet_region_new_instance_with_options. */
 #define LUCET_INSTANCE_DEFER_START 1u /* do not run the start function: call lucet_instance_run_start */
+/* A start function run during creation runs before any handle exists, so no
+ * kill switch can stop it: for modules you do not trust, create with
+ * LUCET_INSTANCE_DEFER_START, take the instance's kill switch (a watchdog),
+ * then call lucet_instance_run_start, as lucet-wasi --timeout does. */
 
 /* lucet_region_new_instance_with_imports with flags (0 or
  * LUCET_INSTANCE_DEFER_START). Errors: as there, plus invalid_argument for

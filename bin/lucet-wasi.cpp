@@ -573,9 +573,19 @@ int main(int argc, char **argv) try {
                      module_path.c_str(), static_cast<unsigned long long>(lucet::kMaxWasmBytes));
         return kExitFailure;
     }
+    // Neither magic number: say so in the user's terms (an empty x.wasm was
+    // "refusing to load: not an ELF file (0 bytes)").
+    const bool is_wasm = bytes.size() >= 4 && std::memcmp(bytes.data(), "\0asm", 4) == 0;
+    if (!is_wasm && (bytes.size() < 4 || std::memcmp(bytes.data(), "\x7f" "ELF", 4) != 0)) {
+        std::fprintf(stderr,
+                     "lucet-wasi: error: %s: not a module: it starts with neither the WebAssembly magic number "
+                     "(\\0asm) nor ELF's (a .so from lucetc)%s\n",
+                     module_path.c_str(), bytes.empty() ? " (the file is empty)" : "");
+        return kExitFailure;
+    }
     std::string so_path = module_path;
     lucet::UniqueFd cached_so;  // a .wasm's entry in the cache, as the cache verified it
-    if (bytes.size() >= 4 && std::memcmp(bytes.data(), "\0asm", 4) == 0) {
+    if (is_wasm) {
         if (load_opts.signature_public_key) {
             std::fprintf(stderr, "lucet-wasi: error: %s: refusing to load: --signature-verify runs only signed .so "
                          "modules, and a .wasm cannot carry a signature (compile it with lucetc --signature-create)\n",
@@ -644,6 +654,14 @@ int main(int argc, char **argv) try {
     auto region = lucet::Region::create(1, limits);
     if (!region.ok()) {
         std::fprintf(stderr, "lucet-wasi: error: %s\n", region.error().to_string().c_str());
+        return kExitFailure;
+    }
+    // Named here, with the user's module path (the runtime's message names
+    // the loaded .so, the cache entry for a .wasm).
+    if (invoke.empty() && !lucet::cli::find_func_export(*module.value(), entrypoint).ok()) {
+        std::fprintf(stderr, "lucet-wasi: error: %s: the module exports no function named '%s'%s\n",
+                     module_path.c_str(), entrypoint.c_str(),
+                     o.entrypoint_given ? "" : " (a WASI command's entry point; --invoke runs another export)");
         return kExitFailure;
     }
     std::vector<lucet::Val> invoke_vals;

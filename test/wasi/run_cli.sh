@@ -61,6 +61,16 @@ printf '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32
 expect 1 "wasi_unstable.sock_accept" "$scratch/poll.wasm"  # preview1 only
 expect 1 "incompatible import type for wasi_snapshot_preview1.fd_write" "$scratch/badtype.wasm"
 expect 1 "nope" --entrypoint nope "$hello"
+# Messages name the user's file, not the cache entry compiled from it: a
+# module without _start, an empty file, a file of neither kind.
+printf '(module)' > "$scratch/empty_module.wat"
+"$wat2wasm" "$scratch/empty_module.wat" -o "$scratch/empty_module.wasm" || fail=1
+expect 1 "lucet-wasi: error: $scratch/empty_module.wasm: the module exports no function named '_start'" "$scratch/empty_module.wasm"
+: > "$scratch/zero.wasm"
+expect 1 "lucet-wasi: error: $scratch/zero.wasm: not a module: it starts with neither the WebAssembly magic number" "$scratch/zero.wasm"
+grep -qF "(the file is empty)" "$scratch/err" || { echo "FAIL: empty module file message"; cat "$scratch/err"; fail=1; }
+printf 'plain text, not a module' > "$scratch/text.so"
+expect 1 "$scratch/text.so: not a module" "$scratch/text.so"
 # --timeout: an endless loop (no calls) is stopped from another thread, exit 124.
 printf '(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))' > "$scratch/spin.wat"
 "$wat2wasm" "$scratch/spin.wat" -o "$scratch/spin.wasm" || fail=1

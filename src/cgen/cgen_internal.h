@@ -80,6 +80,9 @@ struct FuncEmitStats {
     };
     std::vector<SplitUnit> split_units;
 };
+// The error once opts.deadline has passed, naming the function being emitted.
+constexpr uint32_t kDeadlineCheckInstrs = 4096;
+Status check_deadline(const EmitOptions &opts, uint32_t func_index);
 Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, const Lowering &lowering,
                      std::string &out, FuncEmitStats &stats);
 

@@ -50,6 +50,14 @@ bool host_funcs_may_be_in_tables(const Module &m) {
 
 }  // namespace
 
+namespace cgen {
+Status check_deadline(const EmitOptions &opts, uint32_t func_index) {
+    if (!opts.deadline || std::chrono::steady_clock::now() < *opts.deadline) return {};
+    return make_error(fmt::format("generating C for function {} exceeded the {} s time limit", func_index,
+                                  opts.time_limit_seconds));
+}
+}  // namespace cgen
+
 Result<std::vector<CUnit>> emit_c(const Module &m, const EmitOptions &opts) {
     const cgen::ConstTables const_tables = cgen::find_const_tables(m);
     const std::string prelude = cgen::unit_prelude(m) + cgen::const_table_decls(const_tables);

@@ -1,7 +1,9 @@
 // emitter.h: validated Module -> C source for the system C compiler.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,12 @@ struct EmitOptions {
     // Testing: every function not split is emitted with register variables
     // where register_ok allows (as in units of tiny functions, cost_model.h).
     bool force_register_vars = false;
+    // The compile's deadline (lucet::compile_limits): emission stops there
+    // with "generating C for function 12 exceeded the 2 s time limit"
+    // (time_limit_seconds is for that message only). Checked per function
+    // and every kDeadlineCheckInstrs instructions (cgen_internal.h).
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    uint64_t time_limit_seconds = 0;
 };
 
 // One C translation unit. units[0] holds the module descriptor, trampolines and

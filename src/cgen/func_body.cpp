@@ -521,32 +521,50 @@ Status FuncEmitter::instr(const Instr &in, bool &finished) {
     return {};
 }
 
+// A loop is straight when no block, if, loop, call, call_indirect or
+// br_table occurs while it is open. Such an event marks only the innermost
+// open block; a block closing (or still open when the scan stops) passes its
+// mark to the one around it, and a loop's own mark decides it. Each event
+// costs O(1): marking every open block at each one was O(nesting x
+// instructions), 16 s for 50,000 nested blocks around 600,000 calls.
 void FuncEmitter::scan_straight_loops() {
+    struct Open {
+        int64_t loop;  // its loop ordinal, or -1
+        bool marked;   // an event happened inside it
+    };
+    std::vector<Open> open;
+    auto close = [&]() {
+        Open b = open.back();
+        open.pop_back();
+        if (b.loop >= 0) straight_loops_[b.loop] = !b.marked;
+        if (b.marked && !open.empty()) open.back().marked = true;
+    };
+    auto mark = [&]() {
+        if (!open.empty()) open.back().marked = true;
+    };
     InstrReader r(m_, fn_);
     Instr in;
-    std::vector<int64_t> open;  // per open block: its loop ordinal, or -1
     while (!r.done() && r.next(in).ok()) {
         switch (in.op) {
         case Op::Block: case Op::If: case Op::Loop:
-            for (int64_t k : open)
-                if (k >= 0) straight_loops_[k] = false;
+            mark();
             if (in.op == Op::Loop) {
-                open.push_back(static_cast<int64_t>(straight_loops_.size()));
+                open.push_back({static_cast<int64_t>(straight_loops_.size()), false});
                 straight_loops_.push_back(true);
             } else {
-                open.push_back(-1);
+                open.push_back({-1, false});
             }
             break;
         case Op::Call: case Op::CallIndirect: case Op::BrTable:
-            for (int64_t k : open)
-                if (k >= 0) straight_loops_[k] = false;
+            mark();
             break;
         case Op::End:
-            if (!open.empty()) open.pop_back();
+            if (!open.empty()) close();
             break;
         default: break;
         }
     }
+    while (!open.empty()) close();
 }
 
 // A recognised 64x64->128 multiply (idioms.h): one unsigned __int128
@@ -621,7 +639,12 @@ Status FuncEmitter::run(std::string &out) {
         finished = true;
     }
     size_t chunk_start = 0;
+    uint32_t until_check = kDeadlineCheckInstrs;
     while (!r.done() && !finished) {
+        if (--until_check == 0) {
+            LUCET_TRY(check_deadline(opts_, fidx_));
+            until_check = kDeadlineCheckInstrs;
+        }
         LUCET_TRY(r.next(in));
         if (in.op == Op::LocalTee && (fused_clamp_select(in, r) || fused_minmax_select(in, r) || minmax_first_tee(in, r) ||
                                       fused_shift_mix(in, r)))
@@ -758,6 +781,7 @@ bool FuncEmitter::register_ok() const {
 
 Status emit_function(const Module &m, uint32_t func_index, const EmitOptions &opts, const Lowering &lowering,
                      std::string &out, FuncEmitStats &stats) {
+    LUCET_TRY(check_deadline(opts, func_index));
     FuncEmitter e(m, func_index, opts, lowering, stats);
     return e.run(out);
 }

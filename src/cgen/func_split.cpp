@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 #include <unordered_map>
 
 #include "cgen/func_emitter.h"
@@ -57,13 +58,32 @@ uint32_t label_code_at(const std::string &s, size_t p, size_t *after = nullptr) 
 // when all were copied).
 constexpr size_t kLocalizeMinUses = 3;
 
+// text.find(what, p) for a p that only grows, each part of the text searched
+// once: the last find is kept while it is still at or after p.
+struct NextFind {
+    const std::string &text;
+    const char *what;
+    size_t from = std::string::npos, at = std::string::npos;  // at == text.find(what, from); from npos: none yet
+    size_t operator()(size_t p) {
+        if (from == std::string::npos || p < from || (at != std::string::npos && at < p)) {
+            at = text.find(what, p);
+            from = p;
+        }
+        return at;
+    }
+};
+
 template <typename TypeOf>
 std::string localize(const std::string &text, std::string &in, std::string &out, TypeOf type_of) {
     // Calls fn(position, end, name, ref) for each frame reference (name
     // empty for a return, ref empty for results, which stay in the frame).
+    // Each of "F->" and "return 0x" is looked for again only once p has
+    // passed its last find: finding both from every reference rescanned the
+    // rest of the chunk for the rarer one (8 s per MB of C).
     auto scan = [&](auto fn) {
+        NextFind next_f{text, "F->"}, next_r{text, "return 0x"};
         for (size_t p = 0;;) {
-            size_t f = text.find("F->", p), r = text.find("return 0x", p);
+            size_t f = next_f(p), r = next_r(p);
             size_t at = std::min(f, r);
             if (at == std::string::npos) return;
             if (at == r) {  // return 0x...ull;
@@ -181,8 +201,11 @@ Status FuncEmitter::emit_split(std::string &out) {
         std::string &t = texts[k];
         t.reserve(bounds[k + 1] - bounds[k] + 64);
         size_t p = bounds[k];
+        // Searched up to the chunk's end only (a goto starting in it ends in
+        // it): a chunk without gotos searched the rest of the body.
+        const std::string_view upto(body_.data(), std::min(body_.size(), bounds[k + 1] + 4));
         for (;;) {
-            size_t g = body_.find("goto ", p);
+            size_t g = upto.find("goto ", p);
             if (g == std::string::npos || g >= bounds[k + 1]) break;
             size_t q;
             uint32_t code = label_code_at(body_, g + 5, &q);
@@ -237,10 +260,14 @@ Status FuncEmitter::emit_split(std::string &out) {
         c += "return at_;\n}\n\n";
         return c;
     };
+    // callee_at_ is in body_ order (body_ only grows): each chunk's are a run.
     auto callees_of = [&](size_t k) {
+        auto from = [&](size_t pos) {
+            return std::lower_bound(callee_at_.begin(), callee_at_.end(), pos,
+                                    [](const auto &c, size_t p) { return c.first < p; });
+        };
         std::vector<uint32_t> v;
-        for (auto &[pos, f] : callee_at_)
-            if (pos >= bounds[k] && pos < bounds[k + 1]) v.push_back(f);
+        for (auto it = from(bounds[k]), e = from(bounds[k + 1]); it != e; ++it) v.push_back(it->second);
         return v;
     };
 
@@ -273,8 +300,10 @@ Status FuncEmitter::emit_split(std::string &out) {
     out += "}\n}\n}\n\n";
     out += chunk_function(0);
     stats_.callees = callees_of(0);
-    for (size_t k = 1; k < n; k++)
+    for (size_t k = 1; k < n; k++) {
+        LUCET_TRY(check_deadline(opts_, fidx_));
         stats_.split_units.push_back({frame + chunk_function(k), callees_of(k)});
+    }
     return {};
 }
 

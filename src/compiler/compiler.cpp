@@ -167,6 +167,8 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
     eo.opt_level = opts.opt_level;
     eo.force_split_chunk_bytes = opts.force_split_chunk_bytes;
     eo.force_register_vars = opts.force_register_vars;
+    eo.deadline = limits.deadline;
+    eo.time_limit_seconds = limits.time_limit_seconds;
     auto units = emit_c(m, eo);
     if (!units.ok()) return units.error();
 

@@ -4,7 +4,8 @@
 lucetc --max-memory / --max-time and lucet-wasi --max-compile-memory /
 --max-compile-time on generated modules that make the real C compiler use
 hundreds of MB (one function of 56,000 straight-line instructions) or tens of seconds
-(20,000 small functions): refused with one line, exit 1, no output, no
+(20,000 small functions), or lucetc itself seconds to generate the C (3,000,000
+straight-line statements): refused with one line, exit 1, no output, no
 temporary file, no cache entry, no C compiler left running, and the peak RSS
 of the tool and its children (wait4) under the limit. The progress line
 appears on a terminal (a pty) and never on a pipe.
@@ -52,6 +53,26 @@ def gen_chain(n):
     out += [f' (func (param i32) (result i32) local.get 0 local.get 0 call {i - 1} i32.add)' for i in range(1, n)]
     out.append(f' (export "f" (func {n - 1})))')
     return '\n'.join(out)
+
+
+def gen_straight_wasm(n):
+    """One function (param i32) (result i32) with 11 more i32 locals: n
+    straight-line `local.set (i32.add (local.get a) (local.get b))` (7 bytes
+    each), as bytes: seconds of lucetc's own C generation for 3,000,000."""
+    def uleb(v):
+        out = bytearray()
+        while True:
+            b, v = v & 0x7f, v >> 7
+            out.append(b | (0x80 if v else 0))
+            if not v:
+                return bytes(out)
+
+    def sec(i, payload):
+        return bytes([i]) + uleb(len(payload)) + payload
+    period = b''.join(bytes([0x20, i * 5 % 12, 0x20, (i * 7 + 3) % 12, 0x6a, 0x21, i % 12]) for i in range(12))
+    code = b'\x01\x0b\x7f' + period * (n // 12) + b'\x20\x00\x0b'
+    return (b'\0asm\1\0\0\0' + sec(1, b'\x01\x60\x01\x7f\x01\x7f') + sec(3, b'\x01\x00') +
+            sec(7, b'\x01\x01f\x00\x00') + sec(10, b'\x01' + uleb(len(code)) + code))
 
 
 def run(cmd, env, stderr_path):
@@ -161,6 +182,9 @@ def main():
 
         # lucet-wasi compiling a .wasm: the same, and no cache entry.
         cache_dir = os.path.join(cache, 'lucet')
+
+        def cache_entries():  # (the C compiler's version stamp, <hash>.ccv, is not a module)
+            return [e for e in os.listdir(cache_dir) if not e.endswith('.ccv')] if os.path.isdir(cache_dir) else []
         for flag, value, mod, msg in (('--max-compile-memory', '150MiB', 'big', 'the 150 MiB memory limit'),
                                       ('--max-compile-time', '1', 'chain', 'the 1 s time limit')):
             rc, text, rss_kib, secs = run([a.lucet_wasi, flag, value, mods[mod]], env, err)
@@ -168,10 +192,25 @@ def main():
             check(rc == 1, f'lucet-wasi {flag}: exit 1')
             check(text.count('\n') == 1 and text.startswith('lucet-wasi: error: ') and
                   text.endswith('C compiler exceeded ' + msg + '\n'), f'lucet-wasi {flag}: one line')
-            # (the C compiler's version stamp, <hash>.ccv, is not a module)
-            entries = [e for e in os.listdir(cache_dir) if not e.endswith('.ccv')] if os.path.isdir(cache_dir) else []
-            check(entries == [], f'lucet-wasi {flag}: nothing in the cache ({entries})')
+            check(cache_entries() == [], f'lucet-wasi {flag}: nothing in the cache ({cache_entries()})')
             clean(f'lucet-wasi {flag}')
+        # Generating C is bounded too: a function that takes seconds to emit
+        # (then minutes of cc) is stopped inside at the deadline, and the error
+        # says so (it blamed the C compiler once emission was done).
+        mods['emit'] = os.path.join(work, 'emit.wasm')
+        with open(mods['emit'], 'wb') as f:
+            f.write(gen_straight_wasm(3000000))
+        for tool, cmd in (('lucetc', [a.lucetc, mods['emit'], '-o', out, '--max-time', '1']),
+                          ('lucet-wasi', [a.lucet_wasi, '--max-compile-time', '1', mods['emit']])):
+            rc, text, _, secs = run(cmd, env, err)
+            print(text, end='')
+            check(rc == 1, f'{tool}: over the time limit while generating C: exit 1')
+            check(re.fullmatch(tool + r': (error: )?\S+emit\.wasm: generating C for function 0 exceeded the 1 s time '
+                               r'limit\n', text) is not None, f'{tool}: over the time limit while generating C: one line')
+            check(secs < 30, f'{tool}: over the time limit while generating C: stopped after {secs:.1f} s')
+            check(cache_entries() == [], f'{tool} over the time limit while generating C: nothing in the cache')
+            clean(f'{tool} over the time limit while generating C')
+
         # SIGTERM (as ^C's SIGINT, or a hangup) during a compile: the tool dies of
         # it, its C compilers and temporary directories gone with it.
         for what, cmd in (('lucetc', [a.lucetc, mods['chain'], '-o', out]),

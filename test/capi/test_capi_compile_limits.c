@@ -179,7 +179,9 @@ static void over_the_time_limit(void **state) {
     snprintf(so, sizeof so, "%s/big.so", g_dir);
     o.max_time_seconds = 1;
     assert_int_equal(lucet_compile_wasm_file_with_options(g_big_wasm, so, &o), lucet_error_compile);
-    assert_non_null(strstr(lucet_error_message(), "C compiler exceeded the 1 s time limit"));
+    /* "C compiler exceeded ...", or on a heavily loaded machine "generating
+     * C for function N exceeded ..." */
+    assert_non_null(strstr(lucet_error_message(), "exceeded the 1 s time limit"));
     assert_false(file_exists(so));
     assert_int_equal(count_entries(g_tmp), 0);
 }

@@ -21,7 +21,9 @@
 //    Elsewhere (a host function, a runtime helper, libc) it does nothing and
 //    the kill stays pending: a watchdog thread re-sends the signal every
 //    millisecond while the targeted run is still Running, so the guest stops
-//    within ~1 ms of control coming back to module code. Host functions are
+//    within ~1 ms of control coming back to module code. The bulk-operation
+//    helpers look at kill_gen themselves (helpers.cpp), so a guest looping
+//    on table.fill or table.copy is stopped within a chunk. Host functions are
 //    never cut short; a blocking system call in one may see EINTR (with
 //    SA_RESTART, read/write restart; poll/nanosleep return EINTR, so a WASI
 //    sleep or poll ends early and the guest is stopped right after it).

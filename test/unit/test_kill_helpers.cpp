@@ -3,7 +3,8 @@
 // memory.init: their PC is not module code, so the kill signal cannot stop
 // them there; before the helpers looked for the kill themselves such a guest
 // ran until a re-sent signal happened to land between two calls), the
-// chunked helpers' results. memory.fill and memory.copy are compiled inline
+// chunked helpers' results, and repeated terminate() calls costing one
+// watchdog entry per run. memory.fill and memory.copy are compiled inline
 // into module code (cgen/runtime_helpers.inc), where the signal stops them:
 // they are here as a guard.
 #include <catch2/catch.hpp>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "rt_test_modules.h"
+#include "runtime/internal.h"  // rt::watchdog_entries
 
 using namespace lucet;
 using namespace std::chrono_literals;
@@ -168,4 +170,34 @@ TEST_CASE("chunked bulk copies copy overlapping ranges right in both directions"
             CHECK(v->bits == ((src + i) % 3 == 0 ? f->bits : 0));
         }
     }
+}
+
+TEST_CASE("terminate called many times on one run keeps one watchdog entry", "[runtime][lifecycle][kill]") {
+    auto inst = make_instance();
+    // Entries of earlier tests' runs are gone within a few ticks.
+    REQUIRE(eventually([] { return rt::watchdog_entries() == 0; }, 2000ms));
+    g_started.store(0);
+    g_release.store(0);
+    auto ks = inst->kill_switch();
+    std::atomic<size_t> entries{0};
+    std::atomic<int> refused{0};
+    std::thread killer([&] {
+        while (!g_started.load()) std::this_thread::sleep_for(100us);
+        for (int i = 0; i < 10000; i++)
+            if (!ks->terminate()) refused++;
+        // Another switch of the same run: the same entry.
+        if (!inst->kill_switch()->terminate()) refused++;
+        std::this_thread::sleep_for(5ms);  // a few watchdog ticks
+        entries.store(rt::watchdog_entries());
+        g_release.store(1);
+    });
+    RunResult r = inst->run("wait", {});
+    killer.join();
+    CHECK(refused.load() == 0);
+    CHECK(entries.load() == 1);
+    REQUIRE(r.kind == RunResult::Kind::Exited);
+    CHECK(r.killed);
+    // That run is over: its entry goes, and the switch is stale.
+    CHECK(eventually([] { return rt::watchdog_entries() == 0; }, 2000ms));
+    CHECK_FALSE(ks->terminate());
 }

@@ -748,9 +748,12 @@ enum lucet_error lucet_instance_kill_switch(struct lucet_instance *inst, struct 
  * as that call returns (generated code checks for a kill after each call of
  * an import; a kill from inside the host function works the same way). The WASI functions give up a blocking
  * wait (poll_oneoff, a sleep, fd_read/fd_write/sock_* on a pipe, terminal
- * or socket, path_open of a FIFO) within about a millisecond of the kill. The run returns
+ * or socket, path_open of a FIFO) within about a millisecond of the kill.
+ * Bulk table operations and memory.init (runtime helpers) stop within a
+ * MiB or so of work, leaving the writes made so far. The run returns
  * lucet_error_runtime_terminated with result tag terminated, killed = 1.
- * *stopped_out (may be NULL): true if the run will stop (or, not started
+ * Calling it again for the same run costs nothing more (one pending kill
+ * per run). *stopped_out (may be NULL): true if the run will stop (or, not started
  * yet, will return at once when it starts); false if that run already
  * finished, the instance was reset or released. Errors: invalid_argument. */
 enum lucet_error lucet_kill_switch_terminate(struct lucet_kill_switch *ks, bool *stopped_out);

@@ -172,6 +172,9 @@ inline pid_t current_tid() {
 // Kill-signal handling (lifecycle.cpp), called by the signal handler for a
 // signal carrying g_kill_marker. Returns true if it redirected the context.
 bool handle_kill_signal(void *uc);
+// The kill switch watchdog's entries (runs with a pending kill being watched);
+// for tests: at most one per run, however often it is terminated.
+size_t watchdog_entries();
 
 // Where a module's data segments lie in its .so file (heap_image.cpp).
 struct HeapImage {

@@ -15,13 +15,22 @@
 //    value, via rt_tgsigqueueinfo). A run starting concurrently may miss
 //    kill_gen while terminate() still reads Idle (store-load reordering);
 //    the watchdog therefore also watches kills on Idle instances for 10 ms
-//    and signals the run once it shows up as Running.
+//    and signals the run once it shows up as Running. The same holds for a
+//    Yielded instance and a resume() starting concurrently.
+//  - One kill per generation: the first terminate() of a run stores kill_gen,
+//    signals and adds the run's one watchdog entry; later ones (repeated
+//    calls, other switches of the same run) find kill_gen already set and
+//    only return true. The entry stays while the run is Running, so nothing
+//    more is needed; once it is dropped the run is over or, Idle or Yielded
+//    for 10 ms, sees kill_gen when it goes on.
 //  - The signal handler stops the guest only when the interrupted PC is in
 //    module code, where abandoning the guest stack is safe (as for a trap).
 //    Elsewhere (a host function, a runtime helper, libc) it does nothing and
 //    the kill stays pending: a watchdog thread re-sends the signal every
 //    millisecond while the targeted run is still Running, so the guest stops
-//    within ~1 ms of control coming back to module code. Host functions are
+//    within ~1 ms of control coming back to module code. The bulk-operation
+//    helpers look at kill_gen themselves (helpers.cpp), so a guest looping
+//    on table.fill or table.copy is stopped within a chunk. Host functions are
 //    never cut short; a blocking system call in one may see EINTR (with
 //    SA_RESTART, read/write restart; poll/nanosleep return EINTR, so a WASI
 //    sleep or poll ends early and the guest is stopped right after it).
@@ -100,6 +109,10 @@ public:
         }
         cv_.notify_one();
     }
+    size_t size() {
+        std::lock_guard<std::mutex> lock(mu_);
+        return entries_.size();
+    }
 
 private:
     struct Entry {
@@ -107,8 +120,9 @@ private:
         uint64_t gen;
         int idle_ticks = 0;
     };
-    // How long a kill on an Idle instance is watched: a run that starts
-    // after that has long seen kill_gen (the window is a store-buffer drain).
+    // How long a kill on an Idle or Yielded instance is watched: a run or
+    // resume that starts after that has long seen kill_gen (the window is a
+    // store-buffer drain).
     static constexpr int kIdleTicks = 10;
     void loop() {
         std::unique_lock<std::mutex> lock(mu_);
@@ -120,9 +134,8 @@ private:
             for (size_t i = 0; i < entries_.size();) {
                 Entry &e = entries_[i];
                 uint64_t w = e.st->word.load(std::memory_order_acquire);
-                bool drop = (w >> 2) != e.gen ||                          // finished
-                            (w & 3) == KillSwitch::State::Yielded ||      // resume() checks kill_gen
-                            ((w & 3) == KillSwitch::State::Idle && ++e.idle_ticks > kIdleTicks);
+                bool drop = (w >> 2) != e.gen ||  // finished
+                            ((w & 3) != KillSwitch::State::Running && ++e.idle_ticks > kIdleTicks);
                 if (drop) {
                     entries_[i] = std::move(entries_.back());
                     entries_.pop_back();
@@ -146,6 +159,8 @@ Watchdog &watchdog() {
 
 }  // namespace
 
+size_t watchdog_entries() { return watchdog().size(); }
+
 }  // namespace rt
 
 bool KillSwitch::terminate() {
@@ -154,13 +169,15 @@ bool KillSwitch::terminate() {
         std::lock_guard<std::mutex> lock(st.mu);
         if (!st.alive) return false;
         if ((st.word.load(std::memory_order_acquire) >> 2) != gen_) return false;  // that run is over
+        // Requested before (under st.mu, so exactly one call gets past
+        // this): its signal and watchdog entry deliver it.
+        if (st.kill_gen.load(std::memory_order_relaxed) == gen_) return true;
         st.kill_gen.store(gen_, std::memory_order_seq_cst);
         uint64_t w = st.word.load(std::memory_order_seq_cst);
         if ((w >> 2) != gen_) return false;  // finished meanwhile
-        if ((w & 3) == State::Yielded) return true;  // resume() sees kill_gen and returns killed
-        // Running: signal now. Idle: the run will see kill_gen when it
-        // starts, unless it is starting right now (see Impl::enter); the
-        // watchdog covers that window.
+        // Running: signal now. Idle or Yielded: the run or resume() will see
+        // kill_gen when it starts, unless it is starting right now (see
+        // Impl::enter_inline); the watchdog covers that window.
         if ((w & 3) == State::Running) send_kill_signal(st.tid.load(std::memory_order_relaxed));
     }
     // Outside st.mu: the watchdog takes its own lock, then reads st atomics only.

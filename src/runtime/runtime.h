@@ -258,7 +258,12 @@ struct InstanceOptions {
 // a runtime helper, the kill is pending and a watchdog thread re-sends the
 // signal every millisecond until the guest is back in module code (or the
 // run ends otherwise): the guest stops within ~1 ms of the host function
-// returning. Host functions are never cut short. The handler has
+// returning. The runtime helpers of bulk operations (memory.fill/copy/init,
+// table.fill/copy/init/grow) look for a pending kill themselves after every
+// MiB or so of work and on return, and stop the run there (the operation's
+// writes so far stay, as for a kill in a loop of stores). Host functions are
+// never cut short. A run has at most one watchdog entry: terminate()
+// called again for the same run (from any switch) only returns true. The handler has
 // SA_RESTART: a blocking read/write restarts; ppoll/nanosleep fail with
 // EINTR, so a host function that waits in ppoll can check
 // Instance::kill_pending() and return early (the WASI layer does: a guest

@@ -1,7 +1,7 @@
 /* cmocka tests of the instance lifecycle through lucet_wasi.h: deferred
  * start, yield/resume, reset, kill switches (including stopping
- * `loop { br 0 }`), with their error paths. Guests: wat/lifecycle.wat,
- * wat/start_yield.wat. */
+ * `loop { br 0 }` and loops of bulk operations), with their error paths.
+ * Guests: wat/lifecycle.wat, wat/start_yield.wat, wat/bulk_kill.wat. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <pthread.h>
@@ -10,13 +10,13 @@
 
 #include "capi_test_util.h"
 
-static char g_so_life[300], g_so_start_yield[300], g_so_plain[300];
+static char g_so_life[300], g_so_start_yield[300], g_so_plain[300], g_so_bulk[300];
 
 static int group_setup(void **state) {
     (void)state;
     if (make_temp_dir()) return -1;
     return build_guest("lifecycle", g_so_life) || build_guest("start_yield", g_so_start_yield) ||
-           build_guest("concurrency", g_so_plain);
+           build_guest("concurrency", g_so_plain) || build_guest("bulk_kill", g_so_bulk);
 }
 
 static int group_teardown(void **state) {
@@ -326,6 +326,82 @@ static void kill_switch_stops_infinite_loop(void **state) {
     assert_int_equal(run_i32(f->i, "bump", 0, NULL), 2);
 }
 
+struct bulk_killer {
+    struct lucet_kill_switch *ks;
+    uint8_t *heap;
+    atomic_int done;
+    bool stopped;
+    bool gave_up;
+    struct timespec t_kill;
+};
+
+static double seconds_since(const struct timespec *t) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* Terminates the run 20 ms after the guest started its loop; a run not
+ * stopped 2 s later (generous on a loaded machine: the helpers stop within
+ * a MiB of work) is ended through the guest's flag, and the test fails. */
+static void *kill_bulk(void *p) {
+    struct bulk_killer *k = p;
+    int waited = 0;
+    while (!__atomic_load_n((uint32_t *)(k->heap + 4), __ATOMIC_ACQUIRE)) sleep_ms(1);
+    sleep_ms(20);
+    clock_gettime(CLOCK_MONOTONIC, &k->t_kill);
+    if (lucet_kill_switch_terminate(k->ks, &k->stopped) != lucet_error_ok) k->stopped = false;
+    while (!atomic_load(&k->done) && waited++ < 2000) sleep_ms(1);
+    if (!atomic_load(&k->done)) {
+        k->gave_up = true;
+        __atomic_store_n((uint32_t *)k->heap, 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+/* A guest looping on table.fill or table.copy spends its time in the
+ * runtime's helpers, where the kill signal cannot stop it: the helpers look
+ * for the kill themselves (it was stopped only when a re-sent signal landed
+ * between two helper calls: seconds to minutes). */
+static void kill_switch_stops_bulk_operation_loops(void **state) {
+    static const char *const names[2] = {"table_fill", "table_copy"};
+    struct lucet_region *r = small_region(1);
+    struct lucet_dl_module *m = load(g_so_bulk);
+    struct lucet_instance *i = NULL;
+    int n;
+    (void)state;
+    assert_int_equal(lucet_region_new_instance(r, m, &i), lucet_error_ok);
+    for (n = 0; n < 2; n++) {
+        struct bulk_killer k;
+        struct lucet_result res;
+        pthread_t t;
+        double latency;
+        enum lucet_error e;
+        memset(&k, 0, sizeof k);
+        atomic_init(&k.done, 0);
+        k.heap = lucet_instance_heap(i);
+        memset(k.heap, 0, 8);
+        assert_int_equal(lucet_instance_kill_switch(i, &k.ks), lucet_error_ok);
+        assert_int_equal(pthread_create(&t, NULL, kill_bulk, &k), 0);
+        e = lucet_instance_run(i, names[n], 0, NULL, &res);
+        latency = seconds_since(&k.t_kill);
+        atomic_store(&k.done, 1);
+        pthread_join(t, NULL);
+        assert_false(k.gave_up);
+        assert_int_equal(e, lucet_error_runtime_terminated);
+        assert_true(k.stopped);
+        assert_int_equal(res.val.terminated.killed, 1);
+        assert_true(latency < 2.0);
+        assert_int_equal(lucet_kill_switch_release(k.ks), lucet_error_ok);
+        /* Usable afterwards: with the flag set, one round returns. */
+        k.heap[0] = 1;
+        assert_int_equal(lucet_instance_run(i, names[n], 0, NULL, NULL), lucet_error_ok);
+    }
+    lucet_instance_release(i);
+    lucet_dl_module_release(m);
+    lucet_region_release(r);
+}
+
 static void kill_switch_waits_for_host_function(void **state) {
     struct fixture *f = *state;
     struct timespec t0, t1;
@@ -463,6 +539,7 @@ int main(void) {
             cmocka_unit_test_setup_teardown(kill_switch_stops_infinite_loop, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(state_calls_refused_during_a_run_elsewhere, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_waits_for_host_function, life_setup, life_teardown),
+            cmocka_unit_test(kill_switch_stops_bulk_operation_loops),
             cmocka_unit_test_setup_teardown(kill_switch_stops_at_host_call_return, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_stops_at_indirect_host_call_return, life_setup, life_teardown),
             cmocka_unit_test_setup_teardown(kill_switch_before_run_and_errors, life_setup, life_teardown),

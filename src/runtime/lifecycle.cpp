@@ -36,6 +36,7 @@
 //    sleep or poll ends early and the guest is stopped right after it).
 //  - A run that finishes (or a reset) bumps the generation: older switches
 //    no longer match and terminate() returns false.
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -44,7 +45,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <thread>
+#include <atomic>
 
 #include "runtime/internal.h"
 
@@ -58,7 +61,17 @@ const int g_kill_marker = 0x6b696c6c;  // its address is the marker
 
 constinit thread_local pid_t t_tid __attribute__((tls_model("initial-exec"))) = 0;
 
+namespace {
+void forget_after_fork();
+std::once_flag g_atfork_once;
+}  // namespace
+
 pid_t fetch_tid() {
+    // A forked child's thread has a tid of its own: the cache is forgotten
+    // in the child (with the parent's watchdog thread, which the child does
+    // not have), or kill switches in the child signalled a tid that does not
+    // exist there.
+    std::call_once(g_atfork_once, [] { pthread_atfork(nullptr, nullptr, forget_after_fork); });
     t_tid = static_cast<pid_t>(syscall(SYS_gettid));
     return t_tid;
 }
@@ -152,9 +165,23 @@ private:
     bool started_ = false;
 };
 
+// Never destroyed: its thread is detached. A forked child starts a new one
+// (the parent's thread, and whatever state its mutex and condition variable
+// were in, are not the child's): the old one is left unused.
+std::atomic<Watchdog *> g_watchdog{nullptr};
+
 Watchdog &watchdog() {
-    static Watchdog *w = new Watchdog();  // never destroyed: its thread is detached
+    Watchdog *w = g_watchdog.load(std::memory_order_acquire);
+    if (__builtin_expect(w != nullptr, 1)) return *w;
+    auto *fresh = new Watchdog();
+    if (g_watchdog.compare_exchange_strong(w, fresh, std::memory_order_acq_rel)) return *fresh;
+    delete fresh;  // another thread made it first
     return *w;
+}
+
+void forget_after_fork() {
+    t_tid = 0;
+    g_watchdog.store(nullptr, std::memory_order_relaxed);
 }
 
 }  // namespace

@@ -270,6 +270,25 @@ static void host_fpu_state_stays_out_of_guests(void **state) {
     assert_int_equal(in_child(fpu_child), 0);
 }
 
+/* Kill switches work in a forked child of a process that ran and killed
+ * guests (the forking thread's cached kernel thread id, and the parent's
+ * watchdog thread, were the parent's: a kill in the child never arrived). */
+static struct lucet_instance *g_forked_inst;
+
+static int after_fork_grandchild(void) { return spin_and_kill(g_forked_inst) == 0 ? 0 : 26; }
+
+static int fork_child(void) {
+    struct lucet_region *reg = region_or_exit();
+    g_forked_inst = instance_with(reg, nop_host);
+    if (spin_and_kill(g_forked_inst) != 0) return 27;  /* caches this thread's tid, starts the watchdog */
+    return in_child(after_fork_grandchild);
+}
+
+static void kill_switches_work_after_fork(void **state) {
+    (void)state;
+    assert_int_equal(in_child(fork_child), 0);
+}
+
 /* A signal stack the runtime could not map is refused up front. */
 static void huge_signal_stack_is_refused(void **state) {
     (void)state;
@@ -306,6 +325,7 @@ int main(void) {
         cmocka_unit_test(terminate_of_an_enclosing_run_aborts),
         cmocka_unit_test(reset_forgets_the_trap),
         cmocka_unit_test(host_fpu_state_stays_out_of_guests),
+        cmocka_unit_test(kill_switches_work_after_fork),
         /* last: it creates a region in this process */
         cmocka_unit_test(huge_signal_stack_is_refused),
     };

@@ -573,10 +573,11 @@ int main(int argc, char **argv) try {
                      module_path.c_str(), static_cast<unsigned long long>(lucet::kMaxWasmBytes));
         return kExitFailure;
     }
-    // Neither magic number: say so in the user's terms (an empty x.wasm was
-    // "refusing to load: not an ELF file (0 bytes)").
+    // A file with neither magic number: say so in the user's terms (an empty
+    // x.wasm was "refusing to load: not an ELF file (0 bytes)"). (A stream
+    // that is no .wasm is refused by the loader: not a regular file.)
     const bool is_wasm = bytes.size() >= 4 && std::memcmp(bytes.data(), "\0asm", 4) == 0;
-    if (!is_wasm && (bytes.size() < 4 || std::memcmp(bytes.data(), "\x7f" "ELF", 4) != 0)) {
+    if (!is_wasm && !stream && (bytes.size() < 4 || std::memcmp(bytes.data(), "\x7f" "ELF", 4) != 0)) {
         std::fprintf(stderr,
                      "lucet-wasi: error: %s: not a module: it starts with neither the WebAssembly magic number "
                      "(\\0asm) nor ELF's (a .so from lucetc)%s\n",

@@ -1,6 +1,7 @@
 // compiler.cpp: decode -> validate -> emit C -> cc (parallel) -> link.
 #include "compiler/compiler.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 #include "compiler/module_support.h"
 #include "decode/decoder.h"
 #include "util/cpu_features.h"
+#include "util/file_bytes.h"
+#include "util/unique_fd.h"
 #include "validate/validator.h"
 
 namespace lucet {
@@ -121,7 +124,29 @@ std::string temp_output_path(const std::string &output) {
     return output + ".tmp" + std::to_string(getpid());
 }
 
+// An existing output that is not a regular file, or a symlink (/dev/null,
+// /dev/stdout, a FIFO), is written to, never replaced: renaming over
+// /dev/null as root replaced the device with a regular file (which the next
+// failing `cc -o /dev/null` deleted, leaving the machine without
+// /dev/null), and over /dev/stdout the symlink itself.
+bool write_through(const std::string &output) {
+    struct stat st;
+    return lstat(output.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+Status copy_into(const std::string &tmp, const std::string &output) {
+    auto bytes = read_file_bytes(tmp, UINT64_MAX);
+    std::remove(tmp.c_str());
+    if (!bytes.ok()) return bytes.error();
+    UniqueFd fd(open(output.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY));
+    int e = fd ? write_all(fd.get(), bytes.value().data(), bytes.value().size()) : errno;
+    if (fd && close(fd.release()) != 0 && e == 0) e = errno;
+    if (e != 0) return make_error("cannot write " + output + ": " + std::strerror(e));
+    return {};
+}
+
 Status rename_into_place(const std::string &tmp, const std::string &output) {
+    if (write_through(output)) return copy_into(tmp, output);
     if (std::rename(tmp.c_str(), output.c_str()) != 0) {
         int e = errno;
         std::remove(tmp.c_str());
@@ -172,7 +197,13 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
     auto units = emit_c(m, eo);
     if (!units.ok()) return units.error();
 
-    std::string tmp_out = temp_output_path(output);
+    ccdrv::TempDir dir;
+    LUCET_TRY(dir.create());
+    if (opts.keep_temps) dir.keep();
+    // Next to the output, to be renamed over it; for an output that is not a
+    // regular file (/dev/null, a symlink), in the private directory, to be
+    // copied to it.
+    std::string tmp_out = write_through(output) ? dir.path() + "/output" : temp_output_path(output);
     if (opts.emit == EmitKind::C) {
         // Units are guarded so that they concatenate into one valid C file.
         std::string all;
@@ -184,9 +215,6 @@ Status build(const Module &m, const std::string &output, const CompileOptions &o
         return rename_into_place(tmp_out, output);
     }
 
-    ccdrv::TempDir dir;
-    LUCET_TRY(dir.create());
-    if (opts.keep_temps) dir.keep();
     // cc's own temporary files go into the private directory too: a job
     // killed at a limit cannot leave them behind in $TMPDIR.
     const std::string cc = cc_command(opts);

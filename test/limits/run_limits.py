@@ -55,18 +55,20 @@ def gen_chain(n):
     return '\n'.join(out)
 
 
+def uleb(v):
+    """v as unsigned LEB128."""
+    out = bytearray()
+    while True:
+        b, v = v & 0x7f, v >> 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
 def gen_straight_wasm(n):
     """One function (param i32) (result i32) with 11 more i32 locals: n
     straight-line `local.set (i32.add (local.get a) (local.get b))` (7 bytes
     each), as bytes: seconds of lucetc's own C generation for 3,000,000."""
-    def uleb(v):
-        out = bytearray()
-        while True:
-            b, v = v & 0x7f, v >> 7
-            out.append(b | (0x80 if v else 0))
-            if not v:
-                return bytes(out)
-
     def sec(i, payload):
         return bytes([i]) + uleb(len(payload)) + payload
     period = b''.join(bytes([0x20, i * 5 % 12, 0x20, (i * 7 + 3) % 12, 0x6a, 0x21, i % 12]) for i in range(12))
@@ -238,13 +240,6 @@ def main():
         # limit (it used to abort with an uncaught std::bad_alloc).
         nops = os.path.join(work, 'nops.wasm')
         body = b'\x00' + b'\x01' * 60_000_000 + b'\x0b'
-        def uleb(n):
-            o = bytearray()
-            while True:
-                b, n = n & 0x7f, n >> 7
-                o.append(b | (0x80 if n else 0))
-                if not n:
-                    return bytes(o)
         code = b'\x01' + uleb(len(body)) + body
         with open(nops, 'wb') as f:
             f.write(b'\0asm\1\0\0\0' + b'\x01\x04\x01\x60\x00\x00' + b'\x03\x02\x01\x00' +
